@@ -1,0 +1,11 @@
+#pragma once
+#include <string>
+#include <vector>
+
+namespace ssldyn::cli {
+
+// Each command takes its arguments (after the command name) and returns an exit code;
+// errors propagate as exceptions to main().
+int run_command(const std::vector<std::string>& args);
+
+}  // namespace ssldyn::cli

@@ -1,0 +1,63 @@
+// ssldyn: learning dynamics of self-supervised models, simulated next to their theory.
+#include <cstdio>
+#include <exception>
+#include <string>
+#include <vector>
+
+#include "cli/commands.hpp"
+#include "core/error.hpp"
+#include "core/provenance.hpp"
+#include "mpi/mpi.hpp"
+
+namespace {
+
+constexpr const char* usage =
+    "usage: ssldyn COMMAND [options]\n\n"
+    "commands:\n"
+    "  run      one configuration of the linear model next to its exact theory, into a store\n\n"
+    "ssldyn COMMAND --help shows the options of a command.\n"
+    "exit codes: 0 ok, 1 runtime failure, 2 bad input\n";
+
+int dispatch(const std::vector<std::string>& args) {
+    using namespace ssldyn;
+    if (args.empty()) {
+        std::fputs(usage, stderr);
+        return exit_bad_input;
+    }
+    const std::string& command = args.front();
+    const std::vector<std::string> rest(args.begin() + 1, args.end());
+    if (command == "--help" || command == "-h" || command == "help") {
+        std::fputs(usage, stdout);
+        return exit_ok;
+    }
+    if (command == "--version") {
+        std::printf("%s\n", version_text().c_str());
+        return exit_ok;
+    }
+    if (command == "run") return cli::run_command(rest);
+    throw InputError("unknown command '" + command + "' (see ssldyn --help)");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    using namespace ssldyn;
+    const std::vector<std::string> args(argv + 1, argv + argc);
+    int code = exit_ok;
+    try {
+        mpi::Environment environment(argc, argv);
+        try {
+            code = dispatch(args);
+        } catch (const InputError& e) {
+            std::fprintf(stderr, "ssldyn: error: %s\n", e.what());
+            code = exit_bad_input;
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "ssldyn: failure: %s\n", e.what());
+            code = exit_failure;
+        }
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "ssldyn: failure: %s\n", e.what());
+        return exit_failure;
+    }
+    return code;
+}

@@ -1,0 +1,223 @@
+#include "config/run_config.hpp"
+
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <sstream>
+
+#include "core/error.hpp"
+
+namespace ssldyn {
+
+namespace {
+
+std::string trimmed(std::string_view s) {
+    const auto first = s.find_first_not_of(" \t\r\n");
+    if (first == std::string_view::npos) return {};
+    const auto last = s.find_last_not_of(" \t\r\n");
+    return std::string(s.substr(first, last - first + 1));
+}
+
+[[noreturn]] void bad(std::string_view key, std::string_view value, std::string_view why) {
+    throw InputError(std::string(key) + ": '" + std::string(value) + "' " + std::string(why));
+}
+
+double parse_double(std::string_view key, std::string_view text) {
+    const std::string s = trimmed(text);
+    char* end = nullptr;
+    errno = 0;
+    const double v = std::strtod(s.c_str(), &end);
+    if (s.empty() || end != s.c_str() + s.size()) bad(key, text, "is not a number");
+    if (errno == ERANGE || !std::isfinite(v)) bad(key, text, "is not a finite number");
+    return v;
+}
+
+long long parse_integer(std::string_view key, std::string_view text) {
+    const std::string s = trimmed(text);
+    char* end = nullptr;
+    errno = 0;
+    const long long v = std::strtoll(s.c_str(), &end, 10);
+    if (s.empty() || end != s.c_str() + s.size()) bad(key, text, "is not an integer");
+    if (errno == ERANGE) bad(key, text, "is out of range");
+    return v;
+}
+
+bool parse_bool(std::string_view key, std::string_view text) {
+    const std::string s = trimmed(text);
+    if (s == "true" || s == "yes" || s == "on" || s == "1") return true;
+    if (s == "false" || s == "no" || s == "off" || s == "0") return false;
+    bad(key, text, "is not a boolean (true or false)");
+}
+
+std::vector<double> parse_list(std::string_view key, std::string_view text) {
+    std::vector<double> out;
+    std::stringstream in{std::string(text)};
+    std::string item;
+    while (std::getline(in, item, ',')) out.push_back(parse_double(key, item));
+    if (out.empty()) bad(key, text, "is an empty list");
+    return out;
+}
+
+// Shortest text that reads back to the same double.
+std::string print_double(double v) {
+    char buffer[32];
+    for (int precision = 6; precision <= 17; ++precision) {
+        std::snprintf(buffer, sizeof buffer, "%.*g", precision, v);
+        if (std::strtod(buffer, nullptr) == v) break;
+    }
+    return buffer;
+}
+
+std::string print_list(const std::vector<double>& values) {
+    std::string out;
+    for (double v : values) out += (out.empty() ? "" : ",") + print_double(v);
+    return out;
+}
+
+#define SSLDYN_NAMED_KEY(key, field, table, help_text)                              \
+    ConfigKey {                                                                     \
+        key, help_text,                                                             \
+            [](RunConfig& c, std::string_view v) {                                  \
+                c.field = parse_name(table, trimmed(v), key);                       \
+            },                                                                      \
+            [](const RunConfig& c) { return std::string(name_of(table, c.field)); } \
+    }
+#define SSLDYN_NUMBER_KEY(key, field, help_text)                                                  \
+    ConfigKey {                                                                                   \
+        key, help_text, [](RunConfig& c, std::string_view v) { c.field = parse_double(key, v); }, \
+            [](const RunConfig& c) { return print_double(c.field); }                              \
+    }
+#define SSLDYN_INTEGER_KEY(key, field, help_text)                                \
+    ConfigKey {                                                                  \
+        key, help_text,                                                          \
+            [](RunConfig& c, std::string_view v) {                               \
+                c.field = static_cast<decltype(c.field)>(parse_integer(key, v)); \
+            },                                                                   \
+            [](const RunConfig& c) { return std::to_string(c.field); }           \
+    }
+#define SSLDYN_BOOL_KEY(key, field, help_text)                                                  \
+    ConfigKey {                                                                                 \
+        key, help_text, [](RunConfig& c, std::string_view v) { c.field = parse_bool(key, v); }, \
+            [](const RunConfig& c) { return std::string(c.field ? "true" : "false"); }          \
+    }
+
+}  // namespace
+
+const std::vector<ConfigKey>& config_keys() {
+    static const std::vector<ConfigKey> keys{
+        SSLDYN_NAMED_KEY("data", data, data_source_names,
+                         "data source: fashion-mnist (Debian's package), idx (idx_path), spiked"),
+        ConfigKey{"idx_path", "IDX image file (raw or gzip) for data = idx",
+                  [](RunConfig& c, std::string_view v) { c.idx_path = trimmed(v); },
+                  [](const RunConfig& c) { return c.idx_path; }},
+        SSLDYN_INTEGER_KEY("n", n, "number of samples (0: the whole file)"),
+        SSLDYN_INTEGER_KEY("d", d, "input dimension of spiked data"),
+        ConfigKey{"spikes", "top eigenvalues of the spiked covariance, comma separated",
+                  [](RunConfig& c, std::string_view v) { c.spikes = parse_list("spikes", v); },
+                  [](const RunConfig& c) { return print_list(c.spikes); }},
+        SSLDYN_NUMBER_KEY("bulk", bulk, "the other eigenvalues of the spiked covariance"),
+        SSLDYN_BOOL_KEY("random_basis", random_basis,
+                        "spiked eigenvectors Haar-random (true) or the standard basis"),
+        SSLDYN_NAMED_KEY("covariance", covariance, covariance_source_names,
+                         "spiked only: C from the samples (empirical) or exact (C = Σ)"),
+        SSLDYN_BOOL_KEY("centre", centre, "subtract the mean sample"),
+        SSLDYN_NUMBER_KEY("sigma_aug", sigma_aug, "augmentation: Gaussian noise σ_aug"),
+        SSLDYN_NUMBER_KEY("keep_prob", keep_prob, "augmentation: masking keep-probability p"),
+        SSLDYN_NAMED_KEY("loss", loss, loss_names, "noncontrastive or contrastive"),
+        SSLDYN_NAMED_KEY("dynamics", dynamics, dynamics_names,
+                         "naive (weight decay), sphere, orthogonal"),
+        SSLDYN_NAMED_KEY("retraction", retraction, retraction_names, "auto, qr, polar"),
+        SSLDYN_NAMED_KEY("path", path, gradient_path_names,
+                         "gradient through C (covariance), the data, or auto (C for linear)"),
+        SSLDYN_INTEGER_KEY("k", k, "output dimension (rows of W)"),
+        SSLDYN_NUMBER_KEY("eta", eta, "step size η (0: use eta_rel)"),
+        SSLDYN_NUMBER_KEY("eta_rel", eta_rel, "step size relative to C: η·λ_max(C)"),
+        SSLDYN_NUMBER_KEY("weight_decay", weight_decay,
+                          "weight decay λ (naive dynamics; others ignore it)"),
+        SSLDYN_INTEGER_KEY("steps", steps, "number of GD steps"),
+        SSLDYN_INTEGER_KEY("record_every", record_every, "record every this many steps"),
+        SSLDYN_INTEGER_KEY("seed", seed, "random seed (data draws, views, initial weights)"),
+    };
+    return keys;
+}
+
+#undef SSLDYN_NAMED_KEY
+#undef SSLDYN_NUMBER_KEY
+#undef SSLDYN_INTEGER_KEY
+#undef SSLDYN_BOOL_KEY
+
+const ConfigKey& config_key(std::string_view name) {
+    for (const auto& key : config_keys())
+        if (key.name == name) return key;
+    throw InputError("unknown setting '" + std::string(name) + "'");
+}
+
+void set_value(RunConfig& config, std::string_view key, std::string_view value) {
+    config_key(key).parse(config, value);
+}
+
+std::string get_value(const RunConfig& config, std::string_view key) {
+    return config_key(key).print(config);
+}
+
+void validate(const RunConfig& c) {
+    auto require = [](bool ok, const std::string& message) {
+        if (!ok) throw InputError(message);
+    };
+    require(c.k >= 1, "k: must be at least 1 (got " + std::to_string(c.k) + ")");
+    require(c.n >= 0, "n: must be >= 0 (0 means all samples)");
+    require(c.n != 1, "n: need at least 2 samples");
+    require(c.steps >= 1, "steps: must be at least 1");
+    require(c.record_every >= 1, "record_every: must be at least 1");
+    require(c.eta >= 0, "eta: must be > 0 (or 0 to use eta_rel), got " + print_double(c.eta));
+    require(c.eta > 0 || c.eta_rel > 0, "eta_rel: must be > 0, got " + print_double(c.eta_rel));
+    require(c.sigma_aug >= 0, "sigma_aug: must be >= 0");
+    require(c.keep_prob > 0 && c.keep_prob <= 1, "keep_prob: must be in (0, 1]");
+    require(c.weight_decay >= 0, "weight_decay: must be >= 0");
+    if (c.data == DataSource::spiked) {
+        require(c.d >= 1, "d: must be at least 1");
+        require(c.k <= c.d, "k: " + std::to_string(c.k) + " exceeds d = " + std::to_string(c.d));
+        require(c.covariance == CovarianceSource::exact || c.n >= 2,
+                "n: spiked data with empirical covariance needs n >= 2");
+    } else {
+        require(c.covariance == CovarianceSource::empirical,
+                "covariance: 'exact' needs data = spiked");
+    }
+    require(c.data != DataSource::idx || !c.idx_path.empty(), "idx_path: required for data = idx");
+    require(c.path != GradientPath::data || c.covariance == CovarianceSource::empirical,
+            "path: the data path needs samples (covariance = empirical)");
+}
+
+std::string canonical_text(const RunConfig& config) {
+    std::string out;
+    for (const auto& key : config_keys())
+        out += std::string(key.name) + " = " + key.print(config) + "\n";
+    return out;
+}
+
+std::string run_id(const RunConfig& config) {
+    std::uint64_t h = 0xcbf29ce484222325ULL;
+    for (unsigned char ch : canonical_text(config)) {
+        h ^= ch;
+        h *= 0x100000001b3ULL;
+    }
+    char buffer[17];
+    std::snprintf(buffer, sizeof buffer, "%016llx", static_cast<unsigned long long>(h));
+    return buffer;
+}
+
+std::string data_source_text(const RunConfig& c) {
+    switch (c.data) {
+        case DataSource::spiked:
+            return "spiked covariance, d = " + std::to_string(c.d) + ", spikes " +
+                   print_list(c.spikes) + ", bulk " + print_double(c.bulk) +
+                   (c.covariance == CovarianceSource::exact ? ", exact C" : "");
+        case DataSource::fashion_mnist:
+        case DataSource::idx:
+            break;
+    }
+    return c.idx_path.empty() ? std::string(fashion_mnist_images) : c.idx_path;
+}
+
+}  // namespace ssldyn

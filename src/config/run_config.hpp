@@ -1,0 +1,89 @@
+#pragma once
+// One run's configuration. Every key has one entry in a table (name, help, parse, print), so
+// INI files, the command line, sweep axes and the store all read and write it the same way.
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/names.hpp"
+#include "loss/loss.hpp"
+#include "optim/dynamics.hpp"
+
+namespace ssldyn {
+
+enum class DataSource { fashion_mnist, idx, spiked };
+inline constexpr NameTable<DataSource, 3> data_source_names{{
+    {DataSource::fashion_mnist, "fashion-mnist"},
+    {DataSource::idx, "idx"},
+    {DataSource::spiked, "spiked"},
+}};
+
+// Where the linear model's loss and gradient come from (THEORY §3).
+enum class GradientPath { automatic, covariance, data };
+inline constexpr NameTable<GradientPath, 3> gradient_path_names{{
+    {GradientPath::automatic, "auto"},
+    {GradientPath::covariance, "covariance"},
+    {GradientPath::data, "data"},
+}};
+
+// Spiked data only: C from the drawn samples, or the exact population C = Σ.
+enum class CovarianceSource { empirical, exact };
+inline constexpr NameTable<CovarianceSource, 2> covariance_source_names{{
+    {CovarianceSource::empirical, "empirical"},
+    {CovarianceSource::exact, "exact"},
+}};
+
+inline constexpr std::string_view fashion_mnist_images =
+    "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz";
+
+struct RunConfig {
+    // data (THEORY §1)
+    DataSource data = DataSource::fashion_mnist;
+    std::string idx_path;  // images for data = idx (default for fashion-mnist: Debian's package)
+    Index n = 10000;       // samples (0: all of the file)
+    Index d = 256;         // spiked only
+    std::vector<double> spikes{8.0, 6.0, 4.0, 2.0};
+    double bulk = 0.5;
+    bool random_basis = true;
+    CovarianceSource covariance = CovarianceSource::empirical;
+    bool centre = true;
+    double sigma_aug = 0.1;
+    double keep_prob = 1.0;
+    // model, loss and dynamics (THEORY §2–4)
+    Loss loss = Loss::noncontrastive;
+    Dynamics dynamics = Dynamics::orthogonal;
+    Retraction retraction = Retraction::automatic;
+    GradientPath path = GradientPath::automatic;
+    Index k = 16;
+    double eta = 0.0;      // absolute step; 0 means: use eta_rel
+    double eta_rel = 0.1;  // η·λ_max(C), used when eta is 0
+    double weight_decay = 0.0;
+    Index steps = 2000;
+    Index record_every = 20;
+    std::uint64_t seed = 1;
+};
+
+struct ConfigKey {
+    std::string_view name;
+    std::string_view help;
+    void (*parse)(RunConfig&, std::string_view value);  // throws InputError naming the key
+    std::string (*print)(const RunConfig&);
+};
+
+const std::vector<ConfigKey>& config_keys();
+const ConfigKey& config_key(std::string_view name);  // InputError for unknown names
+
+void set_value(RunConfig& config, std::string_view key, std::string_view value);
+std::string get_value(const RunConfig& config, std::string_view key);
+
+// Checks what can be checked without the data (k ≤ d is checked again once d is known).
+void validate(const RunConfig& config);
+
+// "key = value" lines in table order: the run's identity and what the store records.
+std::string canonical_text(const RunConfig& config);
+// 16 hex digits of a 64-bit FNV-1a hash of the canonical text.
+std::string run_id(const RunConfig& config);
+std::string data_source_text(const RunConfig& config);
+
+}  // namespace ssldyn

@@ -1,0 +1,35 @@
+#include "core/provenance.hpp"
+
+#include <hdf5.h>
+#include <unistd.h>
+
+#include "core/version.hpp"
+#include "linalg/blas.hpp"
+#include "mpi/mpi.hpp"
+
+namespace ssldyn {
+
+Provenance current_provenance() {
+    Provenance p;
+    p.program_version = SSLDYN_VERSION;
+    p.git_commit = SSLDYN_GIT_COMMIT;
+    p.git_dirty = SSLDYN_GIT_DIRTY != 0;
+    char host[256] = {};
+    if (gethostname(host, sizeof host - 1) == 0) p.host = host;
+    p.mpi_library = mpi::library_version();
+    unsigned major = 0, minor = 0, release = 0;
+    H5get_libversion(&major, &minor, &release);
+    p.hdf5_library = "HDF5 " + std::to_string(major) + "." + std::to_string(minor) + "." +
+                     std::to_string(release);
+    p.blas_threads = blas_threads();
+    p.mpi_ranks = mpi::Communicator::world().size();
+    return p;
+}
+
+std::string version_text() {
+    std::string commit = SSLDYN_GIT_COMMIT;
+    if (SSLDYN_GIT_DIRTY) commit += ", modified";
+    return std::string("ssldyn ") + SSLDYN_VERSION + " (commit " + commit + ")";
+}
+
+}  // namespace ssldyn

@@ -1,0 +1,21 @@
+#pragma once
+// What a run records about where and with what it ran (DESIGN.md "Provenance").
+#include <string>
+
+namespace ssldyn {
+
+struct Provenance {
+    std::string program_version;
+    std::string git_commit;
+    bool git_dirty = false;
+    std::string host;
+    std::string mpi_library;
+    std::string hdf5_library;
+    int blas_threads = 1;
+    int mpi_ranks = 1;
+};
+
+Provenance current_provenance();
+std::string version_text();  // "ssldyn 0.1.0 (commit abc123)"
+
+}  // namespace ssldyn

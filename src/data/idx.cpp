@@ -1,0 +1,123 @@
+#include "data/idx.hpp"
+
+#include <zlib.h>
+
+#include <algorithm>
+#include <array>
+#include <memory>
+
+#include "core/error.hpp"
+
+namespace ssldyn {
+
+namespace {
+
+// zlib reads gzip and raw files alike; this owns the handle.
+class GzFile {
+  public:
+    explicit GzFile(const std::string& path) : path_(path), file_(gzopen(path.c_str(), "rb")) {
+        if (!file_) throw InputError(path + ": cannot open data file");
+    }
+    ~GzFile() { gzclose(file_); }
+    GzFile(const GzFile&) = delete;
+    GzFile& operator=(const GzFile&) = delete;
+
+    // Reads exactly n bytes or throws naming what was being read.
+    void read(void* out, std::size_t n, const char* what) {
+        auto* p = static_cast<unsigned char*>(out);
+        while (n > 0) {
+            const unsigned chunk = static_cast<unsigned>(std::min<std::size_t>(n, 1u << 30));
+            const int got = gzread(file_, p, chunk);
+            if (got < 0) {
+                int code = 0;
+                throw InputError(path_ + ": corrupt compressed data (" + gzerror(file_, &code) +
+                                 ")");
+            }
+            if (got == 0)
+                throw InputError(path_ + ": file ends early while reading " + what +
+                                 " (truncated IDX file?)");
+            p += got;
+            n -= static_cast<std::size_t>(got);
+        }
+    }
+
+  private:
+    std::string path_;
+    gzFile file_;
+};
+
+std::uint32_t big_endian(const unsigned char* b) {
+    return (std::uint32_t{b[0]} << 24) | (std::uint32_t{b[1]} << 16) | (std::uint32_t{b[2]} << 8) |
+           std::uint32_t{b[3]};
+}
+
+// Header of an unsigned-byte IDX file with `ndims` dimensions.
+std::vector<std::uint32_t> read_header(GzFile& in, const std::string& path, int ndims) {
+    std::array<unsigned char, 4> magic{};
+    in.read(magic.data(), 4, "the magic number");
+    if (magic[0] != 0 || magic[1] != 0 || magic[2] != 0x08)
+        throw InputError(path + ": not an unsigned-byte IDX file (bad magic number)");
+    if (magic[3] != ndims)
+        throw InputError(path + ": IDX file has " + std::to_string(magic[3]) +
+                         " dimensions, expected " + std::to_string(ndims));
+    std::vector<std::uint32_t> dims;
+    for (int i = 0; i < ndims; ++i) {
+        std::array<unsigned char, 4> b{};
+        in.read(b.data(), 4, "the dimensions");
+        dims.push_back(big_endian(b.data()));
+        if (dims.back() == 0) throw InputError(path + ": IDX file has a zero dimension");
+    }
+    return dims;
+}
+
+// The whole file is read even when only a prefix is used, so a truncated or padded file is
+// never taken for a good one.
+void skip_and_expect_end(GzFile& in, const std::string& path, std::size_t skip) {
+    std::vector<unsigned char> sink(std::min<std::size_t>(skip, 1u << 20));
+    while (skip > 0) {
+        const std::size_t chunk = std::min(skip, sink.size());
+        in.read(sink.data(), chunk, "the remaining records");
+        skip -= chunk;
+    }
+    unsigned char extra = 0;
+    try {
+        in.read(&extra, 1, "");
+    } catch (const InputError&) {
+        return;  // the end, as expected
+    }
+    throw InputError(path + ": IDX file is longer than its dimensions say");
+}
+
+}  // namespace
+
+IdxImages read_idx_images(const std::string& path, Index max_count) {
+    GzFile in(path);
+    const auto dims = read_header(in, path, 3);
+    const Index count = dims[0], rows = dims[1], cols = dims[2];
+    if (rows > 4096 || cols > 4096)
+        throw InputError(path + ": implausible image size " + std::to_string(rows) + "x" +
+                         std::to_string(cols));
+    const Index take = max_count > 0 && max_count < count ? max_count : count;
+    const Index d = rows * cols;
+    IdxImages out{rows, cols, Matrix(d, take)};
+    std::vector<unsigned char> bytes(static_cast<std::size_t>(d * take));
+    in.read(bytes.data(), bytes.size(), "the images");
+    for (Index j = 0; j < take; ++j)
+        for (Index i = 0; i < d; ++i)
+            out.pixels(i, j) = bytes[static_cast<std::size_t>(i + j * d)] / 255.0;
+    skip_and_expect_end(in, path, static_cast<std::size_t>((count - take) * d));
+    return out;
+}
+
+std::vector<std::uint8_t> read_idx_labels(const std::string& path, Index max_count) {
+    GzFile in(path);
+    const auto dims = read_header(in, path, 1);
+    const Index count = dims[0];
+    const Index take = max_count > 0 && max_count < count ? max_count : count;
+    std::vector<std::uint8_t> labels(static_cast<std::size_t>(take));
+    in.read(labels.data(), labels.size(), "the labels");
+    skip_and_expect_end(in, path, static_cast<std::size_t>(count - take));
+    return labels;
+}
+
+}  // namespace ssldyn

@@ -1,0 +1,61 @@
+#include "data/views.hpp"
+
+#include "core/error.hpp"
+#include "random/stream.hpp"
+
+namespace ssldyn {
+
+namespace {
+
+enum StreamPurpose : std::uint64_t { positive_view = 1, negative_view = 2, pairing = 3 };
+
+void augment(ConstView in, View out, const Augmentation& aug, RandomStream& stream) {
+    for (Index j = 0; j < in.cols; ++j)
+        for (Index i = 0; i < in.rows; ++i) {
+            double x = in(i, j);
+            if (aug.keep_prob < 1.0 && stream.uniform() >= aug.keep_prob) x = 0.0;
+            if (aug.noise_sigma > 0.0) x += aug.noise_sigma * stream.normal();
+            out(i, j) = x;
+        }
+}
+
+}  // namespace
+
+std::vector<Index> random_derangement(Index n, std::uint64_t seed, std::uint64_t run_id) {
+    std::vector<Index> perm(static_cast<std::size_t>(n));
+    for (Index i = 0; i < n; ++i) perm[static_cast<std::size_t>(i)] = i;
+    RandomStream stream(seed, run_id, pairing);
+    for (Index i = n - 1; i > 0; --i) {
+        const auto j = static_cast<Index>(stream.below(static_cast<std::uint64_t>(i)));
+        std::swap(perm[static_cast<std::size_t>(i)], perm[static_cast<std::size_t>(j)]);
+    }
+    return perm;
+}
+
+Views::Views(const Matrix& base, const Augmentation& aug, bool centre, std::uint64_t seed,
+             std::uint64_t run_id)
+    : n_(base.cols()), stacked_(base.rows(), 3 * base.cols()) {
+    if (n_ < 2) throw InputError("n: need at least 2 samples to pair negatives");
+    const Index d = base.rows();
+    View x = stacked_.columns(0, n_);
+    for (Index j = 0; j < n_; ++j)
+        for (Index i = 0; i < d; ++i) x(i, j) = base(i, j);
+    RandomStream pos_stream(seed, run_id, positive_view);
+    augment(base, stacked_.columns(n_, n_), aug, pos_stream);
+    const auto perm = random_derangement(n_, seed, run_id);
+    Matrix paired(d, n_);
+    for (Index j = 0; j < n_; ++j)
+        for (Index i = 0; i < d; ++i) paired(i, j) = base(i, perm[static_cast<std::size_t>(j)]);
+    RandomStream neg_stream(seed, run_id, negative_view);
+    augment(paired, stacked_.columns(2 * n_, n_), aug, neg_stream);
+
+    mean_.assign(static_cast<std::size_t>(d), 0.0);
+    if (!centre) return;
+    for (Index j = 0; j < n_; ++j)
+        for (Index i = 0; i < d; ++i) mean_[static_cast<std::size_t>(i)] += base(i, j);
+    for (double& m : mean_) m /= static_cast<double>(n_);
+    for (Index j = 0; j < 3 * n_; ++j)
+        for (Index i = 0; i < d; ++i) stacked_(i, j) -= mean_[static_cast<std::size_t>(i)];
+}
+
+}  // namespace ssldyn

@@ -1,0 +1,41 @@
+#pragma once
+// The three views of THEORY §1, stacked side by side in one d x 3n matrix [X | X⁺ | X⁻] so
+// that the data path multiplies all of them in one BLAS-3 call.
+#include <cstdint>
+#include <vector>
+
+#include "linalg/matrix.hpp"
+
+namespace ssldyn {
+
+struct Augmentation {
+    double noise_sigma = 0.0;  // additive Gaussian noise σ_aug
+    double keep_prob = 1.0;    // random pixel masking: each entry kept with this probability
+};
+
+class Views {
+  public:
+    // base: d x n clean samples. Views are drawn once from the counter stream (seed, run id),
+    // negatives pair each sample with another by a random derangement, and when `centre` is set
+    // every view has the mean of the clean samples subtracted.
+    Views(const Matrix& base, const Augmentation& augmentation, bool centre, std::uint64_t seed,
+          std::uint64_t run_id);
+
+    Index n() const { return n_; }
+    Index d() const { return stacked_.rows(); }
+    ConstView anchors() const { return stacked_.columns(0, n_); }
+    ConstView positives() const { return stacked_.columns(n_, n_); }
+    ConstView negatives() const { return stacked_.columns(2 * n_, n_); }
+    ConstView stacked(Index views) const { return stacked_.columns(0, views * n_); }
+    const std::vector<double>& mean() const { return mean_; }
+
+  private:
+    Index n_;
+    Matrix stacked_;
+    std::vector<double> mean_;
+};
+
+// A uniformly random cyclic permutation (Sattolo): no sample is its own negative.
+std::vector<Index> random_derangement(Index n, std::uint64_t seed, std::uint64_t run_id);
+
+}  // namespace ssldyn

@@ -1,0 +1,76 @@
+#include "linalg/blas.hpp"
+
+#include <climits>
+#include <string>
+
+#include "core/error.hpp"
+
+extern "C" {
+void dgemm_(const char* transa, const char* transb, const int* m, const int* n, const int* k,
+            const double* alpha, const double* a, const int* lda, const double* b, const int* ldb,
+            const double* beta, double* c, const int* ldc);
+void dsyr2k_(const char* uplo, const char* trans, const int* n, const int* k, const double* alpha,
+             const double* a, const int* lda, const double* b, const int* ldb, const double* beta,
+             double* c, const int* ldc);
+// OpenBLAS extensions; weak so that other BLAS libraries link too.
+void openblas_set_num_threads(int) __attribute__((weak));
+int openblas_get_num_threads() __attribute__((weak));
+}
+
+namespace ssldyn {
+
+namespace {
+
+int to_int(Index v, const char* routine) {
+    if (v < 0 || v > INT_MAX)
+        throw RuntimeFailure(std::string(routine) + ": dimension exceeds 32-bit BLAS range");
+    return static_cast<int>(v);
+}
+
+int ld_of(Index ld, const char* routine) {
+    return to_int(ld < 1 ? 1 : ld, routine);
+}
+
+}  // namespace
+
+void gemm(Op op_a, Op op_b, double alpha, ConstView a, ConstView b, double beta, View c) {
+    const Index m = op_a == Op::none ? a.rows : a.cols;
+    const Index k = op_a == Op::none ? a.cols : a.rows;
+    const Index kb = op_b == Op::none ? b.rows : b.cols;
+    const Index n = op_b == Op::none ? b.cols : b.rows;
+    if (k != kb || c.rows != m || c.cols != n) throw RuntimeFailure("gemm: shape mismatch");
+    if (m == 0 || n == 0) return;
+    const char ta = op_a == Op::none ? 'N' : 'T', tb = op_b == Op::none ? 'N' : 'T';
+    const int mi = to_int(m, "dgemm"), ni = to_int(n, "dgemm"), ki = to_int(k, "dgemm");
+    const int lda = ld_of(a.ld, "dgemm"), ldb = ld_of(b.ld, "dgemm"), ldc = ld_of(c.ld, "dgemm");
+    dgemm_(&ta, &tb, &mi, &ni, &ki, &alpha, a.data, &lda, b.data, &ldb, &beta, c.data, &ldc);
+}
+
+Matrix multiply(Op op_a, Op op_b, ConstView a, ConstView b) {
+    Matrix c(op_a == Op::none ? a.rows : a.cols, op_b == Op::none ? b.cols : b.rows);
+    gemm(op_a, op_b, 1.0, a, b, 0.0, c);
+    return c;
+}
+
+void syr2k(Op op, double alpha, ConstView a, ConstView b, double beta, View c) {
+    if (a.rows != b.rows || a.cols != b.cols) throw RuntimeFailure("syr2k: shape mismatch");
+    const Index n = op == Op::none ? a.rows : a.cols;
+    const Index k = op == Op::none ? a.cols : a.rows;
+    if (c.rows != n || c.cols != n) throw RuntimeFailure("syr2k: shape mismatch");
+    const char uplo = 'L', trans = op == Op::none ? 'N' : 'T';
+    const int ni = to_int(n, "dsyr2k"), ki = to_int(k, "dsyr2k");
+    const int lda = ld_of(a.ld, "dsyr2k"), ldb = ld_of(b.ld, "dsyr2k"), ldc = ld_of(c.ld, "dsyr2k");
+    dsyr2k_(&uplo, &trans, &ni, &ki, &alpha, a.data, &lda, b.data, &ldb, &beta, c.data, &ldc);
+    for (Index j = 0; j < n; ++j)
+        for (Index i = 0; i < j; ++i) c(i, j) = c(j, i);
+}
+
+int blas_threads() {
+    return openblas_get_num_threads ? openblas_get_num_threads() : 1;
+}
+
+void set_blas_threads(int threads) {
+    if (openblas_set_num_threads) openblas_set_num_threads(threads);
+}
+
+}  // namespace ssldyn

@@ -1,0 +1,25 @@
+#pragma once
+// The two self-supervised losses of THEORY §3 and the matrix C that, for a linear map,
+// carries all of their information: L(W) = −Tr(W C Wᵀ).
+#include "core/names.hpp"
+#include "data/views.hpp"
+#include "linalg/matrix.hpp"
+
+namespace ssldyn {
+
+enum class Loss { noncontrastive, contrastive };
+
+inline constexpr NameTable<Loss, 2> loss_names{{
+    {Loss::noncontrastive, "noncontrastive"},
+    {Loss::contrastive, "contrastive"},
+}};
+
+// C_nc = sym(XᵀX⁺/n), C_c = sym(Xᵀ(X⁺ − X⁻)/n), by one symmetric rank-2k update.
+Matrix covariance(const Views& views, Loss loss);
+
+// How many stacked views the loss reads: [X | X⁺] or [X | X⁺ | X⁻].
+inline Index views_used(Loss loss) {
+    return loss == Loss::contrastive ? 3 : 2;
+}
+
+}  // namespace ssldyn

@@ -1,0 +1,109 @@
+#include "mpi/mpi.hpp"
+
+#include <climits>
+#include <cstdio>
+#include <utility>
+
+#include "core/error.hpp"
+
+namespace ssldyn::mpi {
+
+void check(int code, const char* call) {
+    if (code == MPI_SUCCESS) return;
+    char text[MPI_MAX_ERROR_STRING] = {};
+    int length = 0;
+    MPI_Error_string(code, text, &length);
+    throw RuntimeFailure(std::string(call) + ": " + std::string(text, static_cast<size_t>(length)));
+}
+
+Environment::Environment(int& argc, char**& argv) {
+    int initialised = 0;
+    check(MPI_Initialized(&initialised), "MPI_Initialized");
+    if (!initialised) check(MPI_Init(&argc, &argv), "MPI_Init");
+    // Errors come back as codes so that check() can throw them with context.
+    check(MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN), "MPI_Comm_set_errhandler");
+}
+
+Environment::~Environment() {
+    int finalised = 0;
+    MPI_Finalized(&finalised);
+    if (!finalised) MPI_Finalize();
+}
+
+Communicator Communicator::world() {
+    return Communicator(MPI_COMM_WORLD, false);
+}
+
+Communicator::Communicator(Communicator&& other) noexcept
+    : comm_(std::exchange(other.comm_, MPI_COMM_NULL)),
+      owned_(std::exchange(other.owned_, false)) {}
+
+Communicator& Communicator::operator=(Communicator&& other) noexcept {
+    if (this != &other) {
+        if (owned_ && comm_ != MPI_COMM_NULL) MPI_Comm_free(&comm_);
+        comm_ = std::exchange(other.comm_, MPI_COMM_NULL);
+        owned_ = std::exchange(other.owned_, false);
+    }
+    return *this;
+}
+
+Communicator::~Communicator() {
+    int finalised = 0;
+    MPI_Finalized(&finalised);
+    if (owned_ && comm_ != MPI_COMM_NULL && !finalised) MPI_Comm_free(&comm_);
+}
+
+int Communicator::rank() const {
+    int r = 0;
+    check(MPI_Comm_rank(comm_, &r), "MPI_Comm_rank");
+    return r;
+}
+
+int Communicator::size() const {
+    int s = 0;
+    check(MPI_Comm_size(comm_, &s), "MPI_Comm_size");
+    return s;
+}
+
+Communicator Communicator::split(int color, int key) const {
+    MPI_Comm out = MPI_COMM_NULL;
+    check(MPI_Comm_split(comm_, color, key, &out), "MPI_Comm_split");
+    return Communicator(out, true);
+}
+
+void Communicator::barrier() const {
+    check(MPI_Barrier(comm_), "MPI_Barrier");
+}
+
+int Communicator::max(int value) const {
+    int out = 0;
+    check(MPI_Allreduce(&value, &out, 1, MPI_INT, MPI_MAX, comm_), "MPI_Allreduce");
+    return out;
+}
+
+double Communicator::max(double value) const {
+    double out = 0;
+    check(MPI_Allreduce(&value, &out, 1, MPI_DOUBLE, MPI_MAX, comm_), "MPI_Allreduce");
+    return out;
+}
+
+void Communicator::sum(double* values, long count) const {
+    // Chunks keep the count inside MPI's int range for very large matrices.
+    for (long done = 0; done < count;) {
+        const int chunk = static_cast<int>(std::min<long>(count - done, INT_MAX / 2));
+        check(MPI_Allreduce(MPI_IN_PLACE, values + done, chunk, MPI_DOUBLE, MPI_SUM, comm_),
+              "MPI_Allreduce");
+        done += chunk;
+    }
+}
+
+std::string library_version() {
+    char text[MPI_MAX_LIBRARY_VERSION_STRING] = {};
+    int length = 0;
+    MPI_Get_library_version(text, &length);
+    std::string s(text, static_cast<size_t>(length));
+    const auto comma = s.find(',');
+    return comma == std::string::npos ? s : s.substr(0, comma);
+}
+
+}  // namespace ssldyn::mpi

@@ -1,0 +1,62 @@
+#include "optim/dynamics.hpp"
+
+#include "linalg/blas.hpp"
+
+namespace ssldyn {
+
+namespace {
+
+double inner(const Matrix& a, const Matrix& b) {
+    double s = 0.0;
+    for (Index j = 0; j < a.cols(); ++j)
+        for (Index i = 0; i < a.rows(); ++i) s += a(i, j) * b(i, j);
+    return s;
+}
+
+void normalise(Matrix& w) {
+    scale(1.0 / frobenius_norm(w), w);
+}
+
+}  // namespace
+
+Matrix initial_weights(const StepRule& rule, Matrix g) {
+    switch (rule.dynamics) {
+        case Dynamics::naive:
+            return g;
+        case Dynamics::sphere:
+            normalise(g);
+            return g;
+        case Dynamics::orthogonal:
+            break;
+    }
+    return retract(rule.retraction, g);
+}
+
+double gradient_step(const StepRule& rule, const Objective& objective, Matrix& w) {
+    LossGradient lg = objective.evaluate(w);
+    Matrix& g = lg.gradient;
+    switch (rule.dynamics) {
+        case Dynamics::naive:
+            // ∇(L + λ‖W‖²) = ∇L + 2λW
+            axpy(2.0 * rule.weight_decay, w, g);
+            axpy(-rule.eta, g, w);
+            break;
+        case Dynamics::sphere:
+            // Riemannian gradient on the sphere: remove the radial part, then project back.
+            axpy(-inner(g, w) / inner(w, w), w, g);
+            axpy(-rule.eta, g, w);
+            normalise(w);
+            break;
+        case Dynamics::orthogonal: {
+            // grad L = ∇L (I − WᵀW) = ∇L − (∇L Wᵀ) W  (THEORY §4.2), O(k² d).
+            const Matrix gwt = multiply(Op::none, Op::transpose, g, w);
+            gemm(Op::none, Op::none, -1.0, gwt, w, 1.0, g);
+            axpy(-rule.eta, g, w);
+            w = retract(rule.retraction, w);
+            break;
+        }
+    }
+    return lg.loss;
+}
+
+}  // namespace ssldyn

@@ -1,0 +1,28 @@
+#pragma once
+// Everything a linear run needs before its first step: the data and its views, C, and the
+// eigendecomposition of C that the theory and the metrics share.
+#include <memory>
+#include <optional>
+
+#include "config/run_config.hpp"
+#include "linalg/lapack.hpp"
+#include "loss/objective.hpp"
+
+namespace ssldyn {
+
+struct Problem {
+    std::optional<Views> views;  // absent when C is exact
+    Matrix c;
+    SymmetricEigen eigen;  // of C, descending
+    Index d = 0;
+    GradientPath path = GradientPath::covariance;  // resolved
+
+    double lambda_max() const { return eigen.values.front(); }
+    // The objective the dynamics descend: through C or through the views.
+    std::unique_ptr<Objective> objective(Loss loss) const;
+};
+
+// Loads or draws the data, checks k ≤ d, assembles C and decomposes it.
+Problem build_problem(const RunConfig& config);
+
+}  // namespace ssldyn

@@ -1,0 +1,52 @@
+#pragma once
+// One run of the linear model: gradient descent next to its closed-form flow, recorded on
+// the same clock t = η·step (THEORY §4–5).
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "config/run_config.hpp"
+#include "metrics/metrics.hpp"
+
+namespace ssldyn {
+
+struct Record {
+    Index step = 0;
+    double t = 0.0;
+    Snapshot simulated;
+    Snapshot theory;
+    // Orthogonal: ‖P − P_theory‖_F. Naive and sphere: ‖W − W_theory‖_F / ‖W_theory‖_F.
+    double theory_distance = 0.0;
+};
+
+enum class RunStatus { pending, running, done, failed };
+inline constexpr NameTable<RunStatus, 4> run_status_names{{
+    {RunStatus::pending, "pending"},
+    {RunStatus::running, "running"},
+    {RunStatus::done, "done"},
+    {RunStatus::failed, "failed"},
+}};
+
+struct RunResult {
+    RunConfig config;
+    RunStatus status = RunStatus::pending;
+    std::string failure;  // why a failed run stopped
+    Index failed_step = -1;
+    std::vector<Record> records;
+    Matrix w0;                     // initial weights, k x d
+    std::vector<double> spectrum;  // eigenvalues of C, descending
+    double eta = 0.0, lambda_max = 0.0;
+    Retraction retraction = Retraction::qr;  // resolved
+    GradientPath path = GradientPath::covariance;
+    double theory_conditioning = 1.0;
+    double seconds = 0.0;
+
+    std::string config_id() const { return run_id(config); }
+};
+
+// progress(step, steps) is called now and then from the step loop.
+using Progress = std::function<void(Index step, Index steps)>;
+
+RunResult simulate(const RunConfig& config, const Progress& progress = {});
+
+}  // namespace ssldyn

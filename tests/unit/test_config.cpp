@@ -1,0 +1,61 @@
+// The settings table: every key parses what it prints; bad values name their key.
+#include <gtest/gtest.h>
+
+#include "config/run_config.hpp"
+#include "core/error.hpp"
+
+using namespace ssldyn;
+
+TEST(Config, CanonicalTextRoundTrips) {
+    RunConfig a;
+    set_value(a, "eta", "0.0123456789");
+    set_value(a, "spikes", "9, 7.5,1e-3");
+    set_value(a, "loss", "contrastive");
+    set_value(a, "centre", "false");
+    RunConfig b;
+    for (const auto& key : config_keys()) set_value(b, key.name, key.print(a));
+    EXPECT_EQ(canonical_text(a), canonical_text(b));
+    EXPECT_EQ(run_id(a), run_id(b));
+    EXPECT_EQ(run_id(a).size(), 16u);
+    set_value(b, "seed", "2");
+    EXPECT_NE(run_id(a), run_id(b));
+    EXPECT_EQ(get_value(a, "spikes"), "9,7.5,0.001");
+}
+
+TEST(Config, BadValuesNameTheirKey) {
+    RunConfig c;
+    auto message = [&](const char* key, const char* value) {
+        try {
+            set_value(c, key, value);
+        } catch (const InputError& e) {
+            return std::string(e.what());
+        }
+        return std::string("no error");
+    };
+    EXPECT_EQ(message("k", "abc").rfind("k: 'abc'", 0), 0u);
+    EXPECT_EQ(message("eta", "1e").rfind("eta:", 0), 0u);
+    EXPECT_EQ(message("eta", "inf").rfind("eta:", 0), 0u);
+    EXPECT_EQ(message("loss", "ssl").rfind("loss: unknown value 'ssl'", 0), 0u);
+    EXPECT_EQ(message("centre", "maybe").rfind("centre:", 0), 0u);
+    EXPECT_EQ(message("nonsense", "1"), "unknown setting 'nonsense'");
+}
+
+TEST(Config, ValidationCatchesImpossibleRuns) {
+    auto rejects = [](auto change) {
+        RunConfig c;
+        change(c);
+        EXPECT_THROW(validate(c), InputError);
+    };
+    rejects([](RunConfig& c) { c.k = 0; });
+    rejects([](RunConfig& c) { c.eta = -1; });
+    rejects([](RunConfig& c) { c.eta_rel = 0; });
+    rejects([](RunConfig& c) {
+        c.data = DataSource::spiked;
+        c.d = 4;
+        c.k = 5;
+    });
+    rejects([](RunConfig& c) { c.keep_prob = 0; });
+    rejects([](RunConfig& c) { c.covariance = CovarianceSource::exact; });
+    rejects([](RunConfig& c) { c.data = DataSource::idx; });
+    EXPECT_NO_THROW(validate(RunConfig{}));
+}

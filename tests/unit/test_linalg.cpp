@@ -1,0 +1,74 @@
+// The BLAS/LAPACK wrappers against plain loops and defining identities.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "metrics/metrics.hpp"
+#include "test_support.hpp"
+
+using namespace ssldyn;
+
+TEST(Blas, GemmAllTransposesMatchLoops) {
+    RandomStream stream(1);
+    const Matrix a = gaussian_matrix(stream, 5, 7), b = gaussian_matrix(stream, 7, 3);
+    const Matrix at = transpose(a), bt = transpose(b);
+    Matrix reference(5, 3);
+    for (Index i = 0; i < 5; ++i)
+        for (Index j = 0; j < 3; ++j)
+            for (Index l = 0; l < 7; ++l) reference(i, j) += a(i, l) * b(l, j);
+    EXPECT_LT(support::relative_difference(multiply(a, b), reference), 1e-15);
+    EXPECT_LT(support::relative_difference(multiply(Op::transpose, Op::none, at, b), reference),
+              1e-15);
+    EXPECT_LT(support::relative_difference(multiply(Op::none, Op::transpose, a, bt), reference),
+              1e-15);
+    EXPECT_LT(
+        support::relative_difference(multiply(Op::transpose, Op::transpose, at, bt), reference),
+        1e-15);
+    Matrix wrong(4, 3);
+    EXPECT_THROW(gemm(Op::none, Op::none, 1.0, a, b, 0.0, wrong), RuntimeFailure);
+}
+
+TEST(Lapack, EigenSvdSolveReconstruct) {
+    const Matrix c = support::symmetric_with_spectrum({2.0, -1.0, 0.5, 0.25}, 2);
+    const SymmetricEigen e = symmetric_eigen(c);
+    Matrix scaled = e.vectors;
+    for (Index j = 0; j < 4; ++j)
+        for (Index i = 0; i < 4; ++i) scaled(i, j) *= e.values[static_cast<std::size_t>(j)];
+    EXPECT_LT(support::relative_difference(multiply(Op::none, Op::transpose, scaled, e.vectors), c),
+              1e-14);
+    EXPECT_NEAR(e.values.front(), 2.0, 1e-14);
+    EXPECT_NEAR(e.values.back(), -1.0, 1e-14);
+
+    RandomStream stream(3);
+    const Matrix a = gaussian_matrix(stream, 3, 8);
+    const Svd svd = thin_svd(a);
+    Matrix us = svd.u;
+    for (Index j = 0; j < 3; ++j)
+        for (Index i = 0; i < 3; ++i) us(i, j) *= svd.s[static_cast<std::size_t>(j)];
+    EXPECT_LT(support::relative_difference(multiply(us, svd.vt), a), 1e-14);
+    const std::vector<double> values_only = singular_values(a);  // another LAPACK path: round-off
+    for (std::size_t i = 0; i < 3; ++i) EXPECT_NEAR(values_only[i], svd.s[i], 1e-14 * svd.s[0]);
+
+    const Matrix m = gaussian_matrix(stream, 4, 4), rhs = gaussian_matrix(stream, 4, 2);
+    EXPECT_LT(support::relative_difference(multiply(m, solve(m, rhs)), rhs), 1e-12);
+    EXPECT_THROW(solve(Matrix(3, 3), Matrix(3, 1)), RuntimeFailure);
+}
+
+TEST(Metrics, EffectiveRankAndSubspaceDistance) {
+    EXPECT_NEAR(effective_rank({1.0, 1.0, 1.0}), 3.0, 1e-15);
+    EXPECT_NEAR(effective_rank({1.0, 0.0, 0.0}), 1.0, 1e-15);
+    // p = (2/3, 1/3): exp(−Σ p log p)
+    EXPECT_NEAR(effective_rank({2.0, 1.0}),
+                std::exp(-(2.0 / 3 * std::log(2.0 / 3) + 1.0 / 3 * std::log(1.0 / 3))), 1e-15);
+    // Two lines in the plane at angle θ: ‖P₁ − P₂‖_F = √2 sin θ.
+    const double theta = 0.3;
+    Matrix a(1, 2), b(1, 2);
+    a(0, 0) = 1.0;
+    b(0, 0) = std::cos(theta);
+    b(0, 1) = std::sin(theta);
+    EXPECT_NEAR(subspace_distance(a, b), std::sqrt(2.0) * std::sin(theta), 1e-15);
+    // Distances invariant to a change of basis inside the row space.
+    Matrix b3 = b;
+    scale(-7.0, b3);
+    EXPECT_NEAR(subspace_distance(a, b3), std::sqrt(2.0) * std::sin(theta), 1e-15);
+}
