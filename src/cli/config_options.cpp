@@ -20,7 +20,7 @@ po::options_description settings_options() {
 po::variables_map parse(const std::vector<std::string>& args,
                         const po::options_description& command_line,
                         const po::positional_options_description& positional,
-                        const po::options_description& file_options) {
+                        const po::options_description& file_options, bool read_config) {
     po::variables_map vm;
     try {
         po::store(po::command_line_parser(args).options(command_line).positional(positional).run(),
@@ -28,7 +28,7 @@ po::variables_map parse(const std::vector<std::string>& args,
     } catch (const po::error& e) {
         throw InputError(std::string("command line: ") + e.what());
     }
-    if (vm.count("config")) {
+    if (read_config && vm.count("config")) {
         const auto path = vm["config"].as<std::string>();
         std::ifstream in(path);
         if (!in) throw InputError(path + ": cannot open config file");

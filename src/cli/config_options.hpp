@@ -18,7 +18,7 @@ po::options_description settings_options();
 po::variables_map parse(const std::vector<std::string>& args,
                         const po::options_description& command_line,
                         const po::positional_options_description& positional,
-                        const po::options_description& file_options);
+                        const po::options_description& file_options, bool read_config = true);
 
 // Defaults with every setting found in vm applied, validated.
 RunConfig run_config_from(const po::variables_map& vm);

@@ -14,7 +14,10 @@ namespace {
 constexpr const char* usage =
     "usage: ssldyn COMMAND [options]\n\n"
     "commands:\n"
-    "  run      one configuration of the linear model next to its exact theory, into a store\n\n"
+    "  run      one configuration of the linear model next to its exact theory, into a store\n"
+    "  sweep    a grid of configurations over the MPI ranks, into one store\n"
+    "  ls       the sweeps of a store and their runs by status\n"
+    "  query    config values and metrics of the runs of a store, filtered\n\n"
     "ssldyn COMMAND --help shows the options of a command.\n"
     "exit codes: 0 ok, 1 runtime failure, 2 bad input\n";
 
@@ -35,6 +38,9 @@ int dispatch(const std::vector<std::string>& args) {
         return exit_ok;
     }
     if (command == "run") return cli::run_command(rest);
+    if (command == "sweep") return cli::sweep_command(rest);
+    if (command == "ls") return cli::ls_command(rest);
+    if (command == "query") return cli::query_command(rest);
     throw InputError("unknown command '" + command + "' (see ssldyn --help)");
 }
 
@@ -49,10 +55,13 @@ int main(int argc, char** argv) {
         try {
             code = dispatch(args);
         } catch (const InputError& e) {
-            std::fprintf(stderr, "ssldyn: error: %s\n", e.what());
+            // Raised on every rank alike (plans and store checks are shared): say it once.
+            if (mpi::Communicator::world().rank() == 0)
+                std::fprintf(stderr, "ssldyn: error: %s\n", e.what());
             code = exit_bad_input;
         } catch (const std::exception& e) {
-            std::fprintf(stderr, "ssldyn: failure: %s\n", e.what());
+            if (mpi::Communicator::world().rank() == 0)
+                std::fprintf(stderr, "ssldyn: failure: %s\n", e.what());
             code = exit_failure;
         }
     } catch (const std::exception& e) {

@@ -4,11 +4,12 @@
 
 #include "cli/commands.hpp"
 #include "cli/config_options.hpp"
-#include "cli/progress.hpp"
 #include "core/error.hpp"
+#include "core/progress.hpp"
 #include "core/provenance.hpp"
 #include "run/simulation.hpp"
-#include "store/run_writer.hpp"
+#include "store/sweep_store.hpp"
+#include "sweep/plan.hpp"
 
 namespace ssldyn::cli {
 
@@ -76,16 +77,18 @@ int run_command(const std::vector<std::string>& args) {
     }
     const RunConfig config = run_config_from(vm);
     const std::string store = vm["store"].as<std::string>();
-    const std::string sweep = vm["sweep"].as<std::string>();
-    if (sweep.empty() || sweep.find('/') != std::string::npos || sweep == "." || sweep == "..")
-        throw InputError("--sweep: '" + sweep + "' is not a valid sweep name");
+    const SweepPlan plan = single_run_plan(vm["sweep"].as<std::string>(), config);
     check_store_target(store, vm.count("overwrite") > 0);
 
     ProgressLine progress("run " + run_id(config), vm.count("quiet") == 0);
     const RunResult result =
         simulate(config, [&](Index step, Index steps) { progress.update(step, steps); });
     progress.finish();
-    write_single_run_store(store, sweep, result, current_provenance());
+    const Provenance provenance = current_provenance();
+    replace_atomically(store, false, [&](const h5::File& file) {
+        create_sweep(file, plan, provenance);
+        write_run_result(file, plan.name, 0, result, provenance.host);
+    });
     print_summary(result, store);
     return result.status == RunStatus::done ? exit_ok : exit_failure;
 }

@@ -13,6 +13,7 @@ struct Provenance {
     std::string hdf5_library;
     int blas_threads = 1;
     int mpi_ranks = 1;
+    int group_size = 1;
 };
 
 Provenance current_provenance();

@@ -90,6 +90,12 @@ void skip_and_expect_end(GzFile& in, const std::string& path, std::size_t skip) 
 
 }  // namespace
 
+IdxShape read_idx_image_shape(const std::string& path) {
+    GzFile in(path);
+    const auto dims = read_header(in, path, 3);
+    return {dims[0], dims[1], dims[2]};
+}
+
 IdxImages read_idx_images(const std::string& path, Index max_count) {
     GzFile in(path);
     const auto dims = read_header(in, path, 3);

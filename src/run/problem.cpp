@@ -17,6 +17,40 @@ std::unique_ptr<Objective> Problem::objective(Loss loss) const {
     return std::make_unique<CovarianceObjective>(c);
 }
 
+namespace {
+
+std::string image_path(const RunConfig& config) {
+    return config.idx_path.empty() ? std::string(fashion_mnist_images) : config.idx_path;
+}
+
+}  // namespace
+
+Index input_dimension(const RunConfig& config) {
+    validate(config);
+    Index d = config.d;
+    if (config.data != DataSource::spiked) {
+        const std::string path = image_path(config);
+        const IdxShape shape = read_idx_image_shape(path);
+        if (config.n > shape.count)
+            throw InputError("n: " + std::to_string(config.n) + " samples asked for, but " + path +
+                             " holds " + std::to_string(shape.count));
+        d = shape.rows * shape.cols;
+    }
+    if (config.k > d)
+        throw InputError("k: " + std::to_string(config.k) +
+                         " exceeds the input dimension d = " + std::to_string(d));
+    return d;
+}
+
+std::string problem_key(const RunConfig& config) {
+    std::string key;
+    for (const char* name :
+         {"data", "idx_path", "n", "d", "spikes", "bulk", "random_basis", "covariance", "centre",
+          "sigma_aug", "keep_prob", "loss", "path", "seed"})
+        key += get_value(config, name) + ";";
+    return key;
+}
+
 Problem build_problem(const RunConfig& config) {
     validate(config);
     Problem p;

@@ -25,4 +25,11 @@ struct Problem {
 // Loads or draws the data, checks k ≤ d, assembles C and decomposes it.
 Problem build_problem(const RunConfig& config);
 
+// The input dimension d a config will have, from its settings or the IDX header; checks that
+// the data file exists, that n does not exceed it, and that k ≤ d. For planning sweeps.
+Index input_dimension(const RunConfig& config);
+
+// The settings that determine the Problem: runs with equal keys share one.
+std::string problem_key(const RunConfig& config);
+
 }  // namespace ssldyn

@@ -20,9 +20,23 @@ bool finite(const Snapshot& s) {
 
 }  // namespace
 
+Index record_count(const RunConfig& config) {
+    return 1 + config.steps / config.record_every + (config.steps % config.record_every ? 1 : 0);
+}
+
 RunResult simulate(const RunConfig& config, const Progress& progress) {
     const auto start = std::chrono::steady_clock::now();
-    const Problem problem = build_problem(config);
+    RunResult result = simulate(config, build_problem(config), progress);
+    result.seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return result;
+}
+
+RunResult simulate(const RunConfig& config, const Problem& problem, const Progress& progress) {
+    const auto start = std::chrono::steady_clock::now();
+    if (config.k > problem.d)
+        throw InputError("k: " + std::to_string(config.k) +
+                         " exceeds the input dimension d = " + std::to_string(problem.d));
     RunResult result;
     result.config = config;
     result.spectrum = problem.eigen.values;

@@ -47,6 +47,14 @@ struct RunResult {
 // progress(step, steps) is called now and then from the step loop.
 using Progress = std::function<void(Index step, Index steps)>;
 
+struct Problem;
+
+// Builds the problem (data, C, its eigendecomposition), then runs.
 RunResult simulate(const RunConfig& config, const Progress& progress = {});
+// Runs on a problem built before (shared by the runs of a sweep with the same data).
+RunResult simulate(const RunConfig& config, const Problem& problem, const Progress& progress = {});
+
+// Records a successful run writes: step 0, every record_every steps, and the last step.
+Index record_count(const RunConfig& config);
 
 }  // namespace ssldyn

@@ -1,6 +1,6 @@
 #pragma once
-// The store's layout (README "The HDF5 store"), in one place. Readers and writers use these
-// names; the Python analysis reads the same ones.
+// The store's layout (README "The HDF5 store"), in one place. The writer, the readers and the
+// Python analysis use these names.
 #include <string>
 #include <vector>
 
@@ -11,10 +11,19 @@ namespace ssldyn::schema {
 inline constexpr long long version = 1;
 
 inline std::string sweep_path(const std::string& sweep) {
-    return "sweeps/" + sweep;
+    return "/sweeps/" + sweep;
 }
 inline std::string run_path(const std::string& sweep, const std::string& id) {
     return sweep_path(sweep) + "/runs/" + id;
+}
+inline std::string status_path(const std::string& sweep) {
+    return sweep_path(sweep) + "/status";
+}
+inline std::string config_column(const std::string& sweep, const std::string& key) {
+    return sweep_path(sweep) + "/index/config/" + key;
+}
+inline std::string result_column(const std::string& sweep, const std::string& name) {
+    return sweep_path(sweep) + "/index/result/" + name;
 }
 
 // One recorded scalar metric: its dataset name, units, meaning and where it lives in a Snapshot.
@@ -33,11 +42,61 @@ inline const std::vector<Metric>& metrics() {
         {"effective_rank", "1", "exp(-sum p_i log p_i), p_i = s_i / sum_j s_j (THEORY 4.1)",
          &Snapshot::effective_rank},
         {"topk_sin_angle", "1",
-         "sine of the largest principal angle between the row space of W and the top-k "
-         "eigenspace of C",
+         "sine of the largest principal angle between the numerical row space of W and the "
+         "top-k eigenspace of C",
          &Snapshot::topk_sin_angle},
     };
     return table;
+}
+
+// Per-run results known only after the run: columns of /sweeps/<name>/index/result.
+enum class ColumnType { number, integer, text };
+struct Column {
+    std::string name;
+    ColumnType type;
+    std::size_t length;  // text only
+    std::string description;
+};
+
+inline const std::vector<Column>& result_columns() {
+    static const std::vector<Column> table = [] {
+        std::vector<Column> t{
+            {"final_step", ColumnType::integer, 0, "step of the last record (-1: not run)"},
+            {"final_t", ColumnType::number, 0, "t of the last record"},
+            {"final_theory_distance", ColumnType::number, 0,
+             "distance to the closed-form flow at the last record (see "
+             "trajectory/theory_distance)"},
+            {"max_theory_distance", ColumnType::number, 0,
+             "largest distance to the closed-form flow over the records"},
+        };
+        for (const auto& m : metrics()) {
+            t.push_back({std::string("final_") + m.name, ColumnType::number, 0,
+                         std::string("gradient descent at the last record: ") + m.description});
+            t.push_back({std::string("theory_final_") + m.name, ColumnType::number, 0,
+                         std::string("closed-form flow at the last record: ") + m.description});
+        }
+        t.insert(t.end(),
+                 {
+                     {"eta_used", ColumnType::number, 0, "step size eta"},
+                     {"eta_lambda_max", ColumnType::number, 0, "eta * lambda_max(C)"},
+                     {"lambda_max", ColumnType::number, 0, "largest eigenvalue of C"},
+                     {"theory_conditioning", ColumnType::number, 0,
+                      "condition number of W0 V on the top-k eigenvectors (orthogonal flow)"},
+                     {"seconds", ColumnType::number, 0, "wall time of the run"},
+                     {"failed_step", ColumnType::integer, 0, "step at which a failed run stopped"},
+                     {"failure", ColumnType::text, 200, "why a failed run stopped"},
+                     {"retraction_used", ColumnType::text, 16, "retraction after resolving auto"},
+                     {"gradient_path_used", ColumnType::text, 16, "covariance or data"},
+                     {"host", ColumnType::text, 64, "host that ran it"},
+                 });
+        return t;
+    }();
+    return table;
+}
+
+// The value of status/<run> (int64).
+inline long long status_code(RunStatus s) {
+    return static_cast<long long>(s);
 }
 
 }  // namespace ssldyn::schema

@@ -19,6 +19,27 @@ Group Group::create(hid_t parent, const std::string& path) {
                   H5Gclose});
 }
 
+namespace {
+
+herr_t collect_name(hid_t, const char* name, const H5L_info_t*, void* out) {
+    static_cast<std::vector<std::string>*>(out)->emplace_back(name);
+    return 0;
+}
+
+}  // namespace
+
+std::vector<std::string> Group::members() const {
+    std::vector<std::string> names;
+    hsize_t position = 0;
+    // Creation order where the group tracks it (ssldyn's do), else by name.
+    const Handle gcpl = own_plist(H5Gget_create_plist(id()), "H5Gget_create_plist");
+    unsigned flags = 0;
+    check(H5Pget_link_creation_order(gcpl.id(), &flags), "H5Pget_link_creation_order");
+    const H5_index_t order = (flags & H5P_CRT_ORDER_INDEXED) ? H5_INDEX_CRT_ORDER : H5_INDEX_NAME;
+    check(H5Literate(id(), order, H5_ITER_INC, &position, collect_name, &names), "H5Literate");
+    return names;
+}
+
 bool Group::exists(const std::string& name) const {
     return check(H5Lexists(id(), name.c_str(), H5P_DEFAULT), "H5Lexists") > 0;
 }

@@ -1,5 +1,6 @@
 #pragma once
 #include <string>
+#include <vector>
 
 #include "store/h5/handle.hpp"
 
@@ -14,6 +15,8 @@ class Group {
     Group open_group(const std::string& name) const { return open(id(), name); }
     // Whether a link of that name exists here (one level, no path).
     bool exists(const std::string& name) const;
+    // Names of the links in this group, in the order they were created.
+    std::vector<std::string> members() const;
     hid_t id() const { return handle_.id(); }
 
   private:

@@ -1,10 +1,10 @@
-#include "cli/progress.hpp"
+#include "core/progress.hpp"
 
 #include <unistd.h>
 
 #include <cstdio>
 
-namespace ssldyn::cli {
+namespace ssldyn {
 
 ProgressLine::ProgressLine(std::string label, bool enabled)
     : label_(std::move(label)),
@@ -30,7 +30,9 @@ void ProgressLine::update(long done, long total, const std::string& extra) {
     if (!enabled_) return;
     const auto now = std::chrono::steady_clock::now();
     const double since_last = std::chrono::duration<double>(now - last_).count();
+    if (done == last_done_ && printed_) return;
     if (since_last < (terminal_ ? 0.2 : 5.0) && done < total) return;
+    last_done_ = done;
     last_ = now;
     const double elapsed = std::chrono::duration<double>(now - start_).count();
     const double left = done > 0 ? elapsed * static_cast<double>(total - done) / done : 0.0;
@@ -48,4 +50,4 @@ void ProgressLine::finish() {
     printed_ = false;
 }
 
-}  // namespace ssldyn::cli
+}  // namespace ssldyn

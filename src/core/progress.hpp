@@ -3,7 +3,7 @@
 #include <chrono>
 #include <string>
 
-namespace ssldyn::cli {
+namespace ssldyn {
 
 class ProgressLine {
   public:
@@ -16,8 +16,9 @@ class ProgressLine {
     bool enabled_, terminal_;
     std::chrono::steady_clock::time_point start_, last_;
     bool printed_ = false;
+    long last_done_ = -1;
 };
 
 std::string format_duration(double seconds);
 
-}  // namespace ssldyn::cli
+}  // namespace ssldyn

@@ -1,0 +1,65 @@
+// `ssldyn sweep`: a grid of runs over MPI ranks into one store.
+#include <cstdio>
+#include <iostream>
+
+#include "cli/commands.hpp"
+#include "cli/config_options.hpp"
+#include "core/error.hpp"
+#include "linalg/blas.hpp"
+#include "store/index_reader.hpp"
+#include "sweep/runner.hpp"
+#include "sweep/summary.hpp"
+
+namespace ssldyn::cli {
+
+int sweep_command(const std::vector<std::string>& args) {
+    po::options_description options(
+        "ssldyn sweep CONFIG.ini --store FILE [options]\n\n"
+        "Runs every configuration of a sweep config (sections [sweep], [fixed], [axes], [zip]; "
+        "see the README) over the MPI ranks, into one HDF5 store.\n\nOptions");
+    options.add_options()("help,h", "show this help")(
+        "config", po::value<std::string>()->value_name("FILE"), "sweep config (INI)")(
+        "store", po::value<std::string>()->value_name("FILE"), "HDF5 store (created, or added to)")(
+        "resume", "continue a sweep of the store: runs not done run again")(
+        "group-size", po::value<int>()->value_name("G")->default_value(1),
+        "ranks per run group (each group has its own communicator and BLACS grid)")(
+        "threads", po::value<int>()->value_name("T")->default_value(1),
+        "BLAS threads per rank (1 keeps results independent of the rank count)")(
+        "quiet,q", "no progress line");
+    po::positional_options_description positional;
+    positional.add("config", 1);
+    const po::variables_map vm = parse(args, options, positional, po::options_description(), false);
+    const auto world = mpi::Communicator::world();
+    if (vm.count("help")) {
+        if (world.rank() == 0) std::cout << options << "\n";
+        return exit_ok;
+    }
+    if (!vm.count("config")) throw InputError("command line: a sweep config is required");
+    if (!vm.count("store")) throw InputError("command line: --store FILE is required");
+    const int threads = vm["threads"].as<int>();
+    if (threads < 1) throw InputError("--threads: must be at least 1");
+    set_blas_threads(threads);
+
+    const SweepPlan plan = read_sweep_plan(vm["config"].as<std::string>());
+    SweepOptions sweep;
+    sweep.store = vm["store"].as<std::string>();
+    sweep.resume = vm.count("resume") > 0;
+    sweep.group_size = vm["group-size"].as<int>();
+    sweep.progress = vm.count("quiet") == 0;
+    const SweepOutcome outcome = run_sweep(plan, sweep, world);
+
+    if (world.rank() != 0) return outcome.failed ? exit_failure : exit_ok;
+    const h5::File file = h5::File::open(sweep.store, h5::Mode::read_only);
+    std::printf("sweep %s: %ld runs, %ld done, %ld failed", plan.name.c_str(), outcome.runs,
+                outcome.done + outcome.skipped, outcome.failed);
+    if (outcome.skipped) std::printf(" (%ld done before this resume)", outcome.skipped);
+    std::printf(
+        ", %.1f s on %d ranks; HDF5 %.2f %% of rank time\n\n", outcome.seconds, world.size(),
+        outcome.rank_seconds > 0 ? 100.0 * outcome.hdf5_seconds / outcome.rank_seconds : 0.0);
+    std::fputs(sweep_summary(read_index(file, plan.name)).c_str(), stdout);
+    std::printf("\nstore: %s (ssldyn query %s --sweep %s)\n", sweep.store.c_str(),
+                sweep.store.c_str(), plan.name.c_str());
+    return outcome.failed ? exit_failure : exit_ok;
+}
+
+}  // namespace ssldyn::cli

@@ -1,0 +1,27 @@
+#pragma once
+// Reading a sweep's index table: what ls, query and the sweep summary need, without opening
+// any run.
+#include <map>
+#include <string>
+#include <vector>
+
+#include "run/simulation.hpp"
+#include "store/h5/file.hpp"
+
+namespace ssldyn {
+
+struct SweepIndex {
+    std::string sweep;
+    std::vector<std::string> run_ids;
+    std::vector<RunStatus> status;
+    std::map<std::string, std::vector<std::string>> config;  // setting -> value per run
+    std::map<std::string, std::vector<double>> numbers;      // result column -> value per run
+    std::map<std::string, std::vector<std::string>> texts;   // text result columns
+
+    std::size_t size() const { return run_ids.size(); }
+};
+
+std::vector<std::string> list_sweeps(const h5::File& file);
+SweepIndex read_index(const h5::File& file, const std::string& sweep);
+
+}  // namespace ssldyn

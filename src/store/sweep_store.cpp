@@ -1,0 +1,318 @@
+#include "store/sweep_store.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <limits>
+#include <set>
+
+#include "core/error.hpp"
+#include "store/h5/attribute.hpp"
+#include "store/h5/dataset.hpp"
+#include "store/schema.hpp"
+
+namespace ssldyn {
+
+namespace {
+
+void describe(hid_t object, const char* units, const std::string& description) {
+    h5::write_attribute(object, "units", units);
+    h5::write_attribute(object, "description", description);
+}
+
+hsize_t size(Index n) {
+    return static_cast<hsize_t>(n);
+}
+
+// The datasets of one side (gradient descent or theory) of a run, at their final size.
+void create_side(const h5::Group& group, Index records, Index k, const std::string& what,
+                 bool with_distance, Dynamics dynamics) {
+    describe(h5::Dataset::create_integers(group.id(), "step", {size(records)}, -1).id(), "1",
+             "gradient-descent step of the record (-1: not reached)");
+    describe(h5::Dataset::create_doubles(group.id(), "t", {size(records)}).id(), "1",
+             "time t = eta * step (THEORY 4)");
+    for (const auto& metric : schema::metrics())
+        describe(h5::Dataset::create_doubles(group.id(), metric.name, {size(records)}).id(),
+                 metric.units, what + ": " + metric.description);
+    describe(
+        h5::Dataset::create_doubles(group.id(), "singular_values", {size(records), size(k)}).id(),
+        "1", what + ": singular values of W, descending");
+    if (with_distance)
+        describe(h5::Dataset::create_doubles(group.id(), "theory_distance", {size(records)}).id(),
+                 "1",
+                 dynamics == Dynamics::orthogonal
+                     ? "||P - P_theory||_F between the row-space projectors of GD and the flow"
+                     : "||W - W_theory||_F / ||W_theory||_F");
+}
+
+void write_doubles(const h5::Group& group, const char* name, std::vector<double> values,
+                   Index length) {
+    values.resize(static_cast<std::size_t>(length), std::numeric_limits<double>::quiet_NaN());
+    h5::Dataset::open(group.id(), name).write(values.data());
+}
+
+// A matrix as a row-major (rows x cols) dataset: column-major storage of its transpose.
+void write_matrix(const h5::Group& group, const char* name, const Matrix& m) {
+    h5::Dataset::open(group.id(), name).write(transpose(m).data());
+}
+
+void write_side(const h5::Group& group, const std::vector<Record>& records, Snapshot Record::*side,
+                Index length, Index k) {
+    std::vector<long long> steps(static_cast<std::size_t>(length), -1);
+    std::vector<double> t;
+    for (std::size_t i = 0; i < records.size(); ++i) {
+        steps[i] = records[i].step;
+        t.push_back(records[i].t);
+    }
+    h5::Dataset::open(group.id(), "step").write(steps.data());
+    write_doubles(group, "t", t, length);
+    for (const auto& metric : schema::metrics()) {
+        std::vector<double> values;
+        for (const auto& r : records) values.push_back((r.*side).*(metric.field));
+        write_doubles(group, metric.name, values, length);
+    }
+    Matrix sv(length, k, std::numeric_limits<double>::quiet_NaN());
+    for (std::size_t i = 0; i < records.size(); ++i)
+        for (Index j = 0; j < k; ++j)
+            sv(static_cast<Index>(i), j) =
+                (records[i].*side).singular_values[static_cast<std::size_t>(j)];
+    write_matrix(group, "singular_values", sv);
+}
+
+}  // namespace
+
+void initialise_store(const h5::File& file) {
+    const auto root = file.root();
+    h5::write_attribute(root.id(), "schema_version", schema::version);
+    h5::write_attribute(root.id(), "creator", version_text());
+}
+
+void check_store_schema(const h5::File& file, const std::string& path) {
+    const auto root = file.root();
+    if (!h5::has_attribute(root.id(), "schema_version"))
+        throw InputError(path + ": not an ssldyn store (no schema_version attribute)");
+    const long long v = h5::read_integer_attribute(root.id(), "schema_version");
+    if (v != schema::version)
+        throw InputError(path + ": store has schema_version " + std::to_string(v) +
+                         ", this ssldyn reads " + std::to_string(schema::version));
+}
+
+bool has_sweep(const h5::File& file, const std::string& sweep) {
+    const auto root = file.root();
+    return root.exists("sweeps") && root.open_group("sweeps").exists(sweep);
+}
+
+void create_sweep(const h5::File& file, const SweepPlan& plan, const Provenance& p) {
+    const auto count = static_cast<hsize_t>(plan.runs.size());
+    const auto sweep = h5::Group::create(file.id(), schema::sweep_path(plan.name));
+    h5::write_attribute(sweep.id(), "config", plan.source);
+    h5::write_attribute(sweep.id(), "run_count", static_cast<long long>(count));
+    std::string axes;
+    for (const auto& a : plan.axes) axes += (axes.empty() ? "" : ",") + a;
+    h5::write_attribute(sweep.id(), "axes", axes);
+    h5::write_attribute(sweep.id(), "program_version", p.program_version);
+    h5::write_attribute(sweep.id(), "git_commit", p.git_commit);
+    h5::write_attribute(sweep.id(), "git_dirty", static_cast<long long>(p.git_dirty));
+    h5::write_attribute(sweep.id(), "mpi_library", p.mpi_library);
+    h5::write_attribute(sweep.id(), "hdf5_library", p.hdf5_library);
+    h5::write_attribute(sweep.id(), "mpi_ranks", static_cast<long long>(p.mpi_ranks));
+    h5::write_attribute(sweep.id(), "group_size", static_cast<long long>(p.group_size));
+    h5::write_attribute(sweep.id(), "blas_threads", static_cast<long long>(p.blas_threads));
+
+    const auto status = h5::Dataset::create_integers(sweep.id(), "status", {count}, 0);
+    describe(status.id(), "1", "per run: 0 pending, 1 running, 2 done, 3 failed");
+
+    // The axes as datasets: the distinct values of each, in order of appearance.
+    const auto axes_group = sweep.create_group("axes");
+    for (const auto& key : plan.axes) {
+        std::vector<std::string> values;
+        for (const auto& run : plan.runs) {
+            const std::string v = get_value(run, key);
+            if (std::find(values.begin(), values.end(), v) == values.end()) values.push_back(v);
+        }
+        std::size_t length = 1;
+        for (const auto& v : values) length = std::max(length, v.size());
+        h5::Dataset::create_strings(axes_group.id(), key, values.size(), length).write(values);
+    }
+
+    // The index: one row per run, so that queries need not open the runs.
+    const auto index = sweep.create_group("index");
+    std::vector<std::string> ids;
+    for (const auto& run : plan.runs) ids.push_back(run_id(run));
+    const auto id_column = h5::Dataset::create_strings(index.id(), "run_id", count, 16);
+    id_column.write(ids);
+    describe(id_column.id(), "1", "run id (hash of the canonical config)");
+    const auto config = index.create_group("config");
+    for (const auto& key : config_keys()) {
+        std::vector<std::string> values;
+        std::size_t length = 1;
+        for (const auto& run : plan.runs) {
+            values.push_back(key.print(run));
+            length = std::max(length, values.back().size());
+        }
+        const auto column =
+            h5::Dataset::create_strings(config.id(), std::string(key.name), count, length);
+        column.write(values);
+        describe(column.id(), "1", std::string(key.help));
+    }
+    const auto result = index.create_group("result");
+    for (const auto& c : schema::result_columns()) {
+        const auto column = c.type == schema::ColumnType::number
+                                ? h5::Dataset::create_doubles(result.id(), c.name, {count})
+                            : c.type == schema::ColumnType::integer
+                                ? h5::Dataset::create_integers(result.id(), c.name, {count}, -1)
+                                : h5::Dataset::create_strings(result.id(), c.name, count, c.length);
+        describe(column.id(), "1", c.description);
+    }
+
+    for (std::size_t i = 0; i < plan.runs.size(); ++i) {
+        const RunConfig& c = plan.runs[i];
+        const Index records = record_count(c), d = plan.dimensions[i];
+        const auto run = h5::Group::create(file.id(), schema::run_path(plan.name, ids[i]));
+        h5::write_attribute(run.id(), "config", canonical_text(c));
+        h5::write_attribute(run.id(), "config_hash", ids[i]);
+        h5::write_attribute(run.id(), "row", static_cast<long long>(i));
+        h5::write_attribute(run.id(), "seed", static_cast<long long>(c.seed));
+        h5::write_attribute(run.id(), "data_source", data_source_text(c));
+        create_side(run.create_group("trajectory"), records, c.k, "gradient descent", true,
+                    c.dynamics);
+        create_side(run.create_group("theory"), records, c.k, "closed-form flow", false,
+                    c.dynamics);
+        describe(
+            h5::Dataset::create_doubles(run.create_group("init").id(), "W0", {size(c.k), size(d)})
+                .id(),
+            "1", "initial weights, k x d");
+        describe(
+            h5::Dataset::create_doubles(run.create_group("spectrum").id(), "eigenvalues", {size(d)})
+                .id(),
+            "1", "eigenvalues of C, descending");
+    }
+}
+
+std::string stored_signature(const h5::File& file, const std::string& sweep) {
+    std::string out;
+    for (const auto& id :
+         h5::Dataset::open(file.id(), schema::sweep_path(sweep) + "/index/run_id").read_strings())
+        out += id + "\n";
+    return out;
+}
+
+std::vector<RunStatus> read_statuses(const h5::File& file, const std::string& sweep) {
+    std::vector<RunStatus> out;
+    for (long long code :
+         h5::Dataset::open(file.id(), schema::status_path(sweep)).read_integers()) {
+        if (code < 0 || code > 3)
+            throw RuntimeFailure("store: invalid run status " + std::to_string(code));
+        out.push_back(static_cast<RunStatus>(code));
+    }
+    return out;
+}
+
+void write_status(const h5::File& file, const std::string& sweep, Index row, RunStatus status) {
+    h5::Dataset::open(file.id(), schema::status_path(sweep))
+        .write_at(static_cast<hsize_t>(row), schema::status_code(status));
+}
+
+void write_run_result(const h5::File& file, const std::string& sweep, Index row, const RunResult& r,
+                      const std::string& host) {
+    const auto run = h5::Group::open(file.id(), schema::run_path(sweep, r.config_id()));
+    const Index length = record_count(r.config), k = r.config.k;
+    write_side(run.open_group("trajectory"), r.records, &Record::simulated, length, k);
+    write_side(run.open_group("theory"), r.records, &Record::theory, length, k);
+    std::vector<double> distance;
+    for (const auto& rec : r.records) distance.push_back(rec.theory_distance);
+    write_doubles(run.open_group("trajectory"), "theory_distance", distance, length);
+    // A run that failed before its first step has no weights or spectrum: those stay NaN.
+    if (!r.w0.empty()) write_matrix(run.open_group("init"), "W0", r.w0);
+    if (!r.spectrum.empty())
+        write_doubles(run.open_group("spectrum"), "eigenvalues", r.spectrum,
+                      static_cast<Index>(r.spectrum.size()));
+
+    const auto result = h5::Group::open(file.id(), schema::sweep_path(sweep) + "/index/result");
+    const auto at = static_cast<hsize_t>(row);
+    auto number = [&](const char* name, double v) {
+        h5::Dataset::open(result.id(), name).write_at(at, v);
+    };
+    auto integer = [&](const char* name, long long v) {
+        h5::Dataset::open(result.id(), name).write_at(at, v);
+    };
+    auto text = [&](const char* name, const std::string& v) {
+        h5::Dataset::open(result.id(), name).write_at(at, v);
+    };
+    if (!r.records.empty()) {
+        const Record& last = r.records.back();
+        integer("final_step", last.step);
+        number("final_t", last.t);
+        number("final_theory_distance", last.theory_distance);
+        double largest = 0.0;
+        for (const auto& rec : r.records) largest = std::max(largest, rec.theory_distance);
+        number("max_theory_distance", largest);
+        for (const auto& m : schema::metrics()) {
+            number((std::string("final_") + m.name).c_str(), last.simulated.*(m.field));
+            number((std::string("theory_final_") + m.name).c_str(), last.theory.*(m.field));
+        }
+    }
+    number("eta_used", r.eta);
+    number("eta_lambda_max", r.eta * r.lambda_max);
+    number("lambda_max", r.lambda_max);
+    number("theory_conditioning", r.theory_conditioning);
+    number("seconds", r.seconds);
+    integer("failed_step", r.failed_step);
+    text("failure", r.failure);
+    text("retraction_used", std::string(name_of(retraction_names, r.retraction)));
+    text("gradient_path_used", std::string(name_of(gradient_path_names, r.path)));
+    text("host", host);
+    // Last: a run is done only once everything above is in the file.
+    write_status(file, sweep, row, r.status);
+}
+
+void check_store_target(const std::string& path, bool overwrite) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    if (fs::is_directory(path, ec)) throw InputError(path + ": is a folder, not a store file");
+    if (fs::exists(path, ec) && !overwrite)
+        throw InputError(path + ": store exists already (pass --overwrite to replace it)");
+    fs::path dir = fs::path(path).parent_path();
+    if (dir.empty()) dir = ".";
+    if (!fs::is_directory(dir, ec))
+        throw InputError(path + ": folder " + dir.string() + " does not exist");
+    if (access(dir.c_str(), W_OK) != 0)
+        throw InputError(path + ": folder " + dir.string() + " is not writable");
+}
+
+void replace_atomically(const std::string& path, bool copy_existing,
+                        const std::function<void(const h5::File&)>& make) {
+    const std::string temporary = path + ".partial-" + std::to_string(getpid());
+    try {
+        if (copy_existing) {
+            std::filesystem::copy_file(path, temporary,
+                                       std::filesystem::copy_options::overwrite_existing);
+            h5::File file = h5::File::open(temporary, h5::Mode::read_write);
+            make(file);
+            file.close();
+        } else {
+            h5::File file = h5::File::create(temporary);
+            initialise_store(file);
+            make(file);
+            file.close();
+        }
+    } catch (const std::filesystem::filesystem_error& e) {
+        std::remove(temporary.c_str());
+        throw InputError(path + ": cannot write store (" + e.code().message() + ")");
+    } catch (...) {
+        std::remove(temporary.c_str());
+        throw;
+    }
+    if (std::rename(temporary.c_str(), path.c_str()) != 0) {
+        const std::string why = std::strerror(errno);
+        std::remove(temporary.c_str());
+        throw InputError(path + ": cannot write store (" + why + ")");
+    }
+}
+
+}  // namespace ssldyn

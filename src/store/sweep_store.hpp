@@ -1,0 +1,41 @@
+#pragma once
+// Writing sweeps into a store. All metadata of a sweep (groups, datasets at their final size,
+// attributes) is created in one pass before any run starts; afterwards runs only write raw
+// data into space allocated then, and a run's status is written last.
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/provenance.hpp"
+#include "run/simulation.hpp"
+#include "store/h5/file.hpp"
+#include "sweep/plan.hpp"
+
+namespace ssldyn {
+
+// Marks a new file as a store: schema_version and creator at the root.
+void initialise_store(const h5::File& file);
+// InputError unless the file is a store of this schema version.
+void check_store_schema(const h5::File& file, const std::string& path);
+
+bool has_sweep(const h5::File& file, const std::string& sweep);
+void create_sweep(const h5::File& file, const SweepPlan& plan, const Provenance& provenance);
+std::string stored_signature(const h5::File& file, const std::string& sweep);
+std::vector<RunStatus> read_statuses(const h5::File& file, const std::string& sweep);
+
+void write_status(const h5::File& file, const std::string& sweep, Index row, RunStatus status);
+// Everything of one finished run, then its status (done or failed).
+void write_run_result(const h5::File& file, const std::string& sweep, Index row,
+                      const RunResult& result, const std::string& host);
+
+// Checks, before any work, that a new store can be written at path (no --overwrite: it must
+// not exist).
+void check_store_target(const std::string& path, bool overwrite);
+
+// Writes `make(file)` into a temporary file next to path and renames it into place; the
+// temporary starts as a copy of path when `copy_existing` is set. Either the whole change
+// lands or path is untouched.
+void replace_atomically(const std::string& path, bool copy_existing,
+                        const std::function<void(const h5::File&)>& make);
+
+}  // namespace ssldyn

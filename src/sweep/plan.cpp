@@ -1,0 +1,207 @@
+#include "sweep/plan.hpp"
+
+#include <boost/program_options.hpp>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "core/error.hpp"
+#include "run/problem.hpp"
+
+namespace ssldyn {
+
+namespace {
+
+namespace po = boost::program_options;
+
+std::string trim(const std::string& s) {
+    const auto first = s.find_first_not_of(" \t\r\n");
+    if (first == std::string::npos) return {};
+    return s.substr(first, s.find_last_not_of(" \t\r\n") - first + 1);
+}
+
+// "a, b, [1,2], c" -> {"a", "b", "1,2", "c"}: commas inside brackets belong to one value.
+std::vector<std::string> split_values(const std::string& text, const std::string& where) {
+    std::vector<std::string> out;
+    std::string current;
+    int depth = 0;
+    for (char ch : text) {
+        if (ch == '[') {
+            if (depth++ > 0) throw InputError(where + ": nested brackets in '" + text + "'");
+            continue;
+        }
+        if (ch == ']') {
+            if (--depth < 0) throw InputError(where + ": unmatched ']' in '" + text + "'");
+            continue;
+        }
+        if (ch == ',' && depth == 0) {
+            out.push_back(trim(current));
+            current.clear();
+            continue;
+        }
+        current += ch;
+    }
+    if (depth != 0) throw InputError(where + ": unmatched '[' in '" + text + "'");
+    out.push_back(trim(current));
+    for (const auto& v : out)
+        if (v.empty()) throw InputError(where + ": empty value in '" + text + "'");
+    return out;
+}
+
+struct Axis {
+    std::vector<std::string> keys;                 // one key, or the keys of a zip section
+    std::vector<std::vector<std::string>> values;  // values[i][j]: value j of key i
+    std::string section;
+    Index length() const { return static_cast<Index>(values.front().size()); }
+};
+
+}  // namespace
+
+void check_sweep_name(const std::string& name, const std::string& origin) {
+    if (name.empty() || name.size() > 64)
+        throw InputError(origin + ": sweep name must have 1 to 64 characters");
+    for (char ch : name)
+        if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_' || ch == '.'))
+            throw InputError(origin + ": sweep name '" + name +
+                             "' may hold only letters, digits, '-', '_' and '.'");
+}
+
+std::string SweepPlan::signature() const {
+    std::string out;
+    for (const auto& run : runs) out += run_id(run) + "\n";
+    return out;
+}
+
+SweepPlan parse_sweep_plan(const std::string& text, const std::string& origin) {
+    std::istringstream in(text);
+    po::parsed_options parsed(nullptr);
+    try {
+        parsed = po::parse_config_file(in, po::options_description(), true);
+    } catch (const po::error& e) {
+        throw InputError(origin + ": " + e.what());
+    }
+    SweepPlan plan;
+    plan.source = text;
+    RunConfig fixed;
+    std::vector<Axis> axes;
+    std::map<std::string, std::size_t> zip_axis;  // zip section -> axis
+    std::set<std::string> seen;
+    for (const auto& option : parsed.options) {
+        const std::string& full = option.string_key;
+        const auto dot = full.rfind('.');
+        const std::string section = dot == std::string::npos ? "" : full.substr(0, dot);
+        const std::string key = dot == std::string::npos ? full : full.substr(dot + 1);
+        const std::string value = option.value.empty() ? "" : option.value.front();
+        const std::string where = origin + ": [" + section + "] " + key;
+        if (!seen.insert(full).second) throw InputError(where + ": given twice");
+        if (section == "sweep") {
+            if (key != "name") throw InputError(where + ": unknown key (the section has: name)");
+            plan.name = trim(value);
+            check_sweep_name(plan.name, where);
+            continue;
+        }
+        const bool zipped = section == "zip" || section.rfind("zip.", 0) == 0;
+        if (section != "fixed" && section != "axes" && !zipped)
+            throw InputError(origin + ": unknown section [" + section +
+                             "] (sections: sweep, fixed, axes, zip, zip.NAME)");
+        try {
+            config_key(key);
+        } catch (const InputError&) {
+            throw InputError(where + ": unknown setting (see ssldyn run --help)");
+        }
+        for (const auto& axis : axes)
+            for (const auto& k : axis.keys)
+                if (k == key)
+                    throw InputError(where + ": already varies in [" + axis.section + "]");
+        if (section == "fixed") {
+            try {
+                set_value(fixed, key, value);
+            } catch (const InputError& e) {
+                throw InputError(origin + ": [fixed] " + e.what());
+            }
+            continue;
+        }
+        auto values = split_values(value, where);
+        if (zipped && zip_axis.count(section)) {
+            Axis& axis = axes[zip_axis[section]];
+            if (static_cast<Index>(values.size()) != axis.length())
+                throw InputError(where + ": " + std::to_string(values.size()) + " values, but [" +
+                                 section + "] " + axis.keys.front() + " has " +
+                                 std::to_string(axis.length()));
+            axis.keys.push_back(key);
+            axis.values.push_back(std::move(values));
+            continue;
+        }
+        if (zipped) zip_axis[section] = axes.size();
+        axes.push_back({{key}, {std::move(values)}, section});
+    }
+    if (plan.name.empty()) throw InputError(origin + ": [sweep] name is missing");
+    for (const auto& axis : axes)
+        for (std::size_t i = 0; i < axis.keys.size(); ++i) {
+            // A key set in [fixed] and varied in an axis is ambiguous.
+            for (const auto& option : parsed.options)
+                if (option.string_key == "fixed." + axis.keys[i])
+                    throw InputError(origin + ": " + axis.keys[i] +
+                                     " is both fixed and varied in [" + axis.section + "]");
+            plan.axes.push_back(axis.keys[i]);
+        }
+
+    // Cartesian product, the last axis fastest. Every value is parsed and every run checked.
+    Index total = 1;
+    for (const auto& axis : axes) total *= axis.length();
+    if (total > 10'000'000) throw InputError(origin + ": the axes expand to more than 10^7 runs");
+    std::set<std::string> ids;
+    for (Index r = 0; r < total; ++r) {
+        RunConfig config = fixed;
+        Index rest = r;
+        for (auto axis = axes.rbegin(); axis != axes.rend(); ++axis) {
+            const Index j = rest % axis->length();
+            rest /= axis->length();
+            for (std::size_t i = 0; i < axis->keys.size(); ++i) {
+                const std::string& v = axis->values[i][static_cast<std::size_t>(j)];
+                try {
+                    set_value(config, axis->keys[i], v);
+                } catch (const InputError& e) {
+                    throw InputError(origin + ": [" + axis->section + "] " + e.what());
+                }
+            }
+        }
+        Index d = 0;
+        try {
+            d = input_dimension(config);
+        } catch (const InputError& e) {
+            std::string values;
+            for (const auto& key : plan.axes) values += " " + key + "=" + get_value(config, key);
+            throw InputError(origin + ": run " + std::to_string(r + 1) + " (" +
+                             (values.empty() ? " fixed settings" : values.substr(1)) +
+                             "): " + e.what());
+        }
+        if (!ids.insert(run_id(config)).second)
+            throw InputError(origin + ": run " + std::to_string(r + 1) +
+                             " repeats an earlier run (the same settings twice)");
+        plan.runs.push_back(std::move(config));
+        plan.dimensions.push_back(d);
+    }
+    return plan;
+}
+
+SweepPlan read_sweep_plan(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) throw InputError(path + ": cannot open sweep config");
+    std::stringstream text;
+    text << in.rdbuf();
+    return parse_sweep_plan(text.str(), path);
+}
+
+SweepPlan single_run_plan(const std::string& name, const RunConfig& config) {
+    check_sweep_name(name, "--sweep");
+    SweepPlan plan;
+    plan.name = name;
+    plan.source = canonical_text(config);
+    plan.runs.push_back(config);
+    plan.dimensions.push_back(input_dimension(config));
+    return plan;
+}
+
+}  // namespace ssldyn

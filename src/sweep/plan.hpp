@@ -1,0 +1,40 @@
+#pragma once
+// A sweep: the runs its config expands to, checked before any run starts or any file is
+// touched. The config is INI (read with Boost.Program_options):
+//
+//   [sweep]            name = quickstart
+//   [fixed]            settings every run shares          n = 10000
+//   [axes]             a list of values per key; the runs are their Cartesian product
+//                      k = 4, 16        spikes = [8,6,4], [10,2]   (brackets around lists)
+//   [zip] / [zip.X]    keys whose value lists go together (equal lengths), one axis per section
+//
+// Keys are those of `ssldyn run`. Axes vary in the order written, the last fastest.
+#include <string>
+#include <vector>
+
+#include "config/run_config.hpp"
+
+namespace ssldyn {
+
+struct SweepPlan {
+    std::string name;
+    std::string source;             // the config text as given
+    std::vector<std::string> axes;  // varying keys, in expansion order
+    std::vector<RunConfig> runs;
+    std::vector<Index> dimensions;  // input dimension d of each run
+
+    // One line per run: its id. Equal signatures mean the same runs in the same order.
+    std::string signature() const;
+};
+
+// Reads and expands a sweep config; every error is an InputError naming the file and the
+// section, key or value.
+SweepPlan read_sweep_plan(const std::string& path);
+SweepPlan parse_sweep_plan(const std::string& text, const std::string& origin);
+
+// A sweep of one run (what `ssldyn run` stores).
+SweepPlan single_run_plan(const std::string& name, const RunConfig& config);
+
+void check_sweep_name(const std::string& name, const std::string& origin);
+
+}  // namespace ssldyn

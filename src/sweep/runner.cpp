@@ -1,0 +1,231 @@
+#include "sweep/runner.hpp"
+
+#include <signal.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+
+#include "core/error.hpp"
+#include "core/progress.hpp"
+#include "core/provenance.hpp"
+#include "linalg/blacs.hpp"
+#include "mpi/shared_counters.hpp"
+#include "run/problem_cache.hpp"
+#include "store/h5/file.hpp"
+#include "store/sweep_store.hpp"
+
+namespace ssldyn {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double since(Clock::time_point t) {
+    return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+enum Counter { next_run = 0, runs_done = 1, runs_failed = 2, counter_count = 3 };
+
+// Runs `work` on rank 0 and raises its error, if any, on every rank: the same exception type
+// and message, so that all ranks leave together.
+void on_root_for_all(const mpi::Communicator& world, const std::function<void()>& work) {
+    int code = 0;
+    std::string message;
+    if (world.rank() == 0) {
+        try {
+            work();
+        } catch (const InputError& e) {
+            code = 2;
+            message = e.what();
+        } catch (const std::exception& e) {
+            code = 1;
+            message = e.what();
+        }
+    }
+    mpi::check(MPI_Bcast(&code, 1, MPI_INT, 0, world.handle()), "MPI_Bcast");
+    if (code == 0) return;
+    int length = static_cast<int>(message.size());
+    mpi::check(MPI_Bcast(&length, 1, MPI_INT, 0, world.handle()), "MPI_Bcast");
+    message.resize(static_cast<std::size_t>(length));
+    mpi::check(MPI_Bcast(message.data(), length, MPI_CHAR, 0, world.handle()), "MPI_Bcast");
+    if (code == 2) throw InputError(message);
+    throw RuntimeFailure(message);
+}
+
+// Temporary files a killed sweep left next to the store (path.partial-PID, PID gone).
+void remove_stale_partials(const std::string& path) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    fs::path dir = fs::path(path).parent_path();
+    if (dir.empty()) dir = ".";
+    const std::string prefix = fs::path(path).filename().string() + ".partial-";
+    for (const auto& entry : fs::directory_iterator(dir, ec)) {
+        const std::string name = entry.path().filename().string();
+        if (name.rfind(prefix, 0) != 0) continue;
+        const std::string pid = name.substr(prefix.size());
+        if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos) continue;
+        if (kill(static_cast<pid_t>(std::stol(pid)), 0) != 0 && errno == ESRCH)
+            fs::remove(entry.path(), ec);
+    }
+}
+
+// Creates the sweep's metadata (or checks it, on resume) and returns the rows still to run.
+std::vector<long> prepare_store(const SweepPlan& plan, const SweepOptions& options,
+                                const Provenance& provenance, SweepOutcome& outcome) {
+    namespace fs = std::filesystem;
+    const std::string& path = options.store;
+    std::error_code ec;
+    remove_stale_partials(path);
+    const bool exists = fs::exists(path, ec);
+    if (!exists) {
+        if (options.resume) throw InputError(path + ": no such store to resume");
+        check_store_target(path, false);
+    } else {
+        if (fs::is_directory(path, ec)) throw InputError(path + ": is a folder, not a store file");
+        if (!h5::is_hdf5(path)) throw InputError(path + ": not an HDF5 file");
+        const h5::File file = h5::File::open(path, h5::Mode::read_only);
+        check_store_schema(file, path);
+        const bool present = has_sweep(file, plan.name);
+        if (options.resume) {
+            if (!present) throw InputError(path + ": holds no sweep '" + plan.name + "' to resume");
+            if (stored_signature(file, plan.name) != plan.signature())
+                throw InputError(path + ": sweep '" + plan.name +
+                                 "' was started with another config; resume needs the same one");
+        } else if (present) {
+            throw InputError(path + ": already holds sweep '" + plan.name +
+                             "' (pass --resume to continue it)");
+        }
+    }
+    std::vector<long> todo;
+    if (options.resume) {
+        const h5::File file = h5::File::open(path, h5::Mode::read_only);
+        const auto status = read_statuses(file, plan.name);
+        for (std::size_t i = 0; i < status.size(); ++i) {
+            if (status[i] == RunStatus::done)
+                ++outcome.skipped;
+            else
+                todo.push_back(static_cast<long>(i));
+        }
+        return todo;
+    }
+    // New sweep: its metadata goes into a copy of the store (or a new file) that replaces
+    // the original only when complete, so a kill here leaves the store as it was.
+    replace_atomically(path, exists,
+                       [&](const h5::File& file) { create_sweep(file, plan, provenance); });
+    for (std::size_t i = 0; i < plan.runs.size(); ++i) todo.push_back(static_cast<long>(i));
+    return todo;
+}
+
+std::vector<long> broadcast(const mpi::Communicator& world, std::vector<long> values) {
+    long count = static_cast<long>(values.size());
+    mpi::check(MPI_Bcast(&count, 1, MPI_LONG, 0, world.handle()), "MPI_Bcast");
+    values.resize(static_cast<std::size_t>(count));
+    mpi::check(MPI_Bcast(values.data(), static_cast<int>(count), MPI_LONG, 0, world.handle()),
+               "MPI_Bcast");
+    return values;
+}
+
+}  // namespace
+
+SweepOutcome run_sweep(const SweepPlan& plan, const SweepOptions& options,
+                       const mpi::Communicator& world) {
+    const auto start = Clock::now();
+    if (options.group_size < 1 || world.size() % options.group_size != 0)
+        throw InputError("--group-size: " + std::to_string(options.group_size) +
+                         " does not divide the " + std::to_string(world.size()) + " ranks");
+    Provenance provenance = current_provenance();
+    provenance.group_size = options.group_size;
+    SweepOutcome outcome;
+    outcome.runs = static_cast<long>(plan.runs.size());
+    std::vector<long> todo;
+    double hdf5_seconds = 0.0;
+    auto timed_io = [&](const std::function<void()>& io) {
+        const auto t = Clock::now();
+        io();
+        hdf5_seconds += since(t);
+    };
+    timed_io([&] {
+        on_root_for_all(world, [&] { todo = prepare_store(plan, options, provenance, outcome); });
+    });
+    todo = broadcast(world, todo);
+    long skipped = outcome.skipped;
+    mpi::check(MPI_Bcast(&skipped, 1, MPI_LONG, 0, world.handle()), "MPI_Bcast");
+    outcome.skipped = skipped;
+
+    // Run groups: consecutive ranks, each with its own communicator and BLACS grid.
+    const mpi::Communicator group = world.split(world.rank() / options.group_size, world.rank());
+    const BlacsGrid grid = BlacsGrid::square(group);
+    const bool leader = group.rank() == 0;
+    mpi::SharedCounters counters(world, counter_count);
+
+    std::unique_ptr<h5::File> file;
+    timed_io([&] {
+        file =
+            std::make_unique<h5::File>(h5::File::open(options.store, h5::Mode::read_write, &world));
+    });
+
+    ProgressLine progress("sweep " + plan.name, options.progress && world.rank() == 0);
+    const long total = static_cast<long>(todo.size());
+    auto show = [&] {
+        if (world.rank() != 0) return;
+        const long done = counters.read(runs_done), failed = counters.read(runs_failed);
+        progress.update(done + failed, total, failed ? std::to_string(failed) + " failed" : "");
+    };
+    ProblemCache cache;
+    auto last_shown = Clock::now();
+    while (true) {
+        long slot = 0;
+        if (leader) slot = counters.fetch_add(next_run, 1);
+        mpi::check(MPI_Bcast(&slot, 1, MPI_LONG, 0, group.handle()), "MPI_Bcast");
+        if (slot >= total) break;
+        if (!leader) continue;  // the linear runs are computed by the group's leader alone
+        const long row = todo[static_cast<std::size_t>(slot)];
+        const RunConfig& config = plan.runs[static_cast<std::size_t>(row)];
+        RunResult result;
+        try {
+            timed_io([&] { write_status(*file, plan.name, row, RunStatus::running); });
+            const auto run_start = Clock::now();
+            result = simulate(config, *cache.get(config), [&](Index, Index) {
+                if (since(last_shown) > 0.5) {
+                    show();
+                    last_shown = Clock::now();
+                }
+            });
+            result.seconds = since(run_start);
+        } catch (const RuntimeFailure& e) {
+            // A run that cannot be computed is recorded as failed; the sweep goes on.
+            result.config = config;
+            result.status = RunStatus::failed;
+            result.failure = e.what();
+        } catch (const InputError& e) {
+            result.config = config;
+            result.status = RunStatus::failed;
+            result.failure = e.what();
+        }
+        try {
+            timed_io([&] { write_run_result(*file, plan.name, row, result, provenance.host); });
+        } catch (const std::exception& e) {
+            // The store cannot take the run: nothing sensible is left to do for anyone.
+            std::fprintf(stderr, "ssldyn: failure on rank %d: %s\n", world.rank(), e.what());
+            MPI_Abort(world.handle(), 1);
+        }
+        counters.fetch_add(result.status == RunStatus::done ? runs_done : runs_failed, 1);
+        show();
+    }
+    timed_io([&] { file.reset(); });  // collective close
+    world.barrier();
+    show();
+    progress.finish();
+    outcome.done = counters.read(runs_done);
+    outcome.failed = counters.read(runs_failed);
+    const double mine[2] = {hdf5_seconds, since(start)};
+    double sums[2] = {0, 0};
+    mpi::check(MPI_Reduce(mine, sums, 2, MPI_DOUBLE, MPI_SUM, 0, world.handle()), "MPI_Reduce");
+    outcome.hdf5_seconds = sums[0];
+    outcome.rank_seconds = sums[1];
+    outcome.seconds = since(start);
+    return outcome;
+}
+
+}  // namespace ssldyn

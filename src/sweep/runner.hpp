@@ -1,0 +1,30 @@
+#pragma once
+// Runs a sweep over MPI: the world is split into run groups, groups take the next pending run
+// from shared counters, and every run writes its raw data into the store prepared before.
+#include <string>
+
+#include "mpi/mpi.hpp"
+#include "sweep/plan.hpp"
+
+namespace ssldyn {
+
+struct SweepOptions {
+    std::string store;
+    bool resume = false;
+    int group_size = 1;
+    bool progress = true;
+};
+
+struct SweepOutcome {
+    long runs = 0, skipped = 0, done = 0, failed = 0;  // skipped: done before a resume
+    double seconds = 0.0;
+    double hdf5_seconds = 0.0;  // summed over ranks
+    double rank_seconds = 0.0;  // wall time summed over ranks
+};
+
+// Collective over world. Input errors (a store that exists, a resume with another config) are
+// raised on every rank alike, before the store changes.
+SweepOutcome run_sweep(const SweepPlan& plan, const SweepOptions& options,
+                       const mpi::Communicator& world);
+
+}  // namespace ssldyn

@@ -1,0 +1,76 @@
+#include "sweep/summary.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <map>
+#include <tuple>
+
+namespace ssldyn {
+
+namespace {
+
+struct Group {
+    long runs = 0, done = 0, failed = 0;
+    double erank_min = std::numeric_limits<double>::infinity(), erank_max = 0.0;
+    double distance_min = std::numeric_limits<double>::infinity(), distance_max = 0.0;
+};
+
+std::string format(const char* pattern, double value) {
+    char buffer[64];
+    std::snprintf(buffer, sizeof buffer, pattern, value);
+    return buffer;
+}
+
+}  // namespace
+
+std::string sweep_summary(const SweepIndex& index) {
+    using Key = std::tuple<std::string, std::string, long>;
+    std::map<Key, Group> groups;
+    const auto& erank = index.numbers.at("final_effective_rank");
+    const auto& distance = index.numbers.at("max_theory_distance");
+    for (std::size_t i = 0; i < index.size(); ++i) {
+        const Key key{index.config.at("dynamics")[i], index.config.at("loss")[i],
+                      std::stol(index.config.at("k")[i])};
+        Group& g = groups[key];
+        ++g.runs;
+        if (index.status[i] == RunStatus::failed) ++g.failed;
+        if (index.status[i] != RunStatus::done) continue;
+        ++g.done;
+        g.erank_min = std::min(g.erank_min, erank[i]);
+        g.erank_max = std::max(g.erank_max, erank[i]);
+        g.distance_min = std::min(g.distance_min, distance[i]);
+        g.distance_max = std::max(g.distance_max, distance[i]);
+    }
+    std::string out;
+    char line[256];
+    std::snprintf(line, sizeof line, "%-11s %-15s %5s %5s %6s  %-16s %-13s %s\n", "dynamics",
+                  "loss", "k", "runs", "failed", "final erank", "verdict",
+                  "GD to theory, largest along each run (min .. max)");
+    out += line;
+    for (const auto& [key, g] : groups) {
+        const auto& [dynamics, loss, k] = key;
+        std::string erank_text = "-", verdict = "no run done", distance_text = "-";
+        if (g.done > 0) {
+            erank_text = format("%.2f", g.erank_min) + " .. " + format("%.2f", g.erank_max);
+            // erank is k without collapse and 1 at full collapse (THEORY §4.1).
+            if (g.erank_max < 1.5)
+                verdict = k > 1 ? "collapsed" : "k = 1";
+            else if (g.erank_min > static_cast<double>(k) - 0.5)
+                verdict = "no collapse";
+            else
+                verdict = "partial";
+            distance_text = format("%.1e", g.distance_min) + " .. " +
+                            format("%.1e", g.distance_max) +
+                            (dynamics == "orthogonal" ? "  ||P - P_flow||_F" : "  relative, in W");
+        }
+        std::snprintf(line, sizeof line, "%-11s %-15s %5ld %5ld %6ld  %-16s %-13s %s\n",
+                      dynamics.c_str(), loss.c_str(), k, g.runs, g.failed, erank_text.c_str(),
+                      verdict.c_str(), distance_text.c_str());
+        out += line;
+    }
+    return out;
+}
+
+}  // namespace ssldyn
