@@ -1,0 +1,251 @@
+"""`ssldyn sweep` over MPI: the same store whatever the rank count, resume after SIGKILL equal
+to an uninterrupted sweep, queries equal to the raw datasets, bad configs rejected untouched."""
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import tempfile
+import time
+import unittest
+
+import h5py
+import numpy as np
+
+BIN = os.environ.get("SSLDYN_BIN", "ssldyn")
+MPIEXEC = os.environ.get("SSLDYN_MPIEXEC", "mpirun")
+ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
+           OPENBLAS_NUM_THREADS="1")
+
+SMALL = """
+[sweep]
+name = grid
+[fixed]
+data = spiked
+d = 16
+spikes = 5,3,2
+bulk = 0.5
+n = 400
+sigma_aug = 0.2
+weight_decay = 5
+steps = 300
+record_every = 30
+[axes]
+loss = noncontrastive, contrastive
+dynamics = naive, sphere, orthogonal
+k = 2, 3
+seed = 1, 2
+"""
+
+
+def sweep_command(ranks, config, store, *extra):
+    return [MPIEXEC, "-n", str(ranks), "--oversubscribe", "--allow-run-as-root",
+            BIN, "sweep", config, "--store", store, "-q", *extra]
+
+
+def run_datasets(path):
+    """Every dataset under /sweeps/*/runs, and the status, as arrays keyed by path."""
+    out = {}
+    with h5py.File(path, "r") as f:
+        def visit(name, obj):
+            if isinstance(obj, h5py.Dataset) and "/runs/" in name:
+                out[name] = obj[()]
+        f.visititems(visit)
+        for sweep in f["sweeps"]:
+            out[f"sweeps/{sweep}/status"] = f[f"sweeps/{sweep}/status"][()]
+    return out
+
+
+def assert_same_runs(test, a, b):
+    test.assertEqual(sorted(a), sorted(b))
+    for name in a:
+        # Bit for bit (NaN where a record was not reached counts as equal).
+        test.assertTrue(np.array_equal(a[name], b[name], equal_nan=a[name].dtype.kind == "f"),
+                        name)
+
+
+def digest(folder):
+    out = {}
+    for name in sorted(os.listdir(folder)):
+        with open(os.path.join(folder, name), "rb") as f:
+            out[name] = hashlib.sha256(f.read()).hexdigest()
+    return out
+
+
+class SweepTest(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.dir = self.tmp.name
+        self.config = self.write("small.ini", SMALL)
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def write(self, name, text):
+        path = os.path.join(self.dir, name)
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def sweep(self, ranks, store, *extra, config=None, check=True):
+        return subprocess.run(sweep_command(ranks, config or self.config, store, *extra),
+                              env=ENV, capture_output=True, text=True, check=check, timeout=300)
+
+    def test_one_two_and_four_ranks_write_identical_runs(self):
+        stores = {}
+        for ranks in (1, 2, 4):
+            stores[ranks] = os.path.join(self.dir, f"r{ranks}.h5")
+            result = self.sweep(ranks, stores[ranks])
+            self.assertIn("24 runs, 24 done, 0 failed", result.stdout)
+        one = run_datasets(stores[1])
+        self.assertEqual(len([n for n in one if n.endswith("trajectory/loss")]), 24)
+        assert_same_runs(self, one, run_datasets(stores[2]))
+        assert_same_runs(self, one, run_datasets(stores[4]))
+        # More ranks than runs: idle ranks must not disturb anything.
+        few = self.write("few.ini", SMALL.replace("seed = 1, 2", "seed = 1").replace(
+            "dynamics = naive, sphere, orthogonal", "dynamics = orthogonal").replace(
+            "loss = noncontrastive, contrastive", "loss = contrastive"))
+        self.sweep(4, os.path.join(self.dir, "few.h5"), config=few)
+        with h5py.File(os.path.join(self.dir, "few.h5"), "r") as f:
+            self.assertEqual(list(f["sweeps/grid/status"][()]), [2, 2])
+
+    def test_summary_shows_collapse_and_its_absence(self):
+        out = self.sweep(2, os.path.join(self.dir, "s.h5")).stdout
+        lines = {tuple(l.split()[:3]): l for l in out.splitlines() if l.split()[:1] in
+                 (["naive"], ["sphere"], ["orthogonal"])}
+        self.assertIn("collapsed", lines[("sphere", "contrastive", "3")])
+        self.assertIn("collapsed", lines[("naive", "noncontrastive", "2")])
+        self.assertIn("no collapse", lines[("orthogonal", "contrastive", "3")])
+
+    def test_killed_then_resumed_equals_uninterrupted(self):
+        # Longer runs, so that kills land before, during and after the runs start.
+        config = self.write("long.ini", SMALL.replace("steps = 300", "steps = 20000").replace(
+            "record_every = 30", "record_every = 1000").replace("d = 16", "d = 160").replace(
+            "weight_decay = 5", "weight_decay = 4"))
+        reference = os.path.join(self.dir, "reference.h5")
+        # Its naive runs diverge (λ₁ of C exceeds the weight decay): failed
+        # runs must survive kills and resumes too, so the sweep exits with 1.
+        start = time.time()
+        self.assertEqual(self.sweep(2, reference, config=config, check=False).returncode, 1)
+        duration = time.time() - start
+        expected = run_datasets(reference)
+        interrupted = 0
+        for fraction in (0.2, 0.5, 0.8):
+            store = os.path.join(self.dir, f"killed{fraction}.h5")
+            process = subprocess.Popen(sweep_command(2, config, store), env=ENV,
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                       start_new_session=True)
+            time.sleep(duration * fraction)
+            # SIGKILL to the whole job, as a scheduler does: mpirun and its ranks (which Open MPI
+            # puts in process groups of their own, inside mpirun's session).
+            subprocess.run(["pkill", "-KILL", "-s", str(process.pid)])
+            process.wait()
+            time.sleep(0.2)
+            # No rank may outlive the kill and go on writing into the store.
+            self.assertNotEqual(subprocess.run(["pgrep", "-f", store]).returncode, 0)
+            if not os.path.exists(store):
+                # Killed while the store was being prepared: nothing was recorded; start anew.
+                self.sweep(2, store, config=config, check=False)
+            else:
+                # Whatever the moment, the store opens, and done runs stay done.
+                with h5py.File(store, "r") as f:
+                    before = f["sweeps/grid/status"][()]
+                self.assertEqual(subprocess.run(["h5dump", "-H", store],
+                                                capture_output=True).returncode, 0)
+                interrupted += int(np.sum(before == 2) < len(before))
+                resumed = self.sweep(2, store, "--resume", config=config, check=False)
+                self.assertIn("24 runs", resumed.stdout, resumed.stderr)
+                with h5py.File(store, "r") as f:
+                    after = f["sweeps/grid/status"][()]
+                self.assertTrue(np.all(after[before == 2] == 2))
+            assert_same_runs(self, expected, run_datasets(store))
+            self.assertFalse([n for n in os.listdir(self.dir) if ".partial-" in n])
+        self.assertGreater(interrupted, 0, "no kill landed while runs were pending")
+
+    def test_query_equals_the_raw_datasets(self):
+        store = os.path.join(self.dir, "q.h5")
+        self.sweep(2, store)
+        query = [BIN, "query", store, "--where", "k>=3 and dynamics==orthogonal",
+                 "--metric", "effective_rank,theory_distance,theory_loss", "--format", "json"]
+        rows = json.loads(subprocess.run(query, capture_output=True, text=True, check=True).stdout)
+        self.assertEqual(len(rows), 4)  # 2 losses x 2 seeds
+        with h5py.File(store, "r") as f:
+            for row in rows:
+                run = f[f"sweeps/grid/runs/{row['run_id']}"]
+                self.assertEqual(row["dynamics"], "orthogonal")
+                self.assertEqual(row["k"], "3")
+                self.assertEqual(row["final_effective_rank"], run["trajectory/effective_rank"][-1])
+                self.assertEqual(row["final_theory_distance"], run["trajectory/theory_distance"][-1])
+                self.assertEqual(row["theory_final_loss"], run["theory/loss"][-1])
+            # The record nearest to t, and every record.
+            run_id = rows[0]["run_id"]
+            t = f[f"sweeps/grid/runs/{run_id}/trajectory/t"][()]
+            target = 0.5 * (t[3] + t[4]) - 1e-9  # nearer to record 3
+            csv = subprocess.run([BIN, "query", store, "--where", f"run_id=={run_id}", "--at",
+                                  f"t={target!r}", "--metric", "loss", "--format", "csv"],
+                                 capture_output=True, text=True, check=True).stdout.splitlines()
+            header, values = csv[0].split(","), csv[1].split(",")
+            self.assertEqual(len(csv), 2)
+            self.assertEqual(float(values[header.index("t")]), t[3])
+            self.assertEqual(float(values[header.index("trajectory/loss")]),
+                             f[f"sweeps/grid/runs/{run_id}/trajectory/loss"][3])
+            every = subprocess.run([BIN, "query", store, "--where", f"run_id=={run_id}", "--at",
+                                    "all", "--format", "csv"], capture_output=True, text=True,
+                                   check=True).stdout.splitlines()
+            self.assertEqual(len(every), 1 + len(t))
+        listing = subprocess.run([BIN, "ls", store], capture_output=True, text=True,
+                                 check=True).stdout
+        self.assertRegex(listing, r"grid\s+24\s+24\s+0\s+0\s+0")
+
+    def test_bad_configs_are_rejected_before_any_write(self):
+        store = os.path.join(self.dir, "store.h5")
+        self.sweep(1, store)
+        before = digest(self.dir)
+        cases = [
+            (SMALL.replace("k = 2, 3", "k = 2, x"), "k: 'x' is not an integer"),
+            (SMALL.replace("k = 2, 3", "k = 2, 17"), "k: 17 exceeds d = 16"),
+            (SMALL.replace("k = 2, 3", "kk = 2, 3"), "[axes] kk: unknown setting"),
+            (SMALL.replace("dynamics = naive", "dynamics = navie"), "unknown value 'navie'"),
+            (SMALL.replace("[fixed]", "[fixd]"), "unknown section [fixd]"),
+            (SMALL + "[zip]\nsigma_aug = 0.1, 0.2\nkeep_prob = 1\n", "1 values"),
+            (SMALL.replace("name = grid", ""), "name is missing"),
+        ]
+        for number, (text, message) in enumerate(cases):
+            config = self.write("bad.ini", text)
+            before = digest(self.dir)
+            result = self.sweep(2 if number < 2 else 1, store, config=config, check=False)
+            self.assertEqual(result.returncode, 2, text)
+            self.assertIn(message, result.stderr)
+            # One line of ours (mpirun adds its own report of the exit code).
+            ours = [l for l in result.stderr.splitlines() if l.startswith("ssldyn:")]
+            self.assertEqual(len(ours), 1, result.stderr)
+            self.assertEqual(digest(self.dir), before)
+        # The same sweep again without --resume, and a resume with another config.
+        for extra, config, message in [
+                ((), self.config, "already holds sweep 'grid'"),
+                (("--resume",), self.write("other.ini", SMALL.replace("seed = 1, 2", "seed = 3")),
+                 "started with another config")]:
+            before = digest(self.dir)
+            result = self.sweep(2, store, *extra, config=config, check=False)
+            self.assertEqual(result.returncode, 2)
+            self.assertIn(message, result.stderr)
+            self.assertEqual(digest(self.dir), before)
+        result = self.sweep(2, store, "--group-size", "3", check=False)
+        self.assertEqual(result.returncode, 2)
+        self.assertIn("--group-size", result.stderr)
+
+    def test_two_sweeps_share_a_store(self):
+        store = os.path.join(self.dir, "shared.h5")
+        self.sweep(2, store)
+        other = self.write("other.ini", SMALL.replace("name = grid", "name = second").replace(
+            "seed = 1, 2", "seed = 7"))
+        self.sweep(2, store, config=other)
+        listing = subprocess.run([BIN, "ls", store], capture_output=True, text=True,
+                                 check=True).stdout
+        self.assertIn("grid", listing)
+        self.assertIn("second", listing)
+
+
+if __name__ == "__main__":
+    unittest.main()
