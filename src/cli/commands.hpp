@@ -10,5 +10,6 @@ int run_command(const std::vector<std::string>& args);
 int sweep_command(const std::vector<std::string>& args);
 int ls_command(const std::vector<std::string>& args);
 int query_command(const std::vector<std::string>& args);
+int report_command(const std::vector<std::string>& args);
 
 }  // namespace ssldyn::cli

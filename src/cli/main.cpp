@@ -17,7 +17,8 @@ constexpr const char* usage =
     "  run      one configuration of the linear model next to its exact theory, into a store\n"
     "  sweep    a grid of configurations over the MPI ranks, into one store\n"
     "  ls       the sweeps of a store and their runs by status\n"
-    "  query    config values and metrics of the runs of a store, filtered\n\n"
+    "  query    config values and metrics of the runs of a store, filtered\n"
+    "  report   figures and an HTML page of simulation against theory from a store\n\n"
     "ssldyn COMMAND --help shows the options of a command.\n"
     "exit codes: 0 ok, 1 runtime failure, 2 bad input\n";
 
@@ -50,6 +51,15 @@ int main(int argc, char** argv) {
     using namespace ssldyn;
     const std::vector<std::string> args(argv + 1, argv + argc);
     int code = exit_ok;
+    // The report replaces this process by Python: it must not start MPI first.
+    if (!args.empty() && args.front() == "report") {
+        try {
+            return cli::report_command({args.begin() + 1, args.end()});
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "ssldyn: failure: %s\n", e.what());
+            return exit_failure;
+        }
+    }
     try {
         mpi::Environment environment(argc, argv);
         try {

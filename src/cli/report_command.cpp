@@ -1,0 +1,45 @@
+// `ssldyn report`: the Python report (analysis/report.py) under the same command name.
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "cli/commands.hpp"
+#include "core/error.hpp"
+
+namespace ssldyn::cli {
+
+namespace {
+
+// The folder holding analysis/: the source tree of this build, or the installed data folder.
+std::string analysis_root() {
+    namespace fs = std::filesystem;
+    for (const char* candidate : {SSLDYN_SOURCE_ROOT, SSLDYN_INSTALL_DATA_ROOT})
+        if (fs::exists(fs::path(candidate) / "analysis" / "report.py")) return candidate;
+    throw RuntimeFailure("report: the analysis package was not found next to this ssldyn");
+}
+
+}  // namespace
+
+int report_command(const std::vector<std::string>& args) {
+    const char* configured = std::getenv("SSLDYN_PYTHON");
+    // Debian's interpreter has h5py, numpy and matplotlib; another python3 on PATH may not.
+    const std::string python = configured                                    ? configured
+                               : std::filesystem::exists("/usr/bin/python3") ? "/usr/bin/python3"
+                                                                             : "python3";
+    const std::string root = analysis_root();
+    const char* old_path = std::getenv("PYTHONPATH");
+    const std::string path = root + (old_path && *old_path ? ":" + std::string(old_path) : "");
+    setenv("PYTHONPATH", path.c_str(), 1);
+    std::vector<std::string> words{python, "-m", "analysis.report"};
+    words.insert(words.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& w : words) argv.push_back(w.data());
+    argv.push_back(nullptr);
+    execvp(argv[0], argv.data());
+    throw RuntimeFailure("report: cannot start " + python);
+}
+
+}  // namespace ssldyn::cli
