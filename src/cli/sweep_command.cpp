@@ -54,8 +54,10 @@ int sweep_command(const std::vector<std::string>& args) {
                 outcome.done + outcome.skipped, outcome.failed);
     if (outcome.skipped) std::printf(" (%ld done before this resume)", outcome.skipped);
     std::printf(
-        ", %.1f s on %d ranks; HDF5 %.2f %% of rank time\n\n", outcome.seconds, world.size(),
-        outcome.rank_seconds > 0 ? 100.0 * outcome.hdf5_seconds / outcome.rank_seconds : 0.0);
+        ", %.1f s on %d ranks; HDF5 %.2f %% of rank time (%.2f s preparing the store)\n\n",
+        outcome.seconds, world.size(),
+        outcome.rank_seconds > 0 ? 100.0 * outcome.hdf5_seconds / outcome.rank_seconds : 0.0,
+        outcome.prepare_seconds);
     std::fputs(sweep_summary(read_index(file, plan.name)).c_str(), stdout);
     std::printf("\nstore: %s (ssldyn query %s --sweep %s)\n", sweep.store.c_str(),
                 sweep.store.c_str(), plan.name.c_str());

@@ -148,6 +148,7 @@ SweepOutcome run_sweep(const SweepPlan& plan, const SweepOptions& options,
     timed_io([&] {
         on_root_for_all(world, [&] { todo = prepare_store(plan, options, provenance, outcome); });
     });
+    outcome.prepare_seconds = hdf5_seconds;
     todo = broadcast(world, todo);
     long skipped = outcome.skipped;
     mpi::check(MPI_Bcast(&skipped, 1, MPI_LONG, 0, world.handle()), "MPI_Bcast");

@@ -18,8 +18,9 @@ struct SweepOptions {
 struct SweepOutcome {
     long runs = 0, skipped = 0, done = 0, failed = 0;  // skipped: done before a resume
     double seconds = 0.0;
-    double hdf5_seconds = 0.0;  // summed over ranks
-    double rank_seconds = 0.0;  // wall time summed over ranks
+    double hdf5_seconds = 0.0;     // summed over ranks
+    double prepare_seconds = 0.0;  // rank 0 creating (or checking) the sweep's metadata
+    double rank_seconds = 0.0;     // wall time summed over ranks
 };
 
 // Collective over world. Input errors (a store that exists, a resume with another config) are

@@ -12,7 +12,7 @@ Group Group::create(hid_t parent, const std::string& path) {
     check(H5Pset_create_intermediate_group(lcpl.id(), 1), "H5Pset_create_intermediate_group");
     // Creation order tracked so that h5dump and h5py list runs as they were written.
     const Handle gcpl = own_plist(H5Pcreate(H5P_GROUP_CREATE), "H5Pcreate");
-    check(H5Pset_link_creation_order(gcpl.id(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED),
+    check(H5Pset_link_creation_order(gcpl.id(), H5P_CRT_ORDER_TRACKED),
           "H5Pset_link_creation_order");
     return Group({check(H5Gcreate2(parent, path.c_str(), lcpl.id(), gcpl.id(), H5P_DEFAULT),
                         ("H5Gcreate " + path).c_str()),
@@ -35,7 +35,7 @@ std::vector<std::string> Group::members() const {
     const Handle gcpl = own_plist(H5Gget_create_plist(id()), "H5Gget_create_plist");
     unsigned flags = 0;
     check(H5Pget_link_creation_order(gcpl.id(), &flags), "H5Pget_link_creation_order");
-    const H5_index_t order = (flags & H5P_CRT_ORDER_INDEXED) ? H5_INDEX_CRT_ORDER : H5_INDEX_NAME;
+    const H5_index_t order = (flags & H5P_CRT_ORDER_TRACKED) ? H5_INDEX_CRT_ORDER : H5_INDEX_NAME;
     check(H5Literate(id(), order, H5_ITER_INC, &position, collect_name, &names), "H5Literate");
     return names;
 }
