@@ -33,15 +33,34 @@ class GzFile {
                 throw InputError(path_ + ": corrupt compressed data (" + gzerror(file_, &code) +
                                  ")");
             }
-            if (got == 0)
+            if (got == 0) {
+                if (truncated_stream())
+                    throw InputError(path_ + ": compressed stream is cut short (truncated file)");
                 throw InputError(path_ + ": file ends early while reading " + what +
                                  " (truncated IDX file?)");
+            }
             p += got;
             n -= static_cast<std::size_t>(got);
         }
     }
 
+    // Reads what is left after the last record: true at a clean end of the file. A gzip
+    // stream that lost its trailer (checksum and length) is not a clean end.
+    bool at_clean_end() {
+        unsigned char extra = 0;
+        const int got = gzread(file_, &extra, 1);
+        if (got < 0 || truncated_stream())
+            throw InputError(path_ + ": compressed stream is cut short or corrupt");
+        return got == 0;
+    }
+
   private:
+    bool truncated_stream() {
+        int code = 0;
+        gzerror(file_, &code);
+        return code == Z_BUF_ERROR || code == Z_DATA_ERROR;
+    }
+
     std::string path_;
     gzFile file_;
 };
@@ -79,13 +98,20 @@ void skip_and_expect_end(GzFile& in, const std::string& path, std::size_t skip) 
         in.read(sink.data(), chunk, "the remaining records");
         skip -= chunk;
     }
-    unsigned char extra = 0;
-    try {
-        in.read(&extra, 1, "");
-    } catch (const InputError&) {
-        return;  // the end, as expected
+    if (!in.at_clean_end()) throw InputError(path + ": IDX file is longer than its dimensions say");
+}
+
+// Reads in slices before holding the whole: a header that claims more than the file holds
+// fails on the data, not on an allocation of its claimed size.
+std::vector<unsigned char> read_bytes(GzFile& in, std::size_t total, const char* what) {
+    std::vector<unsigned char> bytes;
+    const std::size_t slice = std::size_t{1} << 24;
+    while (bytes.size() < total) {
+        const std::size_t n = std::min(slice, total - bytes.size());
+        bytes.resize(bytes.size() + n);
+        in.read(bytes.data() + bytes.size() - n, n, what);
     }
-    throw InputError(path + ": IDX file is longer than its dimensions say");
+    return bytes;
 }
 
 }  // namespace
@@ -105,9 +131,9 @@ IdxImages read_idx_images(const std::string& path, Index max_count) {
                          std::to_string(cols));
     const Index take = max_count > 0 && max_count < count ? max_count : count;
     const Index d = rows * cols;
+    const std::vector<unsigned char> bytes =
+        read_bytes(in, static_cast<std::size_t>(d * take), "the images");
     IdxImages out{rows, cols, Matrix(d, take)};
-    std::vector<unsigned char> bytes(static_cast<std::size_t>(d * take));
-    in.read(bytes.data(), bytes.size(), "the images");
     for (Index j = 0; j < take; ++j)
         for (Index i = 0; i < d; ++i)
             out.pixels(i, j) = bytes[static_cast<std::size_t>(i + j * d)] / 255.0;
@@ -120,8 +146,7 @@ std::vector<std::uint8_t> read_idx_labels(const std::string& path, Index max_cou
     const auto dims = read_header(in, path, 1);
     const Index count = dims[0];
     const Index take = max_count > 0 && max_count < count ? max_count : count;
-    std::vector<std::uint8_t> labels(static_cast<std::size_t>(take));
-    in.read(labels.data(), labels.size(), "the labels");
+    std::vector<std::uint8_t> labels = read_bytes(in, static_cast<std::size_t>(take), "the labels");
     skip_and_expect_end(in, path, static_cast<std::size_t>(count - take));
     return labels;
 }

@@ -1,5 +1,6 @@
 #include "store/sweep_store.hpp"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -281,8 +282,14 @@ void check_store_target(const std::string& path, bool overwrite) {
     if (dir.empty()) dir = ".";
     if (!fs::is_directory(dir, ec))
         throw InputError(path + ": folder " + dir.string() + " does not exist");
-    if (access(dir.c_str(), W_OK) != 0)
-        throw InputError(path + ": folder " + dir.string() + " is not writable");
+    // Creating a file is the only reliable test (root passes access(W_OK) on /proc, say).
+    const std::string probe = path + ".partial-" + std::to_string(getpid());
+    const int fd = open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0644);
+    if (fd < 0)
+        throw InputError(path + ": cannot write in folder " + dir.string() + " (" +
+                         std::strerror(errno) + ")");
+    close(fd);
+    std::remove(probe.c_str());
 }
 
 void replace_atomically(const std::string& path, bool copy_existing,
