@@ -98,10 +98,16 @@ class SweepTest(unittest.TestCase):
             stores[ranks] = os.path.join(self.dir, f"r{ranks}.h5")
             result = self.sweep(ranks, stores[ranks])
             self.assertIn("24 runs, 24 done, 0 failed", result.stdout)
+        grouped = os.path.join(self.dir, "g2.h5")  # 4 ranks in two run groups of 2
+        self.sweep(4, grouped, "--group-size", "2")
         one = run_datasets(stores[1])
         self.assertEqual(len([n for n in one if n.endswith("trajectory/loss")]), 24)
         assert_same_runs(self, one, run_datasets(stores[2]))
         assert_same_runs(self, one, run_datasets(stores[4]))
+        assert_same_runs(self, one, run_datasets(grouped))
+        with h5py.File(grouped, "r") as f:
+            self.assertEqual(f["sweeps/grid"].attrs["group_size"], 2)
+            self.assertEqual(f["sweeps/grid"].attrs["mpi_ranks"], 4)
         # More ranks than runs: idle ranks must not disturb anything.
         few = self.write("few.ini", SMALL.replace("seed = 1, 2", "seed = 1").replace(
             "dynamics = naive, sphere, orthogonal", "dynamics = orthogonal").replace(
