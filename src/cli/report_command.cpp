@@ -13,11 +13,16 @@ namespace ssldyn::cli {
 
 namespace {
 
-// The folder holding analysis/: the source tree of this build, or the installed data folder.
+// The folder holding analysis/: next to an installed ssldyn (PREFIX/share/ssldyn), or the
+// source tree of this build.
 std::string analysis_root() {
     namespace fs = std::filesystem;
-    for (const char* candidate : {SSLDYN_SOURCE_ROOT, SSLDYN_INSTALL_DATA_ROOT})
-        if (fs::exists(fs::path(candidate) / "analysis" / "report.py")) return candidate;
+    std::error_code ec;
+    const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+    const std::vector<fs::path> candidates{exe.parent_path().parent_path() / "share" / "ssldyn",
+                                           SSLDYN_INSTALL_DATA_ROOT, SSLDYN_SOURCE_ROOT};
+    for (const auto& candidate : candidates)
+        if (fs::exists(candidate / "analysis" / "report.py", ec)) return candidate.string();
     throw RuntimeFailure("report: the analysis package was not found next to this ssldyn");
 }
 
