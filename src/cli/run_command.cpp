@@ -45,7 +45,7 @@ void print_summary(const RunResult& r, const std::string& store) {
                     last.theory.topk_sin_angle);
         std::printf("  %-22s %14.3e\n", "||W W^T - I||_F", last.simulated.orthogonality_error);
         std::printf("  %-22s %14.3e   (%s)\n", "distance to theory", last.theory_distance,
-                    c.dynamics == Dynamics::orthogonal ? "||P - P_theory||_F" : "relative, in W");
+                    grassmann_reference(c.dynamics) ? "||P - P_theory||_F" : "relative, in W");
     }
     std::printf("  store: %s\n", store.c_str());
 }

@@ -125,9 +125,11 @@ const std::vector<ConfigKey>& config_keys() {
         SSLDYN_NUMBER_KEY("sigma_aug", sigma_aug, "augmentation: Gaussian noise σ_aug"),
         SSLDYN_NUMBER_KEY("keep_prob", keep_prob, "augmentation: masking keep-probability p"),
         SSLDYN_NAMED_KEY("loss", loss, loss_names, "noncontrastive or contrastive"),
-        SSLDYN_NAMED_KEY("dynamics", dynamics, dynamics_names,
-                         "naive (weight decay), sphere, orthogonal"),
-        SSLDYN_NAMED_KEY("retraction", retraction, retraction_names, "auto, qr, polar"),
+        SSLDYN_NAMED_KEY(
+            "dynamics", dynamics, dynamics_names,
+            "naive (weight decay), sphere, orthogonal, penalty (L + penalty·‖WWᵀ − I‖²)"),
+        SSLDYN_NAMED_KEY("retraction", retraction, retraction_names,
+                         "orthogonal dynamics: auto, qr, polar, cayley, geodesic"),
         SSLDYN_NAMED_KEY("path", path, gradient_path_names,
                          "gradient through C (covariance), the data, or auto (C for linear)"),
         SSLDYN_INTEGER_KEY("k", k, "output dimension (rows of W)"),
@@ -135,6 +137,8 @@ const std::vector<ConfigKey>& config_keys() {
         SSLDYN_NUMBER_KEY("eta_rel", eta_rel, "step size relative to C: η·λ_max(C)"),
         SSLDYN_NUMBER_KEY("weight_decay", weight_decay,
                           "weight decay λ (naive dynamics; others ignore it)"),
+        SSLDYN_NUMBER_KEY("penalty", penalty,
+                          "orthogonality penalty μ > 0 of dynamics = penalty (others ignore it)"),
         SSLDYN_INTEGER_KEY("steps", steps, "number of GD steps"),
         SSLDYN_INTEGER_KEY("record_every", record_every, "record every this many steps"),
         SSLDYN_INTEGER_KEY("seed", seed, "random seed (data draws, views, initial weights)"),
@@ -175,6 +179,9 @@ void validate(const RunConfig& c) {
     require(c.sigma_aug >= 0, "sigma_aug: must be >= 0");
     require(c.keep_prob > 0 && c.keep_prob <= 1, "keep_prob: must be in (0, 1]");
     require(c.weight_decay >= 0, "weight_decay: must be >= 0");
+    require(c.penalty >= 0, "penalty: must be >= 0, got " + print_double(c.penalty));
+    require(c.dynamics != Dynamics::penalty || c.penalty > 0,
+            "penalty: must be > 0 for dynamics = penalty, got " + print_double(c.penalty));
     if (c.data == DataSource::spiked) {
         require(c.d >= 1, "d: must be at least 1");
         require(c.k <= c.d, "k: " + std::to_string(c.k) + " exceeds d = " + std::to_string(c.d));

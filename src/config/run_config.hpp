@@ -59,6 +59,7 @@ struct RunConfig {
     double eta = 0.0;      // absolute step; 0 means: use eta_rel
     double eta_rel = 0.1;  // η·λ_max(C), used when eta is 0
     double weight_decay = 0.0;
+    double penalty = 0.0;  // μ of dynamics = penalty (required > 0 there)
     Index steps = 2000;
     Index record_every = 20;
     std::uint64_t seed = 1;

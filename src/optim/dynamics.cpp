@@ -27,9 +27,10 @@ Matrix initial_weights(const StepRule& rule, Matrix g) {
             normalise(g);
             return g;
         case Dynamics::orthogonal:
+        case Dynamics::penalty:
             break;
     }
-    return retract(rule.retraction, g);
+    return orthonormalise_rows(rule.retraction, g);
 }
 
 double gradient_step(const StepRule& rule, const Objective& objective, Matrix& w) {
@@ -51,8 +52,16 @@ double gradient_step(const StepRule& rule, const Objective& objective, Matrix& w
             // grad L = ∇L (I − WᵀW) = ∇L − (∇L Wᵀ) W  (THEORY §4.2), O(k² d).
             const Matrix gwt = multiply(Op::none, Op::transpose, g, w);
             gemm(Op::none, Op::none, -1.0, gwt, w, 1.0, g);
+            scale(-rule.eta, g);  // the tangent step ξ = −η grad L
+            w = retract(rule.retraction, w, g);
+            break;
+        }
+        case Dynamics::penalty: {
+            // ∇(L + μ‖WWᵀ − I‖²_F) = ∇L + 4μ (WWᵀ − I) W, O(k² d) on top of ∇L.
+            Matrix excess = multiply(Op::none, Op::transpose, w, w);
+            for (Index i = 0; i < excess.rows(); ++i) excess(i, i) -= 1.0;
+            gemm(Op::none, Op::none, 4.0 * rule.penalty, excess, w, 1.0, g);
             axpy(-rule.eta, g, w);
-            w = retract(rule.retraction, w);
             break;
         }
     }

@@ -1,5 +1,6 @@
 #pragma once
-// The three dynamics of THEORY §4.1–4.2 and one gradient-descent step of each.
+// The dynamics of THEORY §4.1–4.2 and one gradient-descent step of each: the naive ones, the
+// orthogonality constraint enforced by a retraction, and enforced softly by a penalty.
 #include "core/names.hpp"
 #include "loss/objective.hpp"
 #include "optim/retraction.hpp"
@@ -7,26 +8,38 @@
 namespace ssldyn {
 
 enum class Dynamics {
-    naive,      // unconstrained GD on L + λ‖W‖²_F (weight decay λ, may be 0)
-    sphere,     // GD on the sphere ‖W‖_F = 1, kept by projection
-    orthogonal  // Riemannian GD on the Stiefel manifold W Wᵀ = I_k with a retraction
+    naive,       // unconstrained GD on L + λ‖W‖²_F (weight decay λ, may be 0)
+    sphere,      // GD on the sphere ‖W‖_F = 1, kept by projection
+    orthogonal,  // Riemannian GD on the Stiefel manifold W Wᵀ = I_k with a retraction
+    penalty  // unconstrained GD on L + μ‖W Wᵀ − I‖²_F (orthogonality regularisation μ > 0)
 };
 
-inline constexpr NameTable<Dynamics, 3> dynamics_names{{
+inline constexpr NameTable<Dynamics, 4> dynamics_names{{
     {Dynamics::naive, "naive"},
     {Dynamics::sphere, "sphere"},
     {Dynamics::orthogonal, "orthogonal"},
+    {Dynamics::penalty, "penalty"},
 }};
+
+// Runs whose reference is the Grassmann flow and whose distance to it is ‖P − P_flow‖_F of the
+// row spaces: the constrained runs and their soft (penalty) version, whose exact flow moves the
+// row space exactly as the Grassmann flow does (theory/closed_form.hpp).
+inline bool grassmann_reference(Dynamics d) {
+    return d == Dynamics::orthogonal || d == Dynamics::penalty;
+}
 
 struct StepRule {
     Dynamics dynamics = Dynamics::orthogonal;
     Retraction retraction = Retraction::automatic;
     double eta = 0.0;           // step size; t advances by eta per step
     double weight_decay = 0.0;  // λ, naive dynamics only
+    double penalty = 0.0;       // μ, penalty dynamics only
 };
 
 // Initial weights from a Gaussian draw g (k x d, entries N(0, 1/d)) put on the dynamics'
-// manifold: as is (naive), ‖W‖_F = 1 (sphere), orthonormal rows (orthogonal).
+// manifold: as is (naive), ‖W‖_F = 1 (sphere), orthonormal rows spanning the rows of g
+// (orthogonal and penalty: the QR factor when the retraction resolves to qr, else the polar
+// factor; the row space, and so the Grassmann flow, is the same either way).
 Matrix initial_weights(const StepRule& rule, Matrix g);
 
 // W <- one GD step. Returns the loss at W before the step (it comes with the gradient).

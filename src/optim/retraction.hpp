@@ -1,26 +1,52 @@
 #pragma once
 // Retractions onto the Stiefel manifold {W : W Wᵀ = I_k} (THEORY §4.2), chosen by name.
+//
+// A retraction R_W(ξ) maps a tangent vector ξ at W (row form: W is k x d with orthonormal rows,
+// ξ is k x d with ξWᵀ skew-symmetric) back onto the manifold, with R_W(0) = W and
+// R_W(tξ) = W + tξ + O(t²). Gradient descent steps with W ← R_W(−η grad L). The four methods:
+//
+//   qr        orthonormal factor of the QR of (W + ξ)ᵀ with diag(R) > 0, transposed back
+//   polar     U Vᵀ from the thin SVD W + ξ = U Σ Vᵀ (the closest orthonormal matrix to W + ξ)
+//   cayley    Wen & Yin (2013): the Cayley transform (I + A/2)⁻¹(I − A/2) of a skew d x d
+//             generator A of rank ≤ 2k with −A Wᵀ = ξᵀ, applied through the Sherman–Morrison–
+//             Woodbury identity: one 2k x 2k solve, never a d x d one
+//   geodesic  Edelman, Arias & Smith (1998): the exact Grassmann geodesic along the horizontal
+//             part of ξ, from its thin SVD; the vertical part (a rotation of the frame, invisible
+//             on the Grassmannian) is applied as the Cayley transform of a k x k skew matrix
+//
+// QR and polar give the same row space (both orthonormalise W + ξ), so Grassmann trajectories of
+// QR and polar GD coincide. For horizontal ξ (ξWᵀ = 0, as every GD step here) polar, Cayley and
+// the geodesic agree to O(|ξ|³) and differ from QR at O(|ξ|²) only by a rotation of the frame.
 #include "core/names.hpp"
 #include "linalg/matrix.hpp"
 
 namespace ssldyn {
 
-enum class Retraction { automatic, qr, polar };
+enum class Retraction { automatic, qr, polar, cayley, geodesic };
 
-inline constexpr NameTable<Retraction, 3> retraction_names{{
+inline constexpr NameTable<Retraction, 5> retraction_names{{
     {Retraction::automatic, "auto"},
     {Retraction::qr, "qr"},
     {Retraction::polar, "polar"},
+    {Retraction::cayley, "cayley"},
+    {Retraction::geodesic, "geodesic"},
 }};
 
 // `auto` looks at the shape: polar (second order, the closest orthonormal matrix) while its
 // thin SVD is cheap, QR (first order, about 4x fewer flops than the SVD) for large k.
 Retraction resolve(Retraction method, Index k, Index d);
 
+// R_W(ξ): w k x d with orthonormal rows, step k x d tangent at w (−η·grad for a GD step).
+// Returns k x d with orthonormal rows.
+Matrix retract(Retraction method, const Matrix& w, const Matrix& step);
+
+// Orthonormal rows spanning the rows of any full-rank k x d matrix z (k ≤ d), for initial
+// weights: the QR factor (diag(R) > 0) when the method resolves to qr, else the polar factor.
+Matrix orthonormalise_rows(Retraction method, const Matrix& z);
+
 // Orthonormal factor of the QR of Zᵀ with diag(R) > 0, transposed back: k x d.
 Matrix retract_qr(const Matrix& z);
 // U Vᵀ from the thin SVD Z = U Σ Vᵀ.
 Matrix retract_polar(const Matrix& z);
-Matrix retract(Retraction method, const Matrix& z);
 
 }  // namespace ssldyn

@@ -18,6 +18,32 @@ bool finite(const Snapshot& s) {
     return std::isfinite(s.loss) && std::isfinite(s.effective_rank) && std::isfinite(s.s2_s1);
 }
 
+// The comparison summaries of RunResult (see there).
+void summarise(RunResult& result, const RunConfig& config, const std::vector<double>& lambda) {
+    double optimum = 0.0;
+    for (Index i = 0; i < config.k; ++i) optimum -= lambda[static_cast<std::size_t>(i)];
+    const Record& last = result.records.back();
+    if (optimum != 0.0) {
+        result.final_loss_gap = (last.simulated.loss - optimum) / std::fabs(optimum);
+        result.theory_final_loss_gap = (last.theory.loss - optimum) / std::fabs(optimum);
+    }
+    for (const Record& r : result.records)  // finite records only (a failed run's last is not)
+        if (std::isfinite(r.simulated.effective_rank) &&
+            !(r.simulated.effective_rank >= result.min_effective_rank))
+            result.min_effective_rank = r.simulated.effective_rank;
+    if (config.dynamics == Dynamics::orthogonal) {
+        result.optimum_effective_rank = static_cast<double>(config.k);
+        result.optimum_orthogonality_error = 0.0;
+    } else if (config.dynamics == Dynamics::penalty) {
+        const std::vector<double> s =
+            penalty_optimum_singular_values(lambda, config.k, config.penalty);
+        result.optimum_effective_rank = effective_rank(s);
+        double squares = 0.0;
+        for (double x : s) squares += (x * x - 1.0) * (x * x - 1.0);
+        result.optimum_orthogonality_error = std::sqrt(squares);
+    }
+}
+
 }  // namespace
 
 Index record_count(const RunConfig& config) {
@@ -45,7 +71,8 @@ RunResult simulate(const RunConfig& config, const Problem& problem, const Progre
     result.retraction = resolve(config.retraction, config.k, problem.d);
     result.path = problem.path;
 
-    const StepRule rule{config.dynamics, result.retraction, result.eta, config.weight_decay};
+    const StepRule rule{config.dynamics, result.retraction, result.eta, config.weight_decay,
+                        config.penalty};
     RandomStream init_stream(config.seed, initial_weights_stream);
     const double sigma = 1.0 / std::sqrt(static_cast<double>(problem.d));
     Matrix w = initial_weights(rule, gaussian_matrix(init_stream, config.k, problem.d, sigma));
@@ -64,7 +91,7 @@ RunResult simulate(const RunConfig& config, const Problem& problem, const Progre
         const FlowPoint theory = flow.at(r.t);
         r.simulated = measure(rows, 0.0, problem.eigen.values);
         r.theory = measure(theory.rows, theory.log_scale, problem.eigen.values);
-        r.theory_distance = config.dynamics == Dynamics::orthogonal
+        r.theory_distance = grassmann_reference(config.dynamics)
                                 ? subspace_distance(rows, theory.rows)
                                 : relative_distance(rows, 0.0, theory.rows, theory.log_scale);
         result.records.push_back(std::move(r));
@@ -72,8 +99,14 @@ RunResult simulate(const RunConfig& config, const Problem& problem, const Progre
     };
 
     bool healthy = record(0);
+    double step_seconds = 0.0;
+    Index steps_taken = 0;
     for (Index step = 1; healthy && step <= config.steps; ++step) {
+        const auto step_start = std::chrono::steady_clock::now();
         gradient_step(rule, *objective, w);
+        step_seconds +=
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - step_start).count();
+        ++steps_taken;
         if (!all_finite(w)) {
             healthy = false;
             result.failed_step = step;
@@ -88,6 +121,17 @@ RunResult simulate(const RunConfig& config, const Problem& problem, const Progre
             }
         }
         if (progress && (step % 100 == 0 || step == config.steps)) progress(step, config.steps);
+    }
+    if (steps_taken > 0) result.seconds_per_step = step_seconds / static_cast<double>(steps_taken);
+    summarise(result, config, problem.eigen.values);
+    if (healthy && grassmann_reference(config.dynamics)) {
+        result.final_grassmann_distance = result.records.back().theory_distance;
+    } else if (healthy) {
+        // The naive and sphere flows add only k x k left factors to dW/dt = 2WC, so their row
+        // space follows the Grassmann flow from the same W0 too; this measures how well GD kept it.
+        const ClosedFormFlow grassmann(problem.eigen, result.w0, Dynamics::orthogonal, 0.0);
+        result.final_grassmann_distance = subspace_distance(
+            eigen_coordinates(w, problem.eigen), grassmann.at(result.records.back().t).rows);
     }
     if (healthy && result.failure.empty()) {
         result.status = RunStatus::done;

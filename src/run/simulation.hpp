@@ -2,6 +2,7 @@
 // One run of the linear model: gradient descent next to its closed-form flow, recorded on
 // the same clock t = η·step (THEORY §4–5).
 #include <functional>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -15,7 +16,8 @@ struct Record {
     double t = 0.0;
     Snapshot simulated;
     Snapshot theory;
-    // Orthogonal: ‖P − P_theory‖_F. Naive and sphere: ‖W − W_theory‖_F / ‖W_theory‖_F.
+    // Orthogonal and penalty: ‖P − P_theory‖_F (the Grassmann flow). Naive and sphere:
+    // ‖W − W_theory‖_F / ‖W_theory‖_F.
     double theory_distance = 0.0;
 };
 
@@ -40,6 +42,24 @@ struct RunResult {
     GradientPath path = GradientPath::covariance;
     double theory_conditioning = 1.0;
     double seconds = 0.0;
+    // Mean wall time of one gradient step (gradient and retraction or penalty; records and
+    // theory excluded).
+    double seconds_per_step = std::numeric_limits<double>::quiet_NaN();
+    // Summaries for comparing the ways to enforce orthogonality (THEORY §4.2):
+    // (L − L*)/|L*| at the last record, L* = −Σ_{i≤k} λ_i the optimum under W Wᵀ = I, for
+    // gradient descent and the flow (a stalled run keeps a large gap; penalty runs may go below
+    // L*, their W not being orthonormal), the least effective rank over the records, and the
+    // effective rank and ‖W Wᵀ − I‖_F of the minimiser the dynamics tend to (orthogonal: k and 0;
+    // penalty: s_i² = 1 + λ_i/(2μ); NaN for naive and sphere).
+    double final_loss_gap = std::numeric_limits<double>::quiet_NaN();
+    // ‖P − P_flow‖_F at the last record to the Grassmann flow from the same W0, for every dynamics
+    // (the exact flows of all of them move the row space alike, THEORY §4.2; for orthogonal and
+    // penalty runs it is the last theory_distance). NaN for failed runs.
+    double final_grassmann_distance = std::numeric_limits<double>::quiet_NaN();
+    double theory_final_loss_gap = std::numeric_limits<double>::quiet_NaN();
+    double min_effective_rank = std::numeric_limits<double>::quiet_NaN();
+    double optimum_effective_rank = std::numeric_limits<double>::quiet_NaN();
+    double optimum_orthogonality_error = std::numeric_limits<double>::quiet_NaN();
 
     std::string config_id() const { return run_id(config); }
 };

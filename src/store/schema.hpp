@@ -83,6 +83,26 @@ inline const std::vector<Column>& result_columns() {
                      {"theory_conditioning", ColumnType::number, 0,
                       "condition number of W0 V on the top-k eigenvectors (orthogonal flow)"},
                      {"seconds", ColumnType::number, 0, "wall time of the run"},
+                     {"seconds_per_step", ColumnType::number, 0,
+                      "mean wall time of one gradient step (gradient and retraction or "
+                      "penalty; records and theory excluded)"},
+                     {"final_loss_gap", ColumnType::number, 0,
+                      "(L - L*)/|L*| at the last record, L* = -(lambda_1 + ... + lambda_k) the "
+                      "optimum under W W^T = I; large for a stalled run, below 0 for penalty "
+                      "runs (W not orthonormal)"},
+                     {"final_grassmann_distance", ColumnType::number, 0,
+                      "||P - P_flow||_F at the last record to the Grassmann flow from the same "
+                      "W0, for every dynamics (all their exact flows move the row space alike)"},
+                     {"theory_final_loss_gap", ColumnType::number, 0,
+                      "(L - L*)/|L*| of the closed-form flow at the last record"},
+                     {"min_effective_rank", ColumnType::number, 0,
+                      "least effective rank of W over the records (a transient collapse)"},
+                     {"optimum_effective_rank", ColumnType::number, 0,
+                      "effective rank of the minimiser the dynamics tend to: k (orthogonal), "
+                      "s_i^2 = 1 + lambda_i/(2 mu) (penalty), NaN (naive, sphere)"},
+                     {"optimum_orthogonality_error", ColumnType::number, 0,
+                      "||W W^T - I||_F of that minimiser: 0 (orthogonal), "
+                      "sqrt(sum (lambda_i/(2 mu))^2) (penalty), NaN (naive, sphere)"},
                      {"failed_step", ColumnType::integer, 0, "step at which a failed run stopped"},
                      {"failure", ColumnType::text, 200, "why a failed run stopped"},
                      {"retraction_used", ColumnType::text, 16, "retraction after resolving auto"},

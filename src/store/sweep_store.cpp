@@ -46,7 +46,7 @@ void create_side(const h5::Group& group, Index records, Index k, const std::stri
     if (with_distance)
         describe(h5::Dataset::create_doubles(group.id(), "theory_distance", {size(records)}).id(),
                  "1",
-                 dynamics == Dynamics::orthogonal
+                 grassmann_reference(dynamics)
                      ? "||P - P_theory||_F between the row-space projectors of GD and the flow"
                      : "||W - W_theory||_F / ||W_theory||_F");
 }
@@ -263,6 +263,13 @@ void write_run_result(const h5::File& file, const std::string& sweep, Index row,
     number("lambda_max", r.lambda_max);
     number("theory_conditioning", r.theory_conditioning);
     number("seconds", r.seconds);
+    number("seconds_per_step", r.seconds_per_step);
+    number("final_loss_gap", r.final_loss_gap);
+    number("final_grassmann_distance", r.final_grassmann_distance);
+    number("theory_final_loss_gap", r.theory_final_loss_gap);
+    number("min_effective_rank", r.min_effective_rank);
+    number("optimum_effective_rank", r.optimum_effective_rank);
+    number("optimum_orthogonality_error", r.optimum_orthogonality_error);
     integer("failed_step", r.failed_step);
     text("failure", r.failure);
     text("retraction_used", std::string(name_of(retraction_names, r.retraction)));

@@ -63,7 +63,9 @@ std::string sweep_summary(const SweepIndex& index) {
                 verdict = "partial";
             distance_text = format("%.1e", g.distance_min) + " .. " +
                             format("%.1e", g.distance_max) +
-                            (dynamics == "orthogonal" ? "  ||P - P_flow||_F" : "  relative, in W");
+                            (grassmann_reference(parse_name(dynamics_names, dynamics, "dynamics"))
+                                 ? "  ||P - P_flow||_F"
+                                 : "  relative, in W");
         }
         std::snprintf(line, sizeof line, "%-11s %-15s %5ld %5ld %6ld  %-16s %-13s %s\n",
                       dynamics.c_str(), loss.c_str(), k, g.runs, g.failed, erank_text.c_str(),

@@ -1,11 +1,24 @@
 #include "theory/closed_form.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/error.hpp"
 #include "linalg/blas.hpp"
 
 namespace ssldyn {
+
+std::vector<double> penalty_optimum_singular_values(const std::vector<double>& eigenvalues, Index k,
+                                                    double mu) {
+    if (!(mu > 0)) throw RuntimeFailure("penalty optimum: the penalty must be > 0");
+    if (k > static_cast<Index>(eigenvalues.size()))
+        throw RuntimeFailure("penalty optimum: k exceeds the number of eigenvalues");
+    std::vector<double> s;
+    for (Index i = 0; i < k; ++i)
+        s.push_back(
+            std::sqrt(std::max(0.0, 1.0 + eigenvalues[static_cast<std::size_t>(i)] / (2.0 * mu))));
+    return s;
+}
 
 Matrix eigen_coordinates(const Matrix& w, const SymmetricEigen& eigen) {
     return multiply(w, eigen.vectors);
@@ -15,9 +28,9 @@ ClosedFormFlow::ClosedFormFlow(const SymmetricEigen& eigen, const Matrix& w0, Dy
                                double weight_decay)
     : lambda_(eigen.values),
       b_(eigen_coordinates(w0, eigen)),
-      dynamics_(dynamics),
+      dynamics_(grassmann_reference(dynamics) ? Dynamics::orthogonal : dynamics),
       weight_decay_(weight_decay) {
-    if (dynamics != Dynamics::orthogonal) return;
+    if (dynamics_ != Dynamics::orthogonal) return;
     // Y(t) = B e^{2Λt} spans the same rows as B₁⁻¹ Y(t) e^{-2Λ₁t} = [I | e^{-2Λ₁t} M e^{2Λ₂t}],
     // M = B₁⁻¹B₂, whose entries M_ij e^{2t(λ_{k+j} − λ_i)} only decay: no overflow for any t.
     const Index k = b_.rows(), d = b_.cols();

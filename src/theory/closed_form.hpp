@@ -16,6 +16,10 @@ struct FlowPoint {
     double log_scale = 0.0;
 };
 
+// The flow of the dynamics' exact theory: the weight-decay flow (naive), the sphere flow, or
+// the Grassmann flow (orthogonal, and penalty: the penalised flow dW/dt = 2WC − 4μ(WWᵀ − I)W is
+// 2WC plus a k x k matrix times W, so W(t) = M(t) W₀e^{2Ct} with M(t) invertible and its row
+// space is exactly the Grassmann flow's, for every μ; only its singular values differ).
 class ClosedFormFlow {
   public:
     ClosedFormFlow(const SymmetricEigen& eigen, const Matrix& w0, Dynamics dynamics,
@@ -35,6 +39,13 @@ class ClosedFormFlow {
     double weight_decay_;
     double conditioning_ = 1.0;
 };
+
+// The minimiser of the penalised loss L(W) + μ‖W Wᵀ − I‖²_F of dynamics = penalty, L = −Tr(W C Wᵀ):
+// W = Q S V_kᵀ (Q ∈ O(k) arbitrary, V_k the top-k eigenvectors of C) with
+// s_i² = max(0, 1 + λ_i/(2μ)), i ≤ k (per direction, −s²λ + μ(s² − 1)² is least there; by
+// Ky Fan the largest s go with the largest λ). Returns s₁ ≥ … ≥ s_k.
+std::vector<double> penalty_optimum_singular_values(const std::vector<double>& eigenvalues, Index k,
+                                                    double mu);
 
 // Rows of W V for weights W and eigenvectors V.
 Matrix eigen_coordinates(const Matrix& w, const SymmetricEigen& eigen);
