@@ -87,7 +87,7 @@ int run_command(const std::vector<std::string>& args) {
     const Provenance provenance = current_provenance();
     replace_atomically(store, false, [&](const h5::File& file) {
         create_sweep(file, plan, provenance);
-        write_run_result(file, plan.name, 0, result, provenance.host);
+        SweepWriter(file, plan.name).write_run(0, result, provenance.host);
     });
     print_summary(result, store);
     return result.status == RunStatus::done ? exit_ok : exit_failure;

@@ -171,27 +171,42 @@ void create_sweep(const h5::File& file, const SweepPlan& plan, const Provenance&
         describe(column.id(), "1", c.description);
     }
 
+    // Runs of one shape share a template group, built once in memory with every dataset and
+    // its units and meaning, and copied into place: far fewer calls than building each run.
+    const h5::File scratch = h5::File::in_memory("ssldyn-run-templates");
+    std::map<std::string, std::string> templates;  // shape -> template path in scratch
     for (std::size_t i = 0; i < plan.runs.size(); ++i) {
         const RunConfig& c = plan.runs[i];
         const Index records = record_count(c), d = plan.dimensions[i];
-        const auto run = h5::Group::create(file.id(), schema::run_path(plan.name, ids[i]));
+        const bool grassmann = grassmann_reference(c.dynamics);
+        const std::string shape = std::to_string(c.k) + "x" + std::to_string(d) + "x" +
+                                  std::to_string(records) + (grassmann ? "g" : "w");
+        auto found = templates.find(shape);
+        if (found == templates.end()) {
+            const std::string path = "/" + shape;
+            const auto run = h5::Group::create(scratch.id(), path);
+            create_side(run.create_group("trajectory"), records, c.k, "gradient descent", true,
+                        c.dynamics);
+            create_side(run.create_group("theory"), records, c.k, "closed-form flow", false,
+                        c.dynamics);
+            describe(h5::Dataset::create_doubles(run.create_group("init").id(), "W0",
+                                                 {size(c.k), size(d)})
+                         .id(),
+                     "1", "initial weights, k x d");
+            describe(h5::Dataset::create_doubles(run.create_group("spectrum").id(), "eigenvalues",
+                                                 {size(d)})
+                         .id(),
+                     "1", "eigenvalues of C, descending");
+            found = templates.emplace(shape, path).first;
+        }
+        const std::string run_path = schema::run_path(plan.name, ids[i]);
+        h5::Group::open(scratch.id(), found->second).copy_to(file.id(), run_path);
+        const auto run = h5::Group::open(file.id(), run_path);
         h5::write_attribute(run.id(), "config", canonical_text(c));
         h5::write_attribute(run.id(), "config_hash", ids[i]);
         h5::write_attribute(run.id(), "row", static_cast<long long>(i));
         h5::write_attribute(run.id(), "seed", static_cast<long long>(c.seed));
         h5::write_attribute(run.id(), "data_source", data_source_text(c));
-        create_side(run.create_group("trajectory"), records, c.k, "gradient descent", true,
-                    c.dynamics);
-        create_side(run.create_group("theory"), records, c.k, "closed-form flow", false,
-                    c.dynamics);
-        describe(
-            h5::Dataset::create_doubles(run.create_group("init").id(), "W0", {size(c.k), size(d)})
-                .id(),
-            "1", "initial weights, k x d");
-        describe(
-            h5::Dataset::create_doubles(run.create_group("spectrum").id(), "eigenvalues", {size(d)})
-                .id(),
-            "1", "eigenvalues of C, descending");
     }
 }
 
@@ -214,14 +229,22 @@ std::vector<RunStatus> read_statuses(const h5::File& file, const std::string& sw
     return out;
 }
 
-void write_status(const h5::File& file, const std::string& sweep, Index row, RunStatus status) {
-    h5::Dataset::open(file.id(), schema::status_path(sweep))
-        .write_at(static_cast<hsize_t>(row), schema::status_code(status));
+SweepWriter::SweepWriter(const h5::File& file, const std::string& sweep)
+    : file_(&file),
+      sweep_(sweep),
+      status_(h5::Dataset::open(file.id(), schema::status_path(sweep))) {
+    // The index columns stay open across runs: a run then costs its raw writes, not lookups.
+    const auto result = h5::Group::open(file.id(), schema::sweep_path(sweep) + "/index/result");
+    for (const auto& c : schema::result_columns())
+        columns_.emplace(c.name, h5::Dataset::open(result.id(), c.name));
 }
 
-void write_run_result(const h5::File& file, const std::string& sweep, Index row, const RunResult& r,
-                      const std::string& host) {
-    const auto run = h5::Group::open(file.id(), schema::run_path(sweep, r.config_id()));
+void SweepWriter::write_status(Index row, RunStatus status) const {
+    status_.write_at(static_cast<hsize_t>(row), schema::status_code(status));
+}
+
+void SweepWriter::write_run(Index row, const RunResult& r, const std::string& host) const {
+    const auto run = h5::Group::open(file_->id(), schema::run_path(sweep_, r.config_id()));
     const Index length = record_count(r.config), k = r.config.k;
     write_side(run.open_group("trajectory"), r.records, &Record::simulated, length, k);
     write_side(run.open_group("theory"), r.records, &Record::theory, length, k);
@@ -234,16 +257,11 @@ void write_run_result(const h5::File& file, const std::string& sweep, Index row,
         write_doubles(run.open_group("spectrum"), "eigenvalues", r.spectrum,
                       static_cast<Index>(r.spectrum.size()));
 
-    const auto result = h5::Group::open(file.id(), schema::sweep_path(sweep) + "/index/result");
     const auto at = static_cast<hsize_t>(row);
-    auto number = [&](const char* name, double v) {
-        h5::Dataset::open(result.id(), name).write_at(at, v);
-    };
-    auto integer = [&](const char* name, long long v) {
-        h5::Dataset::open(result.id(), name).write_at(at, v);
-    };
-    auto text = [&](const char* name, const std::string& v) {
-        h5::Dataset::open(result.id(), name).write_at(at, v);
+    auto number = [&](const std::string& name, double v) { columns_.at(name).write_at(at, v); };
+    auto integer = [&](const std::string& name, long long v) { columns_.at(name).write_at(at, v); };
+    auto text = [&](const std::string& name, const std::string& v) {
+        columns_.at(name).write_at(at, v);
     };
     if (!r.records.empty()) {
         const Record& last = r.records.back();
@@ -254,8 +272,8 @@ void write_run_result(const h5::File& file, const std::string& sweep, Index row,
         for (const auto& rec : r.records) largest = std::max(largest, rec.theory_distance);
         number("max_theory_distance", largest);
         for (const auto& m : schema::metrics()) {
-            number((std::string("final_") + m.name).c_str(), last.simulated.*(m.field));
-            number((std::string("theory_final_") + m.name).c_str(), last.theory.*(m.field));
+            number(std::string("final_") + m.name, last.simulated.*(m.field));
+            number(std::string("theory_final_") + m.name, last.theory.*(m.field));
         }
     }
     number("eta_used", r.eta);
@@ -276,7 +294,7 @@ void write_run_result(const h5::File& file, const std::string& sweep, Index row,
     text("gradient_path_used", std::string(name_of(gradient_path_names, r.path)));
     text("host", host);
     // Last: a run is done only once everything above is in the file.
-    write_status(file, sweep, row, r.status);
+    write_status(row, r.status);
 }
 
 void check_store_target(const std::string& path, bool overwrite) {

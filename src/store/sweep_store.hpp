@@ -3,11 +3,13 @@
 // attributes) is created in one pass before any run starts; afterwards runs only write raw
 // data into space allocated then, and a run's status is written last.
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "core/provenance.hpp"
 #include "run/simulation.hpp"
+#include "store/h5/dataset.hpp"
 #include "store/h5/file.hpp"
 #include "sweep/plan.hpp"
 
@@ -23,10 +25,20 @@ void create_sweep(const h5::File& file, const SweepPlan& plan, const Provenance&
 std::string stored_signature(const h5::File& file, const std::string& sweep);
 std::vector<RunStatus> read_statuses(const h5::File& file, const std::string& sweep);
 
-void write_status(const h5::File& file, const std::string& sweep, Index row, RunStatus status);
-// Everything of one finished run, then its status (done or failed).
-void write_run_result(const h5::File& file, const std::string& sweep, Index row,
-                      const RunResult& result, const std::string& host);
+// Writes the runs of one sweep into its pre-created datasets: raw data only.
+class SweepWriter {
+  public:
+    SweepWriter(const h5::File& file, const std::string& sweep);
+    void write_status(Index row, RunStatus status) const;
+    // Everything of one finished run, then its status (done or failed).
+    void write_run(Index row, const RunResult& result, const std::string& host) const;
+
+  private:
+    const h5::File* file_;
+    std::string sweep_;
+    h5::Dataset status_;
+    std::map<std::string, h5::Dataset> columns_;  // index/result, by name
+};
 
 // Checks, before any work, that a new store can be written at path (no --overwrite: it must
 // not exist).

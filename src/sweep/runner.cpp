@@ -161,9 +161,11 @@ SweepOutcome run_sweep(const SweepPlan& plan, const SweepOptions& options,
     mpi::SharedCounters counters(world, counter_count);
 
     std::unique_ptr<h5::File> file;
+    std::unique_ptr<SweepWriter> writer;
     timed_io([&] {
         file =
             std::make_unique<h5::File>(h5::File::open(options.store, h5::Mode::read_write, &world));
+        writer = std::make_unique<SweepWriter>(*file, plan.name);
     });
 
     ProgressLine progress("sweep " + plan.name, options.progress && world.rank() == 0);
@@ -185,7 +187,7 @@ SweepOutcome run_sweep(const SweepPlan& plan, const SweepOptions& options,
         const RunConfig& config = plan.runs[static_cast<std::size_t>(row)];
         RunResult result;
         try {
-            timed_io([&] { write_status(*file, plan.name, row, RunStatus::running); });
+            timed_io([&] { writer->write_status(row, RunStatus::running); });
             const auto run_start = Clock::now();
             result = simulate(config, *cache.get(config), [&](Index, Index) {
                 if (since(last_shown) > 0.5) {
@@ -205,7 +207,7 @@ SweepOutcome run_sweep(const SweepPlan& plan, const SweepOptions& options,
             result.failure = e.what();
         }
         try {
-            timed_io([&] { write_run_result(*file, plan.name, row, result, provenance.host); });
+            timed_io([&] { writer->write_run(row, result, provenance.host); });
         } catch (const std::exception& e) {
             // The store cannot take the run: nothing sensible is left to do for anyone.
             std::fprintf(stderr, "ssldyn: failure on rank %d: %s\n", world.rank(), e.what());
@@ -214,7 +216,10 @@ SweepOutcome run_sweep(const SweepPlan& plan, const SweepOptions& options,
         counters.fetch_add(result.status == RunStatus::done ? runs_done : runs_failed, 1);
         show();
     }
-    timed_io([&] { file.reset(); });  // collective close
+    timed_io([&] {
+        writer.reset();
+        file.reset();  // collective close
+    });
     world.barrier();
     show();
     progress.finish();

@@ -38,6 +38,17 @@ File File::open(const std::string& path, Mode mode, const mpi::Communicator* com
         {check(H5Fopen(path.c_str(), flags, fapl.id()), ("H5Fopen " + path).c_str()), H5Fclose});
 }
 
+File File::in_memory(const std::string& name) {
+    silence_error_printing();
+    const Handle fapl = own_plist(H5Pcreate(H5P_FILE_ACCESS), "H5Pcreate");
+    check(H5Pset_fapl_core(fapl.id(), 1 << 20, false), "H5Pset_fapl_core");
+    check(H5Pset_libver_bounds(fapl.id(), H5F_LIBVER_EARLIEST, H5F_LIBVER_V18),
+          "H5Pset_libver_bounds");
+    return File({check(H5Fcreate(name.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.id()),
+                       "H5Fcreate (in memory)"),
+                 H5Fclose});
+}
+
 Group File::root() const {
     return Group::open(handle_.id(), "/");
 }

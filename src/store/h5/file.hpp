@@ -13,6 +13,8 @@ class File {
     // comm: open through MPI-IO for collective access by all its ranks (nullptr: serial).
     static File create(const std::string& path, const mpi::Communicator* comm = nullptr);
     static File open(const std::string& path, Mode mode, const mpi::Communicator* comm = nullptr);
+    // A scratch file held in memory only (never written to disk).
+    static File in_memory(const std::string& name);
 
     Group root() const;
     void flush() const;

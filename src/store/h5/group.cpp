@@ -40,6 +40,13 @@ std::vector<std::string> Group::members() const {
     return names;
 }
 
+void Group::copy_to(hid_t parent, const std::string& path) const {
+    const Handle lcpl = own_plist(H5Pcreate(H5P_LINK_CREATE), "H5Pcreate");
+    check(H5Pset_create_intermediate_group(lcpl.id(), 1), "H5Pset_create_intermediate_group");
+    check(H5Ocopy(id(), ".", parent, path.c_str(), H5P_DEFAULT, lcpl.id()),
+          ("H5Ocopy to " + path).c_str());
+}
+
 bool Group::exists(const std::string& name) const {
     return check(H5Lexists(id(), name.c_str(), H5P_DEFAULT), "H5Lexists") > 0;
 }
