@@ -13,18 +13,20 @@ LossGradient CovarianceObjective::evaluate(const Matrix& w) const {
     return {-trace, std::move(wc)};
 }
 
+// Features of every stacked sample as a (views·n) x k matrix, F = Sᵀ Wᵀ: the tall-skinny
+// orientation, where BLAS runs near its dgemm rate (a k-row result with k ≪ n does not).
 Matrix DataObjective::features(const Matrix& w) const {
-    return multiply(w, views_->stacked(views_used(loss_)));  // k x (views * n)
+    const ConstView s = views_->stacked(views_used(loss_));
+    return multiply(Op::transpose, Op::none, s, transpose(w));
 }
 
 double DataObjective::loss_of(const Matrix& f) const {
-    const Index n = views_->n(), k = f.rows();
+    const Index n = views_->n(), k = f.cols();
     double sum = 0.0;
-    for (Index j = 0; j < n; ++j)
-        for (Index r = 0; r < k; ++r) {
-            const double positive = f(r, n + j);
-            const double negative = loss_ == Loss::contrastive ? f(r, 2 * n + j) : 0.0;
-            sum += f(r, j) * (positive - negative);
+    for (Index r = 0; r < k; ++r)
+        for (Index j = 0; j < n; ++j) {
+            const double negative = loss_ == Loss::contrastive ? f(2 * n + j, r) : 0.0;
+            sum += f(j, r) * (f(n + j, r) - negative);
         }
     return -sum / static_cast<double>(n);
 }
@@ -36,26 +38,26 @@ double DataObjective::loss(const Matrix& w) const {
 LossGradient DataObjective::evaluate(const Matrix& w) const {
     const Index n = views_->n(), k = w.rows();
     const Index used = views_used(loss_);
-    Matrix f = features(w);
+    const Matrix f = features(w);
     const double value = loss_of(f);
-    // Column j of A multiplies sample j of the stack: ∂L/∂W = −(1/n) A Sᵀ with
-    // A = [F⁺ − F⁻ | F | −F] (contrastive) or [F⁺ | F] (non-contrastive).
-    Matrix a(k, used * n);
-    for (Index j = 0; j < n; ++j)
-        for (Index r = 0; r < k; ++r) {
-            const double anchor = f(r, j), positive = f(r, n + j);
+    // Row j of A multiplies sample j of the stack: ∂L/∂Wᵀ = −(1/n) S A with
+    // A = [F⁺ − F⁻; F; −F] (contrastive) or [F⁺; F] (non-contrastive), stacked by rows.
+    Matrix a(used * n, k);
+    for (Index r = 0; r < k; ++r)
+        for (Index j = 0; j < n; ++j) {
+            const double anchor = f(j, r), positive = f(n + j, r);
             if (loss_ == Loss::contrastive) {
-                a(r, j) = positive - f(r, 2 * n + j);
-                a(r, 2 * n + j) = -anchor;
+                a(j, r) = positive - f(2 * n + j, r);
+                a(2 * n + j, r) = -anchor;
             } else {
-                a(r, j) = positive;
+                a(j, r) = positive;
             }
-            a(r, n + j) = anchor;
+            a(n + j, r) = anchor;
         }
-    Matrix gradient(k, w.cols());
-    gemm(Op::none, Op::transpose, -1.0 / static_cast<double>(n), a, views_->stacked(used), 0.0,
-         gradient);
-    return {value, std::move(gradient)};
+    Matrix gradient_t(w.cols(), k);
+    gemm(Op::none, Op::none, -1.0 / static_cast<double>(n), views_->stacked(used), a, 0.0,
+         gradient_t);
+    return {value, transpose(gradient_t)};
 }
 
 }  // namespace ssldyn

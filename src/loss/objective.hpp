@@ -29,8 +29,8 @@ class CovarianceObjective final : public Objective {
     Matrix c_;
 };
 
-// The losses of THEORY §3 as means over the batch: two products with the stacked views,
-// F = W S and ∇L = −(1/n) A Sᵀ, O(k d n) per call.
+// The losses of THEORY §3 as means over the batch: two products with the stacked views S,
+// F = Sᵀ Wᵀ and ∇Lᵀ = −(1/n) S A, O(k d n) per call.
 class DataObjective final : public Objective {
   public:
     DataObjective(const Views& views, Loss loss) : views_(&views), loss_(loss) {}
