@@ -1,1 +1,2 @@
-"""Python side of ssldyn: read its HDF5 stores (h5py, numpy) and draw what they hold."""
+"""Python side of ssldyn: read its HDF5 stores (store) and report what they hold against
+theory (report: figures, CSV and one HTML page; `python3 -m analysis.report --help`)."""

@@ -1,10 +1,14 @@
 """Reads an ssldyn store through its schema (README, "The HDF5 store").
 
+This module is the one place that knows dataset paths; everything else asks it by name.
+
     from analysis.store import Store
-    with Store("results/quickstart-orthogonal.h5") as store:
+    with Store("results/quickstart.h5") as store:
         for run in store.runs():
             print(run.id, run.status, run.config["dynamics"], run.result["final_effective_rank"])
 """
+
+import functools
 
 import h5py
 import numpy as np
@@ -12,12 +16,36 @@ import numpy as np
 SCHEMA_VERSION = 1
 METRICS = ("loss", "orthogonality_error", "s2_s1", "effective_rank", "topk_sin_angle")
 
+STATUS = {0: "pending", 1: "running", 2: "done", 3: "failed"}
+
+# What a sweep group (/sweeps/<sweep>/) must hold for its runs to be listed.
+INDEX_PATHS = ("status", "index/run_id", "index/config", "index/result")
+
+# Sections of a run group (/sweeps/<sweep>/runs/<run id>/...), by the name callers use.
+SECTIONS = {
+    "trajectory": "trajectory",          # gradient descent, one entry per record
+    "theory": "theory",                  # the closed-form flow at the same t
+    "spectrum": "spectrum/eigenvalues",  # eigenvalues of C, descending
+    "init": "init/W0",                   # initial weights
+    # THEORY 4.3/4.4, not written by ssldyn yet (schema 1 reserves the name). A two-layer run
+    # will carry, per record, next to trajectory/:
+    #   width/t                 t of the record (as trajectory/t)
+    #   width/linear_deviation  ||P - P_lin||_F: end-to-end projector of this run against the
+    #                           linear run started at the same weights
+    #   width/weight_change     ||theta_t - theta_0||_F / ||theta_0||_F
+    #   width/kernel_change     ||Theta_t - Theta_0||_F / ||Theta_0||_F (empirical NTK)
+    # The settings live with every other one, in index/config: WIDTH_KEY (hidden width h),
+    # ACTIVATION_KEY (sigma), and loss = SUPERVISED_LOSS for the supervised NTK baseline.
+    "width": "width",
+}
+WIDTH_SERIES = ("t", "linear_deviation", "weight_change", "kernel_change")
+WIDTH_KEY = "width"
+ACTIVATION_KEY = "activation"
+SUPERVISED_LOSS = "supervised"
+
 
 class StoreError(Exception):
     """The file is not an ssldyn store of a schema this code reads."""
-
-
-STATUS = {0: "pending", 1: "running", 2: "done", 3: "failed"}
 
 
 def parse_config(text):
@@ -35,7 +63,7 @@ class Index:
 
     def __init__(self, group):
         self.run_ids = [_text(x) for x in group["index/run_id"][()]]
-        self.status = [STATUS[int(x)] for x in group["status"][()]]
+        self.status = [STATUS.get(int(x), "unknown") for x in group["status"][()]]
         self.config = {k: [_text(x) for x in v[()]] for k, v in group["index/config"].items()}
         self.result = {}
         for name, column in group["index/result"].items():
@@ -45,21 +73,90 @@ class Index:
     def __len__(self):
         return len(self.run_ids)
 
+    def row_config(self, row):
+        """Every setting of one run, from the index (strings)."""
+        return {key: values[row] for key, values in self.config.items()}
+
 
 class Run:
-    """One run: config (dict of strings), its index row, and the two recorded sides."""
+    """One run: config (dict of strings), its index row, and its recorded sections.
+
+    Sections are read when first asked for, so listing a large sweep stays cheap; a section
+    the store lacks reads as empty ({} or None) and `has()` says so."""
 
     def __init__(self, sweep, row, index, group):
         self.sweep = sweep
         self.row = row
         self.id = index.run_ids[row]
         self.status = index.status[row]
-        self.config = parse_config(_text(group.attrs["config"]))
+        self._group = group
+        if group is not None and "config" in group.attrs:
+            self.config = parse_config(_text(group.attrs["config"]))
+        else:
+            self.config = index.row_config(row)
         self.result = {name: column[row] for name, column in index.result.items()}
-        self.trajectory = {k: np.asarray(v) for k, v in group["trajectory"].items()}
-        self.theory = {k: np.asarray(v) for k, v in group["theory"].items()}
-        self.w0 = np.asarray(group["init/W0"])
-        self.spectrum = np.asarray(group["spectrum/eigenvalues"])
+
+    def has(self, section, name=None):
+        """Whether the store holds this section of the run (and dataset `name` within it)."""
+        if self._group is None:
+            return False
+        path = SECTIONS[section] + (f"/{name}" if name else "")
+        return path in self._group
+
+    def _series(self, section):
+        if not self.has(section):
+            return {}
+        group = self._group[SECTIONS[section]]
+        return {k: np.asarray(v) for k, v in group.items() if isinstance(v, h5py.Dataset)}
+
+    @functools.cached_property
+    def trajectory(self):
+        return self._series("trajectory")
+
+    @functools.cached_property
+    def theory(self):
+        return self._series("theory")
+
+    @functools.cached_property
+    def width(self):
+        return self._series("width")
+
+    @functools.cached_property
+    def w0(self):
+        return np.asarray(self._group[SECTIONS["init"]]) if self.has("init") else None
+
+    @functools.cached_property
+    def spectrum(self):
+        return np.asarray(self._group[SECTIONS["spectrum"]]) if self.has("spectrum") else None
+
+
+class Sweep:
+    """A sweep: its attributes (config text, axes, provenance), its index and its runs."""
+
+    def __init__(self, name, group):
+        self.name = name
+        self._group = group
+        missing = [p for p in INDEX_PATHS if p not in group]
+        if missing:
+            raise StoreError(f"sweep {name} lacks {', '.join(missing)} (written by an older ssldyn?)")
+        self.index = Index(group)
+        self.attrs = {k: _text(v) if isinstance(v, bytes) else v for k, v in group.attrs.items()}
+        self.axes = [a for a in str(self.attrs.get("axes", "")).split(",") if a]
+        self.axis_values = {k: [_text(x) for x in v[()]] for k, v in group.get("axes", {}).items()}
+        self._runs = {}
+
+    def __len__(self):
+        return len(self.index)
+
+    def run(self, row):
+        # One Run per row, so each figure reuses what another has read already.
+        if row not in self._runs:
+            run_id = self.index.run_ids[row]
+            self._runs[row] = Run(self.name, row, self.index, self._group.get(f"runs/{run_id}"))
+        return self._runs[row]
+
+    def runs(self):
+        return [self.run(row) for row in range(len(self.index))]
 
 
 class Store:
@@ -70,10 +167,13 @@ class Store:
             raise StoreError(f"{path}: cannot open as HDF5 ({e})") from None
         version = self._file.attrs.get("schema_version")
         if version is None:
+            self._file.close()
             raise StoreError(f"{path}: not an ssldyn store (no schema_version)")
         if int(version) != SCHEMA_VERSION:
+            self._file.close()
             raise StoreError(f"{path}: schema_version {int(version)}, this code reads {SCHEMA_VERSION}")
         self.path = path
+        self.attrs = {k: _text(v) if isinstance(v, bytes) else v for k, v in self._file.attrs.items()}
 
     def __enter__(self):
         return self
@@ -87,14 +187,17 @@ class Store:
     def sweeps(self):
         return list(self._file.get("sweeps", {}))
 
+    def sweep(self, name):
+        if name not in self._file.get("sweeps", {}):
+            raise StoreError(f"{self.path}: no sweep named {name}")
+        return Sweep(name, self._file[f"sweeps/{name}"])
+
     def index(self, sweep):
         return Index(self._file[f"sweeps/{sweep}"])
 
     def runs(self, sweep=None):
         for name in [sweep] if sweep else self.sweeps():
-            index = self.index(name)
-            for row, run_id in enumerate(index.run_ids):
-                yield Run(name, row, index, self._file[f"sweeps/{name}/runs/{run_id}"])
+            yield from self.sweep(name).runs()
 
 
 def _text(value):

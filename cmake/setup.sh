@@ -23,6 +23,7 @@ PACKAGES=(
   libopenblas-dev
   zlib1g-dev
   python3 python3-h5py python3-numpy python3-matplotlib
+  chromium
   dataset-fashion-mnist
 )
 

@@ -1,0 +1,98 @@
+"""Simulation against the closed-form flow: loss and the largest principal angle to the top-k
+eigenspace against t, gradient descent and theory on one axis, their difference on a second.
+
+One run per (dynamics, loss): the one with the smallest step (the closest to the flow)."""
+
+import numpy as np
+from matplotlib.lines import Line2D
+
+from .common import DYNAMICS_COLOURS, Result, plt, reached, save, short, write_csv
+
+DYNAMICS_ORDER = {"naive": 0, "sphere": 1, "orthogonal": 2}
+LOSS_ORDER = {"noncontrastive": 0, "contrastive": 1}
+PANELS = (("loss", "loss L", False), ("topk_sin_angle", "sin of largest principal angle", True))
+
+
+def representatives(runs):
+    """(dynamics, loss) -> the run drawn for it: done before failed, smallest η, first row."""
+    best = {}
+    for r in runs:
+        key = (r.config["dynamics"], r.config["loss"])
+        rank = (r.status != "done", float(r.result["eta_used"]), r.row)
+        if key not in best or rank < best[key][0]:
+            best[key] = (rank, r)
+    order = sorted(best, key=lambda k: (DYNAMICS_ORDER.get(k[0], 9), k[0],
+                                        LOSS_ORDER.get(k[1], 9), k[1]))
+    return [best[k][1] for k in order]
+
+
+def make(sweep, folder, prefix):
+    result = Result("theory", "Simulation against the closed-form flow")
+    runs = [r for r in sweep.runs() if r.status in ("done", "failed")]
+    if not runs:
+        result.skipped = "no finished runs in this sweep"
+        return result
+    usable = [r for r in runs if r.has("trajectory") and r.has("theory")]
+    if not usable:
+        result.skipped = "the store has no theory/ section (the closed-form flow) for any run"
+        return result
+    if len(usable) < len(runs):
+        result.notes.append(f"{len(runs) - len(usable)} runs lack trajectory/ or theory/")
+    chosen = representatives(usable)
+
+    fig, axes = plt.subplots(len(chosen), 2, figsize=(10, 2.6 * len(chosen)), squeeze=False)
+    rows = []
+    for i, r in enumerate(chosen):
+        traj, theory = r.trajectory, r.theory
+        keep = reached(traj)
+        t = traj["t"][keep]
+        colour = DYNAMICS_COLOURS.get(r.config["dynamics"], "tab:gray")
+        eta = float(r.result["eta_used"])
+        columns = []
+        for j, (name, label, log) in enumerate(PANELS):
+            gd, flow = traj[name][keep], theory[name][keep]
+            diff = gd - flow
+            columns += [gd, flow, diff]
+            ax = axes[i][j]
+            ax.plot(t, _finite(gd), color=colour, lw=1.2)
+            ax.plot(t, _finite(flow), "k--", lw=1.0)
+            if log:
+                ax.set_yscale("log")
+            ax.set_ylabel(label)
+            ax.grid(True, alpha=0.3)
+            twin = ax.twinx()
+            twin.plot(t, _finite(diff), color="tab:gray", ls=":", lw=1.2)
+            twin.set_ylabel("GD − theory", color="tab:gray")
+            twin.tick_params(axis="y", colors="tab:gray")
+            failed = " — FAILED" if r.status == "failed" else ""
+            ax.set_title(f"{r.config['dynamics']}, {r.config['loss']}, k = {r.config['k']}, "
+                         f"η = {short(eta)}{failed}", fontsize=9)
+            if i == len(chosen) - 1:
+                ax.set_xlabel("t = η · step")
+        for n in range(len(t)):
+            rows.append([sweep.name, r.id, r.config["dynamics"], r.config["loss"], r.config["k"],
+                         eta, r.status, traj["step"][keep][n], t[n]] + [c[n] for c in columns])
+    handles = [Line2D([], [], color="k", label="gradient descent (colour: dynamics)"),
+               Line2D([], [], color="k", ls="--", label="closed-form flow"),
+               Line2D([], [], color="tab:gray", ls=":", label="difference (right axis)")]
+    axes[0][0].legend(handles=handles, loc="best")
+    fig.suptitle(f"{sweep.name}: gradient descent against the exact flow")
+    fig.tight_layout()
+    result.image = save(fig, folder, f"{prefix}theory.png")
+    header = ["sweep", "run_id", "dynamics", "loss", "k", "eta", "status", "step", "t",
+              "loss_gd", "loss_theory", "loss_difference",
+              "sin_angle_gd", "sin_angle_theory", "sin_angle_difference"]
+    result.files.append(write_csv(folder, f"{prefix}theory.csv", header, rows))
+    result.caption = (
+        "For each dynamics and loss, the run with the smallest step size: the loss (left) and "
+        "the sine of the largest principal angle between the row space of W and the top-k "
+        "eigenspace of C (right), gradient descent (solid) against the closed-form flow "
+        "(dashed, THEORY §4.1–4.2) at the same t; dotted, on the right axis, their difference "
+        "GD − theory. Runs drawn: " + ", ".join(r.id for r in chosen) + ".")
+    return result
+
+
+def _finite(values):
+    """Non-finite values (a diverged run's -inf) as gaps rather than axis-breaking points."""
+    values = np.asarray(values, dtype=float)
+    return np.where(np.isfinite(values), values, np.nan)

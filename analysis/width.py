@@ -1,0 +1,160 @@
+"""Width studies (THEORY 4.3, 4.4): deviation from the linear limit against the hidden width
+per activation, and the relative weight and kernel change against width, SSL against the
+supervised baseline. Both read a run's width/ section (analysis.store.SECTIONS), which ssldyn
+does not write yet: until it does these figures are skipped with a note."""
+
+import numpy as np
+
+from .common import Result, Table, plt, reached, save, write_csv
+from .store import ACTIVATION_KEY, SUPERVISED_LOSS, WIDTH_KEY
+from .stats import fit_line
+
+MIN_WIDTHS = 3  # a fitted exponent with an interval needs three widths or more
+
+
+def _width_runs(sweep, series, result):
+    """Finished runs that carry width/<series> and a width setting; None after a skip."""
+    runs = [r for r in sweep.runs() if r.status in ("done", "failed")]
+    if not any(r.has("width") for r in runs):
+        result.skipped = ("the store has no width/ section (THEORY §4.3–4.4: two-layer runs, "
+                          "not written by this ssldyn yet)")
+        return None
+    runs = [r for r in runs if all(r.has("width", s) for s in series)
+            and WIDTH_KEY in r.config]
+    if not runs:
+        result.skipped = f"no run has width/{', width/'.join(series)} and a '{WIDTH_KEY}' setting"
+        return None
+    return runs
+
+
+def _ends(run, name):
+    """(value at the first record, value at the last reached record) of width/<name>."""
+    side = run.width
+    keep = reached(run.trajectory) if "step" in run.trajectory else np.ones(len(side[name]), bool)
+    keep = keep[:len(side[name])] & np.isfinite(side[name])
+    values = side[name][keep]
+    return float(values[0]), float(values[-1]), float(side["t"][keep][-1])
+
+
+def _fit_groups(points, x_index, y_index):
+    """group -> LineFit of log y against log x, for groups with MIN_WIDTHS distinct widths."""
+    out = {}
+    for group in sorted({p[0] for p in points}):
+        mine = [p for p in points if p[0] == group and p[y_index] > 0]
+        if len({p[x_index] for p in mine}) >= MIN_WIDTHS:
+            out[group] = fit_line(np.log([p[x_index] for p in mine]),
+                                  np.log([p[y_index] for p in mine]))
+    return out
+
+
+def _draw(ax, points, fits, x_index, y_index, ylabel):
+    colours = plt.cm.tab10(np.linspace(0, 1, 10))
+    for n, group in enumerate(sorted({p[0] for p in points})):
+        mine = [p for p in points if p[0] == group]
+        x = np.array([p[x_index] for p in mine], float)
+        y = np.array([p[y_index] for p in mine], float)
+        label = group
+        if group in fits:
+            fit = fits[group]
+            grid = np.geomspace(x.min(), x.max(), 20)
+            ax.plot(grid, np.exp(fit.intercept + fit.slope * np.log(grid)), "-",
+                    color=colours[n % 10], lw=1)
+            label += f": h^{fit.slope:.3f} [{fit.low:.3f}, {fit.high:.3f}]"
+        ax.plot(x, y, "o", color=colours[n % 10], ms=4, label=label)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("hidden width h")
+    ax.set_ylabel(ylabel)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(loc="best")
+
+
+def _fit_table(title, panels):
+    rows = [[panel, group, fit.n, f"{fit.slope:.4f}", f"[{fit.low:.4f}, {fit.high:.4f}]"]
+            for panel, fits in panels for group, fit in fits.items()]
+    return Table(title, ["quantity", "group", "runs", "exponent", "95% interval"], rows)
+
+
+def _fit_rows(sweep, panels):
+    return [[sweep.name, panel, group, fit.n, fit.slope, fit.low, fit.high, fit.stderr,
+             fit.quantile, fit.intercept] for panel, fits in panels for group, fit in fits.items()]
+
+
+FIT_HEADER = ["sweep", "quantity", "group", "n", "exponent", "exponent_low", "exponent_high",
+              "exponent_stderr", "t_quantile", "intercept"]
+
+
+def linear_limit(sweep, folder, prefix):
+    result = Result("linear_limit", "Deviation from the linear limit against width")
+    runs = _width_runs(sweep, ("t", "linear_deviation"), result)
+    if runs is None:
+        return result
+    points = []
+    for r in runs:
+        first, last, t_last = _ends(r, "linear_deviation")
+        points.append([r.config.get(ACTIVATION_KEY, "?"), r.id, r.status, float(r.config[WIDTH_KEY]),
+                       first, last, t_last])
+    if len({p[3] for p in points}) < 2:
+        result.skipped = "all runs have the same width: nothing to plot against h"
+        return result
+    panels = [("at initialisation", _fit_groups(points, 3, 4)),
+              ("at the last record", _fit_groups(points, 3, 5))]
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4.2), squeeze=False)
+    _draw(axes[0][0], points, panels[0][1], 3, 4, "‖P − P_linear‖_F at t = 0")
+    _draw(axes[0][1], points, panels[1][1], 3, 5, "‖P − P_linear‖_F at the last record")
+    fig.suptitle(f"{sweep.name}: distance to the linear model against width (THEORY §4.3)")
+    fig.tight_layout()
+    result.image = save(fig, folder, f"{prefix}linear_limit.png")
+    result.files.append(write_csv(
+        folder, f"{prefix}linear_limit.csv",
+        ["activation", "run_id", "status", "width", "deviation_initial", "deviation_last", "t_last"],
+        points))
+    result.files.append(write_csv(folder, f"{prefix}linear_limit_fit.csv", FIT_HEADER,
+                                  _fit_rows(sweep, panels)))
+    result.tables.append(_fit_table("Fitted exponents of deviation ∝ h^b per activation", panels))
+    result.caption = (
+        "width/linear_deviation of each run (the end-to-end projector against the linear run "
+        "started at the same weights) against the hidden width h, at initialisation and at the "
+        "last record; lines: least-squares power laws per activation, exponent with a 95% "
+        "interval (t distribution). THEORY §4.3 estimates h^-1/2 for gelu and softplus, h^-1 "
+        "for tanh and erf, and no linear limit for relu.")
+    return result
+
+
+def ntk(sweep, folder, prefix):
+    result = Result("ntk", "Relative weight and kernel change against width, SSL and supervised")
+    runs = _width_runs(sweep, ("t", "weight_change", "kernel_change"), result)
+    if runs is None:
+        return result
+    points = []
+    for r in runs:
+        objective = "supervised" if r.config.get("loss") == SUPERVISED_LOSS else "SSL"
+        points.append([objective, r.id, r.status, float(r.config[WIDTH_KEY]),
+                       _ends(r, "weight_change")[1], _ends(r, "kernel_change")[1]])
+    if len({p[3] for p in points}) < 2:
+        result.skipped = "all runs have the same width: nothing to plot against h"
+        return result
+    panels = [("weight change", _fit_groups(points, 3, 4)),
+              ("kernel change", _fit_groups(points, 3, 5))]
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4.2), squeeze=False)
+    _draw(axes[0][0], points, panels[0][1], 3, 4, "‖θ_t − θ_0‖_F / ‖θ_0‖_F")
+    _draw(axes[0][1], points, panels[1][1], 3, 5, "‖Θ_t − Θ_0‖_F / ‖Θ_0‖_F")
+    fig.suptitle(f"{sweep.name}: laziness against width (THEORY §4.4)")
+    fig.tight_layout()
+    result.image = save(fig, folder, f"{prefix}ntk.png")
+    result.files.append(write_csv(
+        folder, f"{prefix}ntk.csv",
+        ["objective", "run_id", "status", "width", "weight_change", "kernel_change"], points))
+    result.files.append(write_csv(folder, f"{prefix}ntk_fit.csv", FIT_HEADER,
+                                  _fit_rows(sweep, panels)))
+    result.tables.append(_fit_table("Fitted exponents of change ∝ h^b", panels))
+    if not any(p[0] == "supervised" for p in points):
+        result.notes.append(f"no supervised baseline (loss = {SUPERVISED_LOSS}) in this sweep")
+    result.caption = (
+        "Relative weight change and relative change of the empirical NTK at the last record "
+        "against the hidden width h; lines: least-squares power laws, exponent with a 95% "
+        "interval. Supervised training under the NTK parametrisation turns lazy (both vanish "
+        "as h grows); under the orthogonality constraints the weight change stays O(1) "
+        "(THEORY §4.4).")
+    return result
+
