@@ -94,24 +94,15 @@ def linear_limit(sweep, folder, prefix):
         first, last, t_last = _ends(r, "linear_deviation")
         points.append([r.config.get(ACTIVATION_KEY, "?"), r.id, r.status, float(r.config[WIDTH_KEY]),
                        first, last, t_last])
-    if len({p[3] for p in points}) < 2:
-        result.skipped = "all runs have the same width: nothing to plot against h"
+    _two_panels(sweep, folder, prefix, result, "linear_limit", points,
+                ["activation", "run_id", "status", "width", "deviation_initial",
+                 "deviation_last", "t_last"],
+                [("at initialisation", "‖P − P_linear‖_F at t = 0"),
+                 ("at the last record", "‖P − P_linear‖_F at the last record")],
+                f"{sweep.name}: distance to the linear model against width (THEORY §4.3)",
+                "Fitted exponents of deviation ∝ h^b per activation")
+    if result.skipped:
         return result
-    panels = [("at initialisation", _fit_groups(points, 3, 4)),
-              ("at the last record", _fit_groups(points, 3, 5))]
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4.2), squeeze=False)
-    _draw(axes[0][0], points, panels[0][1], 3, 4, "‖P − P_linear‖_F at t = 0")
-    _draw(axes[0][1], points, panels[1][1], 3, 5, "‖P − P_linear‖_F at the last record")
-    fig.suptitle(f"{sweep.name}: distance to the linear model against width (THEORY §4.3)")
-    fig.tight_layout()
-    result.image = save(fig, folder, f"{prefix}linear_limit.png")
-    result.files.append(write_csv(
-        folder, f"{prefix}linear_limit.csv",
-        ["activation", "run_id", "status", "width", "deviation_initial", "deviation_last", "t_last"],
-        points))
-    result.files.append(write_csv(folder, f"{prefix}linear_limit_fit.csv", FIT_HEADER,
-                                  _fit_rows(sweep, panels)))
-    result.tables.append(_fit_table("Fitted exponents of deviation ∝ h^b per activation", panels))
     result.caption = (
         "width/linear_deviation of each run (the end-to-end projector against the linear run "
         "started at the same weights) against the hidden width h, at initialisation and at the "
@@ -119,6 +110,25 @@ def linear_limit(sweep, folder, prefix):
         "interval (t distribution). THEORY §4.3 estimates h^-1/2 for gelu and softplus, h^-1 "
         "for tanh and erf, and no linear limit for relu.")
     return result
+
+
+def _two_panels(sweep, folder, prefix, result, name, points, header, panels_spec, title,
+                fit_title):
+    """Two power-law panels against width (columns 4 and 5 of points), their CSVs and fit table."""
+    if len({p[3] for p in points}) < 2:
+        result.skipped = "all runs have the same width: nothing to plot against h"
+        return
+    panels = [(label, _fit_groups(points, 3, 4 + i)) for i, (label, _) in enumerate(panels_spec)]
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4.2), squeeze=False)
+    for i, (_, ylabel) in enumerate(panels_spec):
+        _draw(axes[0][i], points, panels[i][1], 3, 4 + i, ylabel)
+    fig.suptitle(title)
+    fig.tight_layout()
+    result.image = save(fig, folder, f"{prefix}{name}.png")
+    result.files.append(write_csv(folder, f"{prefix}{name}.csv", header, points))
+    result.files.append(write_csv(folder, f"{prefix}{name}_fit.csv", FIT_HEADER,
+                                  _fit_rows(sweep, panels)))
+    result.tables.append(_fit_table(fit_title, panels))
 
 
 def ntk(sweep, folder, prefix):
@@ -131,23 +141,14 @@ def ntk(sweep, folder, prefix):
         objective = "supervised" if r.config.get("loss") == SUPERVISED_LOSS else "SSL"
         points.append([objective, r.id, r.status, float(r.config[WIDTH_KEY]),
                        _ends(r, "weight_change")[1], _ends(r, "kernel_change")[1]])
-    if len({p[3] for p in points}) < 2:
-        result.skipped = "all runs have the same width: nothing to plot against h"
+    _two_panels(sweep, folder, prefix, result, "ntk", points,
+                ["objective", "run_id", "status", "width", "weight_change", "kernel_change"],
+                [("weight change", "‖θ_t − θ_0‖_F / ‖θ_0‖_F"),
+                 ("kernel change", "‖Θ_t − Θ_0‖_F / ‖Θ_0‖_F")],
+                f"{sweep.name}: laziness against width (THEORY §4.4)",
+                "Fitted exponents of change ∝ h^b")
+    if result.skipped:
         return result
-    panels = [("weight change", _fit_groups(points, 3, 4)),
-              ("kernel change", _fit_groups(points, 3, 5))]
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4.2), squeeze=False)
-    _draw(axes[0][0], points, panels[0][1], 3, 4, "‖θ_t − θ_0‖_F / ‖θ_0‖_F")
-    _draw(axes[0][1], points, panels[1][1], 3, 5, "‖Θ_t − Θ_0‖_F / ‖Θ_0‖_F")
-    fig.suptitle(f"{sweep.name}: laziness against width (THEORY §4.4)")
-    fig.tight_layout()
-    result.image = save(fig, folder, f"{prefix}ntk.png")
-    result.files.append(write_csv(
-        folder, f"{prefix}ntk.csv",
-        ["objective", "run_id", "status", "width", "weight_change", "kernel_change"], points))
-    result.files.append(write_csv(folder, f"{prefix}ntk_fit.csv", FIT_HEADER,
-                                  _fit_rows(sweep, panels)))
-    result.tables.append(_fit_table("Fitted exponents of change ∝ h^b", panels))
     if not any(p[0] == "supervised" for p in points):
         result.notes.append(f"no supervised baseline (loss = {SUPERVISED_LOSS}) in this sweep")
     result.caption = (

@@ -9,6 +9,7 @@
 #include "cli/commands.hpp"
 #include "cli/config_options.hpp"
 #include "core/error.hpp"
+#include "core/format.hpp"
 #include "query/filter.hpp"
 #include "query/table.hpp"
 #include "store/h5/attribute.hpp"
@@ -36,15 +37,6 @@ h5::File open_store(const std::string& path) {
     return file;
 }
 
-std::string number_text(double v) {
-    char buffer[32];
-    for (int precision = 6; precision <= 17; ++precision) {
-        std::snprintf(buffer, sizeof buffer, "%.*g", precision, v);
-        if (std::strtod(buffer, nullptr) == v) break;
-    }
-    return buffer;
-}
-
 // A value of one run from its index row: config settings, result columns, status, id.
 std::optional<Cell> index_value(const SweepIndex& index, std::size_t row, const std::string& name) {
     if (name == "sweep") return Cell{index.sweep};
@@ -58,7 +50,7 @@ std::optional<Cell> index_value(const SweepIndex& index, std::size_t row, const 
 
 std::string as_text(const Cell& cell) {
     if (const auto* s = std::get_if<std::string>(&cell)) return *s;
-    return number_text(std::get<double>(cell));
+    return shortest_text(std::get<double>(cell));
 }
 
 // A metric's dataset in a run: "effective_rank" (gradient descent) or "theory_effective_rank".
@@ -94,21 +86,30 @@ std::vector<std::string> split_list(const std::string& text) {
     return out;
 }
 
+// Parses a command whose one positional argument is the store; nullopt after --help.
+std::optional<po::variables_map> parse_store_command(const std::vector<std::string>& args,
+                                                     po::options_description& options) {
+    options.add_options()("store", po::value<std::string>(), "store");
+    po::positional_options_description positional;
+    positional.add("store", 1);
+    auto vm = parse(args, options, positional, po::options_description(), false);
+    if (vm.count("help")) {
+        std::cout << options << "\n";
+        return std::nullopt;
+    }
+    if (!vm.count("store")) throw InputError("command line: a store is required");
+    return vm;
+}
+
 }  // namespace
 
 int ls_command(const std::vector<std::string>& args) {
     po::options_description options(
         "ssldyn ls STORE\n\nThe sweeps of a store and their runs by status.\n\nOptions");
-    options.add_options()("help,h", "show this help")("store", po::value<std::string>(), "store");
-    po::positional_options_description positional;
-    positional.add("store", 1);
-    const auto vm = parse(args, options, positional, po::options_description(), false);
-    if (vm.count("help")) {
-        std::cout << options << "\n";
-        return exit_ok;
-    }
-    if (!vm.count("store")) throw InputError("command line: a store is required");
-    const h5::File file = open_store(vm["store"].as<std::string>());
+    options.add_options()("help,h", "show this help");
+    const auto parsed = parse_store_command(args, options);
+    if (!parsed) return exit_ok;
+    const h5::File file = open_store((*parsed)["store"].as<std::string>());
     Table table{{"sweep", "runs", "done", "failed", "running", "pending", "axes"}, {}};
     for (const auto& sweep : list_sweeps(file)) {
         const auto status = read_statuses(file, sweep);
@@ -133,7 +134,7 @@ int query_command(const std::vector<std::string>& args) {
     po::options_description options(
         "ssldyn query STORE [options]\n\nConfig values and metrics of the runs of a store, "
         "filtered; final values come from the sweeps' index tables.\n\nOptions");
-    options.add_options()("help,h", "show this help")("store", po::value<std::string>(), "store")(
+    options.add_options()("help,h", "show this help")(
         "sweep", po::value<std::string>()->value_name("NAME"), "only this sweep")(
         "where", po::value<std::string>()->value_name("EXPR"),
         "comparisons joined by 'and' over settings, status and result columns, "
@@ -146,14 +147,9 @@ int query_command(const std::vector<std::string>& args) {
         "final, all (every record) or t=VALUE (the record nearest to t)")(
         "format", po::value<std::string>()->value_name("F")->default_value("table"),
         "table, csv or json");
-    po::positional_options_description positional;
-    positional.add("store", 1);
-    const auto vm = parse(args, options, positional, po::options_description(), false);
-    if (vm.count("help")) {
-        std::cout << options << "\n";
-        return exit_ok;
-    }
-    if (!vm.count("store")) throw InputError("command line: a store is required");
+    const auto parsed = parse_store_command(args, options);
+    if (!parsed) return exit_ok;
+    const po::variables_map& vm = *parsed;
     const auto format = parse_name(format_names, vm["format"].as<std::string>(), "--format");
     const std::string at = vm["at"].as<std::string>();
     double at_t = 0.0;

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "core/error.hpp"
+#include "core/format.hpp"
 
 namespace ssldyn {
 
@@ -59,14 +60,8 @@ std::vector<double> parse_list(std::string_view key, std::string_view text) {
     return out;
 }
 
-// Shortest text that reads back to the same double.
 std::string print_double(double v) {
-    char buffer[32];
-    for (int precision = 6; precision <= 17; ++precision) {
-        std::snprintf(buffer, sizeof buffer, "%.*g", precision, v);
-        if (std::strtod(buffer, nullptr) == v) break;
-    }
-    return buffer;
+    return shortest_text(v);
 }
 
 std::string print_list(const std::vector<double>& values) {

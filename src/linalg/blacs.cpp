@@ -26,15 +26,7 @@ void pdgemm_(const char* transa, const char* transb, const int* m, const int* n,
 
 namespace ssldyn {
 
-namespace {
-
-int to_int(Index v, const char* what) {
-    if (v < 0 || v > INT_MAX)
-        throw RuntimeFailure(std::string(what) + ": dimension exceeds 32-bit ScaLAPACK range");
-    return static_cast<int>(v);
-}
-
-}  // namespace
+namespace {}  // namespace
 
 BlacsGrid::BlacsGrid(const mpi::Communicator& comm, int p, int q)
     : p_(p), q_(q), comm_(comm.handle()) {
@@ -65,8 +57,9 @@ BlacsGrid::~BlacsGrid() {
 DistributedMatrix::DistributedMatrix(const BlacsGrid& grid, Index m, Index n, Index mb, Index nb)
     : grid_(&grid), m_(m), n_(n), mb_(mb), nb_(nb) {
     if (mb < 1 || nb < 1) throw InputError("block size must be positive");
-    const int mi = to_int(m, "DistributedMatrix"), ni = to_int(n, "DistributedMatrix");
-    const int mbi = to_int(mb, "DistributedMatrix"), nbi = to_int(nb, "DistributedMatrix");
+    const int mi = fortran_int(m, "DistributedMatrix"), ni = fortran_int(n, "DistributedMatrix");
+    const int mbi = fortran_int(mb, "DistributedMatrix"),
+              nbi = fortran_int(nb, "DistributedMatrix");
     const int zero = 0, p = grid.rows(), q = grid.cols(), r = grid.my_row(), c = grid.my_col();
     const int local_rows = numroc_(&mi, &mbi, &r, &zero, &p);
     const int local_cols = numroc_(&ni, &nbi, &c, &zero, &q);
@@ -121,7 +114,8 @@ void pgemm(Op op_a, Op op_b, double alpha, const DistributedMatrix& a, const Dis
     const Index n = op_b == Op::none ? b.cols() : b.rows();
     if (k != kb || c.rows() != m || c.cols() != n) throw RuntimeFailure("pdgemm: shape mismatch");
     const char ta = op_a == Op::none ? 'N' : 'T', tb = op_b == Op::none ? 'N' : 'T';
-    const int mi = to_int(m, "pdgemm"), ni = to_int(n, "pdgemm"), ki = to_int(k, "pdgemm");
+    const int mi = fortran_int(m, "pdgemm"), ni = fortran_int(n, "pdgemm"),
+              ki = fortran_int(k, "pdgemm");
     const int one = 1;
     pdgemm_(&ta, &tb, &mi, &ni, &ki, &alpha, a.local().data(), &one, &one, a.descriptor(),
             b.local().data(), &one, &one, b.descriptor(), &beta, c.local().data(), &one, &one,

@@ -21,14 +21,8 @@ namespace ssldyn {
 
 namespace {
 
-int to_int(Index v, const char* routine) {
-    if (v < 0 || v > INT_MAX)
-        throw RuntimeFailure(std::string(routine) + ": dimension exceeds 32-bit BLAS range");
-    return static_cast<int>(v);
-}
-
 int ld_of(Index ld, const char* routine) {
-    return to_int(ld < 1 ? 1 : ld, routine);
+    return fortran_int(ld < 1 ? 1 : ld, routine);
 }
 
 }  // namespace
@@ -41,7 +35,8 @@ void gemm(Op op_a, Op op_b, double alpha, ConstView a, ConstView b, double beta,
     if (k != kb || c.rows != m || c.cols != n) throw RuntimeFailure("gemm: shape mismatch");
     if (m == 0 || n == 0) return;
     const char ta = op_a == Op::none ? 'N' : 'T', tb = op_b == Op::none ? 'N' : 'T';
-    const int mi = to_int(m, "dgemm"), ni = to_int(n, "dgemm"), ki = to_int(k, "dgemm");
+    const int mi = fortran_int(m, "dgemm"), ni = fortran_int(n, "dgemm"),
+              ki = fortran_int(k, "dgemm");
     const int lda = ld_of(a.ld, "dgemm"), ldb = ld_of(b.ld, "dgemm"), ldc = ld_of(c.ld, "dgemm");
     dgemm_(&ta, &tb, &mi, &ni, &ki, &alpha, a.data, &lda, b.data, &ldb, &beta, c.data, &ldc);
 }
@@ -58,7 +53,7 @@ void syr2k(Op op, double alpha, ConstView a, ConstView b, double beta, View c) {
     const Index k = op == Op::none ? a.cols : a.rows;
     if (c.rows != n || c.cols != n) throw RuntimeFailure("syr2k: shape mismatch");
     const char uplo = 'L', trans = op == Op::none ? 'N' : 'T';
-    const int ni = to_int(n, "dsyr2k"), ki = to_int(k, "dsyr2k");
+    const int ni = fortran_int(n, "dsyr2k"), ki = fortran_int(k, "dsyr2k");
     const int lda = ld_of(a.ld, "dsyr2k"), ldb = ld_of(b.ld, "dsyr2k"), ldc = ld_of(c.ld, "dsyr2k");
     dsyr2k_(&uplo, &trans, &ni, &ki, &alpha, a.data, &lda, b.data, &ldb, &beta, c.data, &ldc);
     for (Index j = 0; j < n; ++j)

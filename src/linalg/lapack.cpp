@@ -24,12 +24,6 @@ namespace ssldyn {
 
 namespace {
 
-int to_int(Index v, const char* routine) {
-    if (v < 0 || v > INT_MAX)
-        throw RuntimeFailure(std::string(routine) + ": dimension exceeds 32-bit LAPACK range");
-    return static_cast<int>(v);
-}
-
 void check_info(int info, const char* routine) {
     if (info == 0) return;
     if (info < 0)
@@ -47,7 +41,7 @@ int workspace_size(double query) {
 
 SymmetricEigen symmetric_eigen(ConstView a) {
     if (a.rows != a.cols) throw RuntimeFailure("symmetric_eigen: matrix is not square");
-    const int n = to_int(a.rows, "dsyevd");
+    const int n = fortran_int(a.rows, "dsyevd");
     Matrix v = copy_of(a);
     std::vector<double> w(static_cast<std::size_t>(n));
     if (n == 0) return {w, v};
@@ -75,7 +69,7 @@ SymmetricEigen symmetric_eigen(ConstView a) {
 namespace {
 
 Svd gesdd(ConstView a, bool vectors) {
-    const int m = to_int(a.rows, "dgesdd"), n = to_int(a.cols, "dgesdd");
+    const int m = fortran_int(a.rows, "dgesdd"), n = fortran_int(a.cols, "dgesdd");
     const int r = std::min(m, n);
     Matrix work_a = copy_of(a);
     Svd out{vectors ? Matrix(m, r) : Matrix(), std::vector<double>(static_cast<std::size_t>(r)),
@@ -111,7 +105,7 @@ std::vector<double> singular_values(ConstView a) {
 }
 
 Matrix orthonormal_factor(ConstView a) {
-    const int m = to_int(a.rows, "dgeqrf"), n = to_int(a.cols, "dgeqrf");
+    const int m = fortran_int(a.rows, "dgeqrf"), n = fortran_int(a.cols, "dgeqrf");
     if (m < n) throw RuntimeFailure("orthonormal_factor: matrix has more columns than rows");
     Matrix q = copy_of(a);
     if (n == 0) return q;
@@ -142,7 +136,7 @@ Matrix orthonormal_factor(ConstView a) {
 
 Matrix solve(ConstView a, ConstView b) {
     if (a.rows != a.cols || b.rows != a.rows) throw RuntimeFailure("solve: shape mismatch");
-    const int n = to_int(a.rows, "dgesv"), nrhs = to_int(b.cols, "dgesv");
+    const int n = fortran_int(a.rows, "dgesv"), nrhs = fortran_int(b.cols, "dgesv");
     Matrix lu = copy_of(a), x = copy_of(b);
     if (n == 0) return x;
     std::vector<int> ipiv(static_cast<std::size_t>(n));

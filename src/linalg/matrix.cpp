@@ -1,6 +1,8 @@
 #include "linalg/matrix.hpp"
 
+#include <climits>
 #include <cmath>
+#include <string>
 
 #include "core/error.hpp"
 
@@ -27,6 +29,13 @@ ConstView Matrix::columns(Index first, Index count) const {
     if (first < 0 || count < 0 || first + count > cols_)
         throw RuntimeFailure("Matrix::columns: range outside the matrix");
     return {data() + first * rows_, rows_, count, rows_};
+}
+
+int fortran_int(Index value, const char* routine) {
+    if (value < 0 || value > INT_MAX)
+        throw RuntimeFailure(std::string(routine) + ": dimension " + std::to_string(value) +
+                             " outside the 32-bit range of the Fortran interface");
+    return static_cast<int>(value);
 }
 
 Matrix copy_of(ConstView a) {

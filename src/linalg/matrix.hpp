@@ -55,6 +55,10 @@ class Matrix {
     std::vector<double> data_;
 };
 
+// A dimension as the 32-bit integer of the Fortran BLAS/LAPACK/ScaLAPACK interfaces; throws,
+// naming the routine, when it does not fit.
+int fortran_int(Index value, const char* routine);
+
 Matrix copy_of(ConstView a);
 Matrix transpose(ConstView a);
 // Rows [first, first + count) as a new matrix.

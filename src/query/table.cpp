@@ -5,18 +5,11 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "core/format.hpp"
+
 namespace ssldyn {
 
 namespace {
-
-std::string exact(double v) {
-    char buffer[32];
-    for (int precision = 6; precision <= 17; ++precision) {
-        std::snprintf(buffer, sizeof buffer, "%.*g", precision, v);
-        if (std::strtod(buffer, nullptr) == v) break;
-    }
-    return buffer;
-}
 
 std::string short_number(double v) {
     if (std::isnan(v)) return "-";
@@ -63,7 +56,7 @@ std::string render(const Table& table, TableFormat format) {
                 if (const auto* s = std::get_if<std::string>(&cell))
                     out += json_string(*s);
                 else if (std::isfinite(std::get<double>(cell)))
-                    out += exact(std::get<double>(cell));
+                    out += shortest_text(std::get<double>(cell));
                 else
                     out += "null";
             }
@@ -81,7 +74,7 @@ std::string render(const Table& table, TableFormat format) {
                 if (const auto* s = std::get_if<std::string>(&row[c]))
                     out += csv_field(*s);
                 else if (!std::isnan(std::get<double>(row[c])))
-                    out += exact(std::get<double>(row[c]));
+                    out += shortest_text(std::get<double>(row[c]));
             }
             out += "\n";
         }
