@@ -64,7 +64,8 @@ const char* const usage = R"(ssldyn_bench_step [flags]
   --spiked-d N         spiked input dimension (default 4096)
   --spiked-n N         spiked samples (default 20000)
   --paths LIST         covariance,data,products,theory (default all); products: the data
-                       step's two BLAS calls alone, to split BLAS time from the rest
+                       step's two BLAS calls alone, in two orientations (rows prod_wide,
+                       prod_tall), to split BLAS time from the rest of the step
   --retractions LIST   qr,polar (default both)
   --threads N          set the BLAS thread count (default: OPENBLAS_NUM_THREADS as is)
   --csv FILE           also write the rows as CSV (for bench/run.sh)
@@ -318,29 +319,30 @@ void bench_dataset(const Options& o, const std::string& name, Report& report) {
         }
         if (contains(o.paths, "products")) {
             // The data step's two products alone, into buffers allocated once: what the step
-            // would cost if everything around them were free. "products" has the shapes
-            // DataObjective uses (k x 3n features: F = W S, G = A Sᵀ); "products_t" the same
-            // arithmetic with the long dimension as BLAS's m (3n x k features: Fᵀ = Sᵀ Wᵀ,
-            // Gᵀ = S Aᵀ), the orientation numpy's row-major arrays give OpenBLAS.
+            // would cost if everything around it were free, in both orientations. prod_wide:
+            // k x 3n features, F = W S and G = A Sᵀ (BLAS m = k). prod_tall: 3n x k features,
+            // Fᵀ = Sᵀ Wᵀ and Gᵀ = S Aᵀ (m = 3n and m = d), what numpy's row-major arrays give
+            // OpenBLAS; OpenBLAS is markedly slower with a short m.
+            using ssldyn::Op;
             const ssldyn::ConstView s = views.stacked(3);
             const Matrix w = ssldyn::initial_weights({ssldyn::Dynamics::orthogonal}, g);
+            const Matrix wt = ssldyn::transpose(w);
             const double flops = 4.0 * double(k) * double(d) * 3.0 * double(n);
             {
                 Matrix f(k, 3 * n), a(k, 3 * n, 1e-3), grad(k, d);
-                Row r{name, d, n, k, "products", "-", {}, flops};
+                Row r{name, d, n, k, "prod_wide", "-", {}, flops};
                 r.time = time_it(o.warmup, o.reps, [&] {
-                    ssldyn::gemm(ssldyn::Op::none, ssldyn::Op::none, 1.0, w, s, 0.0, f);
-                    ssldyn::gemm(ssldyn::Op::none, ssldyn::Op::transpose, 1.0, a, s, 0.0, grad);
+                    ssldyn::gemm(Op::none, Op::none, 1.0, w, s, 0.0, f);
+                    ssldyn::gemm(Op::none, Op::transpose, 1.0, a, s, 0.0, grad);
                     sink = sink + f(0, 0) + grad(0, 0);
                 });
                 report.add(r);
             }
             {
                 Matrix ft(3 * n, k), at(3 * n, k, 1e-3), gradt(d, k);
-                Row r{name, d, n, k, "products_t", "-", {}, flops};
+                Row r{name, d, n, k, "prod_tall", "-", {}, flops};
                 r.time = time_it(o.warmup, o.reps, [&] {
-                    using ssldyn::Op;
-                    ssldyn::gemm(Op::transpose, Op::transpose, 1.0, s, w, 0.0, ft);
+                    ssldyn::gemm(Op::transpose, Op::none, 1.0, s, wt, 0.0, ft);
                     ssldyn::gemm(Op::none, Op::none, 1.0, s, at, 0.0, gradt);
                     sink = sink + ft(0, 0) + gradt(0, 0);
                 });

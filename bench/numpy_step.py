@@ -233,12 +233,13 @@ def bench_dataset(args, name, report):
                 report.add(name, d, n, k, path, rname,
                            time_it(args.warmup, args.reps, call), flops)
         if "products" in args.paths:
+            # The two products alone (tall orientation, as bench_step.cpp's prod_tall).
             w = retract_qr(g0)
             a = np.full((k, 3 * n), 1e-3)
 
             def products():
                 return w @ s.T, a @ s
-            report.add(name, d, n, k, "products", "-",
+            report.add(name, d, n, k, "prod_tall", "-",
                        time_it(args.warmup, args.reps, products), 4.0 * k * d * 3 * n)
 
 

@@ -8,6 +8,8 @@
 #                when up to date).
 #   --quick      small sizes, a few seconds per program (passed to both programs)
 #   --threads L  BLAS thread counts to run, space separated (default "1 2")
+#   --compare-only  run nothing: print the comparison of the CSV files already in
+#                BUILD_DIR/bench-results/ (for runs made one thread count at a time)
 #   -- FLAGS     passed to both programs; both take --warmup N, --reps N, --dgemm N,
 #                --dgemm-reps N, --data fashion,spiked, --k LIST, --fashion-n N, --idx FILE,
 #                --spiked-d N, --spiked-n N, --paths LIST, --retractions qr,polar
@@ -29,11 +31,13 @@ src_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build_dir=build-bench
 quick=()
 threads_list="1 2"
+compare_only=0
 extra=()
 while [[ $# -gt 0 ]]; do
     case $1 in
         --quick) quick=(--quick); shift ;;
         --threads) threads_list=$2; shift 2 ;;
+        --compare-only) compare_only=1; shift ;;
         --) shift; extra=("$@"); break ;;
         -h|--help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
         -*) echo "run.sh: unknown flag $1 (see --help)" >&2; exit 2 ;;
@@ -43,12 +47,19 @@ done
 [[ $build_dir = /* ]] || build_dir=$src_dir/$build_dir
 python=${PYTHON:-/usr/bin/python3}
 
-if [[ ! -f $build_dir/CMakeCache.txt ]]; then
+results=$build_dir/bench-results
+csvs=()
+if [[ $compare_only = 1 ]]; then
+    shopt -s nullglob
+    csvs=("$results"/cpp_t*.csv "$results"/numpy_t*.csv)
+    [[ ${#csvs[@]} -gt 0 ]] || { echo "run.sh: no CSV files in $results" >&2; exit 2; }
+fi
+
+if [[ $compare_only = 0 && ! -f $build_dir/CMakeCache.txt ]]; then
     cmake -S "$src_dir" -B "$build_dir" -DSSLDYN_BUILD_TESTS=OFF -DSSLDYN_BUILD_BENCH=ON
 fi
-cmake --build "$build_dir" --target ssldyn_bench_step -j2
+[[ $compare_only = 1 ]] || cmake --build "$build_dir" --target ssldyn_bench_step -j2
 bench=$build_dir/bench/ssldyn_bench_step
-results=$build_dir/bench-results
 mkdir -p "$results"
 
 for var in OPENBLAS_CORETYPE OPENBLAS_L2_SIZE; do
@@ -67,7 +78,7 @@ run() {
     echo "# load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 }
 
-csvs=()
+[[ $compare_only = 1 ]] && threads_list=""
 for t in $threads_list; do
     run "$t" "$bench" "${quick[@]}" "${extra[@]}" --csv "$results/cpp_t$t.csv"
     csvs+=("$results/cpp_t$t.csv")
@@ -125,7 +136,7 @@ print("# (the tables above use the start dgemm; this one the better of start and
 head = (f"{'thr':>3} {'data':<8} {'d':>5} {'n':>6} {'k':>4} {'retr':<5}"
         f" {'C++cov_s':>9} {'np_data_s':>9} {'ratio':>7} {'ok':>3}"
         f" {'C++data_s':>9} {'%dg':>5} {'ok':>3} {'np%dg':>5} {'C++/np':>6}"
-        f" {'prod%dg':>7} {'prodT%dg':>8} {'np_cov_s':>9} {'theory_s':>9}")
+        f" {'wide%dg':>7} {'tall%dg':>7} {'np_cov_s':>9} {'theory_s':>9}")
 print(head)
 met = {"ratio": [0, 0], "pct": [0, 0]}
 cases = sorted({(t, data, int(rows[key]["d"]), int(rows[key]["n"]), k, retr)
@@ -151,13 +162,13 @@ for t, data, d, n, k, retr in cases:
           f" {fmt(cpp_data, '.3e', 9)} {fmt(cpp_pct, '.1f', 5)} {ok_pct:>3}"
           f" {fmt(pct('numpy', t, data, k, 'data', retr), '.1f', 5)}"
           f" {fmt(np_data / cpp_data if np_data and cpp_data else None, '.2f', 6)}"
-          f" {fmt(pct('cpp', t, data, k, 'products', '-'), '.1f', 7)}"
-          f" {fmt(pct('cpp', t, data, k, 'products_t', '-'), '.1f', 8)}"
+          f" {fmt(pct('cpp', t, data, k, 'prod_wide', '-'), '.1f', 7)}"
+          f" {fmt(pct('cpp', t, data, k, 'prod_tall', '-'), '.1f', 7)}"
           f" {fmt(get('numpy', t, data, k, 'covariance', retr, 'best_s'), '.3e', 9)}"
           f" {fmt(get('cpp', t, data, k, 'theory', '-', 'best_s'), '.3e', 9)}")
 print("# C++/np: numpy data step time / C++ data step time (> 1: C++ faster)")
-print("# prod%dg, prodT%dg: the data step's two BLAS calls alone, in DataObjective's shapes"
-      " (k x 3n features) and transposed (3n x k), as % of dgemm")
+print("# wide%dg, tall%dg: the C++ data step's two BLAS calls alone, as % of dgemm, with"
+      " k x 3n features (BLAS m = k) and with 3n x k features (m = 3n, m = d)")
 print(f"# targets met: covariance-vs-numpy ratio >= 50 in {met['ratio'][0]}/{met['ratio'][1]}"
       f" cases; data step >= 80% of dgemm (k >= 64) in {met['pct'][0]}/{met['pct'][1]} cases")
 EOF

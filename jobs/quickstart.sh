@@ -19,7 +19,7 @@ mkdir -p "$OUT"
 launcher=(mpirun -n "$NP")
 [ "$(id -u)" -eq 0 ] && launcher+=(--allow-run-as-root)
 resume=()
-[ -e "$STORE" ] && resume=(--resume)
+[ -e "$STORE" ] && resume=(--resume --break-lock)  # a lock left by a killed run of this script
 # One BLAS thread per rank: the ranks already fill the cores. Runs that failed (exit code 1)
 # are in the store and marked in the report; bad input (2) leaves nothing to report on.
 status=0

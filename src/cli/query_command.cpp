@@ -188,8 +188,8 @@ int query_command(const std::vector<std::string>& args) {
             add_key(key);
     for (const auto& name : filter.names()) {
         const bool known = std::any_of(indexes.begin(), indexes.end(), [&](const SweepIndex& i) {
-            return index_value(i, 0, name).has_value() || i.config.count(name) ||
-                   i.numbers.count(name) || i.texts.count(name);
+            return name == "sweep" || name == "run_id" || name == "status" ||
+                   i.config.count(name) || i.numbers.count(name) || i.texts.count(name);
         });
         if (!known && !indexes.empty())
             throw InputError("--where: unknown name '" + name +

@@ -21,6 +21,7 @@ int sweep_command(const std::vector<std::string>& args) {
         "config", po::value<std::string>()->value_name("FILE"), "sweep config (INI)")(
         "store", po::value<std::string>()->value_name("FILE"), "HDF5 store (created, or added to)")(
         "resume", "continue a sweep of the store: runs not done run again")(
+        "break-lock", "clear the store's lock left by a job that is gone")(
         "group-size", po::value<int>()->value_name("G")->default_value(1),
         "ranks per run group (each group has its own communicator and BLACS grid)")(
         "threads", po::value<int>()->value_name("T")->default_value(1),
@@ -44,6 +45,7 @@ int sweep_command(const std::vector<std::string>& args) {
     SweepOptions sweep;
     sweep.store = vm["store"].as<std::string>();
     sweep.resume = vm.count("resume") > 0;
+    sweep.break_lock = vm.count("break-lock") > 0;
     sweep.group_size = vm["group-size"].as<int>();
     sweep.progress = vm.count("quiet") == 0;
     const SweepOutcome outcome = run_sweep(plan, sweep, world);

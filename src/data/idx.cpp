@@ -116,19 +116,26 @@ std::vector<unsigned char> read_bytes(GzFile& in, std::size_t total, const char*
 
 }  // namespace
 
+namespace {
+
+IdxShape image_header(GzFile& in, const std::string& path) {
+    const auto dims = read_header(in, path, 3);
+    if (dims[1] > 4096 || dims[2] > 4096)
+        throw InputError(path + ": implausible image size " + std::to_string(dims[1]) + "x" +
+                         std::to_string(dims[2]));
+    return {dims[0], dims[1], dims[2]};
+}
+
+}  // namespace
+
 IdxShape read_idx_image_shape(const std::string& path) {
     GzFile in(path);
-    const auto dims = read_header(in, path, 3);
-    return {dims[0], dims[1], dims[2]};
+    return image_header(in, path);
 }
 
 IdxImages read_idx_images(const std::string& path, Index max_count) {
     GzFile in(path);
-    const auto dims = read_header(in, path, 3);
-    const Index count = dims[0], rows = dims[1], cols = dims[2];
-    if (rows > 4096 || cols > 4096)
-        throw InputError(path + ": implausible image size " + std::to_string(rows) + "x" +
-                         std::to_string(cols));
+    const auto [count, rows, cols] = image_header(in, path);
     const Index take = max_count > 0 && max_count < count ? max_count : count;
     const Index d = rows * cols;
     const std::vector<unsigned char> bytes =

@@ -15,6 +15,7 @@
 #include "core/error.hpp"
 #include "store/h5/attribute.hpp"
 #include "store/h5/dataset.hpp"
+#include "store/lock.hpp"
 #include "store/schema.hpp"
 
 namespace ssldyn {
@@ -303,6 +304,7 @@ void check_store_target(const std::string& path, bool overwrite) {
     if (fs::is_directory(path, ec)) throw InputError(path + ": is a folder, not a store file");
     if (fs::exists(path, ec) && !overwrite)
         throw InputError(path + ": store exists already (pass --overwrite to replace it)");
+    StoreLock::check_free(path);
     fs::path dir = fs::path(path).parent_path();
     if (dir.empty()) dir = ".";
     if (!fs::is_directory(dir, ec))

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "core/error.hpp"
+#include "data/idx.hpp"
 #include "run/problem.hpp"
 
 namespace ssldyn {
@@ -148,10 +149,14 @@ SweepPlan parse_sweep_plan(const std::string& text, const std::string& origin) {
         }
 
     // Cartesian product, the last axis fastest. Every value is parsed and every run checked.
+    constexpr Index run_limit = 10'000'000;
     Index total = 1;
-    for (const auto& axis : axes) total *= axis.length();
-    if (total > 10'000'000) throw InputError(origin + ": the axes expand to more than 10^7 runs");
-    std::set<std::string> ids;
+    for (const auto& axis : axes) {
+        if (axis.length() > run_limit / total)  // checked before multiplying: no overflow
+            throw InputError(origin + ": the axes expand to more than 10^7 runs");
+        total *= axis.length();
+    }
+    std::set<std::string> ids, checked_files;
     for (Index r = 0; r < total; ++r) {
         RunConfig config = fixed;
         Index rest = r;
@@ -170,6 +175,11 @@ SweepPlan parse_sweep_plan(const std::string& text, const std::string& origin) {
         Index d = 0;
         try {
             d = input_dimension(config);
+            // Each data file read through once (length, gzip trailer), before any store is touched.
+            if (config.data != DataSource::spiked && checked_files.insert(config.idx_path).second)
+                read_idx_images(
+                    config.idx_path.empty() ? std::string(fashion_mnist_images) : config.idx_path,
+                    1);
         } catch (const InputError& e) {
             std::string values;
             for (const auto& key : plan.axes) values += " " + key + "=" + get_value(config, key);

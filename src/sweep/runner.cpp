@@ -14,6 +14,7 @@
 #include "mpi/shared_counters.hpp"
 #include "run/problem_cache.hpp"
 #include "store/h5/file.hpp"
+#include "store/lock.hpp"
 #include "store/sweep_store.hpp"
 
 namespace ssldyn {
@@ -145,8 +146,12 @@ SweepOutcome run_sweep(const SweepPlan& plan, const SweepOptions& options,
         io();
         hdf5_seconds += since(t);
     };
+    std::unique_ptr<StoreLock> lock;  // rank 0 holds the store for the whole sweep
     timed_io([&] {
-        on_root_for_all(world, [&] { todo = prepare_store(plan, options, provenance, outcome); });
+        on_root_for_all(world, [&] {
+            lock = std::make_unique<StoreLock>(options.store, options.break_lock);
+            todo = prepare_store(plan, options, provenance, outcome);
+        });
     });
     outcome.prepare_seconds = hdf5_seconds;
     todo = broadcast(world, todo);
@@ -196,12 +201,9 @@ SweepOutcome run_sweep(const SweepPlan& plan, const SweepOptions& options,
                 }
             });
             result.seconds = since(run_start);
-        } catch (const RuntimeFailure& e) {
-            // A run that cannot be computed is recorded as failed; the sweep goes on.
-            result.config = config;
-            result.status = RunStatus::failed;
-            result.failure = e.what();
-        } catch (const InputError& e) {
+        } catch (const std::exception& e) {
+            // Input errors of this run alone (a data file gone bad) and allocation failures:
+            // recorded as the run's failure, and the other ranks never wait for this one.
             result.config = config;
             result.status = RunStatus::failed;
             result.failure = e.what();

@@ -11,6 +11,7 @@ namespace ssldyn {
 struct SweepOptions {
     std::string store;
     bool resume = false;
+    bool break_lock = false;  // clear a lock left by a job that is gone
     int group_size = 1;
     bool progress = true;
 };

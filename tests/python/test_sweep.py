@@ -136,7 +136,7 @@ class SweepTest(unittest.TestCase):
         self.assertEqual(self.sweep(2, reference, config=config, check=False).returncode, 1)
         duration = time.time() - start
         expected = run_datasets(reference)
-        interrupted = 0
+        interrupted = stale_locks = 0
         for fraction in (0.2, 0.5, 0.8):
             store = os.path.join(self.dir, f"killed{fraction}.h5")
             process = subprocess.Popen(sweep_command(2, config, store), env=ENV,
@@ -152,7 +152,7 @@ class SweepTest(unittest.TestCase):
             self.assertNotEqual(subprocess.run(["pgrep", "-f", store]).returncode, 0)
             if not os.path.exists(store):
                 # Killed while the store was being prepared: nothing was recorded; start anew.
-                self.sweep(2, store, config=config, check=False)
+                self.sweep(2, store, "--break-lock", config=config, check=False)
             else:
                 # Whatever the moment, the store opens, and done runs stay done.
                 with h5py.File(store, "r") as f:
@@ -160,7 +160,14 @@ class SweepTest(unittest.TestCase):
                 self.assertEqual(subprocess.run(["h5dump", "-H", store],
                                                 capture_output=True).returncode, 0)
                 interrupted += int(np.sum(before == 2) < len(before))
-                resumed = self.sweep(2, store, "--resume", config=config, check=False)
+                # The killed job's lock stays behind: refused until cleared on purpose.
+                if os.path.exists(store + ".lock"):
+                    refused = self.sweep(1, store, "--resume", config=config, check=False)
+                    self.assertEqual(refused.returncode, 2)
+                    self.assertIn("stale lock", refused.stderr)
+                    stale_locks += 1
+                resumed = self.sweep(2, store, "--resume", "--break-lock", config=config,
+                                     check=False)
                 self.assertIn("24 runs", resumed.stdout, resumed.stderr)
                 with h5py.File(store, "r") as f:
                     after = f["sweeps/grid/status"][()]
@@ -168,6 +175,7 @@ class SweepTest(unittest.TestCase):
             assert_same_runs(self, expected, run_datasets(store))
             self.assertFalse([n for n in os.listdir(self.dir) if ".partial-" in n])
         self.assertGreater(interrupted, 0, "no kill landed while runs were pending")
+        self.assertGreater(stale_locks, 0, "no kill left a lock behind")
 
     def test_query_equals_the_raw_datasets(self):
         store = os.path.join(self.dir, "q.h5")
@@ -216,6 +224,8 @@ class SweepTest(unittest.TestCase):
             (SMALL.replace("[fixed]", "[fixd]"), "unknown section [fixd]"),
             (SMALL + "[zip]\nsigma_aug = 0.1, 0.2\nkeep_prob = 1\n", "1 values"),
             (SMALL.replace("name = grid", ""), "name is missing"),
+            (SMALL.replace("seed = 1, 2", "seed = " + ",".join(map(str, range(1, 65537))))
+             .replace("k = 2, 3", "k = " + ",".join(["2"] * 65536)), "more than 10^7 runs"),
         ]
         for number, (text, message) in enumerate(cases):
             config = self.write("bad.ini", text)
@@ -240,6 +250,31 @@ class SweepTest(unittest.TestCase):
         result = self.sweep(2, store, "--group-size", "3", check=False)
         self.assertEqual(result.returncode, 2)
         self.assertIn("--group-size", result.stderr)
+
+    def test_a_second_job_on_a_live_store_is_refused(self):
+        config = self.write("long.ini", SMALL.replace("steps = 300", "steps = 20000").replace(
+            "d = 16", "d = 160"))
+        store = os.path.join(self.dir, "busy.h5")
+        first = subprocess.Popen(sweep_command(2, config, store), env=ENV, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True, start_new_session=True)
+        deadline = time.time() + 60
+        while not os.path.exists(store) and time.time() < deadline:
+            time.sleep(0.05)
+        other = self.write("other.ini", SMALL.replace("name = grid", "name = other"))
+        second = self.sweep(1, store, config=other, check=False)
+        self.assertEqual(second.returncode, 2)
+        self.assertIn("in use by process", second.stderr)
+        run = subprocess.run([BIN, "run", "--data", "spiked", "--d", "8", "--k", "2", "--n", "50",
+                              "--steps", "2", "--store", store, "--overwrite"],
+                             capture_output=True, text=True)
+        self.assertEqual(run.returncode, 2)
+        self.assertIn("in use by process", run.stderr)
+        out, _ = first.communicate(timeout=300)
+        self.assertIn("24 runs, 24 done", out)
+        self.assertFalse(os.path.exists(store + ".lock"))
+        listing = subprocess.run([BIN, "ls", store], capture_output=True, text=True,
+                                 check=True).stdout
+        self.assertRegex(listing, r"grid\s+24\s+24\s+0\s+0\s+0")
 
     def test_two_sweeps_share_a_store(self):
         store = os.path.join(self.dir, "shared.h5")
