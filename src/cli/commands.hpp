@@ -8,6 +8,7 @@ namespace ssldyn::cli {
 // errors propagate as exceptions to main().
 int run_command(const std::vector<std::string>& args);
 int sweep_command(const std::vector<std::string>& args);
+int merge_command(const std::vector<std::string>& args);
 int ls_command(const std::vector<std::string>& args);
 int query_command(const std::vector<std::string>& args);
 int report_command(const std::vector<std::string>& args);

@@ -16,11 +16,13 @@ constexpr const char* usage =
     "commands:\n"
     "  run      one configuration of the linear model next to its exact theory, into a store\n"
     "  sweep    a grid of configurations over the MPI ranks, into one store\n"
+    "  merge    the shard stores of a job array (sweep --shard) joined into one store\n"
     "  ls       the sweeps of a store and their runs by status\n"
     "  query    config values and metrics of the runs of a store, filtered\n"
     "  report   figures and an HTML page of simulation against theory from a store\n\n"
     "ssldyn COMMAND --help shows the options of a command.\n"
-    "exit codes: 0 ok, 1 runtime failure, 2 bad input\n";
+    "exit codes: 0 ok, 1 runtime failure, 2 bad input, 3 stopped by a signal after saving "
+    "(resume it)\n";
 
 int dispatch(const std::vector<std::string>& args) {
     using namespace ssldyn;
@@ -40,6 +42,7 @@ int dispatch(const std::vector<std::string>& args) {
     }
     if (command == "run") return cli::run_command(rest);
     if (command == "sweep") return cli::sweep_command(rest);
+    if (command == "merge") return cli::merge_command(rest);
     if (command == "ls") return cli::ls_command(rest);
     if (command == "query") return cli::query_command(rest);
     throw InputError("unknown command '" + command + "' (see ssldyn --help)");

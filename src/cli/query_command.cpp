@@ -28,15 +28,6 @@ constexpr NameTable<TableFormat, 3> format_names{{
     {TableFormat::json, "json"},
 }};
 
-h5::File open_store(const std::string& path) {
-    std::error_code ec;
-    if (!std::filesystem::is_regular_file(path, ec)) throw InputError(path + ": no such store");
-    if (!h5::is_hdf5(path)) throw InputError(path + ": not an HDF5 file");
-    h5::File file = h5::File::open(path, h5::Mode::read_only);
-    check_store_schema(file, path);
-    return file;
-}
-
 // A value of one run from its index row: config settings, result columns, status, id.
 std::optional<Cell> index_value(const SweepIndex& index, std::size_t row, const std::string& name) {
     if (name == "sweep") return Cell{index.sweep};

@@ -16,7 +16,9 @@ int sweep_command(const std::vector<std::string>& args) {
     po::options_description options(
         "ssldyn sweep CONFIG.ini --store FILE [options]\n\n"
         "Runs every configuration of a sweep config (sections [sweep], [fixed], [axes], [zip]; "
-        "see the README) over the MPI ranks, into one HDF5 store.\n\nOptions");
+        "see the README) over the MPI ranks, into one HDF5 store.\n"
+        "SIGUSR1, SIGTERM or SIGINT: running runs save their state and the sweep stops with exit "
+        "code 3; --resume continues them where they stopped.\n\nOptions");
     options.add_options()("help,h", "show this help")(
         "config", po::value<std::string>()->value_name("FILE"), "sweep config (INI)")(
         "store", po::value<std::string>()->value_name("FILE"), "HDF5 store (created, or added to)")(
@@ -26,6 +28,11 @@ int sweep_command(const std::vector<std::string>& args) {
         "ranks per run group (each group has its own communicator and BLACS grid)")(
         "threads", po::value<int>()->value_name("T")->default_value(1),
         "BLAS threads per rank (1 keeps results independent of the rank count)")(
+        "shard", po::value<std::string>()->value_name("I/N"),
+        "run only shard I of N (rows r with r mod N = I) into this store; `ssldyn merge` joins "
+        "the shards")("checkpoint-every",
+                      po::value<double>()->value_name("SECONDS")->default_value(300, "300"),
+                      "save the state of a running run this often (0: only on a stop signal)")(
         "quiet,q", "no progress line");
     po::positional_options_description positional;
     positional.add("config", 1);
@@ -41,8 +48,13 @@ int sweep_command(const std::vector<std::string>& args) {
     if (threads < 1) throw InputError("--threads: must be at least 1");
     set_blas_threads(threads);
 
-    const SweepPlan plan = read_sweep_plan(vm["config"].as<std::string>());
+    const double checkpoint_every = vm["checkpoint-every"].as<double>();
+    if (!(checkpoint_every >= 0)) throw InputError("--checkpoint-every: must be 0 or more seconds");
+    SweepPlan plan = read_sweep_plan(vm["config"].as<std::string>());
+    if (vm.count("shard"))
+        plan = shard_of(plan, parse_shard(vm["shard"].as<std::string>(), "--shard"));
     SweepOptions sweep;
+    sweep.checkpoint_every = checkpoint_every;
     sweep.store = vm["store"].as<std::string>();
     sweep.resume = vm.count("resume") > 0;
     sweep.break_lock = vm.count("break-lock") > 0;
@@ -50,11 +62,23 @@ int sweep_command(const std::vector<std::string>& args) {
     sweep.progress = vm.count("quiet") == 0;
     const SweepOutcome outcome = run_sweep(plan, sweep, world);
 
-    if (world.rank() != 0) return outcome.failed ? exit_failure : exit_ok;
+    const int code = outcome.interrupted ? exit_interrupted
+                     : outcome.failed    ? exit_failure
+                                         : exit_ok;
+    if (world.rank() != 0) return code;
+    if (outcome.interrupted) {
+        std::printf(
+            "sweep %s: stopped by a signal after %.1f s: %ld of %ld runs done, the "
+            "running ones saved; continue with --resume\n",
+            plan.name.c_str(), outcome.seconds, outcome.done + outcome.skipped, outcome.runs);
+        return code;
+    }
     const h5::File file = h5::File::open(sweep.store, h5::Mode::read_only);
-    std::printf("sweep %s: %ld runs, %ld done, %ld failed", plan.name.c_str(), outcome.runs,
+    std::printf("sweep %s%s: %ld runs, %ld done, %ld failed", plan.name.c_str(),
+                plan.shard.whole() ? "" : (" shard " + plan.shard.text()).c_str(), outcome.runs,
                 outcome.done + outcome.skipped, outcome.failed);
     if (outcome.skipped) std::printf(" (%ld done before this resume)", outcome.skipped);
+    if (outcome.continued) std::printf(" (%ld continued from a saved state)", outcome.continued);
     std::printf(
         ", %.1f s on %d ranks; HDF5 %.2f %% of rank time (%.2f s preparing the store)\n\n",
         outcome.seconds, world.size(),
@@ -63,7 +87,7 @@ int sweep_command(const std::vector<std::string>& args) {
     std::fputs(sweep_summary(read_index(file, plan.name)).c_str(), stdout);
     std::printf("\nstore: %s (ssldyn query %s --sweep %s)\n", sweep.store.c_str(),
                 sweep.store.c_str(), plan.name.c_str());
-    return outcome.failed ? exit_failure : exit_ok;
+    return code;
 }
 
 }  // namespace ssldyn::cli

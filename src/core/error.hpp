@@ -19,5 +19,7 @@ class RuntimeFailure : public std::runtime_error {
 inline constexpr int exit_ok = 0;
 inline constexpr int exit_failure = 1;
 inline constexpr int exit_bad_input = 2;
+// Stopped on a signal (SIGUSR1, SIGTERM, SIGINT) after saving its running runs: resume it.
+inline constexpr int exit_interrupted = 3;
 
 }  // namespace ssldyn

@@ -52,14 +52,22 @@ Index record_count(const RunConfig& config) {
 
 RunResult simulate(const RunConfig& config, const Progress& progress) {
     const auto start = std::chrono::steady_clock::now();
-    RunResult result = simulate(config, build_problem(config), progress);
+    RunControl control;
+    control.progress = progress;
+    RunResult result = simulate(config, build_problem(config), control);
     result.seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return result;
 }
 
-RunResult simulate(const RunConfig& config, const Problem& problem, const Progress& progress) {
+RunResult simulate(const RunConfig& config, const Problem& problem, const RunControl& control) {
     const auto start = std::chrono::steady_clock::now();
+    const Checkpoint* resume = control.resume_from;
+    const double seconds_before = resume ? resume->seconds : 0.0;
+    auto elapsed = [&] {
+        return seconds_before +
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    };
     if (config.k > problem.d)
         throw InputError("k: " + std::to_string(config.k) +
                          " exceeds the input dimension d = " + std::to_string(problem.d));
@@ -98,10 +106,23 @@ RunResult simulate(const RunConfig& config, const Problem& problem, const Progre
         return finite(result.records.back().simulated);
     };
 
-    bool healthy = record(0);
+    Index first_step = 1;
+    bool healthy = true;
+    if (resume) {
+        if (resume->step < 0 || resume->step > config.steps || resume->w.rows() != config.k ||
+            resume->w.cols() != problem.d || resume->records.empty())
+            throw RuntimeFailure("checkpoint at step " + std::to_string(resume->step) +
+                                 " does not fit run " + run_id(config));
+        w = resume->w;
+        result.records = resume->records;
+        first_step = resume->step + 1;
+    } else {
+        healthy = record(0);
+    }
     double step_seconds = 0.0;
     Index steps_taken = 0;
-    for (Index step = 1; healthy && step <= config.steps; ++step) {
+    bool interrupted = false;
+    for (Index step = first_step; healthy && step <= config.steps; ++step) {
         const auto step_start = std::chrono::steady_clock::now();
         gradient_step(rule, *objective, w);
         step_seconds +=
@@ -120,9 +141,24 @@ RunResult simulate(const RunConfig& config, const Problem& problem, const Progre
                 result.failure = "non-finite loss or metrics at step " + std::to_string(step);
             }
         }
-        if (progress && (step % 100 == 0 || step == config.steps)) progress(step, config.steps);
+        if (!healthy) break;
+        if (control.progress && (step % 100 == 0 || step == config.steps))
+            control.progress(step, config.steps);
+        const StepAction action = control.poll ? control.poll(step) : StepAction::proceed;
+        if (action != StepAction::proceed && control.save && step < config.steps)
+            control.save(RunState{step, w, result.records, elapsed()});
+        if (action == StepAction::save_and_stop && step < config.steps) {
+            interrupted = true;
+            break;
+        }
     }
+    result.w = w;
+    result.steps_taken = first_step - 1 + steps_taken;
     if (steps_taken > 0) result.seconds_per_step = step_seconds / static_cast<double>(steps_taken);
+    if (interrupted) {
+        result.seconds = elapsed();
+        return result;  // status running: to be continued from the state just saved
+    }
     summarise(result, config, problem.eigen.values);
     if (healthy && grassmann_reference(config.dynamics)) {
         result.final_grassmann_distance = result.records.back().theory_distance;
@@ -142,8 +178,7 @@ RunResult simulate(const RunConfig& config, const Problem& problem, const Progre
             result.failed_step = 0;
         }
     }
-    result.seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    result.seconds = elapsed();
     return result;
 }
 

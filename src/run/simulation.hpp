@@ -8,18 +8,10 @@
 
 #include "config/run_config.hpp"
 #include "metrics/metrics.hpp"
+#include "run/checkpoint.hpp"
+#include "run/record.hpp"
 
 namespace ssldyn {
-
-struct Record {
-    Index step = 0;
-    double t = 0.0;
-    Snapshot simulated;
-    Snapshot theory;
-    // Orthogonal and penalty: ‖P − P_theory‖_F (the Grassmann flow). Naive and sphere:
-    // ‖W − W_theory‖_F / ‖W_theory‖_F.
-    double theory_distance = 0.0;
-};
 
 enum class RunStatus { pending, running, done, failed };
 inline constexpr NameTable<RunStatus, 4> run_status_names{{
@@ -36,6 +28,8 @@ struct RunResult {
     Index failed_step = -1;
     std::vector<Record> records;
     Matrix w0;                     // initial weights, k x d
+    Matrix w;                      // weights after the last step taken
+    Index steps_taken = 0;         // including those before a resume
     std::vector<double> spectrum;  // eigenvalues of C, descending
     double eta = 0.0, lambda_max = 0.0;
     Retraction retraction = Retraction::qr;  // resolved
@@ -67,12 +61,25 @@ struct RunResult {
 // progress(step, steps) is called now and then from the step loop.
 using Progress = std::function<void(Index step, Index steps)>;
 
+// Asked after every step (so keep it cheap): go on, save the state, or save it and stop.
+enum class StepAction { proceed, save, save_and_stop };
+
+// How a caller steers a run: progress, checkpoints and interruptions. A run stopped by
+// save_and_stop comes back with status `running`; continuing it from its last saved state gives
+// the records and weights of an uninterrupted run, bit for bit.
+struct RunControl {
+    Progress progress;
+    std::function<StepAction(Index step)> poll;
+    std::function<void(const RunState&)> save;
+    const Checkpoint* resume_from = nullptr;  // continue after resume_from->step
+};
+
 struct Problem;
 
 // Builds the problem (data, C, its eigendecomposition), then runs.
 RunResult simulate(const RunConfig& config, const Progress& progress = {});
 // Runs on a problem built before (shared by the runs of a sweep with the same data).
-RunResult simulate(const RunConfig& config, const Problem& problem, const Progress& progress = {});
+RunResult simulate(const RunConfig& config, const Problem& problem, const RunControl& control = {});
 
 // Records a successful run writes: step 0, every record_every steps, and the last step.
 Index record_count(const RunConfig& config);

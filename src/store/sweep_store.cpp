@@ -86,6 +86,35 @@ void write_side(const h5::Group& group, const std::vector<Record>& records, Snap
     write_matrix(group, "singular_values", sv);
 }
 
+// Inverse of write_side for the records up to step `last`.
+void read_side(const h5::Group& group, Snapshot Record::*side, Index last, Index k,
+               std::vector<Record>& records) {
+    const auto steps = h5::Dataset::open(group.id(), "step").read_integers();
+    const auto t = h5::Dataset::open(group.id(), "t").read_doubles();
+    const auto sv = h5::Dataset::open(group.id(), "singular_values").read_doubles();
+    std::vector<std::vector<double>> metric_values;
+    for (const auto& metric : schema::metrics())
+        metric_values.push_back(h5::Dataset::open(group.id(), metric.name).read_doubles());
+    for (std::size_t i = 0; i < steps.size() && steps[i] >= 0 && steps[i] <= last; ++i) {
+        if (records.size() <= i) records.emplace_back();
+        Record& r = records[i];
+        r.step = steps[i];
+        r.t = t[i];
+        Snapshot& snapshot = r.*side;
+        for (std::size_t m = 0; m < schema::metrics().size(); ++m)
+            snapshot.*(schema::metrics()[m].field) = metric_values[m][i];
+        const auto row = sv.begin() + static_cast<std::ptrdiff_t>(i) * k;
+        snapshot.singular_values.assign(row, row + k);
+    }
+}
+
+// A k x d dataset filled with NaN: a checkpoint that holds nothing.
+Matrix nan_like(const h5::Dataset& dataset) {
+    const auto dims = dataset.dims();
+    return Matrix(static_cast<Index>(dims.at(0)), static_cast<Index>(dims.at(1)),
+                  std::numeric_limits<double>::quiet_NaN());
+}
+
 }  // namespace
 
 void initialise_store(const h5::File& file) {
@@ -104,16 +133,27 @@ void check_store_schema(const h5::File& file, const std::string& path) {
                          ", this ssldyn reads " + std::to_string(schema::version));
 }
 
+h5::File open_store(const std::string& path) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec)) throw InputError(path + ": no such store");
+    if (!h5::is_hdf5(path)) throw InputError(path + ": not an HDF5 file");
+    h5::File file = h5::File::open(path, h5::Mode::read_only);
+    check_store_schema(file, path);
+    return file;
+}
+
 bool has_sweep(const h5::File& file, const std::string& sweep) {
     const auto root = file.root();
     return root.exists("sweeps") && root.open_group("sweeps").exists(sweep);
 }
 
-void create_sweep(const h5::File& file, const SweepPlan& plan, const Provenance& p) {
+void create_sweep(const h5::File& file, const SweepPlan& plan, const Provenance& p,
+                  bool with_runs) {
     const auto count = static_cast<hsize_t>(plan.runs.size());
     const auto sweep = h5::Group::create(file.id(), schema::sweep_path(plan.name));
     h5::write_attribute(sweep.id(), "config", plan.source);
     h5::write_attribute(sweep.id(), "run_count", static_cast<long long>(count));
+    if (!plan.shard.whole()) h5::write_attribute(sweep.id(), "shard", plan.shard.text());
     std::string axes;
     for (const auto& a : plan.axes) axes += (axes.empty() ? "" : ",") + a;
     h5::write_attribute(sweep.id(), "axes", axes);
@@ -172,6 +212,7 @@ void create_sweep(const h5::File& file, const SweepPlan& plan, const Provenance&
         describe(column.id(), "1", c.description);
     }
 
+    if (!with_runs) return;
     // Runs of one shape share a template group, built once in memory with every dataset and
     // its units and meaning, and copied into place: far fewer calls than building each run.
     const h5::File scratch = h5::File::in_memory("ssldyn-run-templates");
@@ -198,6 +239,12 @@ void create_sweep(const h5::File& file, const SweepPlan& plan, const Provenance&
                                                  {size(d)})
                          .id(),
                      "1", "eigenvalues of C, descending");
+            const auto checkpoint = run.create_group("checkpoint");
+            describe(h5::Dataset::create_doubles(checkpoint.id(), "W", {size(c.k), size(d)}).id(),
+                     "1", "weights after `step` steps, k x d");
+            describe(h5::Dataset::create_integers(checkpoint.id(), "step", {1}, -1).id(), "1",
+                     "steps W holds (-1: none); the last step of a done run, else where a "
+                     "resumed run continues");
             found = templates.emplace(shape, path).first;
         }
         const std::string run_path = schema::run_path(plan.name, ids[i]);
@@ -205,7 +252,7 @@ void create_sweep(const h5::File& file, const SweepPlan& plan, const Provenance&
         const auto run = h5::Group::open(file.id(), run_path);
         h5::write_attribute(run.id(), "config", canonical_text(c));
         h5::write_attribute(run.id(), "config_hash", ids[i]);
-        h5::write_attribute(run.id(), "row", static_cast<long long>(i));
+        h5::write_attribute(run.id(), "row", static_cast<long long>(plan.rows[i]));
         h5::write_attribute(run.id(), "seed", static_cast<long long>(c.seed));
         h5::write_attribute(run.id(), "data_source", data_source_text(c));
     }
@@ -244,14 +291,41 @@ void SweepWriter::write_status(Index row, RunStatus status) const {
     status_.write_at(static_cast<hsize_t>(row), schema::status_code(status));
 }
 
+void SweepWriter::write_records(const h5::Group& run, const RunConfig& config,
+                                const std::vector<Record>& records) const {
+    const Index length = record_count(config), k = config.k;
+    write_side(run.open_group("trajectory"), records, &Record::simulated, length, k);
+    write_side(run.open_group("theory"), records, &Record::theory, length, k);
+    std::vector<double> distance;
+    for (const auto& rec : records) distance.push_back(rec.theory_distance);
+    write_doubles(run.open_group("trajectory"), "theory_distance", distance, length);
+}
+
+void SweepWriter::write_checkpoint(Index row, const RunConfig& config,
+                                   const RunState& state) const {
+    // Invalidate, write, validate: a kill between the steps leaves either the previous state or
+    // none, never new weights under an old step. The records only grow, so rewriting those of
+    // the previous state changes nothing a reader could have seen.
+    const auto run = h5::Group::open(file_->id(), schema::run_path(sweep_, run_id(config)));
+    const auto step = h5::Dataset::open(run.id(), "checkpoint/step");
+    step.write_at(0, -1LL);
+    write_records(run, config, state.records);
+    write_matrix(run.open_group("checkpoint"), "W", state.w);
+    columns_.at("seconds").write_at(static_cast<hsize_t>(row), state.seconds);
+    step.write_at(0, static_cast<long long>(state.step));
+}
+
 void SweepWriter::write_run(Index row, const RunResult& r, const std::string& host) const {
     const auto run = h5::Group::open(file_->id(), schema::run_path(sweep_, r.config_id()));
-    const Index length = record_count(r.config), k = r.config.k;
-    write_side(run.open_group("trajectory"), r.records, &Record::simulated, length, k);
-    write_side(run.open_group("theory"), r.records, &Record::theory, length, k);
-    std::vector<double> distance;
-    for (const auto& rec : r.records) distance.push_back(rec.theory_distance);
-    write_doubles(run.open_group("trajectory"), "theory_distance", distance, length);
+    write_records(run, r.config, r.records);
+    // The final weights of a done run; nothing for a failed one (whatever an earlier checkpoint
+    // held), so that a resumed store equals an uninterrupted one.
+    const auto checkpoint = run.open_group("checkpoint");
+    const auto step = h5::Dataset::open(checkpoint.id(), "step");
+    step.write_at(0, -1LL);
+    const bool keep = r.status == RunStatus::done;
+    write_matrix(checkpoint, "W", keep ? r.w : nan_like(h5::Dataset::open(checkpoint.id(), "W")));
+    if (keep) step.write_at(0, static_cast<long long>(r.steps_taken));
     // A run that failed before its first step has no weights or spectrum: those stay NaN.
     if (!r.w0.empty()) write_matrix(run.open_group("init"), "W0", r.w0);
     if (!r.spectrum.empty())
@@ -296,6 +370,30 @@ void SweepWriter::write_run(Index row, const RunResult& r, const std::string& ho
     text("host", host);
     // Last: a run is done only once everything above is in the file.
     write_status(row, r.status);
+}
+
+std::optional<Checkpoint> read_checkpoint(const h5::File& file, const std::string& sweep,
+                                          const RunConfig& config, Index row) {
+    const auto run = h5::Group::open(file.id(), schema::run_path(sweep, run_id(config)));
+    if (!run.exists("checkpoint")) return std::nullopt;
+    const auto group = run.open_group("checkpoint");
+    Checkpoint c;
+    c.step = h5::Dataset::open(group.id(), "step").read_integers().at(0);
+    if (c.step < 0) return std::nullopt;
+    const auto w = h5::Dataset::open(group.id(), "W");
+    const auto dims = w.dims();
+    const auto values = w.read_doubles();
+    // Row-major k x d on disk: the column-major d x k matrix of those values, transposed.
+    Matrix wt(static_cast<Index>(dims.at(1)), static_cast<Index>(dims.at(0)));
+    std::copy(values.begin(), values.end(), wt.data());
+    c.w = transpose(wt);
+    read_side(run.open_group("trajectory"), &Record::simulated, c.step, config.k, c.records);
+    read_side(run.open_group("theory"), &Record::theory, c.step, config.k, c.records);
+    const auto distance = h5::Dataset::open(run.id(), "trajectory/theory_distance").read_doubles();
+    for (std::size_t i = 0; i < c.records.size(); ++i) c.records[i].theory_distance = distance[i];
+    c.seconds = h5::Dataset::open(file.id(), schema::result_column(sweep, "seconds"))
+                    .read_double_at(static_cast<hsize_t>(row));
+    return c;
 }
 
 void check_store_target(const std::string& path, bool overwrite) {

@@ -4,6 +4,7 @@
 // data into space allocated then, and a run's status is written last.
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,9 +20,13 @@ namespace ssldyn {
 void initialise_store(const h5::File& file);
 // InputError unless the file is a store of this schema version.
 void check_store_schema(const h5::File& file, const std::string& path);
+// A store to read: InputError naming path when it is missing, not HDF5 or of another schema.
+h5::File open_store(const std::string& path);
 
 bool has_sweep(const h5::File& file, const std::string& sweep);
-void create_sweep(const h5::File& file, const SweepPlan& plan, const Provenance& provenance);
+// with_runs = false leaves out runs/ (for a merge, which copies the runs of the shards).
+void create_sweep(const h5::File& file, const SweepPlan& plan, const Provenance& provenance,
+                  bool with_runs = true);
 std::string stored_signature(const h5::File& file, const std::string& sweep);
 std::vector<RunStatus> read_statuses(const h5::File& file, const std::string& sweep);
 
@@ -32,13 +37,21 @@ class SweepWriter {
     void write_status(Index row, RunStatus status) const;
     // Everything of one finished run, then its status (done or failed).
     void write_run(Index row, const RunResult& result, const std::string& host) const;
+    // The state of a running run, to continue from after an interruption (run/checkpoint.hpp).
+    void write_checkpoint(Index row, const RunConfig& config, const RunState& state) const;
 
   private:
+    void write_records(const h5::Group& run, const RunConfig& config,
+                       const std::vector<Record>& records) const;
     const h5::File* file_;
     std::string sweep_;
     h5::Dataset status_;
     std::map<std::string, h5::Dataset> columns_;  // index/result, by name
 };
+
+// The last saved state of a run (none when it has none: never saved, or failed).
+std::optional<Checkpoint> read_checkpoint(const h5::File& file, const std::string& sweep,
+                                          const RunConfig& config, Index row);
 
 // Checks, before any work, that a new store can be written at path (no --overwrite: it must
 // not exist).

@@ -192,8 +192,40 @@ SweepPlan parse_sweep_plan(const std::string& text, const std::string& origin) {
                              " repeats an earlier run (the same settings twice)");
         plan.runs.push_back(std::move(config));
         plan.dimensions.push_back(d);
+        plan.rows.push_back(static_cast<Index>(r));
     }
     return plan;
+}
+
+Shard parse_shard(const std::string& text, const std::string& origin) {
+    const auto slash = text.find('/');
+    auto number = [&](const std::string& part) {
+        if (part.empty() || part.size() > 9 ||
+            part.find_first_not_of("0123456789") != std::string::npos)
+            throw InputError(origin + ": '" + text + "' is not a shard I/N (0 <= I < N)");
+        return std::stol(part);
+    };
+    if (slash == std::string::npos)
+        throw InputError(origin + ": '" + text + "' is not a shard I/N (0 <= I < N)");
+    Shard shard{number(text.substr(0, slash)), number(text.substr(slash + 1))};
+    if (shard.count < 1 || shard.index >= shard.count)
+        throw InputError(origin + ": '" + text + "' is not a shard I/N (0 <= I < N)");
+    return shard;
+}
+
+SweepPlan shard_of(const SweepPlan& whole, Shard shard) {
+    SweepPlan part = whole;
+    part.runs.clear();
+    part.dimensions.clear();
+    part.rows.clear();
+    part.shard = shard;
+    for (std::size_t i = 0; i < whole.runs.size(); ++i) {
+        if (whole.rows[i] % shard.count != shard.index) continue;
+        part.runs.push_back(whole.runs[i]);
+        part.dimensions.push_back(whole.dimensions[i]);
+        part.rows.push_back(whole.rows[i]);
+    }
+    return part;
 }
 
 SweepPlan read_sweep_plan(const std::string& path) {
@@ -211,6 +243,7 @@ SweepPlan single_run_plan(const std::string& name, const RunConfig& config) {
     plan.source = canonical_text(config);
     plan.runs.push_back(config);
     plan.dimensions.push_back(input_dimension(config));
+    plan.rows.push_back(0);
     return plan;
 }
 

@@ -6,10 +6,12 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 
 #include "core/error.hpp"
 #include "core/progress.hpp"
 #include "core/provenance.hpp"
+#include "core/stop_signals.hpp"
 #include "linalg/blacs.hpp"
 #include "mpi/shared_counters.hpp"
 #include "run/problem_cache.hpp"
@@ -26,7 +28,15 @@ double since(Clock::time_point t) {
     return std::chrono::duration<double>(Clock::now() - t).count();
 }
 
-enum Counter { next_run = 0, runs_done = 1, runs_failed = 2, counter_count = 3 };
+enum Counter {
+    next_run = 0,
+    runs_done = 1,
+    runs_failed = 2,
+    stop_requested = 3,  // a rank caught a stop signal: every rank saves and stops
+    checkpoints_saved = 4,
+    runs_continued = 5,
+    counter_count = 6
+};
 
 // Runs `work` on rank 0 and raises its error, if any, on every rank: the same exception type
 // and message, so that all ranks leave together.
@@ -132,6 +142,7 @@ std::vector<long> broadcast(const mpi::Communicator& world, std::vector<long> va
 SweepOutcome run_sweep(const SweepPlan& plan, const SweepOptions& options,
                        const mpi::Communicator& world) {
     const auto start = Clock::now();
+    const StopSignals signals;
     if (options.group_size < 1 || world.size() % options.group_size != 0)
         throw InputError("--group-size: " + std::to_string(options.group_size) +
                          " does not divide the " + std::to_string(world.size()) + " ranks");
@@ -182,9 +193,24 @@ SweepOutcome run_sweep(const SweepPlan& plan, const SweepOptions& options,
     };
     ProblemCache cache;
     auto last_shown = Clock::now();
+    // Whether to stop: a signal here (told to every rank through the shared counter), or one
+    // caught elsewhere (looked up at most every 0.2 s: a remote atomic read is not free).
+    bool stopping = false, told = false, stopped_in_run = false;
+    auto last_asked = Clock::now();
+    auto should_stop = [&] {
+        if (stopping) return true;
+        if (StopSignals::received() != 0) {
+            if (!told) counters.fetch_add(stop_requested, 1);
+            told = stopping = true;
+        } else if (since(last_asked) > 0.2) {
+            last_asked = Clock::now();
+            stopping = counters.read(stop_requested) > 0;
+        }
+        return stopping;
+    };
     while (true) {
-        long slot = 0;
-        if (leader) slot = counters.fetch_add(next_run, 1);
+        long slot = total;  // total: no more work for this group
+        if (leader && !should_stop()) slot = counters.fetch_add(next_run, 1);
         mpi::check(MPI_Bcast(&slot, 1, MPI_LONG, 0, group.handle()), "MPI_Bcast");
         if (slot >= total) break;
         if (!leader) continue;  // the linear runs are computed by the group's leader alone
@@ -192,21 +218,43 @@ SweepOutcome run_sweep(const SweepPlan& plan, const SweepOptions& options,
         const RunConfig& config = plan.runs[static_cast<std::size_t>(row)];
         RunResult result;
         try {
-            timed_io([&] { writer->write_status(row, RunStatus::running); });
-            const auto run_start = Clock::now();
-            result = simulate(config, *cache.get(config), [&](Index, Index) {
+            std::optional<Checkpoint> checkpoint;
+            timed_io([&] {
+                if (options.resume) checkpoint = read_checkpoint(*file, plan.name, config, row);
+                writer->write_status(row, RunStatus::running);
+            });
+            auto last_saved = Clock::now();
+            RunControl control;
+            control.resume_from = checkpoint ? &*checkpoint : nullptr;
+            if (checkpoint) counters.fetch_add(runs_continued, 1);
+            control.progress = [&](Index, Index) {
                 if (since(last_shown) > 0.5) {
                     show();
                     last_shown = Clock::now();
                 }
-            });
-            result.seconds = since(run_start);
+            };
+            control.poll = [&](Index) {
+                if (should_stop()) return StepAction::save_and_stop;
+                if (options.checkpoint_every > 0 && since(last_saved) > options.checkpoint_every)
+                    return StepAction::save;
+                return StepAction::proceed;
+            };
+            control.save = [&](const RunState& state) {
+                timed_io([&] { writer->write_checkpoint(row, config, state); });
+                counters.fetch_add(checkpoints_saved, 1);
+                last_saved = Clock::now();
+            };
+            result = simulate(config, *cache.get(config), control);
         } catch (const std::exception& e) {
             // Input errors of this run alone (a data file gone bad) and allocation failures:
             // recorded as the run's failure, and the other ranks never wait for this one.
             result.config = config;
             result.status = RunStatus::failed;
             result.failure = e.what();
+        }
+        if (result.status == RunStatus::running) {  // stopped; its state is saved
+            stopped_in_run = true;
+            break;
         }
         try {
             timed_io([&] { writer->write_run(row, result, provenance.host); });
@@ -218,6 +266,11 @@ SweepOutcome run_sweep(const SweepPlan& plan, const SweepOptions& options,
         counters.fetch_add(result.status == RunStatus::done ? runs_done : runs_failed, 1);
         show();
     }
+    if (leader && group.size() > 1 && stopped_in_run) {
+        // The group's other ranks wait for the next slot: tell them there is none.
+        long none = total;
+        mpi::check(MPI_Bcast(&none, 1, MPI_LONG, 0, group.handle()), "MPI_Bcast");
+    }
     timed_io([&] {
         writer.reset();
         file.reset();  // collective close
@@ -227,6 +280,10 @@ SweepOutcome run_sweep(const SweepPlan& plan, const SweepOptions& options,
     progress.finish();
     outcome.done = counters.read(runs_done);
     outcome.failed = counters.read(runs_failed);
+    outcome.checkpoints = counters.read(checkpoints_saved);
+    outcome.continued = counters.read(runs_continued);
+    outcome.interrupted = counters.read(stop_requested) > 0 &&
+                          outcome.done + outcome.failed < static_cast<long>(todo.size());
     const double mine[2] = {hdf5_seconds, since(start)};
     double sums[2] = {0, 0};
     mpi::check(MPI_Reduce(mine, sums, 2, MPI_DOUBLE, MPI_SUM, 0, world.handle()), "MPI_Reduce");

@@ -14,6 +14,8 @@ struct SweepOptions {
     bool break_lock = false;  // clear a lock left by a job that is gone
     int group_size = 1;
     bool progress = true;
+    // A running run saves its state this often (wall seconds; 0: only when stopped by a signal).
+    double checkpoint_every = 300.0;
 };
 
 struct SweepOutcome {
@@ -22,9 +24,14 @@ struct SweepOutcome {
     double hdf5_seconds = 0.0;     // summed over ranks
     double prepare_seconds = 0.0;  // rank 0 creating (or checking) the sweep's metadata
     double rank_seconds = 0.0;     // wall time summed over ranks
+    long checkpoints = 0;          // states saved, over all ranks
+    long continued = 0;            // runs continued from a saved state
+    // Stopped by a signal before every run was done; the running runs saved their state.
+    bool interrupted = false;
 };
 
-// Collective over world. Input errors (a store that exists, a resume with another config) are
+// Collective over world. SIGUSR1, SIGTERM and SIGINT stop it between two steps of its runs
+// (core/stop_signals.hpp). Input errors (a store that exists, a resume with another config) are
 // raised on every rank alike, before the store changes.
 SweepOutcome run_sweep(const SweepPlan& plan, const SweepOptions& options,
                        const mpi::Communicator& world);

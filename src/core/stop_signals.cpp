@@ -1,0 +1,43 @@
+#include "core/stop_signals.hpp"
+
+#include <signal.h>
+
+#include <array>
+
+#include "core/error.hpp"
+
+namespace ssldyn {
+
+namespace {
+
+volatile sig_atomic_t caught = 0;
+constexpr std::array<int, 3> watched{SIGUSR1, SIGTERM, SIGINT};
+std::array<struct sigaction, 3> previous{};
+
+extern "C" void note_signal(int signal) {
+    caught = signal;
+}
+
+}  // namespace
+
+StopSignals::StopSignals() {
+    caught = 0;
+    struct sigaction action {};
+    action.sa_handler = note_signal;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = SA_RESTART;  // MPI and HDF5 calls in flight carry on
+    for (std::size_t i = 0; i < watched.size(); ++i)
+        if (sigaction(watched[i], &action, &previous[i]) != 0)
+            throw RuntimeFailure("cannot install the handler of signal " +
+                                 std::to_string(watched[i]));
+}
+
+StopSignals::~StopSignals() {
+    for (std::size_t i = 0; i < watched.size(); ++i) sigaction(watched[i], &previous[i], nullptr);
+}
+
+int StopSignals::received() {
+    return caught;
+}
+
+}  // namespace ssldyn

@@ -1,0 +1,235 @@
+"""Faults a cluster brings: stop signals (SLURM's warning, preemption) that save the running runs
+and exit 3, SIGKILL at random moments, and job arrays whose shard stores `ssldyn merge` joins.
+Every resumed or merged store must equal the uninterrupted single-job store.
+
+SSLDYN_KILL_TRIALS sets the number of SIGKILL trials (default 8; the full check is 50)."""
+
+import os
+import random
+import signal
+import subprocess
+import tempfile
+import time
+import unittest
+
+import h5py
+import numpy as np
+
+from test_sweep import BIN, ENV, SMALL, assert_same_runs, digest, run_datasets, sweep_command
+
+# Runs of about 0.2 s, long enough for signals and kills to land inside them; the naive runs
+# diverge and fail (failed runs must survive every fault too).
+LONG = SMALL.replace("steps = 300", "steps = 25000").replace(
+    "record_every = 30", "record_every = 1000").replace("d = 16", "d = 160").replace(
+    "weight_decay = 5", "weight_decay = 4")
+
+# Index columns that hold wall times or the host: they differ between any two jobs.
+TIMING = {"seconds", "seconds_per_step", "host"}
+
+
+def index_columns(path, sweep="grid"):
+    with h5py.File(path, "r") as f:
+        group = f[f"sweeps/{sweep}/index"]
+        out = {"run_id": group["run_id"][()]}
+        for kind in ("config", "result"):
+            for name in group[kind]:
+                if name not in TIMING:
+                    out[f"{kind}/{name}"] = group[f"{kind}/{name}"][()]
+        return out
+
+
+def statuses(path):
+    with h5py.File(path, "r") as f:
+        return f["sweeps/grid/status"][()]
+
+
+def saved_steps(path):
+    """checkpoint/step of each run, in row order."""
+    with h5py.File(path, "r") as f:
+        runs = f["sweeps/grid/runs"]
+        ids = [i.decode() for i in f["sweeps/grid/index/run_id"][()]]
+        return np.array([runs[i]["checkpoint/step"][0] for i in ids])
+
+
+class FaultTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        cls.dir = cls.tmp.name
+        cls.config = os.path.join(cls.dir, "long.ini")
+        with open(cls.config, "w") as f:
+            f.write(LONG)
+        cls.reference = os.path.join(cls.dir, "reference.h5")
+        start = time.time()
+        code = subprocess.run(sweep_command(2, cls.config, cls.reference), env=ENV,
+                              capture_output=True).returncode
+        cls.duration = time.time() - start
+        assert code == 1, "the reference sweep must have its failed (diverged) runs"
+        cls.expected = run_datasets(cls.reference)
+        cls.expected_index = index_columns(cls.reference)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    def sweep(self, ranks, store, *extra, config=None):
+        return subprocess.run(sweep_command(ranks, config or self.config, store, *extra),
+                              env=ENV, capture_output=True, text=True, timeout=300)
+
+    def assert_equals_reference(self, store):
+        assert_same_runs(self, self.expected, run_datasets(store))
+        got = index_columns(store)
+        self.assertEqual(sorted(got), sorted(self.expected_index))
+        for name, values in self.expected_index.items():
+            self.assertTrue(np.array_equal(values, got[name],
+                                           equal_nan=values.dtype.kind == "f"), name)
+
+    def start(self, ranks, store, *extra, output=subprocess.PIPE):
+        return subprocess.Popen(sweep_command(ranks, self.config, store, *extra), env=ENV,
+                                stdout=output, stderr=output, text=True, start_new_session=True)
+
+    def wait_for_progress(self, store, seconds):
+        deadline = time.time() + 60
+        while not os.path.exists(store) and time.time() < deadline:
+            time.sleep(0.02)
+        time.sleep(seconds)
+
+    def test_stop_signal_saves_running_runs_and_resume_continues_them(self):
+        # SIGUSR1 to mpirun (which forwards it to the ranks, as in a SLURM job), with one run
+        # group of two ranks and with two groups of one.
+        for extra in ((), ("--group-size", "2")):
+            store = self.path(f"usr1{len(extra)}.h5")
+            job = self.start(2, store, *extra)
+            self.wait_for_progress(store, 0.4 * self.duration)
+            job.send_signal(signal.SIGUSR1)
+            out, err = job.communicate(timeout=120)
+            self.assertEqual(job.returncode, 3, err)
+            self.assertIn("stopped by a signal", out)
+            self.assertFalse(os.path.exists(store + ".lock"))  # a clean stop frees the store
+            status, steps = statuses(store), saved_steps(store)
+            running = status == 1
+            self.assertTrue(np.any(running), status)
+            # Every run stopped mid-way saved its state; nothing else holds a partial one.
+            self.assertTrue(np.all(steps[running] > 0), steps)
+            self.assertTrue(np.all(steps[status == 0] == -1))
+            resumed = self.sweep(2, store, "--resume", *extra)
+            self.assertIn("continued from a saved state", resumed.stdout, resumed.stderr)
+            self.assertEqual(resumed.returncode, 1)  # the diverged runs, as in the reference
+            self.assert_equals_reference(store)
+
+    def test_sigterm_stops_a_single_process(self):
+        # Started without mpirun (a singleton), as `srun` starts each task.
+        store = self.path("term.h5")
+        job = subprocess.Popen([BIN, "sweep", self.config, "--store", store, "-q"], env=ENV,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.wait_for_progress(store, 0.5 * self.duration)
+        job.send_signal(signal.SIGTERM)
+        _, err = job.communicate(timeout=120)
+        self.assertEqual(job.returncode, 3, err)
+        self.assertEqual(self.sweep(1, store, "--resume").returncode, 1)
+        self.assert_equals_reference(store)
+
+    def test_sigkill_at_random_moments_loses_nothing_recorded(self):
+        trials = int(os.environ.get("SSLDYN_KILL_TRIALS", "8"))
+        rng = random.Random(20261129)
+        outcomes = {"before the store": 0, "runs pending": 0, "states saved": 0}
+        for trial in range(trials):
+            store = self.path(f"kill{trial}.h5")
+            # Frequent checkpoints, so that kills also land inside the saving of a state.
+            job = self.start(2, store, "--checkpoint-every", "0.05", output=subprocess.DEVNULL)
+            # From mpirun's start-up to just after the last run.
+            time.sleep(rng.uniform(0.1, 1.0) * self.duration)
+            subprocess.run(["pkill", "-KILL", "-s", str(job.pid)])
+            job.wait()
+            time.sleep(0.1)
+            self.assertNotEqual(subprocess.run(["pgrep", "-f", store]).returncode, 0)
+            if not os.path.exists(store):
+                outcomes["before the store"] += 1
+                resumed = self.sweep(2, store, "--break-lock")
+            else:
+                # The store opens, and every run marked done holds exactly its final data.
+                self.assertEqual(subprocess.run(["h5dump", "-H", store],
+                                                capture_output=True).returncode, 0, trial)
+                status, steps = statuses(store), saved_steps(store)
+                outcomes["runs pending"] += int(np.any(status < 2))
+                outcomes["states saved"] += int(np.any((status == 1) & (steps > 0)))
+                done = run_datasets(store)
+                with h5py.File(store, "r") as f:
+                    ids = [i.decode() for i in f["sweeps/grid/index/run_id"][()]]
+                for row in np.flatnonzero(status >= 2):
+                    prefix = f"sweeps/grid/runs/{ids[row]}/"
+                    for name in (n for n in self.expected if n.startswith(prefix)):
+                        self.assertTrue(np.array_equal(self.expected[name], done[name],
+                                                       equal_nan=True), (trial, name))
+                resumed = self.sweep(2, store, "--resume", "--break-lock")
+                self.assertTrue(np.all(statuses(store)[status >= 2] == status[status >= 2]))
+            self.assertEqual(resumed.returncode, 1, (trial, resumed.stderr))
+            self.assert_equals_reference(store)
+            os.remove(store)
+        print(f"\n{trials} kill trials: {outcomes}")
+        if trials >= 8:
+            self.assertGreater(outcomes["runs pending"], 0)
+            self.assertGreater(outcomes["states saved"], 0)
+
+    def test_shards_merge_into_the_single_job_store(self):
+        shards = [self.path(f"shard{i}.h5") for i in range(3)]
+        for i, shard in enumerate(shards):
+            result = self.sweep(2 if i == 0 else 1, shard, "--shard", f"{i}/3")
+            self.assertIn(f"shard {i}/3: 8 runs", result.stdout, result.stderr)
+        merged = self.path("merged.h5")
+        result = subprocess.run([BIN, "merge", "--store", merged, *shards[::-1]], env=ENV,
+                                capture_output=True, text=True)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn("24 runs, 16 done", result.stdout)
+        self.assert_equals_reference(merged)
+        with h5py.File(merged, "r") as f:
+            self.assertNotIn("shard", f["sweeps/grid"].attrs)
+            self.assertEqual(f["sweeps/grid"].attrs["run_count"], 24)
+        # The merged store is a whole sweep: a resume reruns only its failed runs.
+        again = self.sweep(1, merged, "--resume")
+        self.assertIn("(16 done before this resume)", again.stdout, again.stderr)
+        self.assert_equals_reference(merged)
+
+    def test_bad_merges_and_shards_change_nothing(self):
+        shards = [self.path(f"bad{i}.h5") for i in range(2)]
+        for i, shard in enumerate(shards):
+            self.sweep(1, shard, "--shard", f"{i}/3")
+        other = self.path("other.ini")
+        with open(other, "w") as f:
+            f.write(LONG.replace("seed = 1, 2", "seed = 1, 3"))
+        foreign = self.path("foreign.h5")
+        self.sweep(1, foreign, "--shard", "2/3", config=other)
+        out = self.path("out.h5")
+        cases = [
+            ((shards[0], shards[1]), "missing shard stores for shards 2 (of 0 to 2)"),
+            ((shards[0], shards[0]), "named twice"),
+            ((shards[0], shards[1], foreign), "sharded from another config"),
+            ((shards[0], self.reference), "is not a shard (written without --shard)"),
+            ((shards[0], self.path("nothing.h5")), "nothing.h5: no such store"),
+            ((shards[0], self.config), "not an HDF5 file"),
+        ]
+        for files, message in cases:
+            before = digest(self.dir)
+            result = subprocess.run([BIN, "merge", "--store", out, *files], env=ENV,
+                                    capture_output=True, text=True)
+            self.assertEqual(result.returncode, 2, files)
+            self.assertIn(message, result.stderr)
+            self.assertEqual(digest(self.dir), before)
+        for shard, message in [("3/3", "not a shard I/N"), ("-1/2", "not a shard I/N"),
+                               ("1", "not a shard I/N"), ("0/0", "not a shard I/N")]:
+            before = digest(self.dir)
+            result = self.sweep(1, self.path("new.h5"), "--shard", shard)
+            self.assertEqual(result.returncode, 2)
+            self.assertIn(message, result.stderr)
+            self.assertEqual(digest(self.dir), before)
+        # Resuming a shard as another shard is refused.
+        result = self.sweep(1, shards[0], "--resume", "--shard", "1/3")
+        self.assertEqual(result.returncode, 2)
+        self.assertIn("started with another config", result.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()

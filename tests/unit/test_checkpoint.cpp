@@ -1,0 +1,122 @@
+// A run stopped after any step and continued from its saved state gives the records and final
+// weights of the uninterrupted run bit for bit (run/checkpoint.hpp): the state is complete.
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+#include "run/problem.hpp"
+#include "run/simulation.hpp"
+
+using namespace ssldyn;
+
+namespace {
+
+RunConfig config(Dynamics dynamics) {
+    RunConfig c;
+    c.data = DataSource::spiked;
+    c.d = 10;
+    c.spikes = {4.0, 2.0, 1.0};
+    c.bulk = 0.3;
+    c.n = 500;
+    c.sigma_aug = 0.2;
+    c.dynamics = dynamics;
+    c.weight_decay = 3.0;
+    c.penalty = 1.0;
+    c.k = 3;
+    c.seed = 5;
+    c.steps = 250;
+    c.record_every = 20;
+    return c;
+}
+
+bool same_bits(double a, double b) {
+    return std::memcmp(&a, &b, sizeof a) == 0;
+}
+
+void expect_same_snapshot(const Snapshot& a, const Snapshot& b) {
+    EXPECT_TRUE(same_bits(a.loss, b.loss));
+    EXPECT_TRUE(same_bits(a.orthogonality_error, b.orthogonality_error));
+    EXPECT_TRUE(same_bits(a.effective_rank, b.effective_rank));
+    EXPECT_TRUE(same_bits(a.topk_sin_angle, b.topk_sin_angle));
+    ASSERT_EQ(a.singular_values.size(), b.singular_values.size());
+    for (std::size_t i = 0; i < a.singular_values.size(); ++i)
+        EXPECT_TRUE(same_bits(a.singular_values[i], b.singular_values[i]));
+}
+
+// Stops the run after `stop_at` steps, keeps what it saved, and continues from a copy of it.
+RunResult interrupted_and_continued(const RunConfig& c, const Problem& problem, Index stop_at) {
+    Checkpoint saved;
+    RunControl first;
+    first.poll = [&](Index step) {
+        return step == stop_at ? StepAction::save_and_stop : StepAction::proceed;
+    };
+    first.save = [&](const RunState& s) { saved = {s.step, s.w, s.records, s.seconds}; };
+    const RunResult stopped = simulate(c, problem, first);
+    EXPECT_EQ(stopped.status, RunStatus::running);
+    EXPECT_EQ(saved.step, stop_at);
+    RunControl second;
+    second.resume_from = &saved;
+    return simulate(c, problem, second);
+}
+
+}  // namespace
+
+class Checkpoints : public ::testing::TestWithParam<Dynamics> {};
+
+TEST_P(Checkpoints, ContinuedRunEqualsUninterruptedBitForBit) {
+    const RunConfig c = config(GetParam());
+    const Problem problem = build_problem(c);
+    const RunResult whole = simulate(c, problem);
+    ASSERT_EQ(whole.status, RunStatus::done);
+    // On a record step, just after one, and just before the end.
+    for (Index stop_at : {Index{40}, Index{41}, Index{249}}) {
+        const RunResult resumed = interrupted_and_continued(c, problem, stop_at);
+        ASSERT_EQ(resumed.status, RunStatus::done);
+        EXPECT_EQ(resumed.steps_taken, c.steps);
+        ASSERT_EQ(resumed.records.size(), whole.records.size());
+        for (std::size_t i = 0; i < whole.records.size(); ++i) {
+            EXPECT_EQ(resumed.records[i].step, whole.records[i].step);
+            expect_same_snapshot(resumed.records[i].simulated, whole.records[i].simulated);
+            expect_same_snapshot(resumed.records[i].theory, whole.records[i].theory);
+            EXPECT_TRUE(
+                same_bits(resumed.records[i].theory_distance, whole.records[i].theory_distance));
+        }
+        ASSERT_EQ(resumed.w.rows(), whole.w.rows());
+        EXPECT_EQ(std::memcmp(resumed.w.data(), whole.w.data(),
+                              sizeof(double) * static_cast<std::size_t>(c.k * problem.d)),
+                  0);
+        EXPECT_TRUE(same_bits(resumed.final_grassmann_distance, whole.final_grassmann_distance));
+        EXPECT_TRUE(same_bits(resumed.min_effective_rank, whole.min_effective_rank));
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(Dynamics, Checkpoints,
+                         ::testing::Values(Dynamics::naive, Dynamics::sphere, Dynamics::orthogonal,
+                                           Dynamics::penalty));
+
+TEST(Checkpoints, SaveWithoutStopLeavesTheRunUnchanged) {
+    const RunConfig c = config(Dynamics::orthogonal);
+    const Problem problem = build_problem(c);
+    const RunResult whole = simulate(c, problem);
+    int saves = 0;
+    RunControl control;
+    control.poll = [](Index step) {
+        return step % 50 == 0 ? StepAction::save : StepAction::proceed;
+    };
+    control.save = [&](const RunState& s) {
+        ++saves;
+        EXPECT_EQ(s.records.back().step, s.step - s.step % c.record_every);
+    };
+    const RunResult saved = simulate(c, problem, control);
+    EXPECT_EQ(saves, 4);  // steps 50, 100, 150, 200 (none at the last step, 250)
+    EXPECT_EQ(std::memcmp(saved.w.data(), whole.w.data(), sizeof(double) * 30), 0);
+}
+
+TEST(Checkpoints, StateOfAnotherShapeIsRefused) {
+    const RunConfig c = config(Dynamics::orthogonal);
+    const Problem problem = build_problem(c);
+    Checkpoint wrong{10, Matrix(2, 10), {Record{}}, 0.0};
+    RunControl control;
+    control.resume_from = &wrong;
+    EXPECT_THROW(simulate(c, problem, control), RuntimeFailure);
+}
