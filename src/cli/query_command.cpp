@@ -118,6 +118,32 @@ int ls_command(const std::vector<std::string>& args) {
         table.rows.push_back(std::move(row));
     }
     std::fputs(render(table, TableFormat::table).c_str(), stdout);
+    // Why runs failed, the first few of each sweep with their axis values.
+    const std::string& store = (*parsed)["store"].as<std::string>();
+    for (const auto& sweep : list_sweeps(file)) {
+        const SweepIndex index = read_index(file, sweep);
+        const auto group = h5::Group::open(file.id(), schema::sweep_path(sweep));
+        const std::string axes = h5::read_string_attribute(group.id(), "axes");
+        std::vector<std::size_t> failed;
+        for (std::size_t r = 0; r < index.size(); ++r)
+            if (index.status[r] == RunStatus::failed) failed.push_back(r);
+        if (failed.empty()) continue;
+        std::printf("\nfailed runs of %s:\n", sweep.c_str());
+        constexpr std::size_t shown = 5;
+        for (std::size_t i = 0; i < std::min(failed.size(), shown); ++i) {
+            const std::size_t r = failed[i];
+            std::string values;
+            for (const auto& key : split_list(axes))
+                values += (values.empty() ? "" : " ") + key + "=" + index.config.at(key)[r];
+            std::printf("  %s  %s: %s\n", index.run_ids[r].c_str(), values.c_str(),
+                        index.texts.at("failure")[r].c_str());
+        }
+        if (failed.size() > shown)
+            std::printf(
+                "  ... and %zu more (ssldyn query %s --sweep %s --where status==failed "
+                "--metric failure)\n",
+                failed.size() - shown, store.c_str(), sweep.c_str());
+    }
     return exit_ok;
 }
 

@@ -188,6 +188,12 @@ class FaultTest(unittest.TestCase):
         with h5py.File(merged, "r") as f:
             self.assertNotIn("shard", f["sweeps/grid"].attrs)
             self.assertEqual(f["sweeps/grid"].attrs["run_count"], 24)
+        # ls names the failed (diverged) runs and why.
+        listing = subprocess.run([BIN, "ls", merged], capture_output=True, text=True).stdout
+        self.assertRegex(listing, r"grid\s+24\s+16\s+8\s+0\s+0")
+        self.assertIn("failed runs of grid:", listing)
+        self.assertRegex(listing, r"dynamics=naive k=\d seed=\d: non-finite .* at step \d+")
+        self.assertIn("... and 3 more", listing)
         # The merged store is a whole sweep: a resume reruns only its failed runs.
         again = self.sweep(1, merged, "--resume")
         self.assertIn("(16 done before this resume)", again.stdout, again.stderr)
