@@ -2,12 +2,13 @@
 
     python3 -m analysis.report STORE --out DIR       (also: ssldyn report STORE --out DIR)
 
-Exit codes: 0 written, 1 written but some figure failed (see stderr and the page), 2 bad input
-(a missing file, not a store, an unknown sweep, an output path that is not a report folder):
-a message naming it on stderr and nothing written.
+Exit codes: 0 written, 1 written but some figure failed (see stderr and the page) or the disk
+filled (nothing written), 2 bad input (a missing file, not a store, an unknown sweep, an output
+path that is not a report folder): a message naming it on stderr and nothing written.
 """
 
 import argparse
+import errno
 import os
 import shutil
 import sys
@@ -17,14 +18,24 @@ import traceback
 from .store import Store, StoreError
 
 MARKER = ".ssldyn-report"  # marks a folder this command wrote, and may therefore replace
+# Errors of a folder that cannot take the report (a full disk, a quota): not a figure's fault,
+# so the whole report fails (exit 1) and nothing is left behind.
+WRITE_ERRORS = (errno.ENOSPC, errno.EDQUOT)
 
 
 class BadInput(Exception):
     pass
 
 
+class Parser(argparse.ArgumentParser):
+    def error(self, message):
+        """A command-line error in one line, as ssldyn's other commands report them."""
+        print(f"ssldyn: error: command line: {message}", file=sys.stderr)
+        sys.exit(2)
+
+
 def parse_args(argv):
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="ssldyn report",
         description="Write PNG figures, the numbers behind them as CSV, and one HTML page "
                     "(DIR/index.html) of gradient descent against the closed-form flow for "
@@ -54,6 +65,8 @@ def check_out(out):
         if entries and MARKER not in entries:
             raise BadInput(f"{out}: a folder that holds other files (not an earlier report)")
     parent = os.path.dirname(os.path.abspath(out))
+    if os.path.exists(parent) and not os.path.isdir(parent):
+        raise BadInput(f"{out}: its parent {parent} is not a folder")
     if not os.path.isdir(parent):
         raise BadInput(f"{out}: its parent folder {parent} does not exist")
     if not os.access(parent, os.W_OK):
@@ -90,6 +103,8 @@ def build(store, names, folder, gd_error_t):
             try:
                 result = make(sweep, folder, f"{name}_")
             except Exception as e:  # one broken figure must not cost the others
+                if isinstance(e, OSError) and e.errno in WRITE_ERRORS:
+                    raise  # the folder cannot take the report: not this figure's fault
                 traceback.print_exc()
                 failures += 1
                 title = getattr(make, "__module__", "figure").rsplit(".", 1)[-1]
@@ -142,13 +157,15 @@ def main(argv=None):
             store.close()
             raise
     except BadInput as e:
-        print(f"ssldyn report: {e}", file=sys.stderr)
+        print(f"ssldyn: error: {e}", file=sys.stderr)
         return 2
 
     names = args.sweep or available
     parent = os.path.dirname(os.path.abspath(out))
-    folder = tempfile.mkdtemp(prefix=f".{os.path.basename(os.path.abspath(out))}.", dir=parent)
+    folder = None
     try:
+        folder = tempfile.mkdtemp(prefix=f".{os.path.basename(os.path.abspath(out))}.",
+                                  dir=parent)
         with store:
             html, drawn, skipped, failures = build(store, names, folder, args.gd_error_t)
         with open(os.path.join(folder, "index.html"), "w", encoding="utf-8") as f:
@@ -156,14 +173,19 @@ def main(argv=None):
         with open(os.path.join(folder, MARKER), "w") as f:
             f.write("written by ssldyn report; the folder is replaced as a whole\n")
         replace_folder(folder, out)
-    except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
+    except BaseException as e:
+        if folder:
+            shutil.rmtree(folder, ignore_errors=True)
+        if isinstance(e, OSError) and e.errno in WRITE_ERRORS:
+            print(f"ssldyn: failure: {out}: cannot write the report ({e.strerror})",
+                  file=sys.stderr)
+            return 1
         raise
     if not args.quiet:
         print(f"report: {os.path.join(out, 'index.html')} ({drawn} figures, {skipped} skipped "
               f"with a note; sweeps: {', '.join(names) or 'none'})")
     if failures:
-        print(f"ssldyn report: {failures} figures failed (see above)", file=sys.stderr)
+        print(f"ssldyn: failure: {failures} figures failed (see above)", file=sys.stderr)
         return 1
     return 0
 

@@ -169,9 +169,15 @@ class Store:
         if version is None:
             self._file.close()
             raise StoreError(f"{path}: not an ssldyn store (no schema_version)")
-        if int(version) != SCHEMA_VERSION:
+        try:  # an integer, as ssldyn writes it (text is another schema, not a number to parse)
+            number = None if isinstance(version, (str, bytes)) else int(version)
+        except (TypeError, ValueError):
+            number = None
+        if number != SCHEMA_VERSION:
             self._file.close()
-            raise StoreError(f"{path}: schema_version {int(version)}, this code reads {SCHEMA_VERSION}")
+            shown = number if number is not None else repr(_text(version) if isinstance(
+                version, bytes) else version)
+            raise StoreError(f"{path}: schema_version {shown}, this code reads {SCHEMA_VERSION}")
         self.path = path
         self.attrs = {k: _text(v) if isinstance(v, bytes) else v for k, v in self._file.attrs.items()}
 

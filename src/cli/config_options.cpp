@@ -1,5 +1,6 @@
 #include "cli/config_options.hpp"
 
+#include <filesystem>
 #include <fstream>
 
 #include "core/error.hpp"
@@ -30,6 +31,9 @@ po::variables_map parse(const std::vector<std::string>& args,
     }
     if (read_config && vm.count("config")) {
         const auto path = vm["config"].as<std::string>();
+        std::error_code ec;
+        if (std::filesystem::is_directory(path, ec))
+            throw InputError(path + ": is a folder, not a config file");
         std::ifstream in(path);
         if (!in) throw InputError(path + ": cannot open config file");
         try {

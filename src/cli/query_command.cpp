@@ -92,15 +92,8 @@ std::optional<po::variables_map> parse_store_command(const std::vector<std::stri
     return vm;
 }
 
-}  // namespace
-
-int ls_command(const std::vector<std::string>& args) {
-    po::options_description options(
-        "ssldyn ls STORE\n\nThe sweeps of a store and their runs by status.\n\nOptions");
-    options.add_options()("help,h", "show this help");
-    const auto parsed = parse_store_command(args, options);
-    if (!parsed) return exit_ok;
-    const h5::File file = open_store((*parsed)["store"].as<std::string>());
+// The sweeps of a store and their runs by status.
+Table sweep_listing(const h5::File& file) {
     Table table{{"sweep", "runs", "done", "failed", "running", "pending", "axes"}, {}};
     for (const auto& sweep : list_sweeps(file)) {
         const auto status = read_statuses(file, sweep);
@@ -117,9 +110,13 @@ int ls_command(const std::vector<std::string>& args) {
         row.emplace_back(h5::read_string_attribute(group.id(), "axes"));
         table.rows.push_back(std::move(row));
     }
-    std::fputs(render(table, TableFormat::table).c_str(), stdout);
-    // Why runs failed, the first few of each sweep with their axis values.
-    const std::string& store = (*parsed)["store"].as<std::string>();
+    return table;
+}
+
+// Why runs failed: the first few of each sweep with their axis values.
+std::string failed_listing(const h5::File& file, const std::string& store) {
+    std::string out;
+    char line[64];
     for (const auto& sweep : list_sweeps(file)) {
         const SweepIndex index = read_index(file, sweep);
         const auto group = h5::Group::open(file.id(), schema::sweep_path(sweep));
@@ -128,62 +125,29 @@ int ls_command(const std::vector<std::string>& args) {
         for (std::size_t r = 0; r < index.size(); ++r)
             if (index.status[r] == RunStatus::failed) failed.push_back(r);
         if (failed.empty()) continue;
-        std::printf("\nfailed runs of %s:\n", sweep.c_str());
+        out += "\nfailed runs of " + sweep + ":\n";
         constexpr std::size_t shown = 5;
         for (std::size_t i = 0; i < std::min(failed.size(), shown); ++i) {
             const std::size_t r = failed[i];
             std::string values;
             for (const auto& key : split_list(axes))
                 values += (values.empty() ? "" : " ") + key + "=" + index.config.at(key)[r];
-            std::printf("  %s  %s: %s\n", index.run_ids[r].c_str(), values.c_str(),
-                        index.texts.at("failure")[r].c_str());
+            out += "  " + index.run_ids[r] + "  " + values + ": " + index.texts.at("failure")[r] +
+                   "\n";
         }
-        if (failed.size() > shown)
-            std::printf(
-                "  ... and %zu more (ssldyn query %s --sweep %s --where status==failed "
-                "--metric failure)\n",
-                failed.size() - shown, store.c_str(), sweep.c_str());
+        if (failed.size() > shown) {
+            std::snprintf(line, sizeof line, "  ... and %zu more", failed.size() - shown);
+            out += std::string(line) + " (ssldyn query " + store + " --sweep " + sweep +
+                   " --where status==failed --metric failure)\n";
+        }
     }
-    return exit_ok;
+    return out;
 }
 
-int query_command(const std::vector<std::string>& args) {
-    po::options_description options(
-        "ssldyn query STORE [options]\n\nConfig values and metrics of the runs of a store, "
-        "filtered; final values come from the sweeps' index tables.\n\nOptions");
-    options.add_options()("help,h", "show this help")(
-        "sweep", po::value<std::string>()->value_name("NAME"), "only this sweep")(
-        "where", po::value<std::string>()->value_name("EXPR"),
-        "comparisons joined by 'and' over settings, status and result columns, "
-        "e.g. 'k>=16 and loss==contrastive and final_effective_rank<1.5'")(
-        "metric",
-        po::value<std::string>()->value_name("M,...")->default_value(
-            "loss,effective_rank,s2_s1,topk_sin_angle,theory_distance"),
-        "metrics (theory_ prefix: the flow's); with --at final also any result column")(
-        "at", po::value<std::string>()->value_name("WHEN")->default_value("final"),
-        "final, all (every record) or t=VALUE (the record nearest to t)")(
-        "format", po::value<std::string>()->value_name("F")->default_value("table"),
-        "table, csv or json");
-    const auto parsed = parse_store_command(args, options);
-    if (!parsed) return exit_ok;
-    const po::variables_map& vm = *parsed;
-    const auto format = parse_name(format_names, vm["format"].as<std::string>(), "--format");
-    const std::string at = vm["at"].as<std::string>();
-    double at_t = 0.0;
-    if (at.rfind("t=", 0) == 0) {
-        char* end = nullptr;
-        at_t = std::strtod(at.c_str() + 2, &end);
-        if (at.size() == 2 || *end != '\0' || !std::isfinite(at_t))
-            throw InputError("--at: '" + at + "' is not t=NUMBER");
-    } else if (at != "final" && at != "all") {
-        throw InputError("--at: '" + at + "' (choose final, all or t=VALUE)");
-    }
-    const Filter filter = vm.count("where") ? Filter(vm["where"].as<std::string>()) : Filter();
-    const auto metrics = split_list(vm["metric"].as<std::string>());
-    if (metrics.empty()) throw InputError("--metric: no metric named");
-
-    const std::string path = vm["store"].as<std::string>();
-    const h5::File file = open_store(path);
+// The rows of `ssldyn query` (the options checked already).
+Table query_table(const h5::File& file, const std::string& path, const po::variables_map& vm,
+                  const Filter& filter, const std::vector<std::string>& metrics,
+                  const std::string& at, double at_t) {
     std::vector<std::string> sweeps = list_sweeps(file);
     if (vm.count("sweep")) {
         const std::string name = vm["sweep"].as<std::string>();
@@ -289,6 +253,65 @@ int query_command(const std::vector<std::string>& args) {
             }
         }
     }
+    return table;
+}
+
+}  // namespace
+
+int ls_command(const std::vector<std::string>& args) {
+    po::options_description options(
+        "ssldyn ls STORE\n\nThe sweeps of a store and their runs by status.\n\nOptions");
+    options.add_options()("help,h", "show this help");
+    const auto parsed = parse_store_command(args, options);
+    if (!parsed) return exit_ok;
+    const std::string path = (*parsed)["store"].as<std::string>();
+    const h5::File file = open_store(path);
+    const Table table = read_store(path, [&] { return sweep_listing(file); });
+    const std::string failures = read_store(path, [&] { return failed_listing(file, path); });
+    std::fputs(render(table, TableFormat::table).c_str(), stdout);
+    std::fputs(failures.c_str(), stdout);
+    return exit_ok;
+}
+
+int query_command(const std::vector<std::string>& args) {
+    po::options_description options(
+        "ssldyn query STORE [options]\n\nConfig values and metrics of the runs of a store, "
+        "filtered; final values come from the sweeps' index tables.\n\nOptions");
+    options.add_options()("help,h", "show this help")(
+        "sweep", po::value<std::string>()->value_name("NAME"), "only this sweep")(
+        "where", po::value<std::string>()->value_name("EXPR"),
+        "comparisons joined by 'and' over settings, status and result columns, "
+        "e.g. 'k>=16 and loss==contrastive and final_effective_rank<1.5'")(
+        "metric",
+        po::value<std::string>()->value_name("M,...")->default_value(
+            "loss,effective_rank,s2_s1,topk_sin_angle,theory_distance"),
+        "metrics (theory_ prefix: the flow's); with --at final also any result column")(
+        "at", po::value<std::string>()->value_name("WHEN")->default_value("final"),
+        "final, all (every record) or t=VALUE (the record nearest to t)")(
+        "format", po::value<std::string>()->value_name("F")->default_value("table"),
+        "table, csv or json");
+    const auto parsed = parse_store_command(args, options);
+    if (!parsed) return exit_ok;
+    const po::variables_map& vm = *parsed;
+    const auto format = parse_name(format_names, vm["format"].as<std::string>(), "--format");
+    const std::string at = vm["at"].as<std::string>();
+    double at_t = 0.0;
+    if (at.rfind("t=", 0) == 0) {
+        char* end = nullptr;
+        at_t = std::strtod(at.c_str() + 2, &end);
+        if (at.size() == 2 || *end != '\0' || !std::isfinite(at_t))
+            throw InputError("--at: '" + at + "' is not t=NUMBER");
+    } else if (at != "final" && at != "all") {
+        throw InputError("--at: '" + at + "' (choose final, all or t=VALUE)");
+    }
+    const Filter filter = vm.count("where") ? Filter(vm["where"].as<std::string>()) : Filter();
+    const auto metrics = split_list(vm["metric"].as<std::string>());
+    if (metrics.empty()) throw InputError("--metric: no metric named");
+
+    const std::string path = vm["store"].as<std::string>();
+    const h5::File file = open_store(path);
+    const Table table =
+        read_store(path, [&] { return query_table(file, path, vm, filter, metrics, at, at_t); });
     std::fputs(render(table, format).c_str(), stdout);
     return exit_ok;
 }

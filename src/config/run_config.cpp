@@ -165,20 +165,22 @@ void validate(const RunConfig& c) {
         if (!ok) throw InputError(message);
     };
     require(c.k >= 1, "k: must be at least 1 (got " + std::to_string(c.k) + ")");
-    require(c.n >= 0, "n: must be >= 0 (0 means all samples)");
-    require(c.n != 1, "n: need at least 2 samples");
-    require(c.steps >= 1, "steps: must be at least 1");
-    require(c.record_every >= 1, "record_every: must be at least 1");
+    require(c.n >= 0, "n: must be >= 0 (0 means all samples), got " + std::to_string(c.n));
+    require(c.n != 1, "n: need at least 2 samples, got " + std::to_string(c.n));
+    require(c.steps >= 1, "steps: must be at least 1, got " + std::to_string(c.steps));
+    require(c.record_every >= 1,
+            "record_every: must be at least 1, got " + std::to_string(c.record_every));
     require(c.eta >= 0, "eta: must be > 0 (or 0 to use eta_rel), got " + print_double(c.eta));
     require(c.eta > 0 || c.eta_rel > 0, "eta_rel: must be > 0, got " + print_double(c.eta_rel));
-    require(c.sigma_aug >= 0, "sigma_aug: must be >= 0");
-    require(c.keep_prob > 0 && c.keep_prob <= 1, "keep_prob: must be in (0, 1]");
-    require(c.weight_decay >= 0, "weight_decay: must be >= 0");
+    require(c.sigma_aug >= 0, "sigma_aug: must be >= 0, got " + print_double(c.sigma_aug));
+    require(c.keep_prob > 0 && c.keep_prob <= 1,
+            "keep_prob: must be in (0, 1], got " + print_double(c.keep_prob));
+    require(c.weight_decay >= 0, "weight_decay: must be >= 0, got " + print_double(c.weight_decay));
     require(c.penalty >= 0, "penalty: must be >= 0, got " + print_double(c.penalty));
     require(c.dynamics != Dynamics::penalty || c.penalty > 0,
             "penalty: must be > 0 for dynamics = penalty, got " + print_double(c.penalty));
     if (c.data == DataSource::spiked) {
-        require(c.d >= 1, "d: must be at least 1");
+        require(c.d >= 1, "d: must be at least 1, got " + std::to_string(c.d));
         require(c.k <= c.d, "k: " + std::to_string(c.k) + " exceeds d = " + std::to_string(c.d));
         require(c.covariance == CovarianceSource::exact || c.n >= 2,
                 "n: spiked data with empirical covariance needs n >= 2");

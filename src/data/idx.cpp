@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <filesystem>
 #include <memory>
 
 #include "core/error.hpp"
@@ -16,6 +17,11 @@ namespace {
 class GzFile {
   public:
     explicit GzFile(const std::string& path) : path_(path), file_(gzopen(path.c_str(), "rb")) {
+        std::error_code ec;
+        if (file_ && std::filesystem::is_directory(path, ec)) {
+            gzclose(file_);
+            throw InputError(path + ": is a folder, not a data file");
+        }
         if (!file_) throw InputError(path + ": cannot open data file");
     }
     ~GzFile() { gzclose(file_); }

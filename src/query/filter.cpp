@@ -43,8 +43,10 @@ std::vector<std::string> terms_of(const std::string& expression) {
 
 Filter::Filter(const std::string& expression) {
     for (const auto& term : terms_of(expression)) {
+        if (term.empty())
+            throw InputError("--where: '" + expression + "' has an empty comparison around 'and'");
         const auto at = term.find_first_of("=!<>");
-        if (term.empty() || at == std::string::npos || at == 0)
+        if (at == std::string::npos || at == 0)
             throw InputError("--where: '" + term + "' is not a comparison like k>=16");
         std::size_t length = 1;
         if (at + 1 < term.size() && term[at + 1] == '=') length = 2;

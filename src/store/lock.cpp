@@ -94,8 +94,8 @@ StoreLock::StoreLock(const std::string& store, bool break_stale) : path_(store +
             return;
         }
         if (errno != EEXIST)
-            throw InputError(path_ + ": cannot create the lock file (" + std::strerror(errno) +
-                             ")");
+            throw InputError(store + ": cannot create its lock file " + path_ + " (" +
+                             std::strerror(errno) + ")");
         Holder h;
         read_holder(path_, h);
         // A live holder on this host is never overruled; elsewhere liveness cannot be seen.

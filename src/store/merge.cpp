@@ -35,7 +35,8 @@ void merge_column(const h5::File& out, const std::string& path, const ShardedSwe
                   std::size_t rows, Read read, Write write) {
     std::vector<T> whole(rows);
     for (const auto& [index, shard] : sweep.shards) {
-        const std::vector<T> part = read(h5::Dataset::open(shard->file.id(), path));
+        const std::vector<T> part = read_store(
+            shard->path, [&] { return read(h5::Dataset::open(shard->file.id(), path)); });
         for (std::size_t j = 0; j < part.size(); ++j)
             whole.at(static_cast<std::size_t>(index) + j * static_cast<std::size_t>(sweep.count)) =
                 part[j];
@@ -59,15 +60,20 @@ MergeOutcome merge_shards(const std::string& out, const std::vector<std::string>
 
     std::map<std::string, ShardedSweep> sweeps;
     for (const auto& store : stores) {
-        for (const auto& name : list_sweeps(store.file)) {
-            const auto group = h5::Group::open(store.file.id(), schema::sweep_path(name));
-            if (!h5::has_attribute(group.id(), "shard"))
+        for (const auto& name : read_store(store.path, [&] { return list_sweeps(store.file); })) {
+            const auto group = read_store(store.path, [&] {
+                return h5::Group::open(store.file.id(), schema::sweep_path(name));
+            });
+            auto attribute = [&](const char* key) {
+                return read_store(store.path,
+                                  [&] { return h5::read_string_attribute(group.id(), key); });
+            };
+            if (!read_store(store.path, [&] { return h5::has_attribute(group.id(), "shard"); }))
                 throw InputError(store.path + ": sweep '" + name +
                                  "' is not a shard (written without --shard)");
-            const Shard shard =
-                parse_shard(h5::read_string_attribute(group.id(), "shard"), store.path);
+            const Shard shard = parse_shard(attribute("shard"), store.path);
             ShardedSweep& s = sweeps[name];
-            const std::string config = h5::read_string_attribute(group.id(), "config");
+            const std::string config = attribute("config");
             if (s.shards.empty()) {
                 s.config = config;
                 s.count = shard.count;
@@ -94,7 +100,7 @@ MergeOutcome merge_shards(const std::string& out, const std::vector<std::string>
                              " (of 0 to " + std::to_string(s.count - 1) + ")");
         SweepPlan whole = parse_sweep_plan(s.config, "sweep '" + name + "' (its stored config)");
         for (const auto& [index, shard] : s.shards)
-            if (stored_signature(shard->file, name) !=
+            if (read_store(shard->path, [&] { return stored_signature(shard->file, name); }) !=
                 shard_of(whole, {index, s.count}).signature())
                 throw InputError(shard->path + ": sweep '" + name + "' does not hold the runs of " +
                                  "shard " + Shard{index, s.count}.text() + " of its config");
@@ -115,7 +121,9 @@ MergeOutcome merge_shards(const std::string& out, const std::vector<std::string>
             for (std::size_t r = 0; r < plan.runs.size(); ++r) {
                 const std::string path = schema::run_path(name, run_id(plan.runs[r]));
                 const ShardStore* shard = s.shards.at(static_cast<long>(r) % s.count);
-                h5::Group::open(shard->file.id(), path).copy_to(file.id(), path);
+                read_store(shard->path, [&] {
+                    h5::Group::open(shard->file.id(), path).copy_to(file.id(), path);
+                });
             }
             const std::size_t rows = plan.runs.size();
             const auto read_numbers = [](const h5::Dataset& d) { return d.read_doubles(); };

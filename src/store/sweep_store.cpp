@@ -9,6 +9,8 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <limits>
 #include <set>
 
@@ -115,6 +117,40 @@ Matrix nan_like(const h5::Dataset& dataset) {
                   std::numeric_limits<double>::quiet_NaN());
 }
 
+// The whole of a file, for an in-memory copy of a store.
+std::vector<unsigned char> read_bytes(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::vector<unsigned char> bytes;
+    if (in) bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    if (!in || in.bad())
+        throw RuntimeFailure(path + ": cannot read the store (" + std::strerror(errno) + ")");
+    return bytes;
+}
+
+// bytes into a new file `temporary`: InputError when it cannot be created (an unwritable
+// folder), RuntimeFailure naming the store when the writing fails (a full disk).
+void write_new_file(const std::string& path, const std::string& temporary,
+                    const std::vector<unsigned char>& bytes) {
+    const int fd = open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0666);
+    if (fd < 0)
+        throw InputError(path + ": cannot write store (" + std::string(std::strerror(errno)) + ")");
+    int error = 0;
+    for (std::size_t done = 0; done < bytes.size();) {
+        const ssize_t n = write(fd, bytes.data() + done, bytes.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            error = n < 0 ? errno : EIO;
+            break;
+        }
+        done += static_cast<std::size_t>(n);
+    }
+    if (close(fd) != 0 && error == 0) error = errno;
+    if (error != 0) {
+        std::remove(temporary.c_str());
+        throw RuntimeFailure(path + ": cannot write store (" + std::strerror(error) + ")");
+    }
+}
+
 }  // namespace
 
 void initialise_store(const h5::File& file) {
@@ -127,7 +163,8 @@ void check_store_schema(const h5::File& file, const std::string& path) {
     const auto root = file.root();
     if (!h5::has_attribute(root.id(), "schema_version"))
         throw InputError(path + ": not an ssldyn store (no schema_version attribute)");
-    const long long v = h5::read_integer_attribute(root.id(), "schema_version");
+    const long long v =
+        read_store(path, [&] { return h5::read_integer_attribute(root.id(), "schema_version"); });
     if (v != schema::version)
         throw InputError(path + ": store has schema_version " + std::to_string(v) +
                          ", this ssldyn reads " + std::to_string(schema::version));
@@ -135,9 +172,11 @@ void check_store_schema(const h5::File& file, const std::string& path) {
 
 h5::File open_store(const std::string& path) {
     std::error_code ec;
+    if (std::filesystem::is_directory(path, ec))
+        throw InputError(path + ": is a folder, not a store file");
     if (!std::filesystem::is_regular_file(path, ec)) throw InputError(path + ": no such store");
     if (!h5::is_hdf5(path)) throw InputError(path + ": not an HDF5 file");
-    h5::File file = h5::File::open(path, h5::Mode::read_only);
+    h5::File file = read_store(path, [&] { return h5::File::open(path, h5::Mode::read_only); });
     check_store_schema(file, path);
     return file;
 }
@@ -271,7 +310,8 @@ std::vector<RunStatus> read_statuses(const h5::File& file, const std::string& sw
     for (long long code :
          h5::Dataset::open(file.id(), schema::status_path(sweep)).read_integers()) {
         if (code < 0 || code > 3)
-            throw RuntimeFailure("store: invalid run status " + std::to_string(code));
+            throw RuntimeFailure("sweep '" + sweep + "': invalid run status " +
+                                 std::to_string(code));
         out.push_back(static_cast<RunStatus>(code));
     }
     return out;
@@ -399,12 +439,15 @@ std::optional<Checkpoint> read_checkpoint(const h5::File& file, const std::strin
 void check_store_target(const std::string& path, bool overwrite) {
     namespace fs = std::filesystem;
     std::error_code ec;
+    if (path.empty()) throw InputError("--store: the store path is empty");
     if (fs::is_directory(path, ec)) throw InputError(path + ": is a folder, not a store file");
     if (fs::exists(path, ec) && !overwrite)
         throw InputError(path + ": store exists already (pass --overwrite to replace it)");
     StoreLock::check_free(path);
     fs::path dir = fs::path(path).parent_path();
     if (dir.empty()) dir = ".";
+    if (fs::exists(dir, ec) && !fs::is_directory(dir, ec))
+        throw InputError(path + ": " + dir.string() + " is not a folder");
     if (!fs::is_directory(dir, ec))
         throw InputError(path + ": folder " + dir.string() + " does not exist");
     // Creating a file is the only reliable test (root passes access(W_OK) on /proc, say).
@@ -419,27 +462,19 @@ void check_store_target(const std::string& path, bool overwrite) {
 
 void replace_atomically(const std::string& path, bool copy_existing,
                         const std::function<void(const h5::File&)>& make) {
+    // The new store is built in memory and written out with plain writes: HDF5 never meets a
+    // failing write (its error paths for one inside H5Ocopy crash), and a full disk or a
+    // quota fails the write below cleanly, leaving nothing behind.
     const std::string temporary = path + ".partial-" + std::to_string(getpid());
-    try {
-        if (copy_existing) {
-            std::filesystem::copy_file(path, temporary,
-                                       std::filesystem::copy_options::overwrite_existing);
-            h5::File file = h5::File::open(temporary, h5::Mode::read_write);
-            make(file);
-            file.close();
-        } else {
-            h5::File file = h5::File::create(temporary);
-            initialise_store(file);
-            make(file);
-            file.close();
-        }
-    } catch (const std::filesystem::filesystem_error& e) {
-        std::remove(temporary.c_str());
-        throw InputError(path + ": cannot write store (" + e.code().message() + ")");
-    } catch (...) {
-        std::remove(temporary.c_str());
-        throw;
+    std::vector<unsigned char> image;
+    {
+        h5::File file = copy_existing ? h5::File::from_image(temporary, read_bytes(path))
+                                      : h5::File::in_memory(temporary);
+        if (!copy_existing) initialise_store(file);
+        make(file);
+        image = file.image();
     }
+    write_new_file(path, temporary, image);
     if (std::rename(temporary.c_str(), path.c_str()) != 0) {
         const std::string why = std::strerror(errno);
         std::remove(temporary.c_str());

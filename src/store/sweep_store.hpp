@@ -8,10 +8,12 @@
 #include <string>
 #include <vector>
 
+#include "core/error.hpp"
 #include "core/provenance.hpp"
 #include "run/simulation.hpp"
 #include "store/h5/dataset.hpp"
 #include "store/h5/file.hpp"
+#include "store/schema.hpp"
 #include "sweep/plan.hpp"
 
 namespace ssldyn {
@@ -20,8 +22,20 @@ namespace ssldyn {
 void initialise_store(const h5::File& file);
 // InputError unless the file is a store of this schema version.
 void check_store_schema(const h5::File& file, const std::string& path);
-// A store to read: InputError naming path when it is missing, not HDF5 or of another schema.
+// A store to read: InputError naming path when it is missing, a folder, not HDF5, truncated or
+// of another schema.
 h5::File open_store(const std::string& path);
+// Runs read() on a store given as input: an HDF5 failure inside means a store truncated,
+// damaged or not of this schema, which is bad input naming path.
+template <class Read>
+auto read_store(const std::string& path, Read&& read) -> decltype(read()) {
+    try {
+        return read();
+    } catch (const RuntimeFailure& e) {
+        throw InputError(path + ": unreadable store, damaged or not of schema " +
+                         std::to_string(schema::version) + " (" + e.what() + ")");
+    }
+}
 
 bool has_sweep(const h5::File& file, const std::string& sweep);
 // with_runs = false leaves out runs/ (for a merge, which copies the runs of the shards).
@@ -57,9 +71,9 @@ std::optional<Checkpoint> read_checkpoint(const h5::File& file, const std::strin
 // not exist).
 void check_store_target(const std::string& path, bool overwrite);
 
-// Writes `make(file)` into a temporary file next to path and renames it into place; the
-// temporary starts as a copy of path when `copy_existing` is set. Either the whole change
-// lands or path is untouched.
+// Builds `make(file)` in memory (starting from a copy of path when `copy_existing` is set),
+// writes it into a temporary file next to path and renames that into place. Either the whole
+// change lands or path is untouched; a write that fails (a full disk) is a RuntimeFailure.
 void replace_atomically(const std::string& path, bool copy_existing,
                         const std::function<void(const h5::File&)>& make);
 

@@ -1,6 +1,7 @@
 #include "sweep/plan.hpp"
 
 #include <boost/program_options.hpp>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
@@ -102,6 +103,10 @@ SweepPlan parse_sweep_plan(const std::string& text, const std::string& origin) {
             check_sweep_name(plan.name, where);
             continue;
         }
+        if (section.empty())
+            throw InputError(origin + ": " + key +
+                             ": set before any section (sections: sweep, fixed, axes, zip, "
+                             "zip.NAME)");
         const bool zipped = section == "zip" || section.rfind("zip.", 0) == 0;
         if (section != "fixed" && section != "axes" && !zipped)
             throw InputError(origin + ": unknown section [" + section +
@@ -229,6 +234,9 @@ SweepPlan shard_of(const SweepPlan& whole, Shard shard) {
 }
 
 SweepPlan read_sweep_plan(const std::string& path) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec))
+        throw InputError(path + ": is a folder, not a sweep config");
     std::ifstream in(path);
     if (!in) throw InputError(path + ": cannot open sweep config");
     std::stringstream text;

@@ -93,14 +93,13 @@ std::vector<long> prepare_store(const SweepPlan& plan, const SweepOptions& optio
         if (options.resume) throw InputError(path + ": no such store to resume");
         check_store_target(path, false);
     } else {
-        if (fs::is_directory(path, ec)) throw InputError(path + ": is a folder, not a store file");
-        if (!h5::is_hdf5(path)) throw InputError(path + ": not an HDF5 file");
-        const h5::File file = h5::File::open(path, h5::Mode::read_only);
-        check_store_schema(file, path);
-        const bool present = has_sweep(file, plan.name);
+        // A folder, not HDF5, truncated, damaged or of another schema: bad input.
+        const h5::File file = open_store(path);
+        const bool present = read_store(path, [&] { return has_sweep(file, plan.name); });
         if (options.resume) {
             if (!present) throw InputError(path + ": holds no sweep '" + plan.name + "' to resume");
-            if (stored_signature(file, plan.name) != plan.signature())
+            if (read_store(path, [&] { return stored_signature(file, plan.name); }) !=
+                plan.signature())
                 throw InputError(path + ": sweep '" + plan.name +
                                  "' was started with another config; resume needs the same one");
         } else if (present) {
@@ -110,8 +109,8 @@ std::vector<long> prepare_store(const SweepPlan& plan, const SweepOptions& optio
     }
     std::vector<long> todo;
     if (options.resume) {
-        const h5::File file = h5::File::open(path, h5::Mode::read_only);
-        const auto status = read_statuses(file, plan.name);
+        const h5::File file = open_store(path);
+        const auto status = read_store(path, [&] { return read_statuses(file, plan.name); });
         for (std::size_t i = 0; i < status.size(); ++i) {
             if (status[i] == RunStatus::done)
                 ++outcome.skipped;
@@ -143,7 +142,10 @@ SweepOutcome run_sweep(const SweepPlan& plan, const SweepOptions& options,
                        const mpi::Communicator& world) {
     const auto start = Clock::now();
     const StopSignals signals;
-    if (options.group_size < 1 || world.size() % options.group_size != 0)
+    if (options.group_size < 1)
+        throw InputError("--group-size: must be at least 1, got " +
+                         std::to_string(options.group_size));
+    if (world.size() % options.group_size != 0)
         throw InputError("--group-size: " + std::to_string(options.group_size) +
                          " does not divide the " + std::to_string(world.size()) + " ranks");
     Provenance provenance = current_provenance();

@@ -1,5 +1,7 @@
 #include "store/h5/handle.hpp"
 
+#include <algorithm>
+
 #include "core/error.hpp"
 
 namespace ssldyn::h5 {
@@ -25,6 +27,8 @@ hid_t check(hid_t status, const char* call) {
     std::string stack;
     H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, collect, &stack);
     H5Eclear2(H5E_DEFAULT);
+    // Some descriptions hold a line break (a failed write's time stamp): one line for stderr.
+    std::replace(stack.begin(), stack.end(), '\n', ' ');
     throw RuntimeFailure(std::string(call) + ": " + (stack.empty() ? "HDF5 error" : stack));
 }
 

@@ -1,0 +1,604 @@
+"""The catalogue of bad inputs (issue 6): configs, command lines, IDX files, stores of another
+schema or truncated, missing and read-only paths, and a full disk (a small tmpfs mount).
+
+Every row of CASES is one bad input: the files it needs (made in a fresh folder, some inside a
+tmpfs mounted there), one ssldyn command, the exit code it must end with (2 bad input, 1 a
+runtime failure: only the full disk, see there), and what its message must name. Each case
+checks that
+
+- the command exits with that code, printing exactly one line of its own on stderr, starting
+  with "ssldyn: error:" (exit 2) or "ssldyn: failure:" (exit 1), that names the input, and no
+  traceback, crash report or HDF5 error dump;
+- every file in the folder, mounts included, has the same SHA-256 afterwards, and no file or
+  folder was added (no partial store, lock or report left behind).
+
+Read-only and full folders are tmpfs mounts (the tests run as root, whom permission bits do not
+stop); where mounting is not permitted those cases are skipped, saying so.
+
+The commands spend most of their time starting MPI, not computing: setUpClass runs the cases
+side by side (SSLDYN_BAD_INPUT_WORKERS, default 6), each in a folder of its own, and each test
+method checks the outcome of its case.
+"""
+
+import gzip
+import os
+import re
+import shutil
+import socket
+import subprocess
+import tempfile
+import traceback
+import unittest
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable, Dict, NamedTuple, Sequence, Tuple, Union
+
+import h5py
+
+from test_cli import idx_images, snapshot
+
+BIN = os.environ.get("SSLDYN_BIN", "ssldyn")
+MPIEXEC = os.environ.get("SSLDYN_MPIEXEC", "mpirun")
+ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
+           OPENBLAS_NUM_THREADS="1")
+
+# A sweep of two small runs (spiked data, d = 16): the good store every store case starts from.
+GOOD = """[sweep]
+name = grid
+[fixed]
+data = spiked
+d = 16
+n = 200
+steps = 20
+record_every = 5
+[axes]
+k = 2, 3
+"""
+# The same sweep under another name, to add to a store that holds `grid`.
+OTHER = GOOD.replace("name = grid", "name = other")
+# One run whose store (2001 records of every metric, both sides) takes about 700 KiB: more
+# than the 256 KiB tmpfs of the full-disk cases holds.
+BIG = GOOD.replace("steps = 20", "steps = 2000").replace("record_every = 5", "record_every = 1")
+SPIKED = ["--data", "spiked", "--d", "16", "--k", "2"]
+RUN = [*SPIKED, "--n", "200", "--steps", "5", "-q"]
+IDX = ["--data", "idx", "--k", "2", "--steps", "5", "-q"]
+IDX_RUN = [*IDX, "--n", "50"]
+WORKERS = int(os.environ.get("SSLDYN_BAD_INPUT_WORKERS", "6"))
+
+# The full-disk mount: 256 KiB, of which the ballast (a file that must stay as it is) leaves
+# 32 KiB free, less than any good store needs.
+FULL_SIZE = "256k"
+BALLAST = bytes(range(256)) * 896  # 224 KiB
+
+# Stores made once in setUpClass, by name.
+STORES = {
+    "good": ("sweep", GOOD),            # sweep grid, 2 runs
+    "shard0": ("sweep", GOOD, "0/2"),   # its shards
+    "shard1": ("sweep", GOOD, "1/2"),
+    "single": ("run",),                 # ssldyn run: sweep single, 1 run
+}
+
+Content = Union[str, bytes, Callable[[str, Dict[str, str]], None]]
+
+
+def copy_of(store: str) -> Callable:
+    """A copy of a store made in setUpClass."""
+    return lambda path, stores: shutil.copyfile(stores[store], path)
+
+
+def cut_in_half(store: str) -> Callable:
+    def make(path, stores):
+        with open(stores[store], "rb") as f:
+            data = f.read()
+        with open(path, "wb") as f:
+            f.write(data[:len(data) // 2])
+    return make
+
+
+def edited(store: str, edit: Callable) -> Callable:
+    """A copy of a store changed through h5py."""
+    def make(path, stores):
+        shutil.copyfile(stores[store], path)
+        with h5py.File(path, "a") as f:
+            edit(f)
+    return make
+
+
+def set_attr(name, value):
+    def edit(f):
+        f.attrs[name] = value
+    return edit
+
+
+def delete(name):
+    def edit(f):
+        del f[name]
+    return edit
+
+
+def folder(path, stores):
+    os.mkdir(path)
+
+
+def plain_hdf5(path, stores):
+    with h5py.File(path, "w") as f:
+        f.create_group("data")
+        f["data/x"] = [1.0, 2.0]
+
+
+def stale_lock(path, stores):
+    # A lock left by a process of this host that is gone (above Linux's largest pid).
+    with open(path, "w") as f:
+        f.write(f"host {socket.gethostname()}\npid 4194305\njob \nsince 2026-01-01T00:00:00Z\n")
+
+
+def corrupt_gzip(data: bytes) -> bytes:
+    packed = bytearray(gzip.compress(data))
+    for i in range(len(packed) // 2, len(packed) // 2 + 8):
+        packed[i] ^= 0xA5
+    return bytes(packed)
+
+
+GOOD_IDX = idx_images(100, 5, 5)
+
+
+class Case(NamedTuple):
+    name: str                       # "category: what is wrong"
+    argv: Sequence[str]             # the ssldyn command; "{d}" is the case folder
+    names: Sequence[str]            # what the message line must hold ("{d}" as in argv)
+    files: Dict[str, Content] = {}  # relative path -> content, made before the command
+    code: int = 2                   # 2 bad input, 1 runtime failure
+    ranks: int = 0                  # 0: ssldyn started directly; n: under mpirun -n n
+    mount: Tuple[str, ...] = ()     # (folder, "ro" or "full"): a tmpfs there, files inside
+
+
+def sweep(config: str, store: str, *extra: str):
+    return ["sweep", config, "--store", store, "-q", *extra]
+
+
+CASES = [
+    # --- sweep configs ------------------------------------------------------------------------
+    Case("config: unknown key in [fixed]", sweep("{d}/c.ini", "{d}/s.h5"),
+         ["{d}/c.ini", "[fixed] bogus", "unknown setting"],
+         {"c.ini": GOOD.replace("d = 16", "d = 16\nbogus = 3")}, ranks=1),
+    Case("config: value that is not a number", sweep("{d}/c.ini", "{d}/s.h5"),
+         ["{d}/c.ini", "[axes]", "k", "'x'"], {"c.ini": GOOD.replace("k = 2, 3", "k = 2, x")},
+         ranks=2),
+    Case("config: unknown value of a named setting", sweep("{d}/c.ini", "{d}/s.h5"),
+         ["{d}/c.ini", "loss", "'sideways'"],
+         {"c.ini": GOOD + "loss = noncontrastive, sideways\n"}),
+    Case("config: malformed line", sweep("{d}/c.ini", "{d}/s.h5"),
+         ["{d}/c.ini", "this line has no equals sign"],
+         {"c.ini": GOOD.replace("[axes]", "this line has no equals sign\n[axes]")}),
+    Case("config: sweep name missing", sweep("{d}/c.ini", "{d}/s.h5"),
+         ["{d}/c.ini", "name is missing"], {"c.ini": GOOD.replace("name = grid\n", "")}),
+    Case("config: key before any section", sweep("{d}/c.ini", "{d}/s.h5"),
+         ["{d}/c.ini", "bulk"], {"c.ini": "bulk = 0.5\n" + GOOD}),
+    Case("config: unknown section", sweep("{d}/c.ini", "{d}/s.h5"),
+         ["{d}/c.ini", "[axis]"], {"c.ini": GOOD.replace("[axes]", "[axis]")}),
+    Case("config: invalid sweep name", sweep("{d}/c.ini", "{d}/s.h5"),
+         ["{d}/c.ini", "'a/b'"], {"c.ini": GOOD.replace("name = grid", "name = a/b")}),
+    Case("config: the same runs twice", sweep("{d}/c.ini", "{d}/s.h5"),
+         ["{d}/c.ini", "run 2", "repeats an earlier run"],
+         {"c.ini": GOOD.replace("k = 2, 3", "k = 2, 2")}, ranks=2),
+    Case("config: key given twice", sweep("{d}/c.ini", "{d}/s.h5"),
+         ["{d}/c.ini", "[fixed] d", "given twice"], {"c.ini": GOOD.replace("n = 200", "d = 8")}),
+    Case("config: empty axis", sweep("{d}/c.ini", "{d}/s.h5"),
+         ["{d}/c.ini", "[axes] k", "empty value"], {"c.ini": GOOD.replace("k = 2, 3", "k =")}),
+    Case("config: empty value in a list", sweep("{d}/c.ini", "{d}/s.h5"),
+         ["{d}/c.ini", "[axes] k", "'2,,3'"], {"c.ini": GOOD.replace("k = 2, 3", "k = 2,,3")}),
+    Case("config: unmatched bracket", sweep("{d}/c.ini", "{d}/s.h5"),
+         ["{d}/c.ini", "[axes] spikes", "unmatched '['"],
+         {"c.ini": GOOD + "spikes = [8,6,4], [10,2\n"}),
+    Case("config: nested brackets", sweep("{d}/c.ini", "{d}/s.h5"),
+         ["{d}/c.ini", "[axes] spikes", "nested brackets"],
+         {"c.ini": GOOD + "spikes = [8,[6,4]]\n"}),
+    Case("config: zip of unequal lengths", sweep("{d}/c.ini", "{d}/s.h5"),
+         ["{d}/c.ini", "[zip] seed", "3 values"],
+         {"c.ini": GOOD + "[zip]\nsigma_aug = 0.1, 0.2\nseed = 1, 2, 3\n"}),
+    Case("config: key both fixed and varied", sweep("{d}/c.ini", "{d}/s.h5"),
+         ["{d}/c.ini", "k is both fixed and varied"],
+         {"c.ini": GOOD.replace("d = 16", "d = 16\nk = 2")}),
+    Case("config: k larger than d", sweep("{d}/c.ini", "{d}/s.h5"),
+         ["{d}/c.ini", "k", "17 exceeds d = 16"], {"c.ini": GOOD.replace("k = 2, 3", "k = 2, 17")},
+         ranks=1),
+    Case("config: data = idx without idx_path", sweep("{d}/c.ini", "{d}/s.h5"),
+         ["{d}/c.ini", "idx_path", "required"],
+         {"c.ini": GOOD.replace("data = spiked", "data = idx").replace("d = 16\n", "")}),
+    Case("config: idx_path names a missing file", sweep("{d}/c.ini", "{d}/s.h5"),
+         ["{d}/c.ini", "{d}/missing.gz"],
+         {"c.ini": GOOD.replace("data = spiked", "data = idx\nidx_path = {d}/missing.gz")
+          .replace("d = 16\n", "")}),
+    Case("config: sweep config file missing", sweep("{d}/missing.ini", "{d}/s.h5"),
+         ["{d}/missing.ini"]),
+    Case("config: sweep config is a folder", sweep("{d}/conf", "{d}/s.h5"),
+         ["{d}/conf", "folder"], {"conf": folder}),
+    Case("config: run config with an unknown key", ["run", "{d}/r.ini", "--store", "{d}/s.h5"],
+         ["{d}/r.ini", "bogus_key"], {"r.ini": "data = spiked\nd = 16\nk = 2\nbogus_key = 3\n"}),
+    Case("config: run config is a folder", ["run", "{d}/conf", *RUN, "--store", "{d}/s.h5"],
+         ["{d}/conf", "folder"], {"conf": folder}),
+
+    # --- command lines ------------------------------------------------------------------------
+    Case("command line: unknown command", ["frobnicate", "{d}/s.h5"], ["frobnicate"]),
+    Case("command line: unknown option", ["run", *RUN, "--bogus", "1", "--store", "{d}/s.h5"],
+         ["--bogus"]),
+    Case("command line: option without its value", ["run", "--store", "{d}/s.h5", "--k"],
+         ["--k"]),
+    Case("command line: not a number", ["run", *RUN, "--eta", "fast", "--store", "{d}/s.h5"],
+         ["eta", "fast"]),
+    Case("command line: zero steps",
+         ["run", *SPIKED, "--n", "200", "--steps", "0", "--store", "{d}/s.h5"],
+         ["steps", "got 0"]),
+    Case("command line: negative sample count",
+         ["run", *SPIKED, "--n", "-5", "--steps", "5", "--store", "{d}/s.h5"], ["n", "-5"]),
+    Case("command line: empty store path", ["run", *RUN, "--store", ""], ["--store"]),
+    Case("command line: invalid --sweep name", ["run", *RUN, "--sweep", "a b", "--store",
+                                                "{d}/s.h5"], ["--sweep", "'a b'"]),
+    Case("command line: sweep without --store", ["sweep", "{d}/c.ini"], ["--store"],
+         {"c.ini": GOOD}, ranks=1),
+    Case("command line: sweep without a config", ["sweep", "--store", "{d}/s.h5"], ["config"]),
+    Case("command line: --group-size not a number", sweep("{d}/c.ini", "{d}/s.h5",
+                                                          "--group-size", "two"),
+         ["--group-size", "two"], {"c.ini": GOOD}),
+    Case("command line: --group-size zero", sweep("{d}/c.ini", "{d}/s.h5", "--group-size", "0"),
+         ["--group-size", "got 0"], {"c.ini": GOOD}),
+    Case("command line: --group-size not dividing the ranks",
+         sweep("{d}/c.ini", "{d}/s.h5", "--group-size", "3"),
+         ["--group-size", "3 does not divide the 2 ranks"], {"c.ini": GOOD}, ranks=2),
+    Case("command line: --threads zero", sweep("{d}/c.ini", "{d}/s.h5", "--threads", "0"),
+         ["--threads"], {"c.ini": GOOD}),
+    Case("command line: --checkpoint-every negative",
+         sweep("{d}/c.ini", "{d}/s.h5", "--checkpoint-every", "-1"),
+         ["--checkpoint-every"], {"c.ini": GOOD}, ranks=1),
+    Case("command line: --shard out of range", sweep("{d}/c.ini", "{d}/s.h5", "--shard", "2/2"),
+         ["--shard", "'2/2'"], {"c.ini": GOOD}),
+    Case("command line: --shard malformed", sweep("{d}/c.ini", "{d}/s.h5", "--shard", "1of2"),
+         ["--shard", "'1of2'"], {"c.ini": GOOD}),
+    Case("command line: query --where without comparison", ["query", "{d}/g.h5", "--where", "k"],
+         ["--where", "'k'"], {"g.h5": copy_of("good")}),
+    Case("command line: query --where without value", ["query", "{d}/g.h5", "--where", "k=="],
+         ["--where", "'k=='"], {"g.h5": copy_of("good")}),
+    Case("command line: query --where ending in 'and'",
+         ["query", "{d}/g.h5", "--where", "k>=2 and"], ["--where", "'k>=2 and'"],
+         {"g.h5": copy_of("good")}),
+    Case("command line: query --where '!' for '!='", ["query", "{d}/g.h5", "--where", "k!3"],
+         ["--where", "'k!3'"], {"g.h5": copy_of("good")}),
+    Case("command line: query --where unknown name",
+         ["query", "{d}/g.h5", "--where", "kk==2"], ["--where", "'kk'"],
+         {"g.h5": copy_of("good")}),
+    Case("command line: query --where orders text",
+         ["query", "{d}/g.h5", "--where", "loss<abc"], ["--where", "loss < abc"],
+         {"g.h5": copy_of("good")}),
+    Case("command line: query unknown metric", ["query", "{d}/g.h5", "--metric", "loss,bogus"],
+         ["--metric", "'bogus'"], {"g.h5": copy_of("good")}),
+    Case("command line: query unknown sweep", ["query", "{d}/g.h5", "--sweep", "nosuch"],
+         ["--sweep", "{d}/g.h5", "'nosuch'"], {"g.h5": copy_of("good")}),
+    Case("command line: query --at malformed", ["query", "{d}/g.h5", "--at", "t=soon"],
+         ["--at", "'t=soon'"], {"g.h5": copy_of("good")}),
+    Case("command line: query --at unknown", ["query", "{d}/g.h5", "--at", "later"],
+         ["--at", "'later'"], {"g.h5": copy_of("good")}),
+    Case("command line: query --format unknown", ["query", "{d}/g.h5", "--format", "xml"],
+         ["--format", "'xml'"], {"g.h5": copy_of("good")}),
+    Case("command line: ls without a store", ["ls"], ["store"]),
+    Case("command line: merge without --store", ["merge", "{d}/a.h5", "{d}/b.h5"],
+         ["--store"], {"a.h5": copy_of("shard0"), "b.h5": copy_of("shard1")}),
+    Case("command line: report unknown option", ["report", "{d}/g.h5", "--bogus"], ["--bogus"],
+         {"g.h5": copy_of("good")}),
+    Case("command line: report --gd-error-t not a number",
+         ["report", "{d}/g.h5", "--gd-error-t", "soon"], ["--gd-error-t", "'soon'"],
+         {"g.h5": copy_of("good")}),
+    Case("command line: report unknown sweep", ["report", "{d}/g.h5", "--sweep", "nosuch"],
+         ["{d}/g.h5", "nosuch"], {"g.h5": copy_of("good")}),
+
+    # --- IDX data files -----------------------------------------------------------------------
+    Case("idx: wrong magic number", ["run", *IDX_RUN, "--idx_path", "{d}/x.idx", "--store",
+                                     "{d}/s.h5"], ["{d}/x.idx", "magic"],
+         {"x.idx": bytes([0, 0, 9, 3]) + GOOD_IDX[4:]}),
+    Case("idx: labels, not images", ["run", *IDX_RUN, "--idx_path", "{d}/x.idx", "--store",
+                                     "{d}/s.h5"], ["{d}/x.idx", "dimensions"],
+         {"x.idx": bytes([0, 0, 8, 1]) + GOOD_IDX[4:]}),
+    Case("idx: truncated", ["run", *IDX_RUN, "--idx_path", "{d}/x.idx", "--store", "{d}/s.h5"],
+         ["{d}/x.idx", "ends early"], {"x.idx": GOOD_IDX[:-7]}),
+    Case("idx: gzip stream corrupted", ["run", *IDX_RUN, "--idx_path", "{d}/x.gz", "--store",
+                                        "{d}/s.h5"], ["{d}/x.gz", "corrupt"],
+         {"x.gz": corrupt_gzip(GOOD_IDX)}),
+    Case("idx: gzip stream cut short", ["run", *IDX_RUN, "--idx_path", "{d}/x.gz", "--store",
+                                        "{d}/s.h5"], ["{d}/x.gz", "cut short"],
+         {"x.gz": gzip.compress(GOOD_IDX)[:-30]}),
+    Case("idx: zero dimension", ["run", *IDX_RUN, "--idx_path", "{d}/x.idx", "--store",
+                                 "{d}/s.h5"], ["{d}/x.idx", "zero dimension"],
+         {"x.idx": idx_images(100, 0, 5)}),
+    Case("idx: header claims more images than the file holds",
+         ["run", *IDX, "--n", "0", "--idx_path", "{d}/x.idx", "--store", "{d}/s.h5"],
+         ["{d}/x.idx", "ends early"],
+         {"x.idx": bytes([0, 0, 8, 3]) + b"".join(v.to_bytes(4, "big") for v in (1000, 5, 5))
+          + GOOD_IDX[16:]}),
+    Case("idx: longer than its header says", ["run", *IDX_RUN, "--idx_path", "{d}/x.idx",
+                                              "--store", "{d}/s.h5"],
+         ["{d}/x.idx", "longer than its dimensions"], {"x.idx": GOOD_IDX + b"\0"}),
+    Case("idx: data file is a folder", ["run", *IDX_RUN, "--idx_path", "{d}/x.idx", "--store",
+                                        "{d}/s.h5"], ["{d}/x.idx", "is a folder"],
+         {"x.idx": folder}),
+    Case("idx: corrupt file named in a sweep config", sweep("{d}/c.ini", "{d}/s.h5"),
+         ["{d}/c.ini", "{d}/x.gz"],
+         {"c.ini": GOOD.replace("data = spiked", "data = idx\nidx_path = {d}/x.gz")
+          .replace("d = 16\n", ""), "x.gz": corrupt_gzip(GOOD_IDX)}, ranks=2),
+
+    # --- stores -------------------------------------------------------------------------------
+    Case("store: not HDF5", ["ls", "{d}/notes.h5"], ["{d}/notes.h5", "not an HDF5 file"],
+         {"notes.h5": "just some notes\n"}),
+    Case("store: HDF5 but not an ssldyn store", ["query", "{d}/plain.h5"],
+         ["{d}/plain.h5", "not an ssldyn store"], {"plain.h5": plain_hdf5}),
+    Case("store: another schema_version", ["ls", "{d}/v2.h5"], ["{d}/v2.h5", "schema_version 2"],
+         {"v2.h5": edited("good", set_attr("schema_version", 2))}),
+    Case("store: schema_version that is text", ["ls", "{d}/vt.h5"], ["{d}/vt.h5",
+                                                                     "schema_version"],
+         {"vt.h5": edited("good", set_attr("schema_version", "one"))}),
+    Case("store: report on schema_version that is text", ["report", "{d}/vt.h5"],
+         ["{d}/vt.h5", "schema_version"],
+         {"vt.h5": edited("good", set_attr("schema_version", "one"))}),
+    Case("store: truncated, listed", ["ls", "{d}/cut.h5"], ["{d}/cut.h5", "truncated file"],
+         {"cut.h5": cut_in_half("good")}),
+    Case("store: truncated, queried", ["query", "{d}/cut.h5"], ["{d}/cut.h5", "truncated file"],
+         {"cut.h5": cut_in_half("good")}),
+    Case("store: truncated, reported", ["report", "{d}/cut.h5"], ["{d}/cut.h5", "truncated file"],
+         {"cut.h5": cut_in_half("good")}),
+    Case("store: truncated, resumed", sweep("{d}/c.ini", "{d}/cut.h5", "--resume"),
+         ["{d}/cut.h5", "truncated file"], {"c.ini": GOOD, "cut.h5": cut_in_half("good")},
+         ranks=1),
+    Case("store: truncated, a new sweep added", sweep("{d}/c.ini", "{d}/cut.h5"),
+         ["{d}/cut.h5", "truncated file"], {"c.ini": OTHER, "cut.h5": cut_in_half("good")}),
+    Case("store: truncated shard merged", ["merge", "--store", "{d}/m.h5", "{d}/a.h5",
+                                           "{d}/b.h5"], ["{d}/b.h5", "truncated file"],
+         {"a.h5": copy_of("shard0"), "b.h5": cut_in_half("shard1")}),
+    Case("store: sweep without its index", ["query", "{d}/g.h5"], ["{d}/g.h5", "'index'"],
+         {"g.h5": edited("good", delete("sweeps/grid/index"))}),
+    Case("store: sweep without its status", ["ls", "{d}/g.h5"], ["{d}/g.h5", "'status'"],
+         {"g.h5": edited("good", delete("sweeps/grid/status"))}),
+    Case("store: invalid run status", ["ls", "{d}/g.h5"], ["{d}/g.h5", "status 7"],
+         {"g.h5": edited("good", lambda f: f["sweeps/grid/status"].__setitem__(0, 7))}),
+    Case("store: run missing, queried along the trajectory",
+         ["query", "{d}/g.h5", "--at", "all"], ["{d}/g.h5", "/sweeps/grid/runs/"],
+         {"g.h5": edited("good", lambda f: [f.__delitem__(f"sweeps/grid/runs/{r}")
+                                            for r in list(f["sweeps/grid/runs"])[:1]])}),
+    Case("store: a folder, listed", ["ls", "{d}/dir.h5"], ["{d}/dir.h5", "folder"],
+         {"dir.h5": folder}),
+    Case("store: a folder, run into", ["run", *RUN, "--store", "{d}/dir.h5"],
+         ["{d}/dir.h5", "folder"], {"dir.h5": folder}),
+    Case("store: a folder, swept into", sweep("{d}/c.ini", "{d}/dir.h5"),
+         ["{d}/dir.h5", "folder"], {"c.ini": GOOD, "dir.h5": folder}),
+    Case("store: missing, listed", ["ls", "{d}/missing.h5"], ["{d}/missing.h5", "no such store"]),
+    Case("store: existing, run without --overwrite", ["run", *RUN, "--store", "{d}/g.h5"],
+         ["{d}/g.h5", "--overwrite"], {"g.h5": copy_of("good")}),
+    Case("store: holds the sweep already, no --resume", sweep("{d}/c.ini", "{d}/g.h5"),
+         ["{d}/g.h5", "already holds sweep 'grid'"], {"c.ini": GOOD, "g.h5": copy_of("good")},
+         ranks=2),
+    Case("store: resume of a sweep it does not hold", sweep("{d}/c.ini", "{d}/g.h5", "--resume"),
+         ["{d}/g.h5", "no sweep 'other'"], {"c.ini": OTHER, "g.h5": copy_of("good")}),
+    Case("store: resume of a missing store", sweep("{d}/c.ini", "{d}/missing.h5", "--resume"),
+         ["{d}/missing.h5", "no such store"], {"c.ini": GOOD}),
+    Case("store: resume with another config", sweep("{d}/c.ini", "{d}/g.h5", "--resume"),
+         ["{d}/g.h5", "another config"],
+         {"c.ini": GOOD.replace("k = 2, 3", "k = 2, 4"), "g.h5": copy_of("good")}, ranks=2),
+    Case("store: stale lock", sweep("{d}/c.ini", "{d}/g.h5", "--resume"),
+         ["{d}/g.h5", "stale lock", "--break-lock"],
+         {"c.ini": GOOD, "g.h5": copy_of("good"), "g.h5.lock": stale_lock}),
+    Case("store: merge of a store that is not a shard",
+         ["merge", "--store", "{d}/m.h5", "{d}/a.h5", "{d}/g.h5"],
+         ["{d}/g.h5", "not a shard"], {"a.h5": copy_of("shard0"), "g.h5": copy_of("good")}),
+    Case("store: merge with a shard missing", ["merge", "--store", "{d}/m.h5", "{d}/a.h5"],
+         ["sweep 'grid'", "missing shard stores for shards 1"], {"a.h5": copy_of("shard0")}),
+    Case("store: merge naming a shard twice",
+         ["merge", "--store", "{d}/m.h5", "{d}/a.h5", "{d}/a.h5"], ["{d}/a.h5", "named twice"],
+         {"a.h5": copy_of("shard0")}),
+    Case("store: merge into an existing store",
+         ["merge", "--store", "{d}/g.h5", "{d}/a.h5", "{d}/b.h5"], ["{d}/g.h5", "exists"],
+         {"a.h5": copy_of("shard0"), "b.h5": copy_of("shard1"), "g.h5": copy_of("good")}),
+    Case("store: report on a text file", ["report", "{d}/notes.h5"], ["{d}/notes.h5"],
+         {"notes.h5": "just some notes\n"}),
+    Case("store: report into a folder of other files",
+         ["report", "{d}/g.h5", "--out", "{d}/mine"], ["{d}/mine"],
+         {"g.h5": copy_of("good"), "mine/keep.txt": "my own file\n"}),
+
+    # --- paths --------------------------------------------------------------------------------
+    Case("path: run into a missing folder", ["run", *RUN, "--store", "{d}/no/such/s.h5"],
+         ["{d}/no/such/s.h5", "does not exist"]),
+    Case("path: sweep into a missing folder", sweep("{d}/c.ini", "{d}/no/such/s.h5"),
+         ["{d}/no/such/s.h5", "No such file or directory"], {"c.ini": GOOD}, ranks=1),
+    Case("path: store under a regular file", ["run", *RUN, "--store", "{d}/afile/s.h5"],
+         ["{d}/afile/s.h5", "{d}/afile is not a folder"], {"afile": "a regular file\n"}),
+    Case("path: sweep store under a regular file", sweep("{d}/c.ini", "{d}/afile/s.h5"),
+         ["{d}/afile/s.h5", "Not a directory"], {"c.ini": GOOD, "afile": "a regular file\n"}),
+    Case("path: report into a folder under a regular file",
+         ["report", "{d}/g.h5", "--out", "{d}/afile/rep"], ["{d}/afile/rep"],
+         {"g.h5": copy_of("good"), "afile": "a regular file\n"}),
+    Case("path: run into a read-only folder", ["run", *RUN, "--store", "{d}/ro/s.h5"],
+         ["{d}/ro/s.h5", "Read-only file system"], {"ro/keep.txt": "keep me\n"},
+         mount=("ro", "ro")),
+    Case("path: run --overwrite of a store in a read-only folder",
+         ["run", *RUN, "--overwrite", "--store", "{d}/ro/g.h5"], ["{d}/ro/g.h5", "Read-only"],
+         {"ro/g.h5": copy_of("single")}, mount=("ro", "ro")),
+    Case("path: sweep adding to a store in a read-only folder",
+         sweep("{d}/c.ini", "{d}/ro/g.h5"), ["{d}/ro/g.h5", "Read-only"],
+         {"c.ini": OTHER, "ro/g.h5": copy_of("good")}, ranks=2, mount=("ro", "ro")),
+    Case("path: merge into a read-only folder",
+         ["merge", "--store", "{d}/ro/m.h5", "{d}/a.h5", "{d}/b.h5"], ["{d}/ro/m.h5", "Read-only"],
+         {"a.h5": copy_of("shard0"), "b.h5": copy_of("shard1"), "ro/keep.txt": "keep me\n"},
+         mount=("ro", "ro")),
+    Case("path: report into a read-only folder", ["report", "{d}/ro/g.h5"],
+         ["{d}/ro/g-report", "not writable"], {"ro/g.h5": copy_of("good")}, mount=("ro", "ro")),
+
+    # --- a full disk --------------------------------------------------------------------------
+    # Exit 1, a runtime failure: nothing is wrong with the command or its files, and the same
+    # command succeeds once there is space (README: 1 runtime failure, 2 bad input). The store
+    # (or report) is named with the system's reason; the folder keeps exactly what it held.
+    Case("full disk: sweep whose store does not fit", sweep("{d}/c.ini", "{d}/full/s.h5"),
+         ["{d}/full/s.h5", "No space left on device"],
+         {"c.ini": BIG, "full/keep.txt": "keep me\n"}, code=1, ranks=1, mount=("full", "full")),
+    Case("full disk: sweep on two ranks into a nearly full folder",
+         sweep("{d}/c.ini", "{d}/full/s.h5"), ["{d}/full/s.h5", "No space left on device"],
+         {"c.ini": GOOD, "full/ballast": BALLAST}, code=1, ranks=2, mount=("full", "full")),
+    Case("full disk: sweep added to a store in a full folder", sweep("{d}/c.ini", "{d}/full/g.h5"),
+         ["{d}/full/g.h5", "No space left on device"],
+         {"c.ini": OTHER, "full/g.h5": copy_of("good"), "full/ballast": BALLAST[:150_000]},
+         code=1, mount=("full", "full")),
+    Case("full disk: run", ["run", *SPIKED, "--n", "200", "--steps", "2000", "--record_every",
+                            "1", "-q", "--store", "{d}/full/s.h5"],
+         ["{d}/full/s.h5", "No space left on device"],
+         {"full/keep.txt": "keep me\n"}, code=1, mount=("full", "full")),
+    Case("full disk: merge", ["merge", "--store", "{d}/full/m.h5", "{d}/a.h5", "{d}/b.h5"],
+         ["{d}/full/m.h5", "No space left on device"],
+         {"a.h5": copy_of("shard0"), "b.h5": copy_of("shard1"), "full/ballast": BALLAST},
+         code=1, mount=("full", "full")),
+    Case("full disk: report", ["report", "{d}/g.h5", "--out", "{d}/full/rep"],
+         ["{d}/full/rep", "No space left on device"],
+         {"g.h5": copy_of("good"), "full/ballast": BALLAST}, code=1, mount=("full", "full")),
+]
+
+CATEGORIES = ("config", "command line", "idx", "store", "path", "full disk")
+# Lines no bad input may print: tracebacks, crash reports, HDF5's own error dumps.
+FORBIDDEN = re.compile(r"Traceback|Segmentation|Signal:|HDF5-DIAG|terminate called|MPI_ABORT|"
+                       r"core dumped|Aborted")
+
+
+def unmount(where):
+    if subprocess.run(["umount", where], capture_output=True).returncode != 0:
+        subprocess.run(["umount", "-l", where], capture_output=True)
+
+
+def make_files(folder, case, stores):
+    for name, content in case.files.items():
+        path = os.path.join(folder, name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        if callable(content):
+            content(path, stores)
+        else:
+            if isinstance(content, str):
+                content = content.replace("{d}", folder)
+            with open(path, "wb" if isinstance(content, bytes) else "w") as f:
+                f.write(content)
+
+
+def run_case(case, stores):
+    """Makes the case's files in a folder of its own, runs its command, and returns what the
+    checks need; a mount is always undone and the folder removed."""
+    outcome = {}
+    with tempfile.TemporaryDirectory() as folder:
+        mounted = None
+        try:
+            if case.mount:
+                mounted = os.path.join(folder, case.mount[0])
+                os.mkdir(mounted)
+                size = FULL_SIZE if case.mount[1] == "full" else "1m"
+                done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0755",
+                                       "tmpfs", mounted], capture_output=True, text=True)
+                if done.returncode != 0:
+                    mounted = None
+                    outcome["skip"] = (f"cannot mount a tmpfs here ({done.stderr.strip()}): the "
+                                       "read-only and full-disk cases need mount permission")
+                    return outcome
+            make_files(folder, case, stores)
+            if case.mount and case.mount[1] == "ro":
+                done = subprocess.run(["mount", "-o", "remount,ro", mounted],
+                                      capture_output=True, text=True)
+                if done.returncode != 0:
+                    outcome["skip"] = f"cannot remount a tmpfs read-only ({done.stderr.strip()})"
+                    return outcome
+                try:
+                    open(os.path.join(mounted, "probe"), "w").close()
+                    outcome["error"] = f"the read-only mount {mounted} takes files"
+                    return outcome
+                except OSError:
+                    pass
+            argv = [a.replace("{d}", folder) for a in case.argv]
+            command = [BIN, *argv]
+            if case.ranks:
+                command = [MPIEXEC, "-n", str(case.ranks), "--oversubscribe",
+                           "--allow-run-as-root", *command]
+            outcome["before"] = snapshot(folder)
+            out = subprocess.run(command, env=ENV, cwd=folder, capture_output=True, text=True,
+                                 timeout=120)
+            outcome["after"] = snapshot(folder)
+            outcome.update(folder=folder, command=command, code=out.returncode,
+                           stdout=out.stdout, stderr=out.stderr)
+        except Exception:
+            outcome["error"] = traceback.format_exc()
+        finally:
+            if mounted:
+                unmount(mounted)
+    return outcome
+
+
+class BadInputTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.shared = tempfile.TemporaryDirectory()
+        cls.addClassCleanup(cls.shared.cleanup)
+        stores = {}
+        config = os.path.join(cls.shared.name, "good.ini")
+        with open(config, "w") as f:
+            f.write(GOOD)
+        procs = {}
+        for name, how in STORES.items():
+            path = os.path.join(cls.shared.name, f"{name}.h5")
+            stores[name] = path
+            if how[0] == "run":
+                args = ["run", *RUN, "--store", path]
+            else:
+                args = ["sweep", config, "--store", path, "-q"]
+                if len(how) > 2:
+                    args += ["--shard", how[2]]
+            procs[name] = subprocess.Popen([BIN, *args], env=ENV, stdout=subprocess.PIPE,
+                                           stderr=subprocess.PIPE, text=True)
+        for name, proc in procs.items():
+            _, err = proc.communicate(timeout=120)
+            if proc.returncode != 0:
+                raise RuntimeError(f"could not make store {name}: {err}")
+        with ThreadPoolExecutor(WORKERS) as pool:
+            outcomes = pool.map(lambda case: run_case(case, stores), CASES)
+            cls.outcomes = dict(zip((case.name for case in CASES), outcomes))
+
+    def check(self, case):
+        outcome = self.outcomes[case.name]
+        if "skip" in outcome:
+            self.skipTest(outcome["skip"])
+        self.assertNotIn("error", outcome, outcome.get("error"))
+        folder, code, stderr = outcome["folder"], outcome["code"], outcome["stderr"]
+        what = f"{case.name}\n$ {' '.join(outcome['command'])}\nexit {code}\n" \
+               f"stdout: {outcome['stdout']}\nstderr: {stderr}"
+        self.assertEqual(code, case.code, what)
+        self.assertIsNone(FORBIDDEN.search(stderr), what)
+        # Under mpirun, mpirun's own report of the exit code follows: only ours is counted.
+        lines = [l for l in stderr.splitlines() if l.strip()]
+        ours = [l for l in lines if l.startswith("ssldyn")] if case.ranks else lines
+        self.assertEqual(len(ours), 1, what)
+        prefix = "ssldyn: error: " if case.code == 2 else "ssldyn: failure: "
+        self.assertTrue(ours[0].startswith(prefix), what)
+        for name in case.names:
+            self.assertIn(name.replace("{d}", folder), ours[0], what)
+        self.assertEqual(outcome["after"], outcome["before"], f"files changed\n{what}")
+
+
+def _slug(text):
+    return re.sub(r"\W+", "_", text).strip("_").lower()
+
+
+for _number, _case in enumerate(CASES, 1):
+    setattr(BadInputTest, f"test_{_number:03d}_{_slug(_case.name)}",
+            lambda self, case=_case: self.check(case))
+
+
+class CatalogueTest(unittest.TestCase):
+    def test_catalogue_has_at_least_40_distinct_cases_in_every_category(self):
+        names = [c.name for c in CASES]
+        self.assertEqual(len(names), len(set(names)), "case names repeat")
+        self.assertGreaterEqual(len(CASES), 40)
+        counts = {c: sum(n.startswith(c + ":") for n in names) for c in CATEGORIES}
+        self.assertEqual(sum(counts.values()), len(CASES), "a case outside the categories")
+        for category, count in counts.items():
+            self.assertGreater(count, 0, category)
+        print(f"\n{len(CASES)} bad inputs: " +
+              ", ".join(f"{count} {category}" for category, count in counts.items()))
+
+
+if __name__ == "__main__":
+    unittest.main()
