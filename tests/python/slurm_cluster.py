@@ -137,7 +137,7 @@ class SlurmCluster:
         ctld_port, slurmd_port = free_ports(2)
         host = socket.gethostname().split(".")[0]
         d = self.dir
-        text = f"""# A private single-node cluster for tests (written by {os.path.basename(__file__)}).
+        text = f"""# A private single-node cluster (written by {os.path.basename(__file__)}).
 ClusterName=ssldyntest
 SlurmctldHost={host}(127.0.0.1)
 SlurmctldPort={ctld_port}
