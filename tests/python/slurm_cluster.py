@@ -63,15 +63,19 @@ def free_ports(count):
 
 
 def _alive(pid, name):
-    """True while process pid runs the daemon `name` (a zombie or a reused pid does not count)."""
+    """True while process pid runs the daemon `name` (a zombie or a reused pid does not count).
+    For a process started by another one (`stop` from the command line)."""
     try:
         with open(f"/proc/{pid}/stat") as f:
-            state = f.read().rsplit(")", 1)[1].split()[0]
+            comm, rest = f.read().split(" (", 1)[1].rsplit(")", 1)
         with open(f"/proc/{pid}/cmdline", "rb") as f:
             argv0 = f.read().split(b"\0")[0].decode(errors="replace")
-    except (FileNotFoundError, ProcessLookupError, IndexError):
+    except (FileNotFoundError, ProcessLookupError, IndexError, ValueError):
         return False
-    return state != "Z" and os.path.basename(argv0) == name
+    if rest.split()[0] == "Z":
+        return False
+    # Within execve the command line can be empty for a moment; the name follows right after.
+    return not argv0 or os.path.basename(argv0) == name or comm == name[:15]
 
 
 class SlurmCluster:
@@ -120,7 +124,7 @@ class SlurmCluster:
 
     def _write_files(self):
         for sub, mode in (("", 0o755), ("munge-key", 0o700), ("munge", 0o755), ("log", 0o755),
-                          ("run", 0o755), ("state", 0o755), ("spool", 0o755), ("jobs", 0o755)):
+                          ("run", 0o755), ("state", 0o755), ("spool", 0o755), ("tmp", 0o1777)):
             path = os.path.join(self.dir, sub)
             os.makedirs(path, exist_ok=True)
             os.chmod(path, mode)
@@ -149,6 +153,9 @@ AuthInfo=socket={self.munge_socket}
 CredType=cred/munge
 StateSaveLocation={d}/state
 SlurmdSpoolDir={d}/spool
+# Job steps' scratch (srun's PMIx puts /tmp/spmix_appdir_UID_JOB.STEP there): private, as job
+# ids repeat across clusters.
+TmpFS={d}/tmp
 SlurmctldPidFile={d}/run/slurmctld.pid
 SlurmdPidFile={d}/run/slurmd.pid
 SlurmctldLogFile={d}/log/slurmctld.log
@@ -187,11 +194,17 @@ PartitionName=test Nodes={self.node} Default=YES MaxTime=INFINITE State=UP
         with open(self.pid_file, "a") as f:
             f.write(f"{name} {process.pid}\n")
 
+    def _running(self, name, pid):
+        process = self._popen.get(name)
+        if process is not None and process.pid == pid:
+            return process.poll() is None  # started here: its own exit status says
+        return _alive(pid, name)
+
     def _wait(self, ready, timeout, what):
         deadline = time.time() + timeout
         while time.time() < deadline:
             for name, pid in self._processes.items():
-                if not _alive(pid, name):
+                if not self._running(name, pid):
                     raise SlurmError(f"{name} stopped while waiting for {what}; see "
                                      f"{self.dir}/log/{name}.out and {name}.log:\n" +
                                      self.log_tail(name))
@@ -226,17 +239,20 @@ PartitionName=test Nodes={self.node} Default=YES MaxTime=INFINITE State=UP
         result = self.client("squeue", "-h", "-r", "-o", "%i", check=False)
         return result.stdout.split() if result.returncode == 0 else []
 
-    def show_job(self, job_id):
-        """`scontrol show job` as a dict (JobState, ExitCode, Restarts, …); {} if unknown."""
+    def show_jobs(self, job_id):
+        """`scontrol show job` as dicts (JobState, ExitCode, Restarts, …), one per array task;
+        [] for an unknown job."""
         result = self.client("scontrol", "-o", "show", "job", str(job_id), check=False)
-        if result.returncode != 0 or not result.stdout.strip():
-            return {}
-        fields = {}
-        for token in result.stdout.splitlines()[0].split():
-            if "=" in token:
-                key, value = token.split("=", 1)
-                fields.setdefault(key, value)
-        return fields
+        out = []
+        for line in result.stdout.splitlines() if result.returncode == 0 else []:
+            fields = {}
+            for token in line.split():
+                if "=" in token:
+                    key, value = token.split("=", 1)
+                    fields.setdefault(key, value)
+            if fields:
+                out.append(fields)
+        return out
 
     # -- stop --------------------------------------------------------------------------------
     def stop(self, timeout=20):
@@ -245,7 +261,7 @@ PartitionName=test Nodes={self.node} Default=YES MaxTime=INFINITE State=UP
         pids = self._recorded_pids()
         if not pids:
             return
-        if pids.get("slurmctld") and _alive(pids["slurmctld"], "slurmctld"):
+        if pids.get("slurmctld") and self._running("slurmctld", pids["slurmctld"]):
             try:
                 jobs = self.job_ids()
                 if jobs:
@@ -259,26 +275,20 @@ PartitionName=test Nodes={self.node} Default=YES MaxTime=INFINITE State=UP
             pid = pids.get(name)
             if pid is None:
                 continue
-            if _alive(pid, name):
-                os.kill(pid, signal.SIGTERM)
+            for sig in (signal.SIGTERM, signal.SIGKILL):
+                if not self._running(name, pid):
+                    break
+                try:
+                    os.kill(pid, sig)
+                except ProcessLookupError:
+                    break
                 deadline = time.time() + timeout
-                while _alive(pid, name) and time.time() < deadline:
-                    self._reap(name)
+                while self._running(name, pid) and time.time() < deadline:
                     time.sleep(0.05)
-                if _alive(pid, name):
-                    os.kill(pid, signal.SIGKILL)
-                    while _alive(pid, name):
-                        self._reap(name)
-                        time.sleep(0.05)
-            self._reap(name)
         if os.path.exists(self.pid_file):
             os.remove(self.pid_file)
         self._processes = {}
-
-    def _reap(self, name):
-        process = self._popen.get(name)
-        if process is not None:
-            process.poll()
+        self._popen = {}
 
     def _recorded_pids(self):
         pids = dict(self._processes)

@@ -141,12 +141,13 @@ class SlurmJobsTest(unittest.TestCase):
         cls.work = os.path.join(cls.tmp, "work")
         os.makedirs(cls.work)
         cls.cluster = SlurmCluster(os.path.join(cls.tmp, "cluster"))
-        atexit.register(cls.cluster.stop)  # should tearDownClass never run
-        previous = signal.getsignal(signal.SIGTERM)
-        cls.previous_sigterm = previous
+        atexit.register(cls.clean_up)  # should tearDownClass never run
+        cls.previous_sigterm = signal.getsignal(signal.SIGTERM)
 
         def terminated(signum, frame):
-            raise SystemExit(128 + signum)  # through the finally blocks, tearDownClass, atexit
+            # unittest records SystemExit in a test as an error and goes on; KeyboardInterrupt
+            # ends the run, through the finally blocks, and atexit stops the cluster.
+            raise KeyboardInterrupt(f"signal {signum}")
         signal.signal(signal.SIGTERM, terminated)
         try:
             start = time.time()
@@ -158,17 +159,24 @@ class SlurmJobsTest(unittest.TestCase):
             cls.local_sweep(cls.small, cls.reference)
             cls.expected = store_contents(cls.reference)
         except BaseException:
-            cls.tearDownClass()
+            cls.clean_up()
             raise
 
     @classmethod
     def tearDownClass(cls):
+        cls.clean_up()
+
+    @classmethod
+    def clean_up(cls):
+        """Stops the cluster (every job first) and removes the folder; once is enough."""
+        if cls.cluster is None:
+            return
         try:
-            if cls.cluster is not None:
-                start = time.time()
-                cls.cluster.stop()
-                cls.say(f"cluster stopped in {time.time() - start:.2f} s")
+            start = time.time()
+            cls.cluster.stop()
+            cls.say(f"cluster stopped in {time.time() - start:.2f} s")
         finally:
+            cls.cluster = None
             signal.signal(signal.SIGTERM, cls.previous_sigterm)
             shutil.rmtree(cls.tmp, ignore_errors=True)
 
@@ -215,22 +223,8 @@ class SlurmJobsTest(unittest.TestCase):
             time.sleep(0.1)
         self.fail(f"jobs {job_ids} still queued after {timeout} s:\n" + self.diagnostics())
 
-    def records(self, job_id):
-        """`scontrol show job` of a job, one dict per array task."""
-        result = self.cluster.client("scontrol", "-o", "show", "job", job_id, check=False)
-        out = []
-        for line in result.stdout.splitlines():
-            fields = {}
-            for token in line.split():
-                if "=" in token:
-                    key, value = token.split("=", 1)
-                    fields.setdefault(key, value)
-            if fields:
-                out.append(fields)
-        return out
-
     def state(self, job_id):
-        found = self.records(job_id)
+        found = self.cluster.show_jobs(job_id)
         return found[0] if found else {}
 
     def log(self, name):
@@ -331,7 +325,7 @@ class SlurmJobsTest(unittest.TestCase):
         array, merge = result.stdout.split()
         self.assertIn(f"array job {array}", result.stderr)
         self.wait_gone(array, merge)
-        tasks = self.records(array)
+        tasks = self.cluster.show_jobs(array)
         self.assertEqual(sorted(int(t["ArrayTaskId"]) for t in tasks), [0, 1, 2])
         for task in tasks:
             log = self.log(f"ssldyn-shard-{array}_{task['ArrayTaskId']}.out")  # %A_%a
@@ -346,6 +340,42 @@ class SlurmJobsTest(unittest.TestCase):
         self.assert_same_store(self.expected, os.path.join(self.work, "merged.h5"),
                                "array.slurm (3 shards) + merge.slurm")
         self.say(f"array of 3 shards and the dependent merge in {time.time() - start:.1f} s")
+
+    def test_cancelled_job_stays_cancelled(self):
+        # scancel sends SIGTERM: the script stops the sweep but must not requeue the job.
+        start = time.time()
+        config = self.write("long.ini", LONG)
+        store = os.path.join(self.work, "cancelled.h5")
+        job = self.sbatch("sweep.slurm", "--ntasks=2", CONFIG=config, STORE=store)
+        done = self.wait_for_done_runs(job, store)
+        self.cluster.client("scancel", job)
+        self.wait_gone(job)
+        time.sleep(0.5)  # a requeue would show by now
+        record = self.state(job)
+        log = self.log(f"ssldyn-sweep-{job}.out")
+        self.assertEqual((record.get("JobState"), record.get("Restarts")), ("CANCELLED", "0"),
+                         log)
+        self.assertNotIn("requeued:", log)
+        self.assertFalse(self.cluster.job_ids())
+        with h5py.File(store, "r") as f:
+            status = f["sweeps/preempt/status"][()]
+        self.assertTrue(all(status[row] == 2 for row in done), "runs done were lost")
+        self.say(f"cancelled job: not requeued, {len(done)} done runs kept "
+                 f"({time.time() - start:.1f} s)")
+
+    def wait_for_done_runs(self, job, store):
+        """Polls the store of a running job until some runs are done: {row: (seconds, host)}."""
+        deadline = time.time() + WAIT
+        while time.time() < deadline:
+            done = self.done_runs(store)
+            if done:
+                return done
+            state = self.state(job).get("JobState")
+            self.assertIn(state, ("PENDING", "RUNNING"),
+                          f"job {job} ended before any run was done:\n" +
+                          self.log(f"ssldyn-sweep-{job}.out"))
+            time.sleep(0.1)
+        self.fail(f"no run done after {WAIT} s:\n" + self.log(f"ssldyn-sweep-{job}.out"))
 
     def test_preempted_job_is_requeued_and_resumes(self):
         self.skip_without("--checkpoint-every")
@@ -369,33 +399,23 @@ class SlurmJobsTest(unittest.TestCase):
 
         # Once the first runs are done, the warning SLURM would send before the time limit
         # (its own --signal timer fires only about once a minute).
-        deadline = time.time() + WAIT
-        done = None
-        while time.time() < deadline:
-            done = self.done_runs(store)
-            if done:
-                break
-            self.assertNotIn(self.state(job).get("JobState"), ("COMPLETED", "FAILED"),
-                             self.log(logname))
-            time.sleep(0.1)
-        self.assertTrue(done, "no run done in time:\n" + self.log(logname))
+        done = self.wait_for_done_runs(job, store)
         signalled = time.time()
         self.cluster.client("scancel", "--signal=USR1", "--batch", job)
 
         # The job stops (exit code 3), requeues itself and waits, held until its BeginTime.
-        stopped = held = None
+        stopped = None
         while time.time() < signalled + WAIT:
             record = self.state(job)
             if record.get("Restarts") == "1" and record.get("JobState") in ("PENDING", "RUNNING"):
                 stopped = time.time()
-                held = record.get("JobState") == "PENDING" and record.get("Reason") == "BeginTime"
                 break
             self.assertNotIn(record.get("JobState"), ("COMPLETED", "FAILED", "CANCELLED"),
                              self.log(logname))
             time.sleep(0.05)
         self.assertIsNotNone(stopped, "the job was not requeued:\n" + self.log(logname))
-        between = None
-        if held:
+        between = held = None
+        if record.get("JobState") == "PENDING":
             # Between the two incarnations the store is closed: runs done then must stay as
             # they are, and some must be left (else the signal came too late to test anything).
             between = self.done_runs(store)
@@ -405,7 +425,10 @@ class SlurmJobsTest(unittest.TestCase):
             # second, than the kill that revoked the last one ("Job credential revoked", and
             # the job fails). So release it, but not within the second of the requeue.
             time.sleep(max(0.0, stopped + 2.0 - time.time()))
-            self.cluster.client("scontrol", "update", f"jobid={job}", "StartTime=now")
+            record = self.state(job)
+            held = record.get("Reason") == "BeginTime"  # right after the requeue: Reason=None
+            if record.get("JobState") == "PENDING":
+                self.cluster.client("scontrol", "update", f"jobid={job}", "StartTime=now")
         released = time.time()
         running = None
         while time.time() < released + WAIT:
@@ -442,7 +465,8 @@ class SlurmJobsTest(unittest.TestCase):
         for row, before in {**done, **(between or {})}.items():
             self.assertEqual(now[row], before, f"run {row}, done before the stop, ran again")
         self.assert_same_store(expected, store, f"preempted and resumed sweep ({launch})")
-        hold = "held by SLURM (BeginTime), released 2 s after the requeue" if held else "not held"
+        hold = {True: "held by SLURM (BeginTime), released 2 s after the requeue",
+                False: "pending, released 2 s after the requeue", None: "not held"}[held]
         self.say(f"preemption with {launch}: {len(done)} of 16 runs done at the signal"
                  + (f", {len(between)} when the job stopped" if between is not None else "")
                  + f"; signal -> job stopped and requeued {stopped - signalled:.2f} s, "
