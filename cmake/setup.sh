@@ -25,6 +25,7 @@ PACKAGES=(
   python3 python3-h5py python3-numpy python3-matplotlib
   chromium
   dataset-fashion-mnist
+  munge slurmctld slurmd slurm-client
 )
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -37,8 +38,19 @@ deps() {
   if [ "${#missing[@]}" -gt 0 ]; then
     echo "setup: installing ${missing[*]}"
     as_root apt-get update -qq
+    # Start no services while installing (munge and SLURM would start system-wide daemons; the
+    # tests run private ones): a policy-rc.d that denies, unless the machine has one already.
+    local policy=/usr/sbin/policy-rc.d own_policy=0
+    if [ ! -e "$policy" ]; then
+      printf '#!/bin/sh\nexit 101\n' | as_root tee "$policy" >/dev/null
+      as_root chmod 755 "$policy"
+      own_policy=1
+    fi
+    local status=0
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-      "${missing[@]}" >/dev/null
+      "${missing[@]}" >/dev/null || status=$?
+    [ "$own_policy" -eq 0 ] || as_root rm -f "$policy"
+    return "$status"
   fi
 }
 

@@ -1,0 +1,494 @@
+"""The SLURM job scripts in jobs/, submitted as they are with sbatch to a private single-node
+SLURM cluster (slurm_cluster.py): the sweep job with srun and with mpirun, the sharded job array
+and its dependent merge, and one preemption -> requeue -> resume cycle. Every store must equal
+the one a local `mpirun -n 2 ssldyn sweep` writes (wall times and host aside).
+
+SLURM must be installed (Debian: munge slurmctld slurmd slurm-client; cmake/setup.sh installs
+them): without it this test fails, unless SSLDYN_SKIP_SLURM=1."""
+
+import atexit
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+import h5py
+import numpy as np
+
+from slurm_cluster import SlurmCluster, missing_programs
+
+BIN = os.path.abspath(shutil.which(os.environ.get("SSLDYN_BIN", "ssldyn")) or
+                      os.environ.get("SSLDYN_BIN", "ssldyn"))
+SOURCE = os.environ.get("SSLDYN_SOURCE_DIR",
+                        os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+JOBS = os.path.join(os.path.abspath(SOURCE), "jobs")
+MPIEXEC = os.environ.get("SSLDYN_MPIEXEC", "mpirun")
+ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
+           OPENBLAS_NUM_THREADS="1")
+WAIT = 180  # seconds any one job may take before the test gives up on it
+
+# 24 short runs on synthetic data (no data files).
+SMALL = """
+[sweep]
+name = grid
+[fixed]
+data = spiked
+d = 16
+spikes = 5,3,2
+bulk = 0.5
+n = 400
+sigma_aug = 0.2
+weight_decay = 5
+steps = 300
+record_every = 30
+[axes]
+loss = noncontrastive, contrastive
+dynamics = naive, sphere, orthogonal
+k = 2, 3
+seed = 1, 2
+"""
+
+# 16 runs of 0.2-1 s each (about 10 s of runs, 5 s on 2 idle ranks): long enough for a signal
+# to land while some runs are done, some running and some pending.
+LONG = """
+[sweep]
+name = preempt
+[fixed]
+data = spiked
+d = 160
+spikes = 5,3,2
+bulk = 0.5
+n = 400
+sigma_aug = 0.2
+steps = 40000
+record_every = 2000
+[axes]
+loss = noncontrastive, contrastive
+dynamics = sphere, orthogonal
+k = 2, 3
+seed = 1, 2
+"""
+
+# Index columns that measure the machine, not the run.
+WALL_TIME = ("seconds", "seconds_per_step", "host")
+
+
+def store_contents(path):
+    """Every dataset under /sweeps (index columns of wall time and host left out), the run
+    attributes, and the sweep attributes that describe the sweep, keyed by path."""
+    out = {}
+    with h5py.File(path, "r") as f:
+        def visit(name, obj):
+            if isinstance(obj, h5py.Dataset):
+                if "/index/result/" in name and name.rsplit("/", 1)[1] in WALL_TIME:
+                    return
+                out[name] = obj[()]
+            elif "/runs/" in name and name.count("/") == 3:  # sweeps/S/runs/ID
+                for key, value in obj.attrs.items():
+                    out[f"{name}@{key}"] = value
+        f["sweeps"].visititems(lambda name, obj: visit("sweeps/" + name, obj))
+        for sweep in f["sweeps"]:
+            for key in ("config", "run_count", "axes"):
+                out[f"sweeps/{sweep}@{key}"] = f[f"sweeps/{sweep}"].attrs[key]
+    return out
+
+
+def differences(expected, actual):
+    """Names that differ between two store_contents (bit for bit; NaN equals NaN)."""
+    wrong = sorted(set(expected) ^ set(actual))
+    for name in sorted(set(expected) & set(actual)):
+        a, b = np.asarray(expected[name]), np.asarray(actual[name])
+        if a.shape != b.shape or not np.array_equal(a, b, equal_nan=a.dtype.kind == "f"):
+            wrong.append(name)
+    return wrong
+
+
+def feature_missing():
+    """What the binary lacks of the SLURM-related command line: {feature: reason}."""
+    missing = {}
+    merge = subprocess.run([BIN, "merge", "--help"], capture_output=True, text=True, env=ENV)
+    if merge.returncode != 0:
+        missing["merge"] = "this ssldyn has no `merge` command (`ssldyn merge --help` exits " \
+                           f"with {merge.returncode})"
+    sweep = subprocess.run([BIN, "sweep", "--help"], capture_output=True, text=True, env=ENV)
+    for option in ("--shard", "--checkpoint-every"):
+        if option not in sweep.stdout:
+            missing[option] = f"`ssldyn sweep --help` lists no {option}"
+    return missing
+
+
+class SlurmJobsTest(unittest.TestCase):
+    cluster = None
+
+    @classmethod
+    def setUpClass(cls):
+        if os.environ.get("SSLDYN_SKIP_SLURM") == "1":
+            raise unittest.SkipTest("SSLDYN_SKIP_SLURM=1")
+        missing = missing_programs()
+        if missing:
+            raise AssertionError(
+                "SLURM is not installed (missing " + ", ".join(missing) + "): install the Debian "
+                "packages munge slurmctld slurmd slurm-client (bash cmake/setup.sh deps), or set "
+                "SSLDYN_SKIP_SLURM=1 to skip the SLURM tests")
+        cls.missing = feature_missing()
+        cls.tmp = tempfile.mkdtemp(prefix="ssldyn-slurm-")
+        os.chmod(cls.tmp, 0o755)  # munged wants every folder above its socket open to all
+        cls.work = os.path.join(cls.tmp, "work")
+        os.makedirs(cls.work)
+        cls.cluster = SlurmCluster(os.path.join(cls.tmp, "cluster"))
+        atexit.register(cls.clean_up)  # should tearDownClass never run
+        cls.previous_sigterm = signal.getsignal(signal.SIGTERM)
+
+        def terminated(signum, frame):
+            # unittest records SystemExit in a test as an error and goes on; KeyboardInterrupt
+            # ends the run, through the finally blocks, and atexit stops the cluster.
+            raise KeyboardInterrupt(f"signal {signum}")
+        signal.signal(signal.SIGTERM, terminated)
+        try:
+            start = time.time()
+            cls.cluster.start()
+            cls.say(f"private SLURM cluster up in {time.time() - start:.2f} s "
+                    f"(node {cls.cluster.node}, {cls.cluster.cpus} CPUs, {cls.cluster.dir})")
+            cls.small = cls.write("small.ini", SMALL)
+            cls.reference = os.path.join(cls.tmp, "reference.h5")
+            cls.local_sweep(cls.small, cls.reference)
+            cls.expected = store_contents(cls.reference)
+        except BaseException:
+            cls.clean_up()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.clean_up()
+
+    @classmethod
+    def clean_up(cls):
+        """Stops the cluster (every job first) and removes the folder; once is enough."""
+        if cls.cluster is None:
+            return
+        try:
+            start = time.time()
+            cls.cluster.stop()
+            cls.say(f"cluster stopped in {time.time() - start:.2f} s")
+        finally:
+            cls.cluster = None
+            signal.signal(signal.SIGTERM, cls.previous_sigterm)
+            shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    # -- helpers ---------------------------------------------------------------------------------
+    @staticmethod
+    def say(text):
+        sys.stderr.write(f"[slurm] {text}\n")
+        sys.stderr.flush()
+
+    @classmethod
+    def write(cls, name, text):
+        path = os.path.join(cls.tmp, name)
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    @classmethod
+    def local_sweep(cls, config, store):
+        subprocess.run([MPIEXEC, "-n", "2", "--oversubscribe", "--allow-run-as-root", BIN,
+                        "sweep", config, "--store", store, "-q"],
+                       env=ENV, capture_output=True, text=True, check=True, timeout=300)
+
+    def job_env(self, **settings):
+        env = dict(ENV, SLURM_CONF=self.cluster.conf, SSLDYN=BIN)
+        env.update({k: str(v) for k, v in settings.items()})
+        return env
+
+    def sbatch(self, script, *options, **settings):
+        """Submits jobs/SCRIPT itself from the work folder; returns the job id."""
+        result = subprocess.run(["sbatch", "--parsable", *options, os.path.join(JOBS, script)],
+                                cwd=self.work, env=self.job_env(**settings), capture_output=True,
+                                text=True, timeout=60)
+        self.assertEqual(result.returncode, 0, f"sbatch {script}: {result.stderr}")
+        return result.stdout.strip().split(";")[0]
+
+    def wait_gone(self, *job_ids, timeout=WAIT):
+        """Until squeue shows none of the jobs (array tasks included) any more."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            result = self.cluster.client("squeue", "-h", "-j", ",".join(job_ids), "-o", "%i",
+                                         check=False)
+            if result.returncode == 0 and not result.stdout.strip():
+                return
+            time.sleep(0.1)
+        self.fail(f"jobs {job_ids} still queued after {timeout} s:\n" + self.diagnostics())
+
+    def state(self, job_id):
+        found = self.cluster.show_jobs(job_id)
+        return found[0] if found else {}
+
+    def log(self, name):
+        path = os.path.join(self.work, name)
+        if not os.path.exists(path):
+            return f"(no log {path})"
+        with open(path, errors="replace") as f:
+            return f.read()
+
+    def diagnostics(self):
+        squeue = self.cluster.client("squeue", "-a", check=False).stdout
+        return (f"squeue:\n{squeue}\nslurmctld:\n{self.cluster.log_tail('slurmctld', 15)}\n"
+                f"slurmd:\n{self.cluster.log_tail('slurmd', 15)}")
+
+    def assert_completed(self, record, log):
+        self.assertEqual((record.get("JobState"), record.get("ExitCode")), ("COMPLETED", "0:0"),
+                         f"job {record.get('JobId')}:\n{log}")
+
+    def assert_same_store(self, expected, path, what):
+        self.assertTrue(os.path.exists(path), f"{what}: no store {path}")
+        wrong = differences(expected, store_contents(path))
+        self.assertFalse(wrong, f"{what}: {len(wrong)} datasets differ from the local sweep's, "
+                                f"e.g. {wrong[:5]}")
+
+    def skip_without(self, *features):
+        reasons = [self.missing[f] for f in features if f in self.missing]
+        if reasons:
+            self.skipTest("; ".join(reasons) + " (not implemented in this build)")
+
+    # -- tests -----------------------------------------------------------------------------------
+    def test_sweep_job_with_srun_and_with_mpirun(self):
+        start = time.time()
+        jobs = {launch: self.sbatch("sweep.slurm", "--ntasks=2", CONFIG=self.small,
+                                    STORE=f"{launch}.h5", LAUNCH=launch)
+                for launch in ("srun", "mpirun")}
+        self.wait_gone(*jobs.values())
+        for launch, job in jobs.items():
+            log = self.log(f"ssldyn-sweep-{job}.out")  # the script's --output, in the submit dir
+            self.assert_completed(self.state(job), log)
+            self.assertIn("24 runs, 24 done, 0 failed", log)
+            self.assertIn({"srun": "srun --mpi=pmix", "mpirun": "mpirun -n 2"}[launch], log)
+            self.assert_same_store(self.expected, os.path.join(self.work, f"{launch}.h5"),
+                                   f"sweep.slurm with LAUNCH={launch}")
+        # Submitted again on a store that holds the sweep, the job resumes: nothing left to do.
+        before = store_contents(os.path.join(self.work, "mpirun.h5"))
+        again = self.sbatch("sweep.slurm", "--ntasks=1", CONFIG=self.small, STORE="mpirun.h5",
+                            LAUNCH="mpirun")
+        self.wait_gone(again)
+        log = self.log(f"ssldyn-sweep-{again}.out")
+        self.assert_completed(self.state(again), log)
+        self.assertIn("--resume", log)
+        self.assertIn("24 done before this resume", log)
+        self.assertFalse(differences(before, store_contents(os.path.join(self.work, "mpirun.h5"))))
+        # Bad input is exit code 2, before anything runs.
+        bad = self.sbatch("sweep.slurm", "--ntasks=1", CONFIG="no-such.ini", STORE="bad.h5")
+        self.wait_gone(bad)
+        self.assertEqual(self.state(bad).get("ExitCode"), "2:0",
+                         self.log(f"ssldyn-sweep-{bad}.out"))
+        self.say(f"sweep.slurm: srun and mpirun jobs, a resubmission and a bad config in "
+                 f"{time.time() - start:.1f} s")
+
+    def test_only_a_lock_of_the_same_job_is_broken(self):
+        # A requeued job whose earlier incarnation was killed finds that incarnation's lock
+        # (same job id): it is certainly gone, so the job clears it. Another job's lock stays.
+        start = time.time()
+        dead = subprocess.Popen(["true"])
+        dead.wait()  # a process id that is gone
+        jobs = {}
+        for name in ("own", "other"):
+            shutil.copy(self.reference, os.path.join(self.work, f"{name}.h5"))
+            jobs[name] = self.sbatch("sweep.slurm", "--hold", "--ntasks=1", CONFIG=self.small,
+                                     STORE=f"{name}.h5", LAUNCH="mpirun")
+            holder = jobs[name] if name == "own" else str(int(jobs[name]) + 1000)
+            with open(os.path.join(self.work, f"{name}.h5.lock"), "w") as f:
+                f.write(f"host {socket.gethostname()}\npid {dead.pid}\njob {holder}\n"
+                        "since 2026-01-01T00:00:00Z\n")
+        self.cluster.client("scontrol", "release", *jobs.values())
+        self.wait_gone(*jobs.values())
+        log = self.log(f"ssldyn-sweep-{jobs['own']}.out")
+        self.assert_completed(self.state(jobs["own"]), log)
+        self.assertIn("--resume --break-lock", log)
+        self.assertFalse(os.path.exists(os.path.join(self.work, "own.h5.lock")))
+        log = self.log(f"ssldyn-sweep-{jobs['other']}.out")
+        self.assertEqual(self.state(jobs["other"]).get("ExitCode"), "2:0", log)
+        self.assertNotRegex(log, r"restart 0 on .*--break-lock")
+        self.assertIn("stale lock", log)
+        self.assertTrue(os.path.exists(os.path.join(self.work, "other.h5.lock")))
+        self.say(f"locks of the same and of another job in {time.time() - start:.1f} s")
+
+    def test_sharded_array_then_merge(self):
+        self.skip_without("merge", "--shard")
+        start = time.time()
+        result = subprocess.run([os.path.join(JOBS, "submit-sharded.sh"), "--ntasks=1"],
+                                cwd=self.work, env=self.job_env(SHARDS=3, CONFIG=self.small,
+                                                                STORE="merged.h5"),
+                                capture_output=True, text=True, timeout=60)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        array, merge = result.stdout.split()
+        self.assertIn(f"array job {array}", result.stderr)
+        self.wait_gone(array, merge)
+        tasks = self.cluster.show_jobs(array)
+        self.assertEqual(sorted(int(t["ArrayTaskId"]) for t in tasks), [0, 1, 2])
+        for task in tasks:
+            log = self.log(f"ssldyn-shard-{array}_{task['ArrayTaskId']}.out")  # %A_%a
+            self.assert_completed(task, log)
+            self.assertIn(f"--shard {task['ArrayTaskId']}/3", log)
+            self.assertTrue(os.path.exists(os.path.join(
+                self.work, f"merged.shard-{task['ArrayTaskId']}-of-3.h5")))
+        merged = self.state(merge)
+        self.assert_completed(merged, self.log(f"ssldyn-merge-{merge}.out"))
+        # The dependency held the merge until the last shard ended.
+        self.assertGreaterEqual(merged["StartTime"], max(t["EndTime"] for t in tasks))
+        self.assert_same_store(self.expected, os.path.join(self.work, "merged.h5"),
+                               "array.slurm (3 shards) + merge.slurm")
+        self.say(f"array of 3 shards and the dependent merge in {time.time() - start:.1f} s")
+
+    def test_cancelled_job_stays_cancelled(self):
+        # scancel sends SIGTERM: the script stops the sweep but must not requeue the job.
+        start = time.time()
+        config = self.write("long.ini", LONG)
+        store = os.path.join(self.work, "cancelled.h5")
+        job = self.sbatch("sweep.slurm", "--ntasks=2", CONFIG=config, STORE=store)
+        done = self.wait_for_done_runs(job, store)
+        self.cluster.client("scancel", job)
+        self.wait_gone(job)
+        time.sleep(0.5)  # a requeue would show by now
+        record = self.state(job)
+        log = self.log(f"ssldyn-sweep-{job}.out")
+        self.assertEqual((record.get("JobState"), record.get("Restarts")), ("CANCELLED", "0"),
+                         log)
+        self.assertNotIn("requeued:", log)
+        self.assertFalse(self.cluster.job_ids())
+        with h5py.File(store, "r") as f:
+            status = f["sweeps/preempt/status"][()]
+        self.assertTrue(all(status[row] == 2 for row in done), "runs done were lost")
+        self.say(f"cancelled job: not requeued, {len(done)} done runs kept "
+                 f"({time.time() - start:.1f} s)")
+
+    def wait_for_done_runs(self, job, store):
+        """Polls the store of a running job until some runs are done: {row: (seconds, host)}."""
+        deadline = time.time() + WAIT
+        while time.time() < deadline:
+            done = self.done_runs(store)
+            if done:
+                return done
+            state = self.state(job).get("JobState")
+            self.assertIn(state, ("PENDING", "RUNNING"),
+                          f"job {job} ended before any run was done:\n" +
+                          self.log(f"ssldyn-sweep-{job}.out"))
+            time.sleep(0.1)
+        self.fail(f"no run done after {WAIT} s:\n" + self.log(f"ssldyn-sweep-{job}.out"))
+
+    def test_preempted_job_is_requeued_and_resumes(self):
+        self.skip_without("--checkpoint-every")
+        config = self.write("long.ini", LONG)
+        reference = os.path.join(self.tmp, "long-reference.h5")
+        start = time.time()
+        self.local_sweep(config, reference)
+        self.say(f"uninterrupted sweep of the preemption test: {time.time() - start:.1f} s "
+                 "on 2 local ranks")
+        expected = store_contents(reference)
+        for launch in ("srun", "mpirun"):
+            with self.subTest(launch=launch):
+                self.preempt_and_resume(config, expected, launch)
+
+    def preempt_and_resume(self, config, expected, launch):
+        start = time.time()
+        store = os.path.join(self.work, f"preempted-{launch}.h5")
+        job = self.sbatch("sweep.slurm", "--ntasks=2", CONFIG=config, STORE=store,
+                          LAUNCH=launch, CHECKPOINT_EVERY=60)
+        logname = f"ssldyn-sweep-{job}.out"
+
+        # Once the first runs are done, the warning SLURM would send before the time limit
+        # (its own --signal timer fires only about once a minute).
+        done = self.wait_for_done_runs(job, store)
+        signalled = time.time()
+        self.cluster.client("scancel", "--signal=USR1", "--batch", job)
+
+        # The job stops (exit code 3), requeues itself and waits, held until its BeginTime.
+        stopped = None
+        while time.time() < signalled + WAIT:
+            record = self.state(job)
+            if record.get("Restarts") == "1" and record.get("JobState") in ("PENDING", "RUNNING"):
+                stopped = time.time()
+                break
+            self.assertNotIn(record.get("JobState"), ("COMPLETED", "FAILED", "CANCELLED"),
+                             self.log(logname))
+            time.sleep(0.05)
+        self.assertIsNotNone(stopped, "the job was not requeued:\n" + self.log(logname))
+        between = held = None
+        if record.get("JobState") == "PENDING":
+            # Between the two incarnations the store is closed: runs done then must stay as
+            # they are, and some must be left (else the signal came too late to test anything).
+            between = self.done_runs(store)
+            self.assertLess(len(between), 16, "every run was done before the stop")
+            # SLURM holds a requeued job for its credential lifetime (AuthInfo cred_expire,
+            # 120 s): slurmd refuses to launch a job whose credential is not newer, to the
+            # second, than the kill that revoked the last one ("Job credential revoked", and
+            # the job fails). So release it, but not within the second of the requeue.
+            time.sleep(max(0.0, stopped + 2.0 - time.time()))
+            record = self.state(job)
+            held = record.get("Reason") == "BeginTime"  # right after the requeue: Reason=None
+            if record.get("JobState") == "PENDING":
+                self.cluster.client("scontrol", "update", f"jobid={job}", "StartTime=now")
+        released = time.time()
+        running = None
+        while time.time() < released + WAIT:
+            record = self.state(job)
+            if record.get("JobState") in ("RUNNING", "COMPLETING", "COMPLETED"):
+                running = time.time()
+                break
+            self.assertEqual(record.get("JobState"), "PENDING",
+                             f"the requeued job did not start:\n{self.log(logname)}\n"
+                             f"{self.diagnostics()}")
+            time.sleep(0.05)
+        self.assertIsNotNone(running, "the requeued job did not start:\n" + self.diagnostics())
+        self.wait_gone(job)
+        final = self.state(job)
+        log = self.log(logname)
+        self.assert_completed(final, log)
+        self.assertEqual(final.get("Restarts"), "1", log)
+
+        # One log (--open-mode=append) with both incarnations: stopped on the signal with exit
+        # code 3, requeued, and restarted (SLURM_RESTART_COUNT=1) with --resume.
+        self.assertIn("got SIGUSR1", log)
+        self.assertIn("(exit code 3)", log)
+        self.assertIn("requeued: the next incarnation resumes", log)
+        self.assertRegex(log, r"restart 1 on .*--resume")
+        if between is not None:
+            self.assertIn(f"({len(between)} done before this resume)", log)
+        self.assertIn("16 runs, 16 done, 0 failed", log)
+
+        # No run done before the stop ran again: its wall time and host are as they were.
+        with h5py.File(store, "r") as f:
+            result = f["sweeps/preempt/index/result"]
+            now = {row: (result["seconds"][row], result["host"][row])
+                   for row in range(len(result["seconds"]))}
+        for row, before in {**done, **(between or {})}.items():
+            self.assertEqual(now[row], before, f"run {row}, done before the stop, ran again")
+        self.assert_same_store(expected, store, f"preempted and resumed sweep ({launch})")
+        hold = {True: "held by SLURM (BeginTime), released 2 s after the requeue",
+                False: "pending, released 2 s after the requeue", None: "not held"}[held]
+        self.say(f"preemption with {launch}: {len(done)} of 16 runs done at the signal"
+                 + (f", {len(between)} when the job stopped" if between is not None else "")
+                 + f"; signal -> job stopped and requeued {stopped - signalled:.2f} s, "
+                 f"requeued job released -> running {running - released:.2f} s, signal -> "
+                 f"running again {running - signalled:.2f} s "
+                 f"({hold}); "
+                 f"{time.time() - start:.1f} s in all")
+
+    @staticmethod
+    def done_runs(store):
+        """{row: (seconds, host)} of the runs marked done. Read without HDF5's file lock, so as
+        not to block the job writing the store (its ranks write through MPI-IO, lock-free)."""
+        try:
+            with h5py.File(store, "r", locking=False) as f:
+                sweep = f["sweeps/preempt"]
+                status = sweep["status"][()]
+                seconds = sweep["index/result/seconds"][()]
+                host = sweep["index/result/host"][()]
+        except (OSError, KeyError):
+            return {}  # not created yet
+        return {int(row): (seconds[row], host[row]) for row in np.flatnonzero(status == 2)}
+
+
+if __name__ == "__main__":
+    unittest.main()
