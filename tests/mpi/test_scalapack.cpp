@@ -2,20 +2,13 @@
 // with block sizes that do and do not divide the dimensions.
 #include <gtest/gtest.h>
 
-#include "linalg/blacs.hpp"
+#include "grids.hpp"
 #include "linalg/blas.hpp"
+#include "linalg/scalapack.hpp"
 #include "random/stream.hpp"
 
 using namespace ssldyn;
-
-namespace {
-
-// A verdict every rank agrees on, so that one rank's failure cannot hang the others.
-bool everywhere(bool ok) {
-    return mpi::Communicator::world().max(ok ? 0 : 1) == 0;
-}
-
-}  // namespace
+using test::everywhere;
 
 TEST(ScaLapack, PdgemmMatchesDgemm) {
     const auto world = mpi::Communicator::world();
