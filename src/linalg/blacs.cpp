@@ -147,6 +147,28 @@ Index DistributedMatrix::global_col(Index j) const {
     return ((j / nb_) * grid_->cols() + grid_->my_col()) * nb_ + j % nb_;
 }
 
+Index DistributedMatrix::local_row(Index i) const {
+    if ((i / mb_) % grid_->rows() != grid_->my_row()) return -1;
+    return (i / (mb_ * grid_->rows())) * mb_ + i % mb_;
+}
+
+Index DistributedMatrix::local_col(Index j) const {
+    if ((j / nb_) % grid_->cols() != grid_->my_col()) return -1;
+    return (j / (nb_ * grid_->cols())) * nb_ + j % nb_;
+}
+
+void scale(double alpha, DistributedMatrix& a) {
+    scale(alpha, a.local().view());
+}
+
+void add_to_diagonal(double alpha, DistributedMatrix& a) {
+    for (Index jl = 0; jl < a.local().cols(); ++jl) {
+        const Index j = a.global_col(jl);
+        const Index il = j < a.rows() ? a.local_row(j) : -1;
+        if (il >= 0) a.local()(il, jl) += alpha;
+    }
+}
+
 DistributedMatrix DistributedMatrix::scatter(const BlacsGrid& grid, ConstView global, Index mb,
                                              Index nb) {
     DistributedMatrix out(grid, global.rows, global.cols, mb, nb);

@@ -84,6 +84,9 @@ class DistributedMatrix {
     // Global index of local row / column.
     Index global_row(Index local_i) const;
     Index global_col(Index local_j) const;
+    // Local index of global row / column, or -1 when this rank holds none of it.
+    Index local_row(Index global_i) const;
+    Index local_col(Index global_j) const;
 
   private:
     const BlacsGrid* grid_;
@@ -91,6 +94,10 @@ class DistributedMatrix {
     std::array<int, 9> desc_{};
     Matrix local_;
 };
+
+// Entrywise, on each rank's own blocks (no communication).
+void scale(double alpha, DistributedMatrix& a);            // a <- alpha a
+void add_to_diagonal(double alpha, DistributedMatrix& a);  // a_ii <- a_ii + alpha
 
 // b <- a for matrices of one shape on any grids over the same processes and any block sizes
 // (pdgemr2d).
