@@ -242,14 +242,16 @@ void householder_qr(DistributedMatrix& a, DistributedMatrix* r) {
     mpi::check(MPI_Allreduce(MPI_IN_PLACE, sign.data(), n, MPI_DOUBLE, MPI_SUM, a.grid().comm()),
                "MPI_Allreduce");
     if (r) {
-        std::fill(r->local().data(), r->local().data() + r->local().size(), 0.0);
+        // pdlacpy copies rank by rank, so R first takes A's blocking, then r's.
+        DistributedMatrix top(a.grid(), n_, n_, a.block_rows(), a.block_cols());
         const char upper = 'U';
-        pdlacpy_(&upper, &n, &n, a.local().data(), &one, &one, a.descriptor(), r->local().data(),
-                 &one, &one, r->descriptor());
+        pdlacpy_(&upper, &n, &n, a.local().data(), &one, &one, a.descriptor(), top.local().data(),
+                 &one, &one, top.descriptor());
         // R <- S R with S = diag(sign), so that Q S · S R = Q R.
-        for (Index il = 0; il < r->local().rows(); ++il)
-            if (sign[static_cast<std::size_t>(r->global_row(il))] < 0)
-                for (Index jl = 0; jl < r->local().cols(); ++jl) r->local()(il, jl) *= -1.0;
+        for (Index il = 0; il < top.local().rows(); ++il)
+            if (sign[static_cast<std::size_t>(top.global_row(il))] < 0)
+                for (Index jl = 0; jl < top.local().cols(); ++jl) top.local()(il, jl) *= -1.0;
+        copy(top, *r);
     }
 
     lwork = -1;
