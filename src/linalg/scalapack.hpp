@@ -10,6 +10,11 @@
 
 namespace ssldyn {
 
+// Tall-skinny shapes on a P x 1 grid (m >= P·n: every rank holds whole rows and the small n x n
+// operand is no larger than its part) go through one local BLAS call and one allreduce of n²
+// words instead of PBLAS, which is 2-3x slower there (scalapack.cpp says by how much): AᵀB and
+// AᵀA of tall matrices, A·B with a small B, A R⁻¹. Same results to round-off, same arguments.
+
 // C <- alpha op(A) op(B) + beta C (pdgemm).
 void pgemm(Op op_a, Op op_b, double alpha, const DistributedMatrix& a, const DistributedMatrix& b,
            double beta, DistributedMatrix& c);

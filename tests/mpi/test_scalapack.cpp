@@ -39,6 +39,10 @@ Matrix symmetric_part(const Matrix& a) {
     return s;
 }
 
+// 37 x 23 takes PBLAS everywhere but on 1 x 1; 150 x 23 also takes the row-local products of
+// scalapack.cpp on the 2 x 1 and 4 x 1 grids (they need m >= P·n).
+const Index heights[] = {37, 150};
+
 }  // namespace
 
 TEST(ScaLapack, PgemmMatchesDgemm) {
@@ -64,29 +68,70 @@ TEST(ScaLapack, PgemmMatchesDgemm) {
     });
 }
 
-TEST(ScaLapack, GramMatrixBySyrkIsExactlySymmetric) {
-    RandomStream stream(8);
-    const Matrix a = gaussian_matrix(stream, 37, 23);
-    const Matrix gram = multiply(Op::transpose, Op::none, a, a);
-    const Matrix outer = multiply(Op::none, Op::transpose, a, a);
+TEST(ScaLapack, TallTimesSmallAndTallTransposedTimesTall) {
+    RandomStream stream(17);
+    const Matrix a = gaussian_matrix(stream, 150, 23), b = gaussian_matrix(stream, 23, 23);
+    const Matrix c = gaussian_matrix(stream, 150, 9);
+    const Matrix product = multiply(a, b), product_t = multiply(a, transpose(b));
+    const Matrix cross = multiply(Op::transpose, Op::none, a, c);
     for_each_grid([&](const mpi::Communicator&, const BlacsGrid& grid, const std::string& label) {
         for (Index nb : blocks) {
-            // Rows and columns in different blocks: the Gram takes A's column blocking.
-            const auto da = DistributedMatrix::scatter(grid, a, nb + 1, nb);
-            DistributedMatrix g(grid, 23, 23, nb, nb);
-            psyrk(Op::transpose, 1.0, da, 0.0, g);
-            const Matrix g_all = g.gather();
-            // 37 products of O(1) numbers summed in another order: 37u relative at most.
-            const double error = relative_error(g_all, gram);
+            const auto da = DistributedMatrix::scatter(grid, a, nb, nb);
+            const auto db = DistributedMatrix::scatter(grid, b, nb + 1, nb);
+            const auto dc = DistributedMatrix::scatter(grid, c, nb, 4);
+            // Sums of 23 or 150 products in another order: round-off, 1e-13 relative is ample.
+            DistributedMatrix out(grid, 150, 23, nb, nb);
+            pgemm(Op::none, Op::none, 1.0, da, db, 0.0, out);
+            const double error = relative_error(out.gather(), product);
             EXPECT_TRUE(everywhere(error < 1e-13)) << where(label, nb) << ": " << error;
-            EXPECT_TRUE(everywhere(relative_error(g_all, transpose(g_all)) == 0.0))
-                << where(label, nb) << ": not exactly symmetric";
-            DistributedMatrix h(grid, 37, 37, nb + 1, nb + 1);
-            psyrk(Op::none, 1.0, da, 0.0, h);
-            const double error_h = relative_error(h.gather(), outer);
-            EXPECT_TRUE(everywhere(error_h < 1e-13)) << where(label, nb) << ": " << error_h;
+            pgemm(Op::none, Op::transpose, 1.0, da, db, 0.0, out);
+            const double error_bt = relative_error(out.gather(), product_t);
+            EXPECT_TRUE(everywhere(error_bt < 1e-13)) << where(label, nb) << ": " << error_bt;
+            DistributedMatrix small(grid, 23, 9, nb, nb);
+            pgemm(Op::transpose, Op::none, 1.0, da, dc, 0.0, small);
+            const double error_cross = relative_error(small.gather(), cross);
+            EXPECT_TRUE(everywhere(error_cross < 1e-13)) << where(label, nb) << ": " << error_cross;
+            // With beta: 2·AᵀC − (AᵀC) is AᵀC again.
+            pgemm(Op::transpose, Op::none, 2.0, da, dc, -1.0, small);
+            const double error_beta = relative_error(small.gather(), cross);
+            EXPECT_TRUE(everywhere(error_beta < 1e-13)) << where(label, nb) << ": " << error_beta;
         }
     });
+}
+
+TEST(ScaLapack, GramMatrixBySyrkIsExactlySymmetric) {
+    for (Index height : heights) {
+        RandomStream stream(8);
+        const Matrix a = gaussian_matrix(stream, height, 23);
+        const Matrix gram = multiply(Op::transpose, Op::none, a, a);
+        const Matrix outer = multiply(Op::none, Op::transpose, a, a);
+        for_each_grid(
+            [&](const mpi::Communicator&, const BlacsGrid& grid, const std::string& label) {
+                for (Index nb : blocks) {
+                    const std::string at = where(label, nb) + " m " + std::to_string(height);
+                    // Rows and columns in different blocks: the Gram takes A's column blocking.
+                    const auto da = DistributedMatrix::scatter(grid, a, nb + 1, nb);
+                    DistributedMatrix g(grid, 23, 23, nb, nb);
+                    psyrk(Op::transpose, 1.0, da, 0.0, g);
+                    const Matrix g_all = g.gather();
+                    // At most 150 products of O(1) numbers summed in another order: 150u relative.
+                    const double error = relative_error(g_all, gram);
+                    EXPECT_TRUE(everywhere(error < 1e-13)) << at << ": " << error;
+                    EXPECT_TRUE(everywhere(relative_error(g_all, transpose(g_all)) == 0.0))
+                        << at << ": not exactly symmetric";
+                    // With beta: 2·AᵀA − AᵀA is AᵀA again (and stays exactly symmetric).
+                    psyrk(Op::transpose, 2.0, da, -1.0, g);
+                    const Matrix again = g.gather();
+                    EXPECT_TRUE(everywhere(relative_error(again, gram) < 1e-13 &&
+                                           relative_error(again, transpose(again)) == 0.0))
+                        << at;
+                    DistributedMatrix h(grid, height, height, nb + 1, nb + 1);
+                    psyrk(Op::none, 1.0, da, 0.0, h);
+                    const double error_h = relative_error(h.gather(), outer);
+                    EXPECT_TRUE(everywhere(error_h < 1e-13)) << at << ": " << error_h;
+                }
+            });
+    }
 }
 
 TEST(ScaLapack, NormsMatchSerial) {
@@ -211,7 +256,7 @@ TEST(ScaLapack, CholeskyConditionAndTriangularSolve) {
         return best;
     };
     const double kappa = norm_1(gram) * norm_1(inverse);
-    const Matrix b = gaussian_matrix(stream, 37, 23);
+    const Matrix b = gaussian_matrix(stream, 150, 23);
     for_each_grid([&](const mpi::Communicator&, const BlacsGrid& grid, const std::string& label) {
         for (Index nb : blocks) {
             auto r = DistributedMatrix::scatter(grid, gram, nb, nb);
