@@ -4,9 +4,9 @@
 #include <climits>
 #include <cmath>
 #include <string>
+#include <vector>
 
 #include "core/error.hpp"
-#include "linalg/blas.hpp"
 
 extern "C" {
 // Debian ships no headers for BLACS or ScaLAPACK: the prototypes live here, once.
@@ -14,19 +14,68 @@ int Csys2blacs_handle(MPI_Comm comm);
 void Cfree_blacs_system_handle(int handle);
 void Cblacs_gridinit(int* context, const char* order, int nprow, int npcol);
 void Cblacs_gridinfo(int context, int* nprow, int* npcol, int* myrow, int* mycol);
+int Cblacs_pnum(int context, int prow, int pcol);
 void Cblacs_gridexit(int context);
 int numroc_(const int* n, const int* nb, const int* iproc, const int* isrcproc, const int* nprocs);
 void descinit_(int* desc, const int* m, const int* n, const int* mb, const int* nb,
                const int* irsrc, const int* icsrc, const int* ictxt, const int* lld, int* info);
-void pdgemm_(const char* transa, const char* transb, const int* m, const int* n, const int* k,
-             const double* alpha, const double* a, const int* ia, const int* ja, const int* desca,
-             const double* b, const int* ib, const int* jb, const int* descb, const double* beta,
-             double* c, const int* ic, const int* jc, const int* descc);
+void pdgemr2d_(const int* m, const int* n, const double* a, const int* ia, const int* ja,
+               const int* desca, double* b, const int* ib, const int* jb, const int* descb,
+               const int* ictxt);
 }
 
 namespace ssldyn {
 
-namespace {}  // namespace
+namespace {
+
+using Descriptor = std::array<int, 9>;
+
+// Rows (or columns) of an n-long dimension in blocks of nb that process `me` of `procs` holds
+// when the first block sits on process `first`.
+int local_count(Index n, Index nb, int me, int first, int procs) {
+    const int ni = fortran_int(n, "numroc"), nbi = fortran_int(nb, "numroc");
+    return numroc_(&ni, &nbi, &me, &first, &procs);
+}
+
+Descriptor make_descriptor(Index m, Index n, Index mb, Index nb, int first_row, int first_col,
+                           int context, Index lld) {
+    Descriptor desc{};
+    const int mi = fortran_int(m, "descinit"), ni = fortran_int(n, "descinit");
+    const int mbi = fortran_int(mb, "descinit"), nbi = fortran_int(nb, "descinit");
+    const int lldi = fortran_int(lld, "descinit");
+    int info = 0;
+    descinit_(desc.data(), &mi, &ni, &mbi, &nbi, &first_row, &first_col, &context, &lldi, &info);
+    if (info != 0)
+        throw RuntimeFailure("descinit: argument " + std::to_string(-info) + " is invalid");
+    return desc;
+}
+
+// Descriptor of a whole m x n matrix held by grid process (row, col) alone, as one block with
+// leading dimension ld there: the form in which pdgemr2d scatters from and gathers to one rank.
+Descriptor one_block(const BlacsGrid& grid, int row, int col, Index m, Index n, Index ld) {
+    // descinit wants ld >= m on every process of the holder's process row, holder or not.
+    const Index lld = grid.my_row() != row ? 1 : grid.my_col() == col ? ld : m;
+    return make_descriptor(m, n, std::max<Index>(1, m), std::max<Index>(1, n), row, col,
+                           grid.context(), std::max<Index>(1, lld));
+}
+
+void remap(Index m, Index n, const double* a, const Descriptor& desc_a, double* b,
+           const Descriptor& desc_b, int context) {
+    if (m == 0 || n == 0) return;
+    const int mi = fortran_int(m, "pdgemr2d"), ni = fortran_int(n, "pdgemr2d"), one = 1;
+    // A rank without local data may hand an empty buffer; pdgemr2d never reads it then.
+    double dummy = 0;
+    pdgemr2d_(&mi, &ni, a ? a : &dummy, &one, &one, desc_a.data(), b ? b : &dummy, &one, &one,
+              desc_b.data(), &context);
+}
+
+void check_root(const BlacsGrid& grid, int root) {
+    if (root < 0 || root >= grid.size())
+        throw InputError("root rank " + std::to_string(root) + " is not in a grid of " +
+                         std::to_string(grid.size()) + " ranks");
+}
+
+}  // namespace
 
 BlacsGrid::BlacsGrid(const mpi::Communicator& comm, int p, int q)
     : p_(p), q_(q), comm_(comm.handle()) {
@@ -40,6 +89,10 @@ BlacsGrid::BlacsGrid(const mpi::Communicator& comm, int p, int q)
     Cblacs_gridinfo(context_, &pp, &qq, &my_row_, &my_col_);
     if (pp != p || qq != q || my_row_ < 0)
         throw RuntimeFailure("Cblacs_gridinit: grid was not created as requested");
+    // rank_of() and the row-block and one-rank layouts rely on this numbering.
+    if (Cblacs_pnum(context_, my_row_, my_col_) != comm.rank() ||
+        rank_of(my_row_, my_col_) != comm.rank())
+        throw RuntimeFailure("Cblacs_gridinit: grid processes are not in row-major rank order");
 }
 
 BlacsGrid BlacsGrid::square(const mpi::Communicator& comm) {
@@ -47,6 +100,29 @@ BlacsGrid BlacsGrid::square(const mpi::Communicator& comm) {
     int q = static_cast<int>(std::sqrt(static_cast<double>(size)));
     while (size % q != 0) --q;
     return BlacsGrid(comm, size / q, q);
+}
+
+BlacsGrid BlacsGrid::tall(const mpi::Communicator& comm) {
+    return BlacsGrid(comm, comm.size(), 1);
+}
+
+BlacsGrid BlacsGrid::for_shape(const mpi::Communicator& comm, Index m, Index n) {
+    const int size = comm.size();
+    const double aspect = std::log(static_cast<double>(std::max<Index>(m, 1))) -
+                          std::log(static_cast<double>(std::max<Index>(n, 1)));
+    int best = size;
+    for (int p = size; p >= 1; --p) {
+        if (size % p != 0) continue;
+        const auto distance = [&](int rows) {
+            return std::abs(std::log(static_cast<double>(rows) / (size / rows)) - aspect);
+        };
+        if (distance(p) < distance(best)) best = p;
+    }
+    return BlacsGrid(comm, best, size / best);
+}
+
+BlacsGrid BlacsGrid::serial() {
+    return BlacsGrid(mpi::Communicator::self(), 1, 1);
 }
 
 BlacsGrid::~BlacsGrid() {
@@ -57,18 +133,10 @@ BlacsGrid::~BlacsGrid() {
 DistributedMatrix::DistributedMatrix(const BlacsGrid& grid, Index m, Index n, Index mb, Index nb)
     : grid_(&grid), m_(m), n_(n), mb_(mb), nb_(nb) {
     if (mb < 1 || nb < 1) throw InputError("block size must be positive");
-    const int mi = fortran_int(m, "DistributedMatrix"), ni = fortran_int(n, "DistributedMatrix");
-    const int mbi = fortran_int(mb, "DistributedMatrix"),
-              nbi = fortran_int(nb, "DistributedMatrix");
-    const int zero = 0, p = grid.rows(), q = grid.cols(), r = grid.my_row(), c = grid.my_col();
-    const int local_rows = numroc_(&mi, &mbi, &r, &zero, &p);
-    const int local_cols = numroc_(&ni, &nbi, &c, &zero, &q);
+    const int local_rows = local_count(m, mb, grid.my_row(), 0, grid.rows());
+    const int local_cols = local_count(n, nb, grid.my_col(), 0, grid.cols());
     local_ = Matrix(local_rows, local_cols);
-    const int lld = std::max(1, local_rows), context = grid.context();
-    int info = 0;
-    descinit_(desc_.data(), &mi, &ni, &mbi, &nbi, &zero, &zero, &context, &lld, &info);
-    if (info != 0)
-        throw RuntimeFailure("descinit: argument " + std::to_string(-info) + " is invalid");
+    desc_ = make_descriptor(m, n, mb, nb, 0, 0, grid.context(), std::max(1, local_rows));
 }
 
 Index DistributedMatrix::global_row(Index i) const {
@@ -79,12 +147,138 @@ Index DistributedMatrix::global_col(Index j) const {
     return ((j / nb_) * grid_->cols() + grid_->my_col()) * nb_ + j % nb_;
 }
 
+Index DistributedMatrix::local_row(Index i) const {
+    if ((i / mb_) % grid_->rows() != grid_->my_row()) return -1;
+    return (i / (mb_ * grid_->rows())) * mb_ + i % mb_;
+}
+
+Index DistributedMatrix::local_col(Index j) const {
+    if ((j / nb_) % grid_->cols() != grid_->my_col()) return -1;
+    return (j / (nb_ * grid_->cols())) * nb_ + j % nb_;
+}
+
+void scale(double alpha, DistributedMatrix& a) {
+    scale(alpha, a.local().view());
+}
+
+void add_to_diagonal(double alpha, DistributedMatrix& a) {
+    for (Index jl = 0; jl < a.local().cols(); ++jl) {
+        const Index j = a.global_col(jl);
+        const Index il = j < a.rows() ? a.local_row(j) : -1;
+        if (il >= 0) a.local()(il, jl) += alpha;
+    }
+}
+
 DistributedMatrix DistributedMatrix::scatter(const BlacsGrid& grid, ConstView global, Index mb,
                                              Index nb) {
     DistributedMatrix out(grid, global.rows, global.cols, mb, nb);
     for (Index j = 0; j < out.local_.cols(); ++j)
         for (Index i = 0; i < out.local_.rows(); ++i)
             out.local_(i, j) = global(out.global_row(i), out.global_col(j));
+    return out;
+}
+
+DistributedMatrix DistributedMatrix::scatter_from(const BlacsGrid& grid, int root, ConstView global,
+                                                  Index mb, Index nb) {
+    check_root(grid, root);
+    // Root's shape, and whether its view is one ScaLAPACK can read: every rank must know,
+    // so that all of them throw or none.
+    long shape[3] = {static_cast<long>(global.rows), static_cast<long>(global.cols),
+                     global.ld >= std::max<Index>(1, global.rows) ? 1L : 0L};
+    mpi::check(MPI_Bcast(shape, 3, MPI_LONG, root, grid.comm()), "MPI_Bcast");
+    if (shape[2] == 0) throw RuntimeFailure("scatter_from: leading dimension below the row count");
+    DistributedMatrix out(grid, shape[0], shape[1], mb, nb);
+    const int row = root / grid.cols(), col = root % grid.cols();
+    const Descriptor whole = one_block(grid, row, col, out.m_, out.n_, global.ld);
+    remap(out.m_, out.n_, global.data, whole, out.local_.data(), out.desc_, grid.context());
+    return out;
+}
+
+DistributedMatrix DistributedMatrix::from_row_blocks(const BlacsGrid& grid, ConstView my_rows,
+                                                     Index mb, Index nb) {
+    const int size = grid.size();
+    MPI_Comm comm = grid.comm();
+    long mine[2] = {static_cast<long>(my_rows.rows), static_cast<long>(my_rows.cols)};
+    std::vector<long> shapes(2 * static_cast<std::size_t>(size));
+    mpi::check(MPI_Allgather(mine, 2, MPI_LONG, shapes.data(), 2, MPI_LONG, comm), "MPI_Allgather");
+    // first[r]: global index of rank r's first row.
+    std::vector<Index> first(static_cast<std::size_t>(size) + 1, 0);
+    const Index n = shapes[1];
+    for (int r = 0; r < size; ++r) {
+        const auto ri = static_cast<std::size_t>(r);
+        if (shapes[2 * ri + 1] != n)
+            throw InputError("from_row_blocks: rank " + std::to_string(r) + " holds " +
+                             std::to_string(shapes[2 * ri + 1]) + " columns, rank 0 " +
+                             std::to_string(n));
+        first[ri + 1] = first[ri] + shapes[2 * ri];
+    }
+    const int me = grid.rank_of(grid.my_row(), grid.my_col());
+    DistributedMatrix out(grid, first.back(), n, mb, nb);
+    const Matrix& local = out.local_;
+    const Index my_first = first[static_cast<std::size_t>(me)];
+
+    // What I send: each of my rows goes to one process row, each column to one process column.
+    std::vector<int> send_count(static_cast<std::size_t>(size), 0);
+    std::vector<Index> rows_to(static_cast<std::size_t>(grid.rows()), 0);
+    std::vector<Index> cols_to(static_cast<std::size_t>(grid.cols()), 0);
+    for (Index i = 0; i < my_rows.rows; ++i) ++rows_to[((my_first + i) / mb) % grid.rows()];
+    for (Index j = 0; j < n; ++j) ++cols_to[(j / nb) % grid.cols()];
+    for (int pr = 0; pr < grid.rows(); ++pr)
+        for (int pc = 0; pc < grid.cols(); ++pc)
+            send_count[static_cast<std::size_t>(grid.rank_of(pr, pc))] = fortran_int(
+                rows_to[static_cast<std::size_t>(pr)] * cols_to[static_cast<std::size_t>(pc)],
+                "MPI_Alltoallv");
+
+    // What I receive from rank s: my local rows [lo[s], lo[s + 1]) (global rows ascend with the
+    // local index, and the ranks' row ranges ascend with the rank), all my local columns.
+    std::vector<Index> lo(static_cast<std::size_t>(size) + 1, local.rows());
+    for (int s = size - 1; s >= 0; --s) {
+        Index i = lo[static_cast<std::size_t>(s) + 1];
+        while (i > 0 && out.global_row(i - 1) >= first[static_cast<std::size_t>(s)]) --i;
+        lo[static_cast<std::size_t>(s)] = i;
+    }
+    std::vector<int> recv_count(static_cast<std::size_t>(size));
+    for (int s = 0; s < size; ++s) {
+        const auto si = static_cast<std::size_t>(s);
+        recv_count[si] = fortran_int((lo[si + 1] - lo[si]) * local.cols(), "MPI_Alltoallv");
+    }
+
+    const auto displacements = [](const std::vector<int>& counts) {
+        std::vector<int> out_disp(counts.size(), 0);
+        Index total = 0;
+        for (std::size_t r = 0; r < counts.size(); ++r) {
+            out_disp[r] = fortran_int(total, "MPI_Alltoallv");
+            total += counts[r];
+        }
+        fortran_int(total, "MPI_Alltoallv");
+        return out_disp;
+    };
+    const std::vector<int> send_disp = displacements(send_count);
+    const std::vector<int> recv_disp = displacements(recv_count);
+
+    // Pack column by column, rows ascending: the order in which the receiver walks its blocks.
+    std::vector<double> send(static_cast<std::size_t>(my_rows.rows * n));
+    std::vector<int> next = send_disp;
+    for (Index j = 0; j < n; ++j) {
+        const int pc = static_cast<int>((j / nb) % grid.cols());
+        for (Index i = 0; i < my_rows.rows; ++i) {
+            const int pr = static_cast<int>(((my_first + i) / mb) % grid.rows());
+            send[static_cast<std::size_t>(next[static_cast<std::size_t>(grid.rank_of(pr, pc))]++)] =
+                my_rows(i, j);
+        }
+    }
+    std::vector<double> received(static_cast<std::size_t>(local.size()));
+    mpi::check(
+        MPI_Alltoallv(send.data(), send_count.data(), send_disp.data(), MPI_DOUBLE, received.data(),
+                      recv_count.data(), recv_disp.data(), MPI_DOUBLE, comm),
+        "MPI_Alltoallv");
+    send = {};
+    for (int s = 0; s < size; ++s) {
+        const auto si = static_cast<std::size_t>(s);
+        std::size_t at = static_cast<std::size_t>(recv_disp[si]);
+        for (Index j = 0; j < local.cols(); ++j)
+            for (Index i = lo[si]; i < lo[si + 1]; ++i) out.local_(i, j) = received[at++];
+    }
     return out;
 }
 
@@ -106,20 +300,34 @@ Matrix DistributedMatrix::gather() const {
     return global;
 }
 
-void pgemm(Op op_a, Op op_b, double alpha, const DistributedMatrix& a, const DistributedMatrix& b,
-           double beta, DistributedMatrix& c) {
-    const Index m = op_a == Op::none ? a.rows() : a.cols();
-    const Index k = op_a == Op::none ? a.cols() : a.rows();
-    const Index kb = op_b == Op::none ? b.rows() : b.cols();
-    const Index n = op_b == Op::none ? b.cols() : b.rows();
-    if (k != kb || c.rows() != m || c.cols() != n) throw RuntimeFailure("pdgemm: shape mismatch");
-    const char ta = op_a == Op::none ? 'N' : 'T', tb = op_b == Op::none ? 'N' : 'T';
-    const int mi = fortran_int(m, "pdgemm"), ni = fortran_int(n, "pdgemm"),
-              ki = fortran_int(k, "pdgemm");
-    const int one = 1;
-    pdgemm_(&ta, &tb, &mi, &ni, &ki, &alpha, a.local().data(), &one, &one, a.descriptor(),
-            b.local().data(), &one, &one, b.descriptor(), &beta, c.local().data(), &one, &one,
-            c.descriptor());
+Matrix DistributedMatrix::gather_to(int root) const {
+    check_root(*grid_, root);
+    const int row = root / grid_->cols(), col = root % grid_->cols();
+    const bool holder = grid_->my_row() == row && grid_->my_col() == col;
+    Matrix global = holder ? Matrix(m_, n_) : Matrix();
+    const Descriptor whole = one_block(*grid_, row, col, m_, n_, m_);
+    remap(m_, n_, local_.data(), desc_, global.data(), whole, grid_->context());
+    return global;
+}
+
+DistributedMatrix DistributedMatrix::redistribute(const BlacsGrid& grid, Index mb, Index nb) const {
+    DistributedMatrix out(grid, m_, n_, mb, nb);
+    copy(*this, out);
+    return out;
+}
+
+void copy(const DistributedMatrix& a, DistributedMatrix& b) {
+    if (a.rows() != b.rows() || a.cols() != b.cols())
+        throw RuntimeFailure("copy: shape mismatch between distributed matrices");
+    int relation = MPI_UNEQUAL;
+    mpi::check(MPI_Comm_compare(a.grid().comm(), b.grid().comm(), &relation), "MPI_Comm_compare");
+    if (relation != MPI_IDENT && relation != MPI_CONGRUENT)
+        throw RuntimeFailure("copy: the two grids are not over the same processes");
+    Descriptor desc_a{}, desc_b{};
+    std::copy_n(a.descriptor(), 9, desc_a.begin());
+    std::copy_n(b.descriptor(), 9, desc_b.begin());
+    remap(a.rows(), a.cols(), a.local().data(), desc_a, b.local().data(), desc_b,
+          b.grid().context());
 }
 
 }  // namespace ssldyn

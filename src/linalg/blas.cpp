@@ -12,6 +12,11 @@ void dgemm_(const char* transa, const char* transb, const int* m, const int* n, 
 void dsyr2k_(const char* uplo, const char* trans, const int* n, const int* k, const double* alpha,
              const double* a, const int* lda, const double* b, const int* ldb, const double* beta,
              double* c, const int* ldc);
+void dsyrk_(const char* uplo, const char* trans, const int* n, const int* k, const double* alpha,
+            const double* a, const int* lda, const double* beta, double* c, const int* ldc);
+void dtrsm_(const char* side, const char* uplo, const char* transa, const char* diag, const int* m,
+            const int* n, const double* alpha, const double* a, const int* lda, double* b,
+            const int* ldb);
 // OpenBLAS extensions; weak so that other BLAS libraries link too.
 void openblas_set_num_threads(int) __attribute__((weak));
 int openblas_get_num_threads() __attribute__((weak));
@@ -58,6 +63,29 @@ void syr2k(Op op, double alpha, ConstView a, ConstView b, double beta, View c) {
     dsyr2k_(&uplo, &trans, &ni, &ki, &alpha, a.data, &lda, b.data, &ldb, &beta, c.data, &ldc);
     for (Index j = 0; j < n; ++j)
         for (Index i = 0; i < j; ++i) c(i, j) = c(j, i);
+}
+
+void syrk(Op op, double alpha, ConstView a, double beta, View c) {
+    const Index n = op == Op::none ? a.rows : a.cols;
+    const Index k = op == Op::none ? a.cols : a.rows;
+    if (c.rows != n || c.cols != n) throw RuntimeFailure("syrk: shape mismatch");
+    if (n == 0) return;
+    const char uplo = 'L', trans = op == Op::none ? 'N' : 'T';
+    const int ni = fortran_int(n, "dsyrk"), ki = fortran_int(k, "dsyrk");
+    const int lda = ld_of(a.ld, "dsyrk"), ldc = ld_of(c.ld, "dsyrk");
+    dsyrk_(&uplo, &trans, &ni, &ki, &alpha, a.data, &lda, &beta, c.data, &ldc);
+    for (Index j = 0; j < n; ++j)
+        for (Index i = 0; i < j; ++i) c(i, j) = c(j, i);
+}
+
+void solve_right_upper(ConstView r, View b) {
+    if (r.rows != r.cols || b.cols != r.rows) throw RuntimeFailure("trsm: shape mismatch");
+    if (b.rows == 0 || b.cols == 0) return;
+    const char side = 'R', uplo = 'U', trans = 'N', diag = 'N';
+    const int m = fortran_int(b.rows, "dtrsm"), n = fortran_int(b.cols, "dtrsm");
+    const int ldr = ld_of(r.ld, "dtrsm"), ldb = ld_of(b.ld, "dtrsm");
+    const double one = 1.0;
+    dtrsm_(&side, &uplo, &trans, &diag, &m, &n, &one, r.data, &ldr, b.data, &ldb);
 }
 
 int blas_threads() {

@@ -20,6 +20,13 @@ inline Matrix multiply(ConstView a, ConstView b) {
 // C <- alpha (Aᵀ B + Bᵀ A) + beta C). C is filled in full, so it is exactly symmetric.
 void syr2k(Op op, double alpha, ConstView a, ConstView b, double beta, View c);
 
+// C <- alpha AᵀA + beta C for A m x n (op transpose) or alpha AAᵀ + beta C (op none) (dsyrk).
+// C is filled in full, so it is exactly symmetric; with beta != 0 it must be symmetric on entry.
+void syrk(Op op, double alpha, ConstView a, double beta, View c);
+
+// B <- B R⁻¹ for R upper triangular n x n and B m x n (dtrsm).
+void solve_right_upper(ConstView r, View b);
+
 // Number of threads the BLAS library uses (1 when it cannot be told).
 int blas_threads();
 void set_blas_threads(int threads);

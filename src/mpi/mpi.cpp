@@ -34,6 +34,10 @@ Communicator Communicator::world() {
     return Communicator(MPI_COMM_WORLD, false);
 }
 
+Communicator Communicator::self() {
+    return Communicator(MPI_COMM_SELF, false);
+}
+
 Communicator::Communicator(Communicator&& other) noexcept
     : comm_(std::exchange(other.comm_, MPI_COMM_NULL)),
       owned_(std::exchange(other.owned_, false)) {}

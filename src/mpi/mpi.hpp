@@ -22,6 +22,8 @@ class Environment {
 class Communicator {
   public:
     static Communicator world();
+    // This process alone (MPI_COMM_SELF).
+    static Communicator self();
     Communicator(Communicator&& other) noexcept;
     Communicator& operator=(Communicator&& other) noexcept;
     Communicator(const Communicator&) = delete;
