@@ -5,6 +5,7 @@
 #include "cli/commands.hpp"
 #include "cli/config_options.hpp"
 #include "core/error.hpp"
+#include "core/stop_signals.hpp"
 #include "linalg/blas.hpp"
 #include "store/index_reader.hpp"
 #include "sweep/runner.hpp"
@@ -37,6 +38,9 @@ int sweep_command(const std::vector<std::string>& args) {
     po::positional_options_description positional;
     positional.add("config", 1);
     const po::variables_map vm = parse(args, options, positional, po::options_description(), false);
+    // Caught for the whole command: a signal while the data are read stops the sweep before its
+    // first step, and one after the last run (a SLURM warning that comes late) kills nothing.
+    const StopSignals signals;
     const auto world = mpi::Communicator::world();
     if (vm.count("help")) {
         if (world.rank() == 0) std::cout << options << "\n";

@@ -141,7 +141,6 @@ std::vector<long> broadcast(const mpi::Communicator& world, std::vector<long> va
 SweepOutcome run_sweep(const SweepPlan& plan, const SweepOptions& options,
                        const mpi::Communicator& world) {
     const auto start = Clock::now();
-    const StopSignals signals;
     if (options.group_size < 1)
         throw InputError("--group-size: must be at least 1, got " +
                          std::to_string(options.group_size));

@@ -30,9 +30,9 @@ struct SweepOutcome {
     bool interrupted = false;
 };
 
-// Collective over world. SIGUSR1, SIGTERM and SIGINT stop it between two steps of its runs
-// (core/stop_signals.hpp). Input errors (a store that exists, a resume with another config) are
-// raised on every rank alike, before the store changes.
+// Collective over world. SIGUSR1, SIGTERM and SIGINT, caught by a StopSignals the caller holds
+// (core/stop_signals.hpp), stop it between two steps of its runs. Input errors (a store that
+// exists, a resume with another config) are raised on every rank alike, before the store changes.
 SweepOutcome run_sweep(const SweepPlan& plan, const SweepOptions& options,
                        const mpi::Communicator& world);
 
