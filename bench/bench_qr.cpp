@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_args.hpp"
 #include "linalg/blas.hpp"
 #include "linalg/lapack.hpp"
 #include "linalg/orthonormalise.hpp"
@@ -58,25 +59,8 @@ const char* const usage = R"(ssldyn_bench_qr [flags]   (run under mpirun; OPENBL
   --csv FILE         also write the rows as CSV (for bench/qr.sh)
 )";
 
-std::vector<std::string> split(const std::string& s, char by = ',') {
-    std::vector<std::string> out;
-    std::size_t start = 0;
-    while (start <= s.size()) {
-        const std::size_t at = std::min(s.find(by, start), s.size());
-        if (at > start) out.push_back(s.substr(start, at - start));
-        start = at + 1;
-    }
-    return out;
-}
-
-Index to_index(const std::string& flag, const std::string& value) {
-    char* end = nullptr;
-    const long long v = std::strtoll(value.c_str(), &end, 10);
-    if (value.empty() || *end != '\0' || v < 0)
-        throw std::invalid_argument(flag + ": expected a non-negative integer, got '" + value +
-                                    "'");
-    return static_cast<Index>(v);
-}
+using ssldyn::bench::split;
+using ssldyn::bench::to_index;
 
 Options parse(int argc, char** argv) {
     Options o;

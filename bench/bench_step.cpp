@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_args.hpp"
 #include "config/run_config.hpp"
 #include "data/idx.hpp"
 #include "data/spiked.hpp"
@@ -71,25 +72,8 @@ const char* const usage = R"(ssldyn_bench_step [flags]
   --csv FILE           also write the rows as CSV (for bench/run.sh)
 )";
 
-std::vector<std::string> split(const std::string& s) {
-    std::vector<std::string> out;
-    std::size_t start = 0;
-    while (start <= s.size()) {
-        const std::size_t comma = std::min(s.find(',', start), s.size());
-        if (comma > start) out.push_back(s.substr(start, comma - start));
-        start = comma + 1;
-    }
-    return out;
-}
-
-Index to_index(const std::string& flag, const std::string& value) {
-    char* end = nullptr;
-    const long long v = std::strtoll(value.c_str(), &end, 10);
-    if (value.empty() || *end != '\0' || v < 0)
-        throw std::invalid_argument(flag + ": expected a non-negative integer, got '" + value +
-                                    "'");
-    return static_cast<Index>(v);
-}
+using ssldyn::bench::split;
+using ssldyn::bench::to_index;
 
 bool contains(const std::vector<std::string>& list, const std::string& s) {
     return std::find(list.begin(), list.end(), s) != list.end();

@@ -21,37 +21,14 @@ import h5py
 import numpy as np
 
 from slurm_cluster import SlurmCluster, missing_programs
+from test_sweep import ENV, MPIEXEC, SMALL  # the same 24 short runs on synthetic data
 
 BIN = os.path.abspath(shutil.which(os.environ.get("SSLDYN_BIN", "ssldyn")) or
                       os.environ.get("SSLDYN_BIN", "ssldyn"))
 SOURCE = os.environ.get("SSLDYN_SOURCE_DIR",
                         os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 JOBS = os.path.join(os.path.abspath(SOURCE), "jobs")
-MPIEXEC = os.environ.get("SSLDYN_MPIEXEC", "mpirun")
-ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
-           OPENBLAS_NUM_THREADS="1")
 WAIT = 180  # seconds any one job may take before the test gives up on it
-
-# 24 short runs on synthetic data (no data files).
-SMALL = """
-[sweep]
-name = grid
-[fixed]
-data = spiked
-d = 16
-spikes = 5,3,2
-bulk = 0.5
-n = 400
-sigma_aug = 0.2
-weight_decay = 5
-steps = 300
-record_every = 30
-[axes]
-loss = noncontrastive, contrastive
-dynamics = naive, sphere, orthogonal
-k = 2, 3
-seed = 1, 2
-"""
 
 # 16 runs of 0.2-1 s each (about 10 s of runs, 5 s on 2 idle ranks): long enough for a signal
 # to land while some runs are done, some running and some pending.
