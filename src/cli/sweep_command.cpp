@@ -27,6 +27,12 @@ int sweep_command(const std::vector<std::string>& args) {
         "break-lock", "clear the store's lock left by a job that is gone")(
         "group-size", po::value<int>()->value_name("G")->default_value(1),
         "ranks per run group (each group has its own communicator and BLACS grid)")(
+        "distribute-above",
+        po::value<long long>()->value_name("ENTRIES")->default_value(default_distribute_above),
+        "matrices of a run with more entries than this (C: d², the retraction: k·d) are spread "
+        "over its group's ranks with ScaLAPACK; smaller ones are replicated")(
+        "block-size", po::value<long long>()->value_name("B")->default_value(64),
+        "block-cyclic block size of the spread matrices")(
         "threads", po::value<int>()->value_name("T")->default_value(1),
         "BLAS threads per rank (1 keeps results independent of the rank count)")(
         "shard", po::value<std::string>()->value_name("I/N"),
@@ -58,6 +64,10 @@ int sweep_command(const std::vector<std::string>& args) {
     if (vm.count("shard"))
         plan = shard_of(plan, parse_shard(vm["shard"].as<std::string>(), "--shard"));
     SweepOptions sweep;
+    sweep.distribute_above = vm["distribute-above"].as<long long>();
+    if (sweep.distribute_above < 0) throw InputError("--distribute-above: must be 0 or more");
+    sweep.block_size = vm["block-size"].as<long long>();
+    if (sweep.block_size < 1) throw InputError("--block-size: must be at least 1");
     sweep.checkpoint_every = checkpoint_every;
     sweep.store = vm["store"].as<std::string>();
     sweep.resume = vm.count("resume") > 0;

@@ -14,6 +14,8 @@ struct Provenance {
     int blas_threads = 1;
     int mpi_ranks = 1;
     int group_size = 1;
+    long long distribute_above = 0;  // matrices of more entries spread over a run group
+    long long block_size = 0;        // their block-cyclic block size
 };
 
 Provenance current_provenance();

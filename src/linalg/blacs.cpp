@@ -78,11 +78,11 @@ void check_root(const BlacsGrid& grid, int root) {
 }  // namespace
 
 BlacsGrid::BlacsGrid(const mpi::Communicator& comm, int p, int q)
-    : p_(p), q_(q), comm_(comm.handle()) {
+    : p_(p), q_(q), own_(comm.split(0, comm.rank())), comm_(own_.handle()) {
     if (p < 1 || q < 1 || p * q != comm.size())
         throw InputError("process grid " + std::to_string(p) + "x" + std::to_string(q) +
                          " does not match " + std::to_string(comm.size()) + " ranks");
-    system_handle_ = Csys2blacs_handle(comm.handle());
+    system_handle_ = Csys2blacs_handle(comm_);
     context_ = system_handle_;
     Cblacs_gridinit(&context_, "Row", p, q);
     int pp = 0, qq = 0;

@@ -42,6 +42,9 @@ class BlacsGrid {
   private:
     int context_ = -1, p_ = 0, q_ = 0, my_row_ = -1, my_col_ = -1;
     int system_handle_ = -1;
+    // A duplicate of the communicator: BLACS hands out one system handle per communicator, so
+    // two grids over one communicator (square and tall over a run group) would free it twice.
+    mpi::Communicator own_;
     MPI_Comm comm_;
 };
 

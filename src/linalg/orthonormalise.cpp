@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "core/error.hpp"
+#include "linalg/lapack.hpp"
 #include "linalg/scalapack.hpp"
 
 namespace ssldyn {
@@ -43,13 +44,16 @@ OrthonormalisationReport cholesky_qr2(DistributedMatrix& a) {
 
 // Q U_R Vᵀ from A = QR and R = U_R Σ Vᵀ: the polar factor of A (Q U_R Σ Vᵀ is A's SVD). ScaLAPACK's
 // pdgesvd bidiagonalises the whole m x n matrix and rotates all m rows of U, with no QR first as
-// LAPACK's dgesvd does for m >> n; so the QR comes first here.
+// LAPACK's dgesvd does for m >> n; so the QR comes first here. The n x n SVD of R is LAPACK's on
+// every rank (n² words gathered, n³ flops against the QR's mn²): pdgesvd on a small R spread
+// over ranks that hold none of it fails its check that all ranks agree (info n + 1, seen on 4
+// ranks for n = 2, 3), and is 15x slower than dgesdd at n = 1024 on one rank (bench/README-qr.md).
 void polar_svd(DistributedMatrix& a) {
     DistributedMatrix r = small_square(a);
     householder_qr(a, &r);
-    const DistributedSvd svd = thin_svd(r);
-    DistributedMatrix rotation = small_square(a);
-    pgemm(Op::none, Op::none, 1.0, svd.u, svd.vt, 0.0, rotation);
+    const Svd svd = thin_svd(r.gather());
+    const DistributedMatrix rotation = DistributedMatrix::scatter(a.grid(), multiply(svd.u, svd.vt),
+                                                                  r.block_rows(), r.block_cols());
     DistributedMatrix q = a;
     pgemm(Op::none, Op::none, 1.0, q, rotation, 0.0, a);
 }

@@ -15,6 +15,10 @@ void pdgemm_(const char* transa, const char* transb, const int* m, const int* n,
 void pdsyrk_(const char* uplo, const char* trans, const int* n, const int* k, const double* alpha,
              const double* a, const int* ia, const int* ja, const int* desca, const double* beta,
              double* c, const int* ic, const int* jc, const int* descc);
+void pdsyr2k_(const char* uplo, const char* trans, const int* n, const int* k, const double* alpha,
+              const double* a, const int* ia, const int* ja, const int* desca, const double* b,
+              const int* ib, const int* jb, const int* descb, const double* beta, double* c,
+              const int* ic, const int* jc, const int* descc);
 void pdtradd_(const char* uplo, const char* trans, const int* m, const int* n, const double* alpha,
               const double* a, const int* ia, const int* ja, const int* desca, const double* beta,
               double* c, const int* ic, const int* jc, const int* descc);
@@ -166,6 +170,22 @@ void pgemm(Op op_a, Op op_b, double alpha, const DistributedMatrix& a, const Dis
             c.descriptor());
 }
 
+namespace {
+
+// The lower triangle of a square c <- its transposed upper one, so that a symmetric result
+// written in the upper triangle (pdsyrk, pdsyr2k) is exactly symmetric in full.
+void mirror_upper(DistributedMatrix& c) {
+    const char lower = 'L', transpose = 'T';
+    const int ni = fortran_int(c.rows(), "pdtradd");
+    // pdtradd may not read and write one matrix.
+    const DistributedMatrix upper_part = c;
+    const double unit = 1.0, zero = 0.0;
+    pdtradd_(&lower, &transpose, &ni, &ni, &unit, upper_part.local().data(), &one, &one,
+             upper_part.descriptor(), &zero, c.local().data(), &one, &one, c.descriptor());
+}
+
+}  // namespace
+
 void psyrk(Op op, double alpha, const DistributedMatrix& a, double beta, DistributedMatrix& c) {
     const Index n = op == Op::none ? a.rows() : a.cols();
     const Index k = op == Op::none ? a.cols() : a.rows();
@@ -179,15 +199,28 @@ void psyrk(Op op, double alpha, const DistributedMatrix& a, double beta, Distrib
         add_replicated(alpha, gram, beta, c);
         return;
     }
-    const char upper = 'U', lower = 'L', trans = op == Op::none ? 'N' : 'T', transpose = 'T';
+    const char upper = 'U', trans = op == Op::none ? 'N' : 'T';
     const int ni = fortran_int(n, "pdsyrk"), ki = fortran_int(k, "pdsyrk");
     pdsyrk_(&upper, &trans, &ni, &ki, &alpha, a.local().data(), &one, &one, a.descriptor(), &beta,
             c.local().data(), &one, &one, c.descriptor());
-    // Lower triangle <- transposed upper one. pdtradd may not read and write one matrix.
-    const DistributedMatrix upper_part = c;
-    const double unit = 1.0, zero = 0.0;
-    pdtradd_(&lower, &transpose, &ni, &ni, &unit, upper_part.local().data(), &one, &one,
-             upper_part.descriptor(), &zero, c.local().data(), &one, &one, c.descriptor());
+    mirror_upper(c);
+}
+
+void psyr2k(Op op, double alpha, const DistributedMatrix& a, const DistributedMatrix& b,
+            double beta, DistributedMatrix& c) {
+    const Index n = op == Op::none ? a.rows() : a.cols();
+    const Index k = op == Op::none ? a.cols() : a.rows();
+    if (c.rows() != n || c.cols() != n || b.rows() != a.rows() || b.cols() != a.cols())
+        throw RuntimeFailure("pdsyr2k: shape mismatch");
+    check_same_grid(a, c, "pdsyr2k");
+    check_same_grid(b, c, "pdsyr2k");
+    if (n == 0) return;
+    const char upper = 'U', trans = op == Op::none ? 'N' : 'T';
+    const int ni = fortran_int(n, "pdsyr2k"), ki = fortran_int(k, "pdsyr2k");
+    pdsyr2k_(&upper, &trans, &ni, &ki, &alpha, a.local().data(), &one, &one, a.descriptor(),
+             b.local().data(), &one, &one, b.descriptor(), &beta, c.local().data(), &one, &one,
+             c.descriptor());
+    mirror_upper(c);
 }
 
 double norm1(const DistributedMatrix& a) {

@@ -25,6 +25,12 @@ void pgemm(Op op_a, Op op_b, double alpha, const DistributedMatrix& a, const Dis
 // must be symmetric on entry.
 void psyrk(Op op, double alpha, const DistributedMatrix& a, double beta, DistributedMatrix& c);
 
+// C <- alpha (A Bᵀ + B Aᵀ) + beta C (op none) or alpha (AᵀB + BᵀA) + beta C (op transpose) for
+// A and B of one shape (pdsyr2k): the symmetric part of a cross-covariance in one call, filled
+// in full as psyrk's.
+void psyr2k(Op op, double alpha, const DistributedMatrix& a, const DistributedMatrix& b,
+            double beta, DistributedMatrix& c);
+
 // ‖A‖₁ (largest column sum) and ‖A‖_F (pdlange).
 double norm1(const DistributedMatrix& a);
 double frobenius_norm(const DistributedMatrix& a);

@@ -4,18 +4,22 @@
 
 namespace ssldyn {
 
-Matrix covariance(const Views& views, Loss loss) {
-    const Index d = views.d(), n = views.n();
-    Matrix c(d, d);
-    // sym(A Bᵀ)/n = (A Bᵀ + B Aᵀ)/(2n) with samples as columns.
-    const double alpha = 1.0 / (2.0 * static_cast<double>(n));
+void with_covariance_factors(const Views& views, Loss loss,
+                             const std::function<void(ConstView a, ConstView b)>& use) {
     if (loss == Loss::noncontrastive) {
-        syr2k(Op::none, alpha, views.anchors(), views.positives(), 0.0, c);
-    } else {
-        Matrix difference = copy_of(views.positives());
-        axpy(-1.0, views.negatives(), difference);
-        syr2k(Op::none, alpha, views.anchors(), difference, 0.0, c);
+        use(views.anchors(), views.positives());
+        return;
     }
+    Matrix difference = copy_of(views.positives());
+    axpy(-1.0, views.negatives(), difference);
+    use(views.anchors(), difference);
+}
+
+Matrix covariance(const Views& views, Loss loss) {
+    Matrix c(views.d(), views.d());
+    with_covariance_factors(views, loss, [&](ConstView a, ConstView b) {
+        syr2k(Op::none, covariance_scale(views.n()), a, b, 0.0, c);
+    });
     return c;
 }
 

@@ -1,6 +1,8 @@
 #pragma once
 // The two self-supervised losses of THEORY §3 and the matrix C that, for a linear map,
 // carries all of their information: L(W) = −Tr(W C Wᵀ).
+#include <functional>
+
 #include "core/names.hpp"
 #include "data/views.hpp"
 #include "linalg/matrix.hpp"
@@ -16,6 +18,14 @@ inline constexpr NameTable<Loss, 2> loss_names{{
 
 // C_nc = sym(XᵀX⁺/n), C_c = sym(Xᵀ(X⁺ − X⁻)/n), by one symmetric rank-2k update.
 Matrix covariance(const Views& views, Loss loss);
+
+// The factors of C = covariance_scale(n)·(A Bᵀ + B Aᵀ), samples as columns: A the anchors, B the
+// positives (contrastive: minus the negatives), handed to `use` (B lives only during the call).
+void with_covariance_factors(const Views& views, Loss loss,
+                             const std::function<void(ConstView a, ConstView b)>& use);
+inline double covariance_scale(Index n) {
+    return 1.0 / (2.0 * static_cast<double>(n));
+}
 
 // How many stacked views the loss reads: [X | X⁺] or [X | X⁺ | X⁻].
 inline Index views_used(Loss loss) {

@@ -1,16 +1,35 @@
 #include "loss/objective.hpp"
 
 #include "linalg/blas.hpp"
+#include "linalg/scalapack.hpp"
 
 namespace ssldyn {
 
-LossGradient CovarianceObjective::evaluate(const Matrix& w) const {
-    Matrix wc = multiply(w, c_);
+namespace {
+
+// L = −Tr(W C Wᵀ) and ∇L = −2 W C from wc = W C.
+LossGradient from_product(const Matrix& w, Matrix wc) {
     double trace = 0.0;
     for (Index j = 0; j < w.cols(); ++j)
         for (Index i = 0; i < w.rows(); ++i) trace += wc(i, j) * w(i, j);
     scale(-2.0, wc);
     return {-trace, std::move(wc)};
+}
+
+}  // namespace
+
+LossGradient CovarianceObjective::evaluate(const Matrix& w) const {
+    return from_product(w, multiply(w, c_));
+}
+
+LossGradient DistributedCovarianceObjective::evaluate(const Matrix& w) const {
+    // W C = (C Wᵀ)ᵀ, C symmetric.
+    const DistributedMatrix& c = *c_;
+    const Index b = c.block_cols();
+    const DistributedMatrix wt = DistributedMatrix::scatter(c.grid(), transpose(w), b, b);
+    DistributedMatrix cwt(c.grid(), c.rows(), w.rows(), c.block_rows(), b);
+    pgemm(Op::none, Op::none, 1.0, c, wt, 0.0, cwt);
+    return from_product(w, transpose(cwt.gather()));
 }
 
 // Features of every stacked sample as a (views·n) x k matrix, F = Sᵀ Wᵀ: the tall-skinny

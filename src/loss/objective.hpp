@@ -2,6 +2,7 @@
 // Loss and Euclidean gradient of the linear model f(x) = W x, through C or through the data.
 #include <memory>
 
+#include "linalg/blacs.hpp"
 #include "loss/loss.hpp"
 
 namespace ssldyn {
@@ -27,6 +28,17 @@ class CovarianceObjective final : public Objective {
 
   private:
     Matrix c_;
+};
+
+// CovarianceObjective with C block-cyclic over a grid (replicated W in and gradient out): C Wᵀ by
+// one pdgemm, O(k d²/g) per rank of the grid, then gathered (k d words).
+class DistributedCovarianceObjective final : public Objective {
+  public:
+    explicit DistributedCovarianceObjective(const DistributedMatrix& c) : c_(&c) {}
+    LossGradient evaluate(const Matrix& w) const override;
+
+  private:
+    const DistributedMatrix* c_;
 };
 
 // The losses of THEORY §3 as means over the batch: two products with the stacked views S,

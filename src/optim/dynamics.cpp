@@ -53,7 +53,7 @@ double gradient_step(const StepRule& rule, const Objective& objective, Matrix& w
             const Matrix gwt = multiply(Op::none, Op::transpose, g, w);
             gemm(Op::none, Op::none, -1.0, gwt, w, 1.0, g);
             scale(-rule.eta, g);  // the tangent step ξ = −η grad L
-            w = retract(rule.retraction, w, g);
+            w = retract(rule.retraction, w, g, rule.distribution);
             break;
         }
         case Dynamics::penalty: {

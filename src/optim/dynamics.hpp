@@ -31,9 +31,10 @@ inline bool grassmann_reference(Dynamics d) {
 struct StepRule {
     Dynamics dynamics = Dynamics::orthogonal;
     Retraction retraction = Retraction::automatic;
-    double eta = 0.0;           // step size; t advances by eta per step
-    double weight_decay = 0.0;  // λ, naive dynamics only
-    double penalty = 0.0;       // μ, penalty dynamics only
+    double eta = 0.0;                // step size; t advances by eta per step
+    double weight_decay = 0.0;       // λ, naive dynamics only
+    double penalty = 0.0;            // μ, penalty dynamics only
+    Distribution distribution = {};  // where the retraction orthonormalises (optim/retraction.hpp)
 };
 
 // Initial weights from a Gaussian draw g (k x d, entries N(0, 1/d)) put on the dynamics'

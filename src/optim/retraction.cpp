@@ -5,6 +5,7 @@
 
 #include "linalg/blas.hpp"
 #include "linalg/lapack.hpp"
+#include "linalg/orthonormalise.hpp"
 
 namespace ssldyn {
 
@@ -140,8 +141,20 @@ Matrix orthonormalise_rows(Retraction method, const Matrix& z) {
     return resolve(method, z.rows(), z.cols()) == Retraction::qr ? retract_qr(z) : retract_polar(z);
 }
 
-Matrix retract(Retraction method, const Matrix& w, const Matrix& step) {
-    switch (resolve(method, w.rows(), w.cols())) {
+Matrix retract(Retraction method, const Matrix& w, const Matrix& step, const Distribution& where) {
+    const Retraction resolved = resolve(method, w.rows(), w.cols());
+    if ((resolved == Retraction::qr || resolved == Retraction::polar) &&
+        where.distributes(w.cols(), w.rows())) {
+        // The same factors as retract_qr and retract_polar (unique: diag(R) > 0, and the polar
+        // factor of a full-rank matrix), so the trajectory is the replicated one to round-off.
+        DistributedMatrix zt = DistributedMatrix::scatter(*where.tall, transpose(sum_of(w, step)),
+                                                          where.block, where.block);
+        orthonormalise(resolved == Retraction::qr ? Orthonormalisation::automatic
+                                                  : Orthonormalisation::polar_svd,
+                       zt);
+        return transpose(zt.gather());
+    }
+    switch (resolved) {
         case Retraction::polar:
             return retract_polar(sum_of(w, step));
         case Retraction::cayley:

@@ -18,6 +18,7 @@
 // QR and polar GD coincide. For horizontal ξ (ξWᵀ = 0, as every GD step here) polar, Cayley and
 // the geodesic agree to O(|ξ|³) and differ from QR at O(|ξ|²) only by a rotation of the frame.
 #include "core/names.hpp"
+#include "linalg/distribution.hpp"
 #include "linalg/matrix.hpp"
 
 namespace ssldyn {
@@ -37,8 +38,12 @@ inline constexpr NameTable<Retraction, 5> retraction_names{{
 Retraction resolve(Retraction method, Index k, Index d);
 
 // R_W(ξ): w k x d with orthonormal rows, step k x d tangent at w (−η·grad for a GD step).
-// Returns k x d with orthonormal rows.
-Matrix retract(Retraction method, const Matrix& w, const Matrix& step);
+// Returns k x d with orthonormal rows. When the distribution spreads a d x k matrix, qr and
+// polar orthonormalise (W + ξ)ᵀ over the group's tall grid (linalg/orthonormalise.hpp: the QR
+// factor by cholesky_qr2 or householder, the polar factor by polar_svd), collective over the
+// group; cayley and geodesic, O(k²d) in k x k solves, stay replicated.
+Matrix retract(Retraction method, const Matrix& w, const Matrix& step,
+               const Distribution& where = {});
 
 // Orthonormal rows spanning the rows of any full-rank k x d matrix z (k ≤ d), for initial
 // weights: the QR factor (diag(R) > 0) when the method resolves to qr, else the polar factor.

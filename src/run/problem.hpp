@@ -5,25 +5,35 @@
 #include <optional>
 
 #include "config/run_config.hpp"
+#include "linalg/distribution.hpp"
 #include "linalg/lapack.hpp"
 #include "loss/objective.hpp"
 
 namespace ssldyn {
 
+// C and its eigenvectors are either replicated (c, eigen.vectors) or, when d² exceeds the
+// distribution's threshold, block-cyclic over the run group's grid (c_distributed,
+// vectors_distributed); the eigenvalues are on every rank either way.
 struct Problem {
-    std::optional<Views> views;  // absent when C is exact
+    std::optional<Views> views;  // absent when C is exact or the gradient goes through C
     Matrix c;
     SymmetricEigen eigen;  // of C, descending
+    std::optional<DistributedMatrix> c_distributed, vectors_distributed;
+    Distribution distribution;
     Index d = 0;
     GradientPath path = GradientPath::covariance;  // resolved
 
     double lambda_max() const { return eigen.values.front(); }
     // The objective the dynamics descend: through C or through the views.
     std::unique_ptr<Objective> objective(Loss loss) const;
+    // W V: the rows of W in the eigenbasis of C (theory/closed_form.hpp), on every rank.
+    Matrix coordinates(const Matrix& w) const;
 };
 
-// Loads or draws the data, checks k ≤ d, assembles C and decomposes it.
-Problem build_problem(const RunConfig& config);
+// Loads or draws the data, checks k ≤ d, assembles C and decomposes it. With a distribution
+// whose threshold d² exceeds, collective over its group: the first rank reads or draws the
+// samples, C is assembled over the grid (pdsyr2k) and decomposed there (pdsyevd).
+Problem build_problem(const RunConfig& config, const Distribution& where = {});
 
 // The input dimension d a config will have, from its settings or the IDX header; checks that
 // the data file exists, that n does not exceed it, and that k ≤ d. For planning sweeps.

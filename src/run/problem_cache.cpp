@@ -9,7 +9,7 @@ std::shared_ptr<const Problem> ProblemCache::get(const RunConfig& config) {
             entries_.splice(entries_.begin(), entries_, it);
             return entries_.front().second;
         }
-    auto problem = std::make_shared<const Problem>(build_problem(config));
+    auto problem = std::make_shared<const Problem>(build_problem(config, where_));
     entries_.emplace_front(key, problem);
     if (entries_.size() > capacity_) entries_.pop_back();
     return problem;

@@ -12,10 +12,13 @@ namespace ssldyn {
 
 class ProblemCache {
   public:
-    explicit ProblemCache(std::size_t capacity = 4) : capacity_(capacity) {}
+    // With a distribution, get() is collective over its group (build_problem).
+    explicit ProblemCache(const Distribution& where = {}, std::size_t capacity = 4)
+        : where_(where), capacity_(capacity) {}
     std::shared_ptr<const Problem> get(const RunConfig& config);
 
   private:
+    Distribution where_;
     std::size_t capacity_;
     std::list<std::pair<std::string, std::shared_ptr<const Problem>>>
         entries_;  // most recent first

@@ -79,14 +79,15 @@ RunResult simulate(const RunConfig& config, const Problem& problem, const RunCon
     result.retraction = resolve(config.retraction, config.k, problem.d);
     result.path = problem.path;
 
-    const StepRule rule{config.dynamics, result.retraction, result.eta, config.weight_decay,
-                        config.penalty};
+    const StepRule rule{config.dynamics,     result.retraction, result.eta,
+                        config.weight_decay, config.penalty,    problem.distribution};
     RandomStream init_stream(config.seed, initial_weights_stream);
     const double sigma = 1.0 / std::sqrt(static_cast<double>(problem.d));
     Matrix w = initial_weights(rule, gaussian_matrix(init_stream, config.k, problem.d, sigma));
     result.w0 = w;
 
-    const ClosedFormFlow flow(problem.eigen, w, config.dynamics, config.weight_decay);
+    const ClosedFormFlow flow(problem.eigen.values, problem.coordinates(w), config.dynamics,
+                              config.weight_decay);
     result.theory_conditioning = flow.conditioning();
     const auto objective = problem.objective(config.loss);
 
@@ -95,7 +96,7 @@ RunResult simulate(const RunConfig& config, const Problem& problem, const RunCon
         Record r;
         r.step = step;
         r.t = result.eta * static_cast<double>(step);
-        const Matrix rows = eigen_coordinates(w, problem.eigen);
+        const Matrix rows = problem.coordinates(w);
         const FlowPoint theory = flow.at(r.t);
         r.simulated = measure(rows, 0.0, problem.eigen.values);
         r.theory = measure(theory.rows, theory.log_scale, problem.eigen.values);
@@ -165,9 +166,10 @@ RunResult simulate(const RunConfig& config, const Problem& problem, const RunCon
     } else if (healthy) {
         // The naive and sphere flows add only k x k left factors to dW/dt = 2WC, so their row
         // space follows the Grassmann flow from the same W0 too; this measures how well GD kept it.
-        const ClosedFormFlow grassmann(problem.eigen, result.w0, Dynamics::orthogonal, 0.0);
-        result.final_grassmann_distance = subspace_distance(
-            eigen_coordinates(w, problem.eigen), grassmann.at(result.records.back().t).rows);
+        const ClosedFormFlow grassmann(problem.eigen.values, problem.coordinates(result.w0),
+                                       Dynamics::orthogonal, 0.0);
+        result.final_grassmann_distance =
+            subspace_distance(problem.coordinates(w), grassmann.at(result.records.back().t).rows);
     }
     if (healthy && result.failure.empty()) {
         result.status = RunStatus::done;

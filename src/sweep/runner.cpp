@@ -149,6 +149,8 @@ SweepOutcome run_sweep(const SweepPlan& plan, const SweepOptions& options,
                          " does not divide the " + std::to_string(world.size()) + " ranks");
     Provenance provenance = current_provenance();
     provenance.group_size = options.group_size;
+    provenance.distribute_above = options.distribute_above;
+    provenance.block_size = options.block_size;
     SweepOutcome outcome;
     outcome.runs = static_cast<long>(plan.runs.size());
     std::vector<long> todo;
@@ -157,6 +159,15 @@ SweepOutcome run_sweep(const SweepPlan& plan, const SweepOptions& options,
         const auto t = Clock::now();
         io();
         hdf5_seconds += since(t);
+    };
+    // A store that cannot take a run's status or results: nothing sensible is left for anyone.
+    auto store_or_abort = [&](const std::function<void()>& io) {
+        try {
+            timed_io(io);
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "ssldyn: failure on rank %d: %s\n", world.rank(), e.what());
+            MPI_Abort(world.handle(), 1);
+        }
     };
     std::unique_ptr<StoreLock> lock;  // rank 0 holds the store for the whole sweep
     timed_io([&] {
@@ -173,7 +184,8 @@ SweepOutcome run_sweep(const SweepPlan& plan, const SweepOptions& options,
 
     // Run groups: consecutive ranks, each with its own communicator and BLACS grid.
     const mpi::Communicator group = world.split(world.rank() / options.group_size, world.rank());
-    const BlacsGrid grid = BlacsGrid::square(group);
+    const BlacsGrid grid = BlacsGrid::square(group), tall = BlacsGrid::tall(group);
+    const Distribution where{&group, &grid, &tall, options.distribute_above, options.block_size};
     const bool leader = group.rank() == 0;
     mpi::SharedCounters counters(world, counter_count);
 
@@ -192,11 +204,11 @@ SweepOutcome run_sweep(const SweepPlan& plan, const SweepOptions& options,
         const long done = counters.read(runs_done), failed = counters.read(runs_failed);
         progress.update(done + failed, total, failed ? std::to_string(failed) + " failed" : "");
     };
-    ProblemCache cache;
+    ProblemCache cache(where);
     auto last_shown = Clock::now();
     // Whether to stop: a signal here (told to every rank through the shared counter), or one
     // caught elsewhere (looked up at most every 0.2 s: a remote atomic read is not free).
-    bool stopping = false, told = false, stopped_in_run = false;
+    bool stopping = false, told = false;
     auto last_asked = Clock::now();
     auto should_stop = [&] {
         if (stopping) return true;
@@ -214,33 +226,40 @@ SweepOutcome run_sweep(const SweepPlan& plan, const SweepOptions& options,
         if (leader && !should_stop()) slot = counters.fetch_add(next_run, 1);
         mpi::check(MPI_Bcast(&slot, 1, MPI_LONG, 0, group.handle()), "MPI_Bcast");
         if (slot >= total) break;
-        if (!leader) continue;  // the linear runs are computed by the group's leader alone
+        // Every rank of the group runs it (the distributed parts are collective over the group;
+        // the replicated ones are computed alike everywhere); the leader decides when to stop or
+        // save, and alone writes.
         const long row = todo[static_cast<std::size_t>(slot)];
         const RunConfig& config = plan.runs[static_cast<std::size_t>(row)];
+        if (leader) store_or_abort([&] { writer->write_status(row, RunStatus::running); });
         RunResult result;
         try {
             std::optional<Checkpoint> checkpoint;
-            timed_io([&] {
-                if (options.resume) checkpoint = read_checkpoint(*file, plan.name, config, row);
-                writer->write_status(row, RunStatus::running);
-            });
+            if (options.resume)
+                timed_io([&] { checkpoint = read_checkpoint(*file, plan.name, config, row); });
             auto last_saved = Clock::now();
             RunControl control;
             control.resume_from = checkpoint ? &*checkpoint : nullptr;
-            if (checkpoint) counters.fetch_add(runs_continued, 1);
+            if (checkpoint && leader) counters.fetch_add(runs_continued, 1);
             control.progress = [&](Index, Index) {
-                if (since(last_shown) > 0.5) {
+                if (leader && since(last_shown) > 0.5) {
                     show();
                     last_shown = Clock::now();
                 }
             };
             control.poll = [&](Index) {
-                if (should_stop()) return StepAction::save_and_stop;
-                if (options.checkpoint_every > 0 && since(last_saved) > options.checkpoint_every)
-                    return StepAction::save;
-                return StepAction::proceed;
+                int action = static_cast<int>(StepAction::proceed);
+                if (leader && should_stop())
+                    action = static_cast<int>(StepAction::save_and_stop);
+                else if (leader && options.checkpoint_every > 0 &&
+                         since(last_saved) > options.checkpoint_every)
+                    action = static_cast<int>(StepAction::save);
+                if (group.size() > 1)
+                    mpi::check(MPI_Bcast(&action, 1, MPI_INT, 0, group.handle()), "MPI_Bcast");
+                return static_cast<StepAction>(action);
             };
             control.save = [&](const RunState& state) {
+                if (!leader) return;
                 timed_io([&] { writer->write_checkpoint(row, config, state); });
                 counters.fetch_add(checkpoints_saved, 1);
                 last_saved = Clock::now();
@@ -253,24 +272,11 @@ SweepOutcome run_sweep(const SweepPlan& plan, const SweepOptions& options,
             result.status = RunStatus::failed;
             result.failure = e.what();
         }
-        if (result.status == RunStatus::running) {  // stopped; its state is saved
-            stopped_in_run = true;
-            break;
-        }
-        try {
-            timed_io([&] { writer->write_run(row, result, provenance.host); });
-        } catch (const std::exception& e) {
-            // The store cannot take the run: nothing sensible is left to do for anyone.
-            std::fprintf(stderr, "ssldyn: failure on rank %d: %s\n", world.rank(), e.what());
-            MPI_Abort(world.handle(), 1);
-        }
+        if (result.status == RunStatus::running) break;  // stopped (the whole group); state saved
+        if (!leader) continue;
+        store_or_abort([&] { writer->write_run(row, result, provenance.host); });
         counters.fetch_add(result.status == RunStatus::done ? runs_done : runs_failed, 1);
         show();
-    }
-    if (leader && group.size() > 1 && stopped_in_run) {
-        // The group's other ranks wait for the next slot: tell them there is none.
-        long none = total;
-        mpi::check(MPI_Bcast(&none, 1, MPI_LONG, 0, group.handle()), "MPI_Bcast");
     }
     timed_io([&] {
         writer.reset();

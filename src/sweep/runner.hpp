@@ -3,6 +3,7 @@
 // from shared counters, and every run writes its raw data into the store prepared before.
 #include <string>
 
+#include "linalg/distribution.hpp"
 #include "mpi/mpi.hpp"
 #include "sweep/plan.hpp"
 
@@ -16,6 +17,10 @@ struct SweepOptions {
     bool progress = true;
     // A running run saves its state this often (wall seconds; 0: only when stopped by a signal).
     double checkpoint_every = 300.0;
+    // Matrices of a run with more entries than this are spread over its group's grid
+    // (linalg/distribution.hpp), in square blocks of block_size.
+    Index distribute_above = default_distribute_above;
+    Index block_size = 64;
 };
 
 struct SweepOutcome {

@@ -26,8 +26,12 @@ Matrix eigen_coordinates(const Matrix& w, const SymmetricEigen& eigen) {
 
 ClosedFormFlow::ClosedFormFlow(const SymmetricEigen& eigen, const Matrix& w0, Dynamics dynamics,
                                double weight_decay)
-    : lambda_(eigen.values),
-      b_(eigen_coordinates(w0, eigen)),
+    : ClosedFormFlow(eigen.values, eigen_coordinates(w0, eigen), dynamics, weight_decay) {}
+
+ClosedFormFlow::ClosedFormFlow(std::vector<double> eigenvalues, Matrix w0_coordinates,
+                               Dynamics dynamics, double weight_decay)
+    : lambda_(std::move(eigenvalues)),
+      b_(std::move(w0_coordinates)),
       dynamics_(grassmann_reference(dynamics) ? Dynamics::orthogonal : dynamics),
       weight_decay_(weight_decay) {
     if (dynamics_ != Dynamics::orthogonal) return;

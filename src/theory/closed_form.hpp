@@ -24,6 +24,9 @@ class ClosedFormFlow {
   public:
     ClosedFormFlow(const SymmetricEigen& eigen, const Matrix& w0, Dynamics dynamics,
                    double weight_decay);
+    // The same from the eigenvalues and W₀ V (Problem::coordinates, when V is distributed).
+    ClosedFormFlow(std::vector<double> eigenvalues, Matrix w0_coordinates, Dynamics dynamics,
+                   double weight_decay);
 
     FlowPoint at(double t) const;
 

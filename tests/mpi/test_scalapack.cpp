@@ -134,6 +134,37 @@ TEST(ScaLapack, GramMatrixBySyrkIsExactlySymmetric) {
     }
 }
 
+TEST(ScaLapack, SymmetricRank2kIsExactlySymmetric) {
+    RandomStream stream(13);
+    for (Index height : heights) {
+        const Matrix a = gaussian_matrix(stream, height, 23),
+                     b = gaussian_matrix(stream, height, 23);
+        Matrix outer(height, height), inner(23, 23);
+        syr2k(Op::none, 0.5, a, b, 0.0, outer);
+        syr2k(Op::transpose, 0.5, a, b, 0.0, inner);
+        for_each_grid(
+            [&](const mpi::Communicator&, const BlacsGrid& grid, const std::string& label) {
+                for (Index nb : blocks) {
+                    const std::string at = where(label, nb) + " height " + std::to_string(height);
+                    const auto da = DistributedMatrix::scatter(grid, a, nb, nb);
+                    const auto db = DistributedMatrix::scatter(grid, b, nb, nb);
+                    DistributedMatrix c(grid, height, height, nb, nb);
+                    psyr2k(Op::none, 0.5, da, db, 0.0, c);
+                    const Matrix c_all = c.gather();
+                    // 2·23 products summed in another order: 46u relative at most.
+                    const double error = relative_error(c_all, outer);
+                    EXPECT_TRUE(everywhere(error < 1e-13)) << at << ": " << error;
+                    EXPECT_TRUE(everywhere(relative_error(c_all, transpose(c_all)) == 0.0))
+                        << at << ": not exactly symmetric";
+                    DistributedMatrix g(grid, 23, 23, nb, nb);
+                    psyr2k(Op::transpose, 0.5, da, db, 0.0, g);
+                    const double error_g = relative_error(g.gather(), inner);
+                    EXPECT_TRUE(everywhere(error_g < 1e-13)) << at << ": " << error_g;
+                }
+            });
+    }
+}
+
 TEST(ScaLapack, NormsMatchSerial) {
     RandomStream stream(9);
     const Matrix a = gaussian_matrix(stream, 37, 23);

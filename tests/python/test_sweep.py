@@ -116,6 +116,38 @@ class SweepTest(unittest.TestCase):
         with h5py.File(os.path.join(self.dir, "few.h5"), "r") as f:
             self.assertEqual(list(f["sweeps/grid/status"][()]), [2, 2])
 
+    def test_groups_spreading_every_matrix_equal_one_rank(self):
+        # Groups of 2 and 4 ranks with every matrix of a run spread over the group (C, its
+        # eigenvectors, the retraction; blocks of 5, dividing no dimension) against one rank
+        # with everything replicated. The same trajectories to round-off (tests/mpi/
+        # test_distributed_run.cpp states the bounds): 1e-11 relative to max(1, |value|), the
+        # sine of the largest principal angle (√(1 − cos²) near 0) to √u ≈ 1.5e-8 absolute.
+        alone = os.path.join(self.dir, "alone.h5")
+        self.sweep(1, alone)
+        reference = run_datasets(alone)
+        for group in (2, 4):
+            store = os.path.join(self.dir, f"spread{group}.h5")
+            result = self.sweep(group, store, "--group-size", str(group),
+                                "--distribute-above", "0", "--block-size", "5")
+            self.assertIn("24 runs, 24 done, 0 failed", result.stdout)
+            spread = run_datasets(store)
+            self.assertEqual(sorted(spread), sorted(reference))
+            for name, want in reference.items():
+                got = spread[name]
+                if want.dtype.kind != "f":
+                    self.assertTrue(np.array_equal(got, want), name)
+                    continue
+                self.assertTrue(np.array_equal(np.isfinite(got), np.isfinite(want)), name)
+                both = np.isfinite(want)
+                error = np.abs(got[both] - want[both])
+                if name.endswith("topk_sin_angle"):
+                    self.assertLessEqual(error.max(initial=0), 1.5e-8, name)
+                else:
+                    bound = 1e-11 * np.maximum(1.0, np.abs(want[both]))
+                    self.assertTrue(np.all(error <= bound), f"{name}: {error.max(initial=0)}")
+            self.assertFalse(all(np.array_equal(spread[n], reference[n], equal_nan=True)
+                                 for n in reference), "nothing was computed another way")
+
     def test_summary_shows_collapse_and_its_absence(self):
         out = self.sweep(2, os.path.join(self.dir, "s.h5")).stdout
         lines = {tuple(l.split()[:3]): l for l in out.splitlines() if l.split()[:1] in
