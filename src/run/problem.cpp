@@ -163,8 +163,15 @@ Problem build_problem(const RunConfig& config, const Distribution& where) {
         p.views.emplace(source.base, aug, config.centre, config.seed, samples);
         source.base = Matrix();
     }
+    // The samples and the exact C are let go as soon as C is assembled (before the
+    // eigendecomposition, the other peak of memory); the views stay for path = data.
+    auto release = [&] {
+        source.exact_c = Matrix();
+        if (p.path == GradientPath::covariance) p.views.reset();
+    };
     if (!spread) {
         p.c = p.views ? covariance(*p.views, config.loss) : std::move(source.exact_c);
+        release();
         p.eigen = symmetric_eigen(p.c);
     } else {
         const Index b = where.block;
@@ -175,11 +182,11 @@ Problem build_problem(const RunConfig& config, const Distribution& where) {
             p.c_distributed.emplace(
                 distributed_covariance(p.views ? &*p.views : nullptr, p.path == GradientPath::data,
                                        config.loss, p.d, sample_count(config), where));
+        release();
         DistributedSymmetricEigen eigen = symmetric_eigen(*p.c_distributed);
         p.eigen.values = std::move(eigen.values);
         p.vectors_distributed.emplace(std::move(eigen.vectors));
     }
-    if (p.path == GradientPath::covariance) p.views.reset();
     if (!(p.lambda_max() > 0))
         throw InputError("loss: C has no positive eigenvalue (λ_max = " +
                          std::to_string(p.lambda_max()) + "), so this loss has nothing to learn");
