@@ -17,12 +17,15 @@ class Views {
   public:
     // base: d x n clean samples. Views are drawn once from the counter stream (seed, run id),
     // negatives pair each sample with another by a random derangement, and when `centre` is set
-    // every view has the mean of the clean samples subtracted.
+    // every view has the mean of the clean samples subtracted. Every entry's draws sit at a
+    // position fixed by its place in the whole d x n view, so base may also be rows
+    // [first_row, first_row + base.rows()) of samples of total_rows features: the views are then
+    // the same rows of the whole views (a rank's share, for C assembled over a grid).
     Views(const Matrix& base, const Augmentation& augmentation, bool centre, std::uint64_t seed,
-          std::uint64_t run_id);
+          std::uint64_t run_id, Index first_row = 0, Index total_rows = -1);
 
     Index n() const { return n_; }
-    Index d() const { return stacked_.rows(); }
+    Index d() const { return stacked_.rows(); }  // the rows held
     ConstView anchors() const { return stacked_.columns(0, n_); }
     ConstView positives() const { return stacked_.columns(n_, n_); }
     ConstView negatives() const { return stacked_.columns(2 * n_, n_); }

@@ -67,19 +67,22 @@ std::string problem_key(const RunConfig& config) {
 
 namespace {
 
-// The samples (base, d x n) or the exact C, on this rank: what build_problem starts from.
+// The samples (base, d x n) or the exact C, whole, on this rank.
 struct Source {
     Matrix base;
     Matrix exact_c;
 };
+
+SpikedCovariance spiked_of(const RunConfig& config) {
+    return SpikedCovariance(config.d, config.spikes, config.bulk, config.random_basis, config.seed);
+}
 
 Source load_source(const RunConfig& config) {
     // The samples depend on the seed and the data settings, not on the run, so that runs that
     // differ only in dynamics or step see the same data.
     Source source;
     if (config.data == DataSource::spiked) {
-        const SpikedCovariance spiked(config.d, config.spikes, config.bulk, config.random_basis,
-                                      config.seed);
+        const SpikedCovariance spiked = spiked_of(config);
         if (config.covariance == CovarianceSource::exact) {
             source.exact_c = spiked.covariance();
         } else {
@@ -107,21 +110,30 @@ ConstView row_range(ConstView a, Index first, Index count) {
     return {a.data + first, count, a.cols, a.ld};
 }
 
-// C distributed over the group's square grid, assembled from the samples as C = sym(A Bᵀ)/n
-// (loss/loss.hpp) by pdsyr2k. When every rank holds the views each passes an equal share of
-// the rows, else the first rank passes all of them; one all-to-all puts each entry on its owner.
-DistributedMatrix distributed_covariance(const Views* views, bool everyone_holds, Loss loss,
-                                         Index d, Index n, const Distribution& where) {
-    const BlacsGrid& grid = *where.square;
-    const Index rank = where.group->rank(), size = where.group->size();
-    const Index first = everyone_holds ? d * rank / size : 0;
-    const Index count = views == nullptr ? 0 : everyone_holds ? d * (rank + 1) / size - first : d;
+// The problem replicated: every rank builds all of it.
+void build_replicated(const RunConfig& config, Problem& p) {
+    Source source = load_source(config);
+    if (!source.base.empty()) {
+        const Augmentation aug{config.sigma_aug, config.keep_prob};
+        p.views.emplace(source.base, aug, config.centre, config.seed, samples);
+        source.base = Matrix();
+    }
+    p.c = p.views ? covariance(*p.views, config.loss) : std::move(source.exact_c);
+    if (p.path == GradientPath::covariance) p.views.reset();  // before dsyevd's peak
+    p.eigen = symmetric_eigen(p.c);
+}
+
+// C over the group's square grid from the rows `views` holds ([from, from + count) of them go
+// to the grid; none when views is null): C = sym(A Bᵀ)/n (loss/loss.hpp) by pdsyr2k, each entry
+// of A and B moved to its owner in one all-to-all.
+DistributedMatrix assemble_covariance(const Views* views, Index from, Index count, Loss loss,
+                                      Index d, Index n, const Distribution& where) {
     const ConstView none{nullptr, 0, n, 1};
     auto distribute = [&](ConstView a) {
-        return DistributedMatrix::from_row_blocks(grid, views ? row_range(a, first, count) : none,
-                                                  where.block, where.block);
+        return DistributedMatrix::from_row_blocks(
+            *where.square, views ? row_range(a, from, count) : none, where.block, where.block);
     };
-    DistributedMatrix c(grid, d, d, where.block, where.block);
+    DistributedMatrix c(*where.square, d, d, where.block, where.block);
     auto assemble = [&](ConstView a, ConstView b) {
         psyr2k(Op::none, covariance_scale(n), distribute(a), distribute(b), 0.0, c);
     };
@@ -132,6 +144,63 @@ DistributedMatrix distributed_covariance(const Views* views, bool everyone_holds
     return c;
 }
 
+// The problem spread over the group: C and its eigenvectors block-cyclic, no rank holding
+// anything d x d. Spiked data: each rank draws its share of the samples' rows (or, for the exact
+// C, computes its own blocks of it); data read from a file (d = 784 for Fashion-MNIST): the
+// group's first rank reads it and hands out the rows. With path = data every rank keeps all the
+// views, for the gradient.
+void build_spread(const RunConfig& config, Problem& p) {
+    const Distribution& where = p.distribution;
+    const Index d = p.d, rank = where.group->rank(), size = where.group->size();
+    const Index first = d * rank / size, count = d * (rank + 1) / size - first;
+    const Augmentation aug{config.sigma_aug, config.keep_prob};
+    const bool spiked = config.data == DataSource::spiked;
+    const bool whole_views = p.path == GradientPath::data;
+    if (spiked && config.covariance == CovarianceSource::exact) {
+        DistributedMatrix& c =
+            p.c_distributed.emplace(*where.square, d, d, where.block, where.block);
+        std::vector<Index> rows(static_cast<std::size_t>(c.local().rows()));
+        std::vector<Index> cols(static_cast<std::size_t>(c.local().cols()));
+        for (Index i = 0; i < c.local().rows(); ++i)
+            rows[static_cast<std::size_t>(i)] = c.global_row(i);
+        for (Index j = 0; j < c.local().cols(); ++j)
+            cols[static_cast<std::size_t>(j)] = c.global_col(j);
+        c.local() = spiked_of(config).covariance_block(rows, cols);
+    } else if (spiked && !whole_views) {
+        RandomStream stream(config.seed, samples);
+        const Matrix mine = spiked_of(config).sample_rows(
+            config.n, first, count, stream,
+            [&](Matrix& m) { where.group->sum(m.data(), static_cast<long>(m.size())); });
+        const Views views(mine, aug, config.centre, config.seed, samples, first, d);
+        p.c_distributed.emplace(
+            assemble_covariance(&views, 0, count, config.loss, d, config.n, where));
+    } else {
+        // Whole samples: on every rank (spiked, or path = data), else read by the first alone.
+        const bool holds = spiked || whole_views || rank == 0;
+        Source source;
+        std::string failure;
+        try {
+            if (holds) source = load_source(config);
+        } catch (const std::exception& e) {
+            failure = e.what();
+        }
+        // A data file that fails on one rank fails the run on all, never half of a group.
+        if (where.group->max(failure.empty() ? 0 : 1) != 0)
+            throw InputError(failure.empty() ? "the data failed on another rank of the run group"
+                                             : failure);
+        if (holds) p.views.emplace(source.base, aug, config.centre, config.seed, samples);
+        source.base = Matrix();
+        const bool everyone = spiked || whole_views;
+        p.c_distributed.emplace(assemble_covariance(holds ? &*p.views : nullptr,
+                                                    everyone ? first : 0, everyone ? count : d,
+                                                    config.loss, d, sample_count(config), where));
+    }
+    if (!whole_views) p.views.reset();  // before pdsyevd's peak
+    DistributedSymmetricEigen eigen = symmetric_eigen(*p.c_distributed);
+    p.eigen.values = std::move(eigen.values);
+    p.vectors_distributed.emplace(std::move(eigen.vectors));
+}
+
 }  // namespace
 
 Problem build_problem(const RunConfig& config, const Distribution& where) {
@@ -140,53 +209,10 @@ Problem build_problem(const RunConfig& config, const Distribution& where) {
     p.distribution = where;
     p.d = input_dimension(config);
     p.path = config.path == GradientPath::automatic ? GradientPath::covariance : config.path;
-    const bool spread = where.distributes(p.d, p.d);
-    // Replicated, every rank builds everything; distributed, only the group's first rank reads
-    // or draws the samples, unless the gradient goes through them (then every rank needs them).
-    const bool holds_data = !spread || where.first() || p.path == GradientPath::data;
-    Source source;
-    std::string failure;
-    if (holds_data) {
-        try {
-            source = load_source(config);
-        } catch (const std::exception& e) {
-            if (!spread) throw;
-            failure = e.what();
-        }
-    }
-    // A data file that fails on one rank fails the run on all of them, never half of a group.
-    if (spread && where.group->max(failure.empty() ? 0 : 1) != 0)
-        throw InputError(failure.empty() ? "the data failed on another rank of the run group"
-                                         : failure);
-    if (!source.base.empty()) {
-        const Augmentation aug{config.sigma_aug, config.keep_prob};
-        p.views.emplace(source.base, aug, config.centre, config.seed, samples);
-        source.base = Matrix();
-    }
-    // The samples and the exact C are let go as soon as C is assembled (before the
-    // eigendecomposition, the other peak of memory); the views stay for path = data.
-    auto release = [&] {
-        source.exact_c = Matrix();
-        if (p.path == GradientPath::covariance) p.views.reset();
-    };
-    if (!spread) {
-        p.c = p.views ? covariance(*p.views, config.loss) : std::move(source.exact_c);
-        release();
-        p.eigen = symmetric_eigen(p.c);
-    } else {
-        const Index b = where.block;
-        if (config.data == DataSource::spiked && config.covariance == CovarianceSource::exact)
-            p.c_distributed.emplace(
-                DistributedMatrix::scatter_from(*where.square, 0, source.exact_c, b, b));
-        else
-            p.c_distributed.emplace(
-                distributed_covariance(p.views ? &*p.views : nullptr, p.path == GradientPath::data,
-                                       config.loss, p.d, sample_count(config), where));
-        release();
-        DistributedSymmetricEigen eigen = symmetric_eigen(*p.c_distributed);
-        p.eigen.values = std::move(eigen.values);
-        p.vectors_distributed.emplace(std::move(eigen.vectors));
-    }
+    if (where.distributes(p.d, p.d))
+        build_spread(config, p);
+    else
+        build_replicated(config, p);
     if (!(p.lambda_max() > 0))
         throw InputError("loss: C has no positive eigenvalue (λ_max = " +
                          std::to_string(p.lambda_max()) + "), so this loss has nothing to learn");

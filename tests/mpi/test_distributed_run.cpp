@@ -14,6 +14,7 @@
 #include <cmath>
 #include <string>
 
+#include "data/spiked.hpp"
 #include "grids.hpp"
 #include "linalg/blas.hpp"
 #include "linalg/scalapack.hpp"
@@ -171,4 +172,23 @@ TEST(DistributedRun, CovarianceAndGradientMatchSerial) {
             std::max(relative(a.loss, b.loss), relative_matrix_error(a.gradient, b.gradient));
         EXPECT_TRUE(test::everywhere(error < 1e-13)) << loss << ": " << error;
     }
+}
+
+// Each rank's rows of the spiked samples (Uᵀg summed over the ranks) against those rows of the
+// samples drawn whole on one rank: the same draws, and Uᵀg summed in another order, so equal
+// to round-off (s = 3 terms of O(1): 1e-14 relative is ample).
+TEST(DistributedRun, SpikedSampleRowsAreRowsOfTheWholeSample) {
+    const auto world = mpi::Communicator::world();
+    const SpikedCovariance spiked(29, {5.0, 3.0, 2.0}, 0.7, true, 4);
+    RandomStream whole_stream(3, 11);
+    const Matrix whole = spiked.sample(17, whole_stream);
+    const Index d = 29, rank = world.rank(), size = world.size();
+    const Index first = d * rank / size, count = d * (rank + 1) / size - first;
+    RandomStream stream(3, 11);
+    const Matrix mine = spiked.sample_rows(17, first, count, stream, [&](Matrix& m) {
+        world.sum(m.data(), static_cast<long>(m.size()));
+    });
+    const double error = relative_matrix_error(mine, rows_of(whole, first, count));
+    EXPECT_TRUE(test::everywhere(error < 1e-14)) << error;
+    EXPECT_TRUE(test::everywhere(stream.position() == whole_stream.position()));
 }

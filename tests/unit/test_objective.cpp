@@ -130,3 +130,38 @@ TEST(Spiked, SampleCovarianceApproachesSigma) {
     const std::vector<double> expected{3.0, 2.0, 0.5, 0.5, 0.5};
     for (std::size_t i = 0; i < expected.size(); ++i) EXPECT_NEAR(e.values[i], expected[i], 1e-13);
 }
+
+// Rows of the views built from rows of the samples are those rows of the whole views, bit for
+// bit (every draw sits at a position fixed by its entry), with and without masking and centring.
+TEST(Views, RowsOfTheSamplesGiveThoseRowsOfTheViews) {
+    const SpikedCovariance s(11, {4.0, 2.0}, 0.5, true, 5);
+    RandomStream stream(6);
+    const Matrix base = s.sample(9, stream);
+    for (const Augmentation aug : {Augmentation{0.3, 1.0}, Augmentation{0.2, 0.7}}) {
+        const Views whole(base, aug, true, 4, 2);
+        for (const auto& [first, count] : {std::pair<Index, Index>{0, 4}, {4, 6}, {10, 1}}) {
+            const Views part(rows_of(base, first, count), aug, true, 4, 2, first, 11);
+            ASSERT_EQ(part.d(), count);
+            for (Index j = 0; j < 3 * 9; ++j)
+                for (Index i = 0; i < count; ++i)
+                    EXPECT_EQ(part.stacked(3)(i, j), whole.stacked(3)(first + i, j))
+                        << "row " << first + i << " column " << j;
+        }
+    }
+}
+
+// Σ = b·I + U diag(λ − b) Uᵀ block by block: any rows and columns of it equal those entries of
+// the whole (the same dot products of s = 2 terms: exactly), and the whole has the spectrum.
+TEST(Spiked, CovarianceBlocksAreEntriesOfSigma) {
+    const SpikedCovariance s(6, {3.0, 2.0}, 0.5, true, 8);
+    const Matrix sigma = s.covariance();
+    const std::vector<Index> rows{5, 0, 3}, cols{1, 3, 4, 0};
+    const Matrix block = s.covariance_block(rows, cols);
+    for (std::size_t i = 0; i < rows.size(); ++i)
+        for (std::size_t j = 0; j < cols.size(); ++j)
+            EXPECT_EQ(block(static_cast<Index>(i), static_cast<Index>(j)), sigma(rows[i], cols[j]));
+    const SpikedCovariance standard(4, {3.0}, 0.5, false, 8);
+    const Matrix diagonal = standard.covariance();
+    for (Index j = 0; j < 4; ++j)
+        for (Index i = 0; i < 4; ++i) EXPECT_EQ(diagonal(i, j), i != j ? 0.0 : i == 0 ? 3.0 : 0.5);
+}
