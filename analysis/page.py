@@ -63,7 +63,7 @@ CHECK_SCRIPT = """
 
 META_ATTRS = ("run_count", "axes", "program_version", "git_commit", "git_dirty", "mpi_library",
               "hdf5_library", "mpi_ranks", "group_size", "distribute_above",
-              "block_size", "blas_threads")
+              "block_size", "grid", "blas_threads")
 
 
 def render(store_path, store_attrs, sections, notes):

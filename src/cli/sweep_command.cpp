@@ -33,6 +33,8 @@ int sweep_command(const std::vector<std::string>& args) {
         "over its group's ranks with ScaLAPACK; smaller ones are replicated")(
         "block-size", po::value<long long>()->value_name("B")->default_value(64),
         "block-cyclic block size of the spread matrices")(
+        "grid", po::value<std::string>()->value_name("PxQ")->default_value("auto"),
+        "process grid of a group for C and its eigenvectors (auto: the most nearly square)")(
         "threads", po::value<int>()->value_name("T")->default_value(1),
         "BLAS threads per rank (1 keeps results independent of the rank count)")(
         "shard", po::value<std::string>()->value_name("I/N"),
@@ -73,6 +75,7 @@ int sweep_command(const std::vector<std::string>& args) {
     sweep.resume = vm.count("resume") > 0;
     sweep.break_lock = vm.count("break-lock") > 0;
     sweep.group_size = vm["group-size"].as<int>();
+    sweep.grid = vm["grid"].as<std::string>();
     sweep.progress = vm.count("quiet") == 0;
     const SweepOutcome outcome = run_sweep(plan, sweep, world);
 

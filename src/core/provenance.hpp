@@ -16,6 +16,7 @@ struct Provenance {
     int group_size = 1;
     long long distribute_above = 0;  // matrices of more entries spread over a run group
     long long block_size = 0;        // their block-cyclic block size
+    std::string grid = "auto";       // the process grid of C in a group
 };
 
 Provenance current_provenance();

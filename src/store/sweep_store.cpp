@@ -205,6 +205,7 @@ void create_sweep(const h5::File& file, const SweepPlan& plan, const Provenance&
     h5::write_attribute(sweep.id(), "group_size", static_cast<long long>(p.group_size));
     h5::write_attribute(sweep.id(), "distribute_above", p.distribute_above);
     h5::write_attribute(sweep.id(), "block_size", p.block_size);
+    h5::write_attribute(sweep.id(), "grid", p.grid);
     h5::write_attribute(sweep.id(), "blas_threads", static_cast<long long>(p.blas_threads));
 
     const auto status = h5::Dataset::create_integers(sweep.id(), "status", {count}, 0);

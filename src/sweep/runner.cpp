@@ -127,6 +127,19 @@ std::vector<long> prepare_store(const SweepPlan& plan, const SweepOptions& optio
     return todo;
 }
 
+// --grid: {0, 0} for auto, else {P, Q} with P·Q ranks in a group.
+std::pair<int, int> grid_shape(const std::string& text, int group_size) {
+    if (text == "auto") return {0, 0};
+    int p = 0, q = 0;
+    char tail = 0;
+    if (std::sscanf(text.c_str(), "%dx%d%c", &p, &q, &tail) != 2 || p < 1 || q < 1)
+        throw InputError("--grid: '" + text + "' is neither auto nor PxQ (such as 2x1)");
+    if (static_cast<long>(p) * q != group_size)
+        throw InputError("--grid: " + text + " is " + std::to_string(static_cast<long>(p) * q) +
+                         " ranks, a run group has " + std::to_string(group_size));
+    return {p, q};
+}
+
 std::vector<long> broadcast(const mpi::Communicator& world, std::vector<long> values) {
     long count = static_cast<long>(values.size());
     mpi::check(MPI_Bcast(&count, 1, MPI_LONG, 0, world.handle()), "MPI_Bcast");
@@ -144,6 +157,7 @@ SweepOutcome run_sweep(const SweepPlan& plan, const SweepOptions& options,
     if (options.group_size < 1)
         throw InputError("--group-size: must be at least 1, got " +
                          std::to_string(options.group_size));
+    const auto [grid_rows, grid_cols] = grid_shape(options.grid, options.group_size);
     if (world.size() % options.group_size != 0)
         throw InputError("--group-size: " + std::to_string(options.group_size) +
                          " does not divide the " + std::to_string(world.size()) + " ranks");
@@ -151,6 +165,7 @@ SweepOutcome run_sweep(const SweepPlan& plan, const SweepOptions& options,
     provenance.group_size = options.group_size;
     provenance.distribute_above = options.distribute_above;
     provenance.block_size = options.block_size;
+    provenance.grid = options.grid;
     SweepOutcome outcome;
     outcome.runs = static_cast<long>(plan.runs.size());
     std::vector<long> todo;
@@ -184,7 +199,9 @@ SweepOutcome run_sweep(const SweepPlan& plan, const SweepOptions& options,
 
     // Run groups: consecutive ranks, each with its own communicator and BLACS grid.
     const mpi::Communicator group = world.split(world.rank() / options.group_size, world.rank());
-    const BlacsGrid grid = BlacsGrid::square(group), tall = BlacsGrid::tall(group);
+    const BlacsGrid grid =
+        grid_rows > 0 ? BlacsGrid(group, grid_rows, grid_cols) : BlacsGrid::square(group);
+    const BlacsGrid tall = BlacsGrid::tall(group);
     const Distribution where{&group, &grid, &tall, options.distribute_above, options.block_size};
     const bool leader = group.rank() == 0;
     mpi::SharedCounters counters(world, counter_count);

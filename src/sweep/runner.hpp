@@ -21,6 +21,9 @@ struct SweepOptions {
     // (linalg/distribution.hpp), in square blocks of block_size.
     Index distribute_above = default_distribute_above;
     Index block_size = 64;
+    // The grid of the square matrices (C, its eigenvectors): "auto" (the most nearly square
+    // p x q, p >= q) or "PxQ" with P·Q = group_size.
+    std::string grid = "auto";
 };
 
 struct SweepOutcome {

@@ -125,9 +125,9 @@ class SweepTest(unittest.TestCase):
         alone = os.path.join(self.dir, "alone.h5")
         self.sweep(1, alone)
         reference = run_datasets(alone)
-        for group in (2, 4):
-            store = os.path.join(self.dir, f"spread{group}.h5")
-            result = self.sweep(group, store, "--group-size", str(group),
+        for group, grid in ((2, "auto"), (2, "1x2"), (4, "auto")):
+            store = os.path.join(self.dir, f"spread{group}{grid}.h5")
+            result = self.sweep(group, store, "--group-size", str(group), "--grid", grid,
                                 "--distribute-above", "0", "--block-size", "5")
             self.assertIn("24 runs, 24 done, 0 failed", result.stdout)
             spread = run_datasets(store)
