@@ -250,44 +250,59 @@ SweepOutcome run_sweep(const SweepPlan& plan, const SweepOptions& options,
         const RunConfig& config = plan.runs[static_cast<std::size_t>(row)];
         if (leader) store_or_abort([&] { writer->write_status(row, RunStatus::running); });
         RunResult result;
+        result.config = config;
+        // Input errors of this run alone (a data file gone bad), allocation failures: the run
+        // fails and the sweep goes on. Its steps are collective over the group, so a run that
+        // cannot start on one rank starts on none.
+        auto fail = [&](const std::string& why) {
+            result.status = RunStatus::failed;
+            result.failure = why;
+        };
+        std::shared_ptr<const Problem> problem;
+        std::optional<Checkpoint> checkpoint;
         try {
-            std::optional<Checkpoint> checkpoint;
+            problem = cache.get(config);
             if (options.resume)
                 timed_io([&] { checkpoint = read_checkpoint(*file, plan.name, config, row); });
-            auto last_saved = Clock::now();
-            RunControl control;
-            control.resume_from = checkpoint ? &*checkpoint : nullptr;
-            if (checkpoint && leader) counters.fetch_add(runs_continued, 1);
-            control.progress = [&](Index, Index) {
-                if (leader && since(last_shown) > 0.5) {
-                    show();
-                    last_shown = Clock::now();
-                }
-            };
-            control.poll = [&](Index) {
-                int action = static_cast<int>(StepAction::proceed);
-                if (leader && should_stop())
-                    action = static_cast<int>(StepAction::save_and_stop);
-                else if (leader && options.checkpoint_every > 0 &&
-                         since(last_saved) > options.checkpoint_every)
-                    action = static_cast<int>(StepAction::save);
-                if (group.size() > 1)
-                    mpi::check(MPI_Bcast(&action, 1, MPI_INT, 0, group.handle()), "MPI_Bcast");
-                return static_cast<StepAction>(action);
-            };
-            control.save = [&](const RunState& state) {
-                if (!leader) return;
-                timed_io([&] { writer->write_checkpoint(row, config, state); });
-                counters.fetch_add(checkpoints_saved, 1);
-                last_saved = Clock::now();
-            };
-            result = simulate(config, *cache.get(config), control);
         } catch (const std::exception& e) {
-            // Input errors of this run alone (a data file gone bad) and allocation failures:
-            // recorded as the run's failure, and the other ranks never wait for this one.
-            result.config = config;
-            result.status = RunStatus::failed;
-            result.failure = e.what();
+            fail(e.what());
+        }
+        if (group.size() > 1 && group.max(result.failure.empty() ? 0 : 1) != 0 &&
+            result.failure.empty())
+            fail("failed on another rank of its run group");
+        if (result.failure.empty()) {
+            try {
+                auto last_saved = Clock::now();
+                RunControl control;
+                control.resume_from = checkpoint ? &*checkpoint : nullptr;
+                if (checkpoint && leader) counters.fetch_add(runs_continued, 1);
+                control.progress = [&](Index, Index) {
+                    if (leader && since(last_shown) > 0.5) {
+                        show();
+                        last_shown = Clock::now();
+                    }
+                };
+                control.poll = [&](Index) {
+                    int action = static_cast<int>(StepAction::proceed);
+                    if (leader && should_stop())
+                        action = static_cast<int>(StepAction::save_and_stop);
+                    else if (leader && options.checkpoint_every > 0 &&
+                             since(last_saved) > options.checkpoint_every)
+                        action = static_cast<int>(StepAction::save);
+                    if (group.size() > 1)
+                        mpi::check(MPI_Bcast(&action, 1, MPI_INT, 0, group.handle()), "MPI_Bcast");
+                    return static_cast<StepAction>(action);
+                };
+                control.save = [&](const RunState& state) {
+                    if (!leader) return;
+                    store_or_abort([&] { writer->write_checkpoint(row, config, state); });
+                    counters.fetch_add(checkpoints_saved, 1);
+                    last_saved = Clock::now();
+                };
+                result = simulate(config, *problem, control);
+            } catch (const std::exception& e) {
+                fail(e.what());
+            }
         }
         if (result.status == RunStatus::running) break;  // stopped (the whole group); state saved
         if (!leader) continue;
