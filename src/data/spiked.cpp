@@ -12,7 +12,7 @@ namespace ssldyn {
 
 SpikedCovariance::SpikedCovariance(Index d, std::vector<double> spikes, double bulk,
                                    bool random_basis, std::uint64_t seed)
-    : bulk_(bulk) {
+    : bulk_(bulk), standard_basis_(!random_basis) {
     if (static_cast<Index>(spikes.size()) > d)
         throw InputError("spikes: " + std::to_string(spikes.size()) +
                          " spikes do not fit in dimension d = " + std::to_string(d));
@@ -28,9 +28,6 @@ SpikedCovariance::SpikedCovariance(Index d, std::vector<double> spikes, double b
         // those of the QR of the first s Gaussian columns.
         RandomStream stream(seed, 0x5b1ced);
         spike_vectors_ = orthonormal_factor(gaussian_matrix(stream, d, s));
-    } else {
-        spike_vectors_ = Matrix(d, s);
-        for (Index j = 0; j < s; ++j) spike_vectors_(j, j) = 1.0;
     }
 }
 
@@ -38,6 +35,15 @@ Matrix SpikedCovariance::covariance_block(const std::vector<Index>& rows,
                                           const std::vector<Index>& cols) const {
     const Index s = spike_vectors_.cols();
     const auto m = static_cast<Index>(rows.size()), n = static_cast<Index>(cols.size());
+    if (standard_basis_) {
+        Matrix block(m, n);
+        for (Index j = 0; j < n; ++j)
+            for (Index i = 0; i < m; ++i)
+                if (rows[static_cast<std::size_t>(i)] == cols[static_cast<std::size_t>(j)])
+                    block(i, j) =
+                        eigenvalues_[static_cast<std::size_t>(rows[static_cast<std::size_t>(i)])];
+        return block;
+    }
     // U_rows diag(λ − b) U_colsᵀ + b·[row = col].
     Matrix left(m, s), right(n, s);
     for (Index k = 0; k < s; ++k) {
@@ -79,6 +85,13 @@ Matrix SpikedCovariance::sample_rows(Index n, Index first, Index count, RandomSt
         for (Index i = 0; i < count; ++i) g(i, j) = stream.normal();
     }
     stream.seek(start + 2 * static_cast<std::uint64_t>(n * d));
+    if (standard_basis_) {  // x_i = √λ_i g_i
+        for (Index i = 0; i < count; ++i) {
+            const double root = std::sqrt(eigenvalues_[static_cast<std::size_t>(first + i)]);
+            for (Index j = 0; j < n; ++j) g(i, j) *= root;
+        }
+        return g;
+    }
     // x = √b·g + U diag(√λ − √b) (Uᵀg).
     const Matrix mine = rows_of(spike_vectors_, first, count);
     Matrix projection(s, n);

@@ -5,8 +5,9 @@
 // Σ = b·I + U diag(λ − b) Uᵀ with the s spikes λ (descending), the bulk b, and U (d x s) the
 // spikes' orthonormal eigenvectors: the first s columns of a Haar-random orthogonal matrix (QR of
 // a Gaussian with diag(R) > 0, whose first s columns depend on the first s Gaussian columns
-// alone), or of the identity. Nothing d x d is ever formed but Σ itself when asked for: the
-// data cost O(ds) memory and O(dsn) flops, and a rank can draw any rows of the samples.
+// alone), or the standard basis (then Σ is diagonal and kept exact). Nothing d x d is ever formed
+// but Σ itself when asked for: the data cost O(ds) memory and O(dsn) flops, and a rank can draw any
+// rows of the samples.
 #include <functional>
 #include <vector>
 
@@ -41,7 +42,8 @@ class SpikedCovariance {
   private:
     std::vector<double> eigenvalues_;
     double bulk_;
-    Matrix spike_vectors_;  // U, d x s
+    bool standard_basis_;
+    Matrix spike_vectors_;  // U, d x s (empty for the standard basis: Σ diagonal, kept exact)
 };
 
 }  // namespace ssldyn

@@ -274,6 +274,9 @@ DistributedSymmetricEigen symmetric_eigen(const DistributedMatrix& a) {
              work.data(), &lwork, iwork.data(), &liwork, &info);
     check_info(info, "pdsyevd");
     for (double& value : out.values) value = -value;
+    // Every rank computes the eigenvalues, and an ulp apart on one rank would part the replicated
+    // weights of a run (its step size is set by λ₁): rank 0's for all.
+    mpi::check(MPI_Bcast(out.values.data(), n, MPI_DOUBLE, 0, a.grid().comm()), "MPI_Bcast");
     copy(vectors, out.vectors);
     return out;
 }

@@ -1,5 +1,8 @@
 #include "run/problem.hpp"
 
+#include <exception>
+#include <utility>
+
 #include "core/error.hpp"
 #include "data/idx.hpp"
 #include "data/spiked.hpp"
@@ -110,9 +113,8 @@ ConstView row_range(ConstView a, Index first, Index count) {
     return {a.data + first, count, a.cols, a.ld};
 }
 
-// The problem replicated: every rank builds all of it.
-void build_replicated(const RunConfig& config, Problem& p) {
-    Source source = load_source(config);
+// The problem replicated: every rank builds all of it from the whole source.
+void build_replicated(const RunConfig& config, Problem& p, Source source) {
     if (!source.base.empty()) {
         const Augmentation aug{config.sigma_aug, config.keep_prob};
         p.views.emplace(source.base, aug, config.centre, config.seed, samples);
@@ -144,19 +146,26 @@ DistributedMatrix assemble_covariance(const Views* views, Index from, Index coun
     return c;
 }
 
+// Whether this rank needs the whole samples (or the exact C) of a spread problem: only for data
+// from a file (the group's first rank reads it) and for path = data (every rank keeps all the
+// views, for the gradient); spiked data are drawn by rows, their exact C by blocks.
+bool spread_needs_whole_source(const RunConfig& config, const Problem& p) {
+    const bool spiked = config.data == DataSource::spiked;
+    if (p.path == GradientPath::data) return true;
+    return !spiked && p.distribution.first();
+}
+
 // The problem spread over the group: C and its eigenvectors block-cyclic, no rank holding
 // anything d x d. Spiked data: each rank draws its share of the samples' rows (or, for the exact
 // C, computes its own blocks of it); data read from a file (d = 784 for Fashion-MNIST): the
-// group's first rank reads it and hands out the rows. With path = data every rank keeps all the
-// views, for the gradient.
-void build_spread(const RunConfig& config, Problem& p) {
+// group's first rank holds them (`source`) and hands out the rows. With path = data every rank
+// holds all the views, for the gradient.
+void build_spread(const RunConfig& config, Problem& p, Source source, Index n) {
     const Distribution& where = p.distribution;
     const Index d = p.d, rank = where.group->rank(), size = where.group->size();
     const Index first = d * rank / size, count = d * (rank + 1) / size - first;
     const Augmentation aug{config.sigma_aug, config.keep_prob};
-    const bool spiked = config.data == DataSource::spiked;
-    const bool whole_views = p.path == GradientPath::data;
-    if (spiked && config.covariance == CovarianceSource::exact) {
+    if (config.data == DataSource::spiked && config.covariance == CovarianceSource::exact) {
         DistributedMatrix& c =
             p.c_distributed.emplace(*where.square, d, d, where.block, where.block);
         std::vector<Index> rows(static_cast<std::size_t>(c.local().rows()));
@@ -166,36 +175,24 @@ void build_spread(const RunConfig& config, Problem& p) {
         for (Index j = 0; j < c.local().cols(); ++j)
             cols[static_cast<std::size_t>(j)] = c.global_col(j);
         c.local() = spiked_of(config).covariance_block(rows, cols);
-    } else if (spiked && !whole_views) {
+    } else if (source.base.empty() && config.data == DataSource::spiked) {
         RandomStream stream(config.seed, samples);
-        const Matrix mine = spiked_of(config).sample_rows(
-            config.n, first, count, stream,
-            [&](Matrix& m) { where.group->sum(m.data(), static_cast<long>(m.size())); });
+        const Matrix mine = spiked_of(config).sample_rows(n, first, count, stream, [&](Matrix& m) {
+            where.group->sum(m.data(), static_cast<long>(m.size()));
+        });
         const Views views(mine, aug, config.centre, config.seed, samples, first, d);
-        p.c_distributed.emplace(
-            assemble_covariance(&views, 0, count, config.loss, d, config.n, where));
+        p.c_distributed.emplace(assemble_covariance(&views, 0, count, config.loss, d, n, where));
     } else {
-        // Whole samples: on every rank (spiked, or path = data), else read by the first alone.
-        const bool holds = spiked || whole_views || rank == 0;
-        Source source;
-        std::string failure;
-        try {
-            if (holds) source = load_source(config);
-        } catch (const std::exception& e) {
-            failure = e.what();
-        }
-        // A data file that fails on one rank fails the run on all, never half of a group.
-        if (where.group->max(failure.empty() ? 0 : 1) != 0)
-            throw InputError(failure.empty() ? "the data failed on another rank of the run group"
-                                             : failure);
+        const bool holds = !source.base.empty();
         if (holds) p.views.emplace(source.base, aug, config.centre, config.seed, samples);
         source.base = Matrix();
-        const bool everyone = spiked || whole_views;
+        // Every rank holding the views hands over its share of the rows; a lone holder all.
+        const bool everyone = p.path == GradientPath::data;
         p.c_distributed.emplace(assemble_covariance(holds ? &*p.views : nullptr,
                                                     everyone ? first : 0, everyone ? count : d,
-                                                    config.loss, d, sample_count(config), where));
+                                                    config.loss, d, n, where));
     }
-    if (!whole_views) p.views.reset();  // before pdsyevd's peak
+    if (p.path != GradientPath::data) p.views.reset();  // before pdsyevd's peak
     DistributedSymmetricEigen eigen = symmetric_eigen(*p.c_distributed);
     p.eigen.values = std::move(eigen.values);
     p.vectors_distributed.emplace(std::move(eigen.vectors));
@@ -207,12 +204,30 @@ Problem build_problem(const RunConfig& config, const Distribution& where) {
     validate(config);
     Problem p;
     p.distribution = where;
-    p.d = input_dimension(config);
     p.path = config.path == GradientPath::automatic ? GradientPath::covariance : config.path;
-    if (where.distributes(p.d, p.d))
-        build_spread(config, p);
+    // What may fail on one rank alone (reading files) comes before anything collective, and a
+    // group agrees on it: a problem fails to build on every rank of its group or on none (so the
+    // group's caches and collectives stay in step).
+    Source source;
+    Index n = 0;
+    bool spread = false;
+    std::exception_ptr error;
+    try {
+        p.d = input_dimension(config);
+        n = sample_count(config);
+        spread = where.distributes(p.d, p.d);
+        if (!spread || spread_needs_whole_source(config, p)) source = load_source(config);
+    } catch (...) {
+        error = std::current_exception();
+    }
+    if (where.group != nullptr && where.group->size() > 1 && where.group->max(error ? 1 : 0) != 0 &&
+        !error)
+        throw InputError("the data failed on another rank of the run group");
+    if (error) std::rethrow_exception(error);
+    if (spread)
+        build_spread(config, p, std::move(source), n);
     else
-        build_replicated(config, p);
+        build_replicated(config, p, std::move(source));
     if (!(p.lambda_max() > 0))
         throw InputError("loss: C has no positive eigenvalue (λ_max = " +
                          std::to_string(p.lambda_max()) + "), so this loss has nothing to learn");

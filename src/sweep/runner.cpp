@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <new>
 #include <optional>
 
 #include "core/error.hpp"
@@ -251,9 +252,10 @@ SweepOutcome run_sweep(const SweepPlan& plan, const SweepOptions& options,
         if (leader) store_or_abort([&] { writer->write_status(row, RunStatus::running); });
         RunResult result;
         result.config = config;
-        // Input errors of this run alone (a data file gone bad), allocation failures: the run
-        // fails and the sweep goes on. Its steps are collective over the group, so a run that
-        // cannot start on one rank starts on none.
+        // Input errors of this run alone (a data file gone bad): the run fails and the sweep
+        // goes on. Its steps are collective over the group, so a run that cannot start on one
+        // rank starts on none; once started, its failures are those of every rank alike (the
+        // same replicated values), but for running out of memory on one rank.
         auto fail = [&](const std::string& why) {
             result.status = RunStatus::failed;
             result.failure = why;
@@ -300,6 +302,14 @@ SweepOutcome run_sweep(const SweepPlan& plan, const SweepOptions& options,
                     last_saved = Clock::now();
                 };
                 result = simulate(config, *problem, control);
+            } catch (const std::bad_alloc&) {
+                if (group.size() > 1) {
+                    // The rest of the group waits in a collective for this rank: nobody can go on.
+                    std::fprintf(stderr, "ssldyn: rank %d ran out of memory in run %s of a group\n",
+                                 world.rank(), run_id(config).c_str());
+                    MPI_Abort(world.handle(), 1);
+                }
+                fail("out of memory");
             } catch (const std::exception& e) {
                 fail(e.what());
             }
