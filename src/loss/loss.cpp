@@ -23,4 +23,32 @@ Matrix covariance(const Views& views, Loss loss) {
     return c;
 }
 
+double batch_loss(const Matrix& f, Index n, Loss loss) {
+    const Index k = f.cols();
+    double sum = 0.0;
+    for (Index r = 0; r < k; ++r)
+        for (Index j = 0; j < n; ++j) {
+            const double negative = loss == Loss::contrastive ? f(2 * n + j, r) : 0.0;
+            sum += f(j, r) * (f(n + j, r) - negative);
+        }
+    return -sum / static_cast<double>(n);
+}
+
+Matrix batch_loss_gradient(const Matrix& f, Index n, Loss loss) {
+    const Index k = f.cols();
+    Matrix a(views_used(loss) * n, k);
+    for (Index r = 0; r < k; ++r)
+        for (Index j = 0; j < n; ++j) {
+            const double anchor = f(j, r), positive = f(n + j, r);
+            if (loss == Loss::contrastive) {
+                a(j, r) = positive - f(2 * n + j, r);
+                a(2 * n + j, r) = -anchor;
+            } else {
+                a(j, r) = positive;
+            }
+            a(n + j, r) = anchor;
+        }
+    return a;
+}
+
 }  // namespace ssldyn

@@ -27,6 +27,13 @@ inline double covariance_scale(Index n) {
     return 1.0 / (2.0 * static_cast<double>(n));
 }
 
+// The losses as functions of the features F of the stacked views: F has views_used(loss)·n rows
+// (the n anchors, the n positives, then for the contrastive loss the n negatives) and one column
+// per output. The gradient comes as A with ∂L/∂F = −(1/n)·A, the factor left to the caller's
+// next product (A = [F⁺; F] or [F⁺ − F⁻; F; −F] by rows).
+double batch_loss(const Matrix& f, Index n, Loss loss);
+Matrix batch_loss_gradient(const Matrix& f, Index n, Loss loss);
+
 // How many stacked views the loss reads: [X | X⁺] or [X | X⁺ | X⁻].
 inline Index views_used(Loss loss) {
     return loss == Loss::contrastive ? 3 : 2;

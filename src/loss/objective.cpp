@@ -39,44 +39,19 @@ Matrix DataObjective::features(const Matrix& w) const {
     return multiply(Op::transpose, Op::none, s, transpose(w));
 }
 
-double DataObjective::loss_of(const Matrix& f) const {
-    const Index n = views_->n(), k = f.cols();
-    double sum = 0.0;
-    for (Index r = 0; r < k; ++r)
-        for (Index j = 0; j < n; ++j) {
-            const double negative = loss_ == Loss::contrastive ? f(2 * n + j, r) : 0.0;
-            sum += f(j, r) * (f(n + j, r) - negative);
-        }
-    return -sum / static_cast<double>(n);
-}
-
 double DataObjective::loss(const Matrix& w) const {
-    return loss_of(features(w));
+    return batch_loss(features(w), views_->n(), loss_);
 }
 
 LossGradient DataObjective::evaluate(const Matrix& w) const {
     const Index n = views_->n(), k = w.rows();
-    const Index used = views_used(loss_);
     const Matrix f = features(w);
-    const double value = loss_of(f);
-    // Row j of A multiplies sample j of the stack: ∂L/∂Wᵀ = −(1/n) S A with
-    // A = [F⁺ − F⁻; F; −F] (contrastive) or [F⁺; F] (non-contrastive), stacked by rows.
-    Matrix a(used * n, k);
-    for (Index r = 0; r < k; ++r)
-        for (Index j = 0; j < n; ++j) {
-            const double anchor = f(j, r), positive = f(n + j, r);
-            if (loss_ == Loss::contrastive) {
-                a(j, r) = positive - f(2 * n + j, r);
-                a(2 * n + j, r) = -anchor;
-            } else {
-                a(j, r) = positive;
-            }
-            a(n + j, r) = anchor;
-        }
+    // Row j of A multiplies sample j of the stack: ∂L/∂Wᵀ = −(1/n) S A (loss/loss.hpp).
+    const Matrix a = batch_loss_gradient(f, n, loss_);
     Matrix gradient_t(w.cols(), k);
-    gemm(Op::none, Op::none, -1.0 / static_cast<double>(n), views_->stacked(used), a, 0.0,
-         gradient_t);
-    return {value, transpose(gradient_t)};
+    gemm(Op::none, Op::none, -1.0 / static_cast<double>(n), views_->stacked(views_used(loss_)), a,
+         0.0, gradient_t);
+    return {batch_loss(f, n, loss_), transpose(gradient_t)};
 }
 
 }  // namespace ssldyn

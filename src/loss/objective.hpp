@@ -51,7 +51,6 @@ class DataObjective final : public Objective {
 
   private:
     Matrix features(const Matrix& w) const;
-    double loss_of(const Matrix& features) const;
     const Views* views_;
     Loss loss_;
 };

@@ -1,0 +1,65 @@
+#include "model/activation.hpp"
+
+#include <cmath>
+
+namespace ssldyn {
+
+namespace {
+
+constexpr double inv_sqrt2 = 0.70710678118654752440;
+constexpr double inv_sqrt_2pi = 0.39894228040143267794;
+constexpr double two_over_sqrt_pi = 1.12837916709551257390;
+
+}  // namespace
+
+double activate(Activation a, double u) {
+    switch (a) {
+        case Activation::identity:
+            return u;
+        case Activation::tanh:
+            return std::tanh(u);
+        case Activation::erf:
+            return std::erf(u);
+        case Activation::gelu:  // u Φ(u), the exact form
+            return 0.5 * u * std::erfc(-u * inv_sqrt2);
+        case Activation::softplus:  // log(1 + eᵘ) without overflow or cancellation
+            return std::fmax(u, 0.0) + std::log1p(std::exp(-std::fabs(u)));
+        case Activation::relu:
+            return u > 0.0 ? u : 0.0;
+    }
+    return u;
+}
+
+double activate_derivative(Activation a, double u) {
+    switch (a) {
+        case Activation::identity:
+            return 1.0;
+        case Activation::tanh: {
+            const double t = std::tanh(u);
+            return 1.0 - t * t;
+        }
+        case Activation::erf:
+            return two_over_sqrt_pi * std::exp(-u * u);
+        case Activation::gelu:  // Φ(u) + u φ(u)
+            return 0.5 * std::erfc(-u * inv_sqrt2) + u * inv_sqrt_2pi * std::exp(-0.5 * u * u);
+        case Activation::softplus:  // the logistic function, from the side that cannot overflow
+            return u >= 0.0 ? 1.0 / (1.0 + std::exp(-u)) : std::exp(u) / (1.0 + std::exp(u));
+        case Activation::relu:
+            return u > 0.0 ? 1.0 : 0.0;
+    }
+    return 1.0;
+}
+
+void activate(Activation a, const Matrix& u, Matrix& out, Matrix* derivative) {
+    if (out.rows() != u.rows() || out.cols() != u.cols()) out = Matrix(u.rows(), u.cols());
+    if (derivative && (derivative->rows() != u.rows() || derivative->cols() != u.cols()))
+        *derivative = Matrix(u.rows(), u.cols());
+    for (Index j = 0; j < u.cols(); ++j)
+        for (Index i = 0; i < u.rows(); ++i) {
+            const double x = u(i, j);
+            if (derivative) (*derivative)(i, j) = activate_derivative(a, x);
+            out(i, j) = activate(a, x);
+        }
+}
+
+}  // namespace ssldyn

@@ -1,0 +1,28 @@
+#pragma once
+// The activations σ of the two-layer model f(x) = W₂σ(W₁x) (THEORY §2), elementwise, with
+// their derivatives for back-propagation and the Taylor data at 0 that decide the linear limit
+// (THEORY §4.3: σ″(0) ≠ 0 for gelu and softplus, odd for tanh and erf, none for relu).
+#include "core/names.hpp"
+#include "linalg/matrix.hpp"
+
+namespace ssldyn {
+
+enum class Activation { identity, tanh, erf, gelu, softplus, relu };
+
+inline constexpr NameTable<Activation, 6> activation_names{{
+    {Activation::identity, "identity"},
+    {Activation::tanh, "tanh"},
+    {Activation::erf, "erf"},
+    {Activation::gelu, "gelu"},
+    {Activation::softplus, "softplus"},
+    {Activation::relu, "relu"},
+}};
+
+double activate(Activation a, double u);
+double activate_derivative(Activation a, double u);  // relu: 0 at u = 0
+
+// out <- σ(u) and, when derivative is not null, *derivative <- σ′(u), entry by entry (resized
+// to u's shape).
+void activate(Activation a, const Matrix& u, Matrix& out, Matrix* derivative = nullptr);
+
+}  // namespace ssldyn

@@ -1,0 +1,37 @@
+#pragma once
+// The two-layer model f(x) = W₂σ(W₁x) (THEORY §2), W₁ h x d, W₂ k x h, under the losses of
+// THEORY §3 through the data, full batch: the loss and both layers' gradients by
+// back-propagation, every product one BLAS-3 call with the stacked samples as rows (the
+// tall-skinny orientation in which BLAS runs near its dgemm rate, as the linear data path).
+#include "data/views.hpp"
+#include "loss/loss.hpp"
+#include "model/activation.hpp"
+
+namespace ssldyn {
+
+struct TwoLayerWeights {
+    Matrix w1;  // h x d
+    Matrix w2;  // k x h
+};
+
+struct TwoLayerGradient {
+    double loss = 0.0;
+    Matrix w1;  // ∂L/∂W₁, h x d
+    Matrix w2;  // ∂L/∂W₂, k x h
+};
+
+class TwoLayerObjective {
+  public:
+    TwoLayerObjective(const Views& views, Loss loss, Activation activation)
+        : views_(&views), loss_(loss), activation_(activation) {}
+
+    double loss(const TwoLayerWeights& w) const;
+    TwoLayerGradient evaluate(const TwoLayerWeights& w) const;
+
+  private:
+    const Views* views_;
+    Loss loss_;
+    Activation activation_;
+};
+
+}  // namespace ssldyn

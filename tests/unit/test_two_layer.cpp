@@ -1,0 +1,120 @@
+// The two-layer model's loss and gradients (THEORY §2–3): every activation, both losses and both
+// layers against central finite differences of the loss, the identity activation against the
+// linear model's data path through the chain rule, and each activation's derivative against
+// finite differences of the activation.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <string>
+#include <tuple>
+
+#include "data/spiked.hpp"
+#include "linalg/blas.hpp"
+#include "loss/objective.hpp"
+#include "model/two_layer.hpp"
+
+using namespace ssldyn;
+
+namespace {
+
+constexpr Index d = 5, h = 7, k = 3, n = 40;
+
+Views make_views() {
+    const SpikedCovariance spiked(d, {4.0, 2.0}, 0.5, true, 3);
+    RandomStream stream(4);
+    return Views(spiked.sample(n, stream), Augmentation{0.3, 1.0}, true, 9, 1);
+}
+
+TwoLayerWeights make_weights() {
+    RandomStream stream(12);
+    return {gaussian_matrix(stream, h, d, 1.0 / std::sqrt(double(d))),
+            gaussian_matrix(stream, k, h, 1.0 / std::sqrt(double(h)))};
+}
+
+class Gradients : public ::testing::TestWithParam<std::tuple<Activation, Loss>> {};
+
+}  // namespace
+
+// Central differences with step δ = 1e-5 on entries of size ~0.4: truncation δ²|L‴|/6 ~ 1e-11
+// and round-off u|L|/δ ~ 1e-11, so 1e-8 relative to max(1, |g|) holds with room; relu's kinks
+// are never within δ of a pre-activation for these weights (checked by the result itself: a
+// kink crossed would show as an O(1) error).
+TEST_P(Gradients, MatchCentralFiniteDifferences) {
+    const auto [activation, loss] = GetParam();
+    const Views views = make_views();
+    const TwoLayerObjective objective(views, loss, activation);
+    TwoLayerWeights w = make_weights();
+    const TwoLayerGradient g = objective.evaluate(w);
+    EXPECT_DOUBLE_EQ(g.loss, objective.loss(w));
+    const double delta = 1e-5;
+    auto check_layer = [&](Matrix& layer, const Matrix& gradient, const char* name) {
+        double worst = 0.0;
+        for (Index j = 0; j < layer.cols(); ++j)
+            for (Index i = 0; i < layer.rows(); ++i) {
+                const double keep = layer(i, j);
+                layer(i, j) = keep + delta;
+                const double up = objective.loss(w);
+                layer(i, j) = keep - delta;
+                const double down = objective.loss(w);
+                layer(i, j) = keep;
+                const double fd = (up - down) / (2.0 * delta);
+                worst = std::max(worst, std::fabs(fd - gradient(i, j)) /
+                                            std::max(1.0, std::fabs(gradient(i, j))));
+            }
+        EXPECT_LT(worst, 1e-8) << name;
+    };
+    check_layer(w.w1, g.w1, "W1");
+    check_layer(w.w2, g.w2, "W2");
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    ActivationsAndLosses, Gradients,
+    ::testing::Combine(::testing::Values(Activation::identity, Activation::tanh, Activation::erf,
+                                         Activation::gelu, Activation::softplus, Activation::relu),
+                       ::testing::Values(Loss::noncontrastive, Loss::contrastive)),
+    [](const auto& test) {
+        return std::string(name_of(activation_names, std::get<0>(test.param))) + "_" +
+               std::string(name_of(loss_names, std::get<1>(test.param)));
+    });
+
+// σ = identity is the linear model W = W₂W₁: L equal, ∂L/∂W₁ = W₂ᵀ∇L(W), ∂L/∂W₂ = ∇L(W)W₁ᵀ with
+// ∇L from the linear data path, products of 5–7 terms in another order: 1e-13 relative.
+TEST(TwoLayer, IdentityActivationIsTheLinearModelThroughTheChainRule) {
+    const Views views = make_views();
+    const TwoLayerWeights w = make_weights();
+    for (Loss loss : {Loss::noncontrastive, Loss::contrastive}) {
+        const TwoLayerGradient g = TwoLayerObjective(views, loss, Activation::identity).evaluate(w);
+        const LossGradient linear = DataObjective(views, loss).evaluate(multiply(w.w2, w.w1));
+        EXPECT_NEAR(g.loss, linear.loss, 1e-13 * std::fabs(linear.loss));
+        const Matrix w1 = multiply(Op::transpose, Op::none, w.w2, linear.gradient);
+        const Matrix w2 = multiply(Op::none, Op::transpose, linear.gradient, w.w1);
+        for (Index j = 0; j < d; ++j)
+            for (Index i = 0; i < h; ++i) EXPECT_NEAR(g.w1(i, j), w1(i, j), 1e-13);
+        for (Index j = 0; j < h; ++j)
+            for (Index i = 0; i < k; ++i) EXPECT_NEAR(g.w2(i, j), w2(i, j), 1e-13);
+    }
+}
+
+// σ′ against central differences of σ away from relu's kink (δ = 1e-6: error ~1e-10), and the
+// values at 0 that decide the linear limit (THEORY §4.3).
+TEST(Activations, DerivativesAndValuesAtZero) {
+    for (const auto& [activation, name] : activation_names) {
+        for (double u : {-2.3, -0.7, -0.05, 0.3, 1.1, 3.4}) {
+            const double delta = 1e-6;
+            const double fd =
+                (activate(activation, u + delta) - activate(activation, u - delta)) / (2.0 * delta);
+            EXPECT_NEAR(activate_derivative(activation, u), fd, 1e-9) << name << " at " << u;
+        }
+    }
+    EXPECT_EQ(activate(Activation::tanh, 0.0), 0.0);
+    EXPECT_EQ(activate(Activation::erf, 0.0), 0.0);
+    EXPECT_EQ(activate(Activation::gelu, 0.0), 0.0);
+    EXPECT_DOUBLE_EQ(activate(Activation::softplus, 0.0), std::log(2.0));
+    EXPECT_DOUBLE_EQ(activate_derivative(Activation::gelu, 0.0), 0.5);
+    EXPECT_DOUBLE_EQ(activate_derivative(Activation::softplus, 0.0), 0.5);
+    EXPECT_DOUBLE_EQ(activate_derivative(Activation::erf, 0.0), 2.0 / std::sqrt(M_PI));
+    // No overflow far out.
+    EXPECT_DOUBLE_EQ(activate(Activation::softplus, 800.0), 800.0);
+    EXPECT_DOUBLE_EQ(activate_derivative(Activation::softplus, -800.0), 0.0);
+    EXPECT_DOUBLE_EQ(activate(Activation::gelu, -40.0), 0.0);
+}
