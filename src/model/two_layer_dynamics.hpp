@@ -1,0 +1,40 @@
+#pragma once
+// Gradient descent for the two-layer model, naive or with both layers constrained by shape
+// (THEORY §4.3): W₂W₂ᵀ = I_k; W₁W₁ᵀ = I_h when h ≤ d, W₁ᵀW₁ = I_d when h ≥ d (the wide case,
+// W₁ an isometric embedding of the input). A constrained layer steps along the Riemannian
+// gradient of the Stiefel manifold, G − sym(G Wᵀ) W in row form (the loss is not invariant
+// under rotations of W₁'s rows, so the Grassmann projection of the linear model would not do),
+// then retracts with the retractions of optim/retraction.hpp; a layer with orthonormal columns
+// is handled as its transpose.
+#include "model/two_layer.hpp"
+#include "optim/retraction.hpp"
+#include "random/stream.hpp"
+
+namespace ssldyn {
+
+struct TwoLayerRule {
+    bool constrained = true;
+    Retraction retraction = Retraction::automatic;
+    double eta = 0.0;           // step size
+    double weight_decay = 0.0;  // λ of the naive dynamics: GD on L + λ(‖W₁‖² + ‖W₂‖²)
+    Distribution distribution = {};
+};
+
+// Whether a constrained layer keeps orthonormal rows (m ≤ n) or columns (m > n).
+inline bool orthonormal_rows(const Matrix& layer) {
+    return layer.rows() <= layer.cols();
+}
+
+// ‖W Wᵀ − I‖_F for orthonormal rows, ‖Wᵀ W − I‖_F for orthonormal columns.
+double layer_orthogonality_error(const Matrix& layer);
+
+// Initial weights: Gaussian with variance 1/fan-in, put on their manifolds when constrained
+// (the orthonormal factor the retraction's method gives).
+TwoLayerWeights initial_two_layer_weights(const TwoLayerRule& rule, Index d, Index h, Index k,
+                                          RandomStream& stream);
+
+// One GD step of both layers from the same gradient. Returns the loss before the step.
+double two_layer_step(const TwoLayerRule& rule, const TwoLayerObjective& objective,
+                      TwoLayerWeights& w);
+
+}  // namespace ssldyn
