@@ -8,14 +8,19 @@ namespace ssldyn {
 
 namespace {
 
-// W <- R_W(−η(G − sym(G Wᵀ) W)) for W with orthonormal rows (THEORY §4.2 for the retractions).
-void stiefel_step(const TwoLayerRule& rule, const Matrix& gradient, Matrix& w) {
+// G − sym(G Wᵀ) W for W with orthonormal rows.
+Matrix stiefel_gradient_rows(const Matrix& gradient, const Matrix& w) {
     Matrix gwt = multiply(Op::none, Op::transpose, gradient, w);
-    const Index m = gwt.rows();
-    for (Index j = 0; j < m; ++j)
+    for (Index j = 0; j < gwt.cols(); ++j)
         for (Index i = 0; i < j; ++i) gwt(i, j) = gwt(j, i) = 0.5 * (gwt(i, j) + gwt(j, i));
-    Matrix step = gradient;
-    gemm(Op::none, Op::none, -1.0, gwt, w, 1.0, step);
+    Matrix out = gradient;
+    gemm(Op::none, Op::none, -1.0, gwt, w, 1.0, out);
+    return out;
+}
+
+// W <- R_W(−η grad L) (optim/retraction.hpp), in row form, rows orthonormal.
+void stiefel_step(const TwoLayerRule& rule, const Matrix& gradient, Matrix& w) {
+    Matrix step = stiefel_gradient_rows(gradient, w);
     scale(-rule.eta, step);
     w = retract(rule.retraction, w, step, rule.distribution);
 }
@@ -30,12 +35,31 @@ void constrained_step(const TwoLayerRule& rule, const Matrix& gradient, Matrix& 
     layer = transpose(rows);
 }
 
-Matrix on_manifold(const TwoLayerRule& rule, const Matrix& layer) {
-    if (orthonormal_rows(layer)) return orthonormalise_rows(rule.retraction, layer);
-    return transpose(orthonormalise_rows(rule.retraction, transpose(layer)));
+Matrix on_manifold(Retraction method, const Matrix& layer) {
+    if (orthonormal_rows(layer)) return orthonormalise_rows(method, layer);
+    return transpose(orthonormalise_rows(method, transpose(layer)));
 }
 
 }  // namespace
+
+Matrix stiefel_gradient(const Matrix& gradient, const Matrix& layer) {
+    if (orthonormal_rows(layer)) return stiefel_gradient_rows(gradient, layer);
+    return transpose(stiefel_gradient_rows(transpose(gradient), transpose(layer)));
+}
+
+Matrix nearest_on_manifold(const Matrix& layer) {
+    return on_manifold(Retraction::polar, layer);
+}
+
+TwoLayerWeights two_layer_flow_field(bool constrained, const TwoLayerObjective& objective,
+                                     const TwoLayerWeights& w) {
+    TwoLayerGradient g = objective.evaluate(w);
+    TwoLayerWeights field{constrained ? stiefel_gradient(g.w1, w.w1) : std::move(g.w1),
+                          constrained ? stiefel_gradient(g.w2, w.w2) : std::move(g.w2)};
+    scale(-1.0, field.w1);
+    scale(-1.0, field.w2);
+    return field;
+}
 
 double layer_orthogonality_error(const Matrix& layer) {
     Matrix gram = orthonormal_rows(layer) ? multiply(Op::none, Op::transpose, layer, layer)
@@ -49,8 +73,8 @@ TwoLayerWeights initial_two_layer_weights(const TwoLayerRule& rule, Index d, Ind
     TwoLayerWeights w{gaussian_matrix(stream, h, d, 1.0 / std::sqrt(static_cast<double>(d))),
                       gaussian_matrix(stream, k, h, 1.0 / std::sqrt(static_cast<double>(h)))};
     if (rule.constrained) {
-        w.w1 = on_manifold(rule, w.w1);
-        w.w2 = on_manifold(rule, w.w2);
+        w.w1 = on_manifold(rule.retraction, w.w1);
+        w.w2 = on_manifold(rule.retraction, w.w2);
     }
     return w;
 }

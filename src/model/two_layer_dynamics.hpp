@@ -25,6 +25,18 @@ inline bool orthonormal_rows(const Matrix& layer) {
     return layer.rows() <= layer.cols();
 }
 
+// The Riemannian gradient of a constrained layer: G − sym(G Wᵀ) W for orthonormal rows, the same
+// on the transposes for orthonormal columns.
+Matrix stiefel_gradient(const Matrix& gradient, const Matrix& layer);
+
+// The layer put back on its manifold: its polar factor (the nearest orthonormal matrix).
+Matrix nearest_on_manifold(const Matrix& layer);
+
+// −grad L of both layers (Riemannian when constrained, the plain gradient otherwise): the vector
+// field of the exact gradient flow the GD steps discretise.
+TwoLayerWeights two_layer_flow_field(bool constrained, const TwoLayerObjective& objective,
+                                     const TwoLayerWeights& w);
+
 // ‖W Wᵀ − I‖_F for orthonormal rows, ‖Wᵀ W − I‖_F for orthonormal columns.
 double layer_orthogonality_error(const Matrix& layer);
 

@@ -26,7 +26,7 @@ Views make_views() {
 }
 
 // ∇L − sym(∇L Wᵀ) W for orthonormal rows, the same on the transpose for orthonormal columns.
-Matrix stiefel_gradient(const Matrix& gradient, const Matrix& w) {
+Matrix expected_stiefel_gradient(const Matrix& gradient, const Matrix& w) {
     const bool rows = w.rows() <= w.cols();
     const Matrix g = rows ? gradient : transpose(gradient), x = rows ? w : transpose(w);
     const Matrix a = multiply(Op::none, Op::transpose, g, x);
@@ -87,8 +87,8 @@ TEST(TwoLayerDynamics, SmallStepFollowsTheStiefelGradient) {
         RandomStream stream(8);
         TwoLayerWeights w = initial_two_layer_weights(rule, d, h, k, stream);
         const TwoLayerGradient g = objective.evaluate(w);
-        const double predicted = -rule.eta * (inner(g.w1, stiefel_gradient(g.w1, w.w1)) +
-                                              inner(g.w2, stiefel_gradient(g.w2, w.w2)));
+        const double predicted = -rule.eta * (inner(g.w1, expected_stiefel_gradient(g.w1, w.w1)) +
+                                              inner(g.w2, expected_stiefel_gradient(g.w2, w.w2)));
         two_layer_step(rule, objective, w);
         const double change = objective.loss(w) - g.loss;
         EXPECT_NEAR(change / predicted, 1.0, 1e-4) << "h = " << h;
