@@ -8,16 +8,7 @@
 #
 #   bench/spread.sh [BUILD_DIR]      (default: build; needs ssldyn built)
 set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-BUILD="${1:-$ROOT/build}"
-SSLDYN="$BUILD/src/ssldyn"
-OUT="$(mktemp -d)"
-trap 'rm -rf "$OUT"' EXIT
-launcher=(mpirun --bind-to core)
-[ "$(id -u)" -eq 0 ] && launcher+=(--allow-run-as-root)
-export OPENBLAS_NUM_THREADS=1
-
-now() { date +%s.%N; }
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 run() {  # config label ranks sweep-options...
   local config=$1 label=$2 np=$3; shift 3
   local start; start=$(now)

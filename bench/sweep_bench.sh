@@ -6,16 +6,7 @@
 #
 #   bench/sweep_bench.sh [BUILD_DIR]      (default: build; needs bin ssldyn built)
 set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-BUILD="${1:-$ROOT/build}"
-SSLDYN="$BUILD/src/ssldyn"
-OUT="$(mktemp -d)"
-trap 'rm -rf "$OUT"' EXIT
-launcher=(mpirun --bind-to core)
-[ "$(id -u)" -eq 0 ] && launcher+=(--allow-run-as-root)
-export OPENBLAS_NUM_THREADS=1
-
-now() { date +%s.%N; }
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 declare -A wall
 for np in 1 2; do
   start=$(now)

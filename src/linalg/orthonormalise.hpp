@@ -10,8 +10,8 @@
 //                   reduction of an n x n Gram matrix per pass. Stable only when AᵀA is not too
 //                   ill-conditioned: falls back to householder (see cholesky_qr2_condition_limit).
 //   polar_svd       the polar factor U Vᵀ of A = U Σ Vᵀ, the orthonormal matrix nearest to A:
-//                   householder, then the n x n SVD R = U_R Σ Vᵀ (pdgesvd), Q U_R Vᵀ;
-//                   4mn² + 2mn² + O(n³) flops.
+//                   householder, then the n x n SVD R = U_R Σ Vᵀ (LAPACK, on every rank),
+//                   Q U_R Vᵀ; 4mn² + 2mn² + O(n³) flops.
 //   newton_schulz   the same polar factor by X ← X(3I − XᵀX)/2 from X₀ = A/‖AᵀA‖₁^½ (pdsyrk and
 //                   pdgemm only): 3mn² flops an iteration; a few iterations when A is near
 //                   orthonormal (a retraction step), more from afar (see newton_schulz_tolerance).

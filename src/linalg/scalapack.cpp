@@ -34,10 +34,6 @@ void pdsyevd_(const char* jobz, const char* uplo, const int* n, double* a, const
               const int* ja, const int* desca, double* w, double* z, const int* iz, const int* jz,
               const int* descz, double* work, const int* lwork, int* iwork, const int* liwork,
               int* info);
-void pdgesvd_(const char* jobu, const char* jobvt, const int* m, const int* n, double* a,
-              const int* ia, const int* ja, const int* desca, double* s, double* u, const int* iu,
-              const int* ju, const int* descu, double* vt, const int* ivt, const int* jvt,
-              const int* descvt, double* work, const int* lwork, int* info);
 void pdgeqrf_(const int* m, const int* n, double* a, const int* ia, const int* ja, const int* desca,
               double* tau, double* work, const int* lwork, int* info);
 void pdorgqr_(const int* m, const int* n, const int* k, double* a, const int* ia, const int* ja,
@@ -84,13 +80,6 @@ void check_square(const DistributedMatrix& a, const char* routine) {
 // rounding of large sizes and the queries that ScaLAPACK is known to answer a little short.
 int workspace_size(double query) {
     return std::max(1, static_cast<int>(query * 1.01) + 64);
-}
-
-// The same matrix in square nb x nb blocks (nb: a's column block size), as pdgesvd requires; a
-// copy either way, since it overwrites its input.
-DistributedMatrix square_blocked(const DistributedMatrix& a) {
-    if (a.block_rows() == a.block_cols()) return a;
-    return a.redistribute(a.grid(), a.block_cols(), a.block_cols());
 }
 
 double lange(char norm, const DistributedMatrix& a) {
@@ -278,30 +267,6 @@ DistributedSymmetricEigen symmetric_eigen(const DistributedMatrix& a) {
     // weights of a run (its step size is set by λ₁): rank 0's for all.
     mpi::check(MPI_Bcast(out.values.data(), n, MPI_DOUBLE, 0, a.grid().comm()), "MPI_Bcast");
     copy(vectors, out.vectors);
-    return out;
-}
-
-DistributedSvd thin_svd(const DistributedMatrix& a) {
-    DistributedMatrix work_a = square_blocked(a);
-    const Index nb = work_a.block_cols(), r = std::min(a.rows(), a.cols());
-    DistributedSvd out{DistributedMatrix(a.grid(), a.rows(), r, nb, nb),
-                       std::vector<double>(static_cast<std::size_t>(r)),
-                       DistributedMatrix(a.grid(), r, a.cols(), nb, nb)};
-    if (r == 0) return out;
-    const char jobu = 'V', jobvt = 'V';
-    const int m = fortran_int(a.rows(), "pdgesvd"), n = fortran_int(a.cols(), "pdgesvd");
-    int info = 0, lwork = -1;
-    double work_query = 0;
-    pdgesvd_(&jobu, &jobvt, &m, &n, work_a.local().data(), &one, &one, work_a.descriptor(),
-             out.s.data(), out.u.local().data(), &one, &one, out.u.descriptor(),
-             out.vt.local().data(), &one, &one, out.vt.descriptor(), &work_query, &lwork, &info);
-    check_info(info, "pdgesvd");
-    lwork = workspace_size(work_query);
-    std::vector<double> work(static_cast<std::size_t>(lwork));
-    pdgesvd_(&jobu, &jobvt, &m, &n, work_a.local().data(), &one, &one, work_a.descriptor(),
-             out.s.data(), out.u.local().data(), &one, &one, out.u.descriptor(),
-             out.vt.local().data(), &one, &one, out.vt.descriptor(), work.data(), &lwork, &info);
-    check_info(info, "pdgesvd");
     return out;
 }
 

@@ -43,15 +43,6 @@ struct DistributedSymmetricEigen {
 };
 DistributedSymmetricEigen symmetric_eigen(const DistributedMatrix& a);
 
-// Thin SVD A = U diag(s) Vᵀ, r = min(m, n), s descending (pdgesvd). U (m x r) and vt (r x n) are
-// on A's grid in square blocks of A's column block size.
-struct DistributedSvd {
-    DistributedMatrix u;
-    std::vector<double> s;
-    DistributedMatrix vt;
-};
-DistributedSvd thin_svd(const DistributedMatrix& a);
-
 // A = QR by Householder reflections (pdgeqrf + pdorgqr), m >= n: A is overwritten by Q, signs
 // fixed so that diag(R) > 0 exactly as lapack.hpp's orthonormal_factor. When r is given (n x n on
 // A's grid) it receives R, zero below the diagonal.

@@ -14,23 +14,25 @@ void check_shapes(const TwoLayerWeights& w, Index d) {
 
 }  // namespace
 
-double TwoLayerObjective::loss(const TwoLayerWeights& w) const {
+// Forward, samples as rows: Uᵀ = Sᵀ W₁ᵀ, Aᵀ = σ(Uᵀ) into hidden (and σ′(Uᵀ) into slope when
+// asked), F = Aᵀ W₂ᵀ returned.
+Matrix TwoLayerObjective::forward(const TwoLayerWeights& w, Matrix& hidden, Matrix* slope) const {
     check_shapes(w, views_->d());
-    const ConstView s = views_->stacked(views_used(loss_));
-    Matrix hidden = multiply(Op::transpose, Op::transpose, s, w.w1);  // Uᵀ = Sᵀ W₁ᵀ
-    activate(activation_, hidden, hidden);                            // Aᵀ = σ(Uᵀ)
-    return batch_loss(multiply(Op::none, Op::transpose, hidden, w.w2), views_->n(), loss_);
+    const Matrix pre =
+        multiply(Op::transpose, Op::transpose, views_->stacked(views_used(loss_)), w.w1);
+    activate(activation_, pre, hidden, slope);
+    return multiply(Op::none, Op::transpose, hidden, w.w2);
+}
+
+double TwoLayerObjective::loss(const TwoLayerWeights& w) const {
+    Matrix hidden;
+    return batch_loss(forward(w, hidden, nullptr), views_->n(), loss_);
 }
 
 TwoLayerGradient TwoLayerObjective::evaluate(const TwoLayerWeights& w) const {
-    check_shapes(w, views_->d());
     const Index n = views_->n();
-    const ConstView s = views_->stacked(views_used(loss_));
-    // Forward, samples as rows: Uᵀ = Sᵀ W₁ᵀ, Aᵀ = σ(Uᵀ) (and σ′(Uᵀ)), F = Aᵀ W₂ᵀ.
-    const Matrix pre = multiply(Op::transpose, Op::transpose, s, w.w1);
     Matrix hidden, slope;
-    activate(activation_, pre, hidden, &slope);
-    const Matrix f = multiply(Op::none, Op::transpose, hidden, w.w2);
+    const Matrix f = forward(w, hidden, &slope);
     TwoLayerGradient out;
     out.loss = batch_loss(f, n, loss_);
     // Backward with ∂L/∂F = −(1/n) G: ∂L/∂W₂ = (∂L/∂F)ᵀ Aᵀ, ∂L/∂Aᵀ = (∂L/∂F) W₂,
@@ -39,12 +41,12 @@ TwoLayerGradient TwoLayerObjective::evaluate(const TwoLayerWeights& w) const {
     const Matrix g = batch_loss_gradient(f, n, loss_);
     out.w2 = Matrix(w.w2.rows(), w.w2.cols());
     gemm(Op::transpose, Op::none, scale_back, g, hidden, 0.0, out.w2);
-    Matrix back(pre.rows(), pre.cols());
+    Matrix back(hidden.rows(), hidden.cols());
     gemm(Op::none, Op::none, scale_back, g, w.w2, 0.0, back);
     for (Index j = 0; j < back.cols(); ++j)
         for (Index i = 0; i < back.rows(); ++i) back(i, j) *= slope(i, j);
     out.w1 = Matrix(w.w1.rows(), w.w1.cols());
-    gemm(Op::transpose, Op::transpose, 1.0, back, s, 0.0, out.w1);
+    gemm(Op::transpose, Op::transpose, 1.0, back, views_->stacked(views_used(loss_)), 0.0, out.w1);
     return out;
 }
 

@@ -29,6 +29,7 @@ class TwoLayerObjective {
     TwoLayerGradient evaluate(const TwoLayerWeights& w) const;
 
   private:
+    Matrix forward(const TwoLayerWeights& w, Matrix& hidden, Matrix* slope) const;
     const Views* views_;
     Loss loss_;
     Activation activation_;

@@ -42,21 +42,36 @@ std::string image_path(const RunConfig& config) {
 
 }  // namespace
 
-Index input_dimension(const RunConfig& config) {
+namespace {
+
+// The input dimension and the sample count of a config, from its settings or the IDX header
+// (read once), checked against the file and k.
+struct DataShape {
+    Index d = 0, n = 0;
+};
+
+DataShape data_shape(const RunConfig& config) {
     validate(config);
-    Index d = config.d;
+    DataShape shape{config.d, config.n};
     if (config.data != DataSource::spiked) {
         const std::string path = image_path(config);
-        const IdxShape shape = read_idx_image_shape(path);
-        if (config.n > shape.count)
+        const IdxShape file = read_idx_image_shape(path);
+        if (config.n > file.count)
             throw InputError("n: " + std::to_string(config.n) + " samples asked for, but " + path +
-                             " holds " + std::to_string(shape.count));
-        d = shape.rows * shape.cols;
+                             " holds " + std::to_string(file.count));
+        shape.d = file.rows * file.cols;
+        if (config.n == 0) shape.n = file.count;
     }
-    if (config.k > d)
+    if (config.k > shape.d)
         throw InputError("k: " + std::to_string(config.k) +
-                         " exceeds the input dimension d = " + std::to_string(d));
-    return d;
+                         " exceeds the input dimension d = " + std::to_string(shape.d));
+    return shape;
+}
+
+}  // namespace
+
+Index input_dimension(const RunConfig& config) {
+    return data_shape(config).d;
 }
 
 std::string problem_key(const RunConfig& config) {
@@ -100,12 +115,6 @@ Source load_source(const RunConfig& config) {
                              " holds " + std::to_string(source.base.cols()));
     }
     return source;
-}
-
-// The sample count every rank of a group can know without the data.
-Index sample_count(const RunConfig& config) {
-    if (config.data == DataSource::spiked || config.n > 0) return config.n;
-    return read_idx_image_shape(image_path(config)).count;
 }
 
 // Rows [first, first + count) of a view.
@@ -213,8 +222,9 @@ Problem build_problem(const RunConfig& config, const Distribution& where) {
     bool spread = false;
     std::exception_ptr error;
     try {
-        p.d = input_dimension(config);
-        n = sample_count(config);
+        const DataShape shape = data_shape(config);
+        p.d = shape.d;
+        n = shape.n;
         spread = where.distributes(p.d, p.d);
         if (!spread || spread_needs_whole_source(config, p)) source = load_source(config);
     } catch (...) {

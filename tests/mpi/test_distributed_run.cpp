@@ -14,6 +14,7 @@
 #include <cmath>
 #include <string>
 
+#include "../unit/test_support.hpp"
 #include "data/spiked.hpp"
 #include "grids.hpp"
 #include "linalg/blas.hpp"
@@ -66,13 +67,6 @@ double relative(double a, double b) {
     return std::fabs(a - b) / std::max(1.0, std::fabs(b));
 }
 
-double relative_matrix_error(const Matrix& value, const Matrix& reference) {
-    if (value.rows() != reference.rows() || value.cols() != reference.cols()) return INFINITY;
-    Matrix diff = value;
-    axpy(-1.0, reference, diff);
-    return frobenius_norm(diff) / frobenius_norm(reference);
-}
-
 // The largest difference of two snapshots, relative to max(1, |value|), the angle aside.
 double snapshot_difference(const Snapshot& a, const Snapshot& b) {
     double worst =
@@ -105,7 +99,7 @@ Difference difference(const RunResult& a, const RunResult& b) {
             std::max({d.angle, std::fabs(x.simulated.topk_sin_angle - y.simulated.topk_sin_angle),
                       std::fabs(x.theory.topk_sin_angle - y.theory.topk_sin_angle)});
     }
-    d.values = std::max(d.values, relative_matrix_error(a.w, b.w));
+    d.values = std::max(d.values, support::relative_difference(a.w, b.w));
     return d;
 }
 
@@ -148,7 +142,7 @@ TEST(DistributedRun, BelowTheThresholdEverythingIsReplicated) {
     const Problem problem = build_problem(config, where);
     EXPECT_FALSE(problem.c_distributed);
     const RunResult a = simulate(config, problem), b = simulate(config, build_problem(config));
-    EXPECT_TRUE(test::everywhere(relative_matrix_error(a.w, b.w) == 0.0));
+    EXPECT_TRUE(test::everywhere(support::relative_difference(a.w, b.w) == 0.0));
 }
 
 // The gradient through the distributed C against the serial one, and C itself (pdsyr2k from
@@ -162,14 +156,15 @@ TEST(DistributedRun, CovarianceAndGradientMatchSerial) {
         const BlacsGrid square = BlacsGrid::square(world), tall = BlacsGrid::tall(world);
         const Problem spread = build_problem(config, {&world, &square, &tall, 0, 5});
         // Sums of 300 products in another order (pdsyr2k, pdgemm): 300u ≈ 7e-14 at most.
-        const double c_error = relative_matrix_error(spread.c_distributed->gather(), serial.c);
+        const double c_error =
+            support::relative_difference(spread.c_distributed->gather(), serial.c);
         EXPECT_TRUE(test::everywhere(c_error < 1e-13)) << loss << ": " << c_error;
         RandomStream stream(9);
         const Matrix w = gaussian_matrix(stream, config.k, config.d);
         const LossGradient a = spread.objective(config.loss)->evaluate(w);
         const LossGradient b = serial.objective(config.loss)->evaluate(w);
-        const double error =
-            std::max(relative(a.loss, b.loss), relative_matrix_error(a.gradient, b.gradient));
+        const double error = std::max(relative(a.loss, b.loss),
+                                      support::relative_difference(a.gradient, b.gradient));
         EXPECT_TRUE(test::everywhere(error < 1e-13)) << loss << ": " << error;
     }
 }
@@ -188,7 +183,7 @@ TEST(DistributedRun, SpikedSampleRowsAreRowsOfTheWholeSample) {
     const Matrix mine = spiked.sample_rows(17, first, count, stream, [&](Matrix& m) {
         world.sum(m.data(), static_cast<long>(m.size()));
     });
-    const double error = relative_matrix_error(mine, rows_of(whole, first, count));
+    const double error = support::relative_difference(mine, rows_of(whole, first, count));
     EXPECT_TRUE(test::everywhere(error < 1e-14)) << error;
     EXPECT_TRUE(test::everywhere(stream.position() == whole_stream.position()));
 }

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <string>
 
+#include "../unit/test_support.hpp"
 #include "core/error.hpp"
 #include "grids.hpp"
 #include "linalg/blas.hpp"
@@ -24,12 +25,6 @@ const Method methods[] = {Method::householder, Method::cholesky_qr2, Method::pol
 
 bool is_polar(Method method) {
     return method == Method::polar_svd || method == Method::newton_schulz;
-}
-
-double relative_error(const Matrix& value, const Matrix& reference) {
-    Matrix diff = value;
-    axpy(-1.0, reference, diff);
-    return frobenius_norm(diff) / frobenius_norm(reference);
 }
 
 // ‖QᵀQ − I‖_F
@@ -91,7 +86,7 @@ TEST(Orthonormalise, EachMethodMatchesTheSerialFactor) {
                     const OrthonormalisationReport report = orthonormalise(method, q);
                     const Matrix& reference = is_polar(method) ? polar_reference : qr_reference;
                     // Both factors are unique and perturbed by about κ(A)·u·√(mn) ≈ 1e-13 (κ ≈ 9).
-                    const double error = relative_error(q.gather(), reference);
+                    const double error = support::relative_difference(q.gather(), reference);
                     EXPECT_TRUE(everywhere(error < 1e-12))
                         << where(label, mb, nb, method) << ": " << error;
                     EXPECT_TRUE(everywhere(report.method == method && !report.fell_back))
@@ -162,7 +157,7 @@ TEST(Orthonormalise, CholeskyQr2FallsBackWhenTheGramIsIllConditioned) {
             Matrix q_all = q.gather();
             const double orthogonality = orthogonality_error(q_all);
             Matrix projected = multiply(q_all, multiply(Op::transpose, Op::none, q_all, cond12));
-            const double residual = relative_error(projected, cond12);
+            const double residual = support::relative_difference(projected, cond12);
             EXPECT_TRUE(everywhere(orthogonality < 1e-13 && residual < 1e-13))
                 << label << " nb " << nb << ": " << orthogonality << ", " << residual;
 
@@ -180,7 +175,8 @@ TEST(Orthonormalise, CholeskyQr2FallsBackWhenTheGramIsIllConditioned) {
             report = orthonormalise(Method::automatic, q);
             EXPECT_TRUE(everywhere(report.method == Method::cholesky_qr2 && !report.fell_back))
                 << label << " nb " << nb;
-            const double error = relative_error(q.gather(), orthonormal_factor(cond1.view()));
+            const double error =
+                support::relative_difference(q.gather(), orthonormal_factor(cond1.view()));
             EXPECT_TRUE(everywhere(error < 1e-12)) << label << " nb " << nb << ": " << error;
         }
     });

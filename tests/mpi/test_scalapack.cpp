@@ -7,6 +7,7 @@
 #include <cmath>
 #include <string>
 
+#include "../unit/test_support.hpp"
 #include "grids.hpp"
 #include "linalg/blas.hpp"
 #include "linalg/lapack.hpp"
@@ -20,13 +21,6 @@ using test::for_each_grid;
 namespace {
 
 const Index blocks[] = {4, 8, 64};
-
-double relative_error(const Matrix& value, const Matrix& reference) {
-    if (value.rows() != reference.rows() || value.cols() != reference.cols()) return INFINITY;
-    Matrix diff = value;
-    axpy(-1.0, reference, diff);
-    return frobenius_norm(diff) / frobenius_norm(reference);
-}
 
 std::string where(const std::string& grid, Index nb) {
     return "grid " + grid + " nb " + std::to_string(nb);
@@ -58,10 +52,10 @@ TEST(ScaLapack, PgemmMatchesDgemm) {
             DistributedMatrix dc(grid, 37, 29, nb, nb);
             pgemm(Op::none, Op::none, 1.0, da, db, 0.0, dc);
             // The same 23 products summed in another order: round-off, 23u relative at most.
-            const double error = relative_error(dc.gather(), reference);
+            const double error = support::relative_difference(dc.gather(), reference);
             EXPECT_TRUE(everywhere(error < 1e-13)) << where(label, nb) << ": " << error;
             pgemm(Op::transpose, Op::none, 1.0, dat, db, 0.0, dc);
-            const double transposed_error = relative_error(dc.gather(), reference);
+            const double transposed_error = support::relative_difference(dc.gather(), reference);
             EXPECT_TRUE(everywhere(transposed_error < 1e-13))
                 << where(label, nb) << ": " << transposed_error;
         }
@@ -82,18 +76,18 @@ TEST(ScaLapack, TallTimesSmallAndTallTransposedTimesTall) {
             // Sums of 23 or 150 products in another order: round-off, 1e-13 relative is ample.
             DistributedMatrix out(grid, 150, 23, nb, nb);
             pgemm(Op::none, Op::none, 1.0, da, db, 0.0, out);
-            const double error = relative_error(out.gather(), product);
+            const double error = support::relative_difference(out.gather(), product);
             EXPECT_TRUE(everywhere(error < 1e-13)) << where(label, nb) << ": " << error;
             pgemm(Op::none, Op::transpose, 1.0, da, db, 0.0, out);
-            const double error_bt = relative_error(out.gather(), product_t);
+            const double error_bt = support::relative_difference(out.gather(), product_t);
             EXPECT_TRUE(everywhere(error_bt < 1e-13)) << where(label, nb) << ": " << error_bt;
             DistributedMatrix small(grid, 23, 9, nb, nb);
             pgemm(Op::transpose, Op::none, 1.0, da, dc, 0.0, small);
-            const double error_cross = relative_error(small.gather(), cross);
+            const double error_cross = support::relative_difference(small.gather(), cross);
             EXPECT_TRUE(everywhere(error_cross < 1e-13)) << where(label, nb) << ": " << error_cross;
             // With beta: 2·AᵀC − (AᵀC) is AᵀC again.
             pgemm(Op::transpose, Op::none, 2.0, da, dc, -1.0, small);
-            const double error_beta = relative_error(small.gather(), cross);
+            const double error_beta = support::relative_difference(small.gather(), cross);
             EXPECT_TRUE(everywhere(error_beta < 1e-13)) << where(label, nb) << ": " << error_beta;
         }
     });
@@ -115,19 +109,21 @@ TEST(ScaLapack, GramMatrixBySyrkIsExactlySymmetric) {
                     psyrk(Op::transpose, 1.0, da, 0.0, g);
                     const Matrix g_all = g.gather();
                     // At most 150 products of O(1) numbers summed in another order: 150u relative.
-                    const double error = relative_error(g_all, gram);
+                    const double error = support::relative_difference(g_all, gram);
                     EXPECT_TRUE(everywhere(error < 1e-13)) << at << ": " << error;
-                    EXPECT_TRUE(everywhere(relative_error(g_all, transpose(g_all)) == 0.0))
+                    EXPECT_TRUE(
+                        everywhere(support::relative_difference(g_all, transpose(g_all)) == 0.0))
                         << at << ": not exactly symmetric";
                     // With beta: 2·AᵀA − AᵀA is AᵀA again (and stays exactly symmetric).
                     psyrk(Op::transpose, 2.0, da, -1.0, g);
                     const Matrix again = g.gather();
-                    EXPECT_TRUE(everywhere(relative_error(again, gram) < 1e-13 &&
-                                           relative_error(again, transpose(again)) == 0.0))
+                    EXPECT_TRUE(
+                        everywhere(support::relative_difference(again, gram) < 1e-13 &&
+                                   support::relative_difference(again, transpose(again)) == 0.0))
                         << at;
                     DistributedMatrix h(grid, height, height, nb + 1, nb + 1);
                     psyrk(Op::none, 1.0, da, 0.0, h);
-                    const double error_h = relative_error(h.gather(), outer);
+                    const double error_h = support::relative_difference(h.gather(), outer);
                     EXPECT_TRUE(everywhere(error_h < 1e-13)) << at << ": " << error_h;
                 }
             });
@@ -152,13 +148,14 @@ TEST(ScaLapack, SymmetricRank2kIsExactlySymmetric) {
                     psyr2k(Op::none, 0.5, da, db, 0.0, c);
                     const Matrix c_all = c.gather();
                     // 2·23 products summed in another order: 46u relative at most.
-                    const double error = relative_error(c_all, outer);
+                    const double error = support::relative_difference(c_all, outer);
                     EXPECT_TRUE(everywhere(error < 1e-13)) << at << ": " << error;
-                    EXPECT_TRUE(everywhere(relative_error(c_all, transpose(c_all)) == 0.0))
+                    EXPECT_TRUE(
+                        everywhere(support::relative_difference(c_all, transpose(c_all)) == 0.0))
                         << at << ": not exactly symmetric";
                     DistributedMatrix g(grid, 23, 23, nb, nb);
                     psyr2k(Op::transpose, 0.5, da, db, 0.0, g);
-                    const double error_g = relative_error(g.gather(), inner);
+                    const double error_g = support::relative_difference(g.gather(), inner);
                     EXPECT_TRUE(everywhere(error_g < 1e-13)) << at << ": " << error_g;
                 }
             });
@@ -213,33 +210,9 @@ TEST(ScaLapack, SymmetricEigenMatchesDsyevd) {
                 if (dot < 0)
                     for (Index i = 0; i < v.rows(); ++i) v(i, j) = -v(i, j);
             }
-            const double vector_error = relative_error(v, reference.vectors);
+            const double vector_error = support::relative_difference(v, reference.vectors);
             EXPECT_TRUE(everywhere(vector_error < 1e-10))
                 << where(label, nb) << ": " << vector_error;
-        }
-    });
-}
-
-TEST(ScaLapack, ThinSvdMatchesDgesdd) {
-    RandomStream stream(11);
-    const Matrix a = gaussian_matrix(stream, 37, 23);
-    const std::vector<double> reference = singular_values(a.view());
-    for_each_grid([&](const mpi::Communicator&, const BlacsGrid& grid, const std::string& label) {
-        for (Index nb : blocks) {
-            const auto da = DistributedMatrix::scatter(grid, a, nb, nb);
-            const DistributedSvd svd = thin_svd(da);
-            // Singular values are perfectly conditioned: within u‖A‖ (‖A‖ ≈ 11), so 1e-12.
-            double error = 0;
-            for (std::size_t i = 0; i < reference.size(); ++i)
-                error = std::max(error, std::abs(svd.s[i] - reference[i]));
-            EXPECT_TRUE(everywhere(error < 1e-12)) << where(label, nb) << ": " << error;
-            // U diag(s) Vᵀ = A to backward error, a few u relative.
-            Matrix us = svd.u.gather();
-            for (Index j = 0; j < us.cols(); ++j)
-                for (Index i = 0; i < us.rows(); ++i)
-                    us(i, j) *= svd.s[static_cast<std::size_t>(j)];
-            const double residual = relative_error(multiply(us, svd.vt.gather()), a);
-            EXPECT_TRUE(everywhere(residual < 1e-13)) << where(label, nb) << ": " << residual;
         }
     });
 }
@@ -255,7 +228,7 @@ TEST(ScaLapack, HouseholderQrMatchesDgeqrf) {
             householder_qr(q, &r);
             // Q is unique with diag(R) > 0 and its perturbation is κ(A)u (κ ≈ 9): 1e-12.
             const Matrix q_all = q.gather(), r_all = r.gather();
-            const double error = relative_error(q_all, reference);
+            const double error = support::relative_difference(q_all, reference);
             EXPECT_TRUE(everywhere(error < 1e-12)) << where(label, nb) << ": " << error;
             bool upper_positive = true;
             for (Index j = 0; j < 23; ++j) {
@@ -265,7 +238,7 @@ TEST(ScaLapack, HouseholderQrMatchesDgeqrf) {
             }
             EXPECT_TRUE(everywhere(upper_positive)) << where(label, nb);
             // QR = A to backward error.
-            const double residual = relative_error(multiply(q_all, r_all), a);
+            const double residual = support::relative_difference(multiply(q_all, r_all), a);
             EXPECT_TRUE(everywhere(residual < 1e-13)) << where(label, nb) << ": " << residual;
         }
     });
@@ -297,7 +270,7 @@ TEST(ScaLapack, CholeskyConditionAndTriangularSolve) {
                 for (Index i = j + 1; i < 23; ++i) r_all(i, j) = 0;  // below: G as it was
             // RᵀR = G to backward error (κ plays no part): 1e-13 relative.
             const double error =
-                relative_error(multiply(Op::transpose, Op::none, r_all, r_all), gram);
+                support::relative_difference(multiply(Op::transpose, Op::none, r_all, r_all), gram);
             EXPECT_TRUE(everywhere(error < 1e-13)) << where(label, nb) << ": " << error;
             // pdpocon estimates ‖G⁻¹‖₁ from below, usually within a factor 3; never above.
             const double estimate = cholesky_condition(r, norm_1(gram));
@@ -307,7 +280,7 @@ TEST(ScaLapack, CholeskyConditionAndTriangularSolve) {
             auto x = DistributedMatrix::scatter(grid, b, nb + 3, nb);
             solve_right_upper(r, x);
             const Matrix reference = transpose(solve(transpose(r_all), transpose(b)));
-            const double solve_error = relative_error(x.gather(), reference);
+            const double solve_error = support::relative_difference(x.gather(), reference);
             EXPECT_TRUE(everywhere(solve_error < 1e-12)) << where(label, nb) << ": " << solve_error;
             // Not positive definite: reported, not thrown.
             Matrix indefinite = gram;

@@ -1,6 +1,7 @@
 #pragma once
 // Small helpers shared by the unit tests: random symmetric matrices with a known spectrum
 // and an independent classical RK4 integrator for the flows' ODEs.
+#include <cmath>
 #include <functional>
 #include <vector>
 
@@ -47,7 +48,9 @@ inline Matrix rk4(const std::function<Matrix(const Matrix&)>& f, Matrix y, doubl
     return y;
 }
 
+// ‖a − b‖_F / ‖b‖_F, infinite for matrices of different shapes.
 inline double relative_difference(const Matrix& a, const Matrix& b) {
+    if (a.rows() != b.rows() || a.cols() != b.cols()) return INFINITY;
     Matrix d = a;
     axpy(-1.0, b, d);
     return frobenius_norm(d) / frobenius_norm(b);
