@@ -15,10 +15,40 @@ namespace ssldyn::cli {
 
 namespace {
 
+// The two-layer run's own lines: its layers, its pair and its laziness (THEORY §4.3–4.4).
+void print_network(const RunResult& r) {
+    const RunConfig& c = r.config;
+    const NetworkRecord& first = r.records.front().network;
+    const NetworkRecord& last = r.records.back().network;
+    std::printf("  %-22s %14.3e %14.3e   (W1, W2)\n", "orthogonality error",
+                last.w1_orthogonality_error, last.w2_orthogonality_error);
+    std::printf("  %-22s %14.3e -> %.3e   (||f - f_lin|| / ||f_lin|| on %lld probes)\n",
+                "linear-limit deviation", first.output_deviation, last.output_deviation,
+                static_cast<long long>(c.probes));
+    if (c.pair_linear)
+        std::printf("  %-22s %14.3e %14.3e   (loss, Gram of representations)\n",
+                    "vs paired linear run", last.loss_deviation, last.gram_deviation);
+    std::printf("  %-22s %14.3e", "relative weight change", last.weight_change);
+    if (c.ntk_probes > 0)
+        std::printf("   kernel change %.3e, tangent kernel %.3e", last.kernel_change,
+                    last.tangent_kernel_change);
+    std::printf("\n");
+    if (c.reference_tolerance > 0)
+        std::printf("  %-22s %14.3e   (relative, in both layers; tolerance %g, %ld steps)\n",
+                    "distance to reference", r.records.back().theory_distance,
+                    c.reference_tolerance, r.reference_accepted);
+}
+
 void print_summary(const RunResult& r, const std::string& store) {
     const RunConfig& c = r.config;
-    std::printf("run %s: %s, %s loss, %s dynamics", r.config_id().c_str(),
-                data_source_text(c).c_str(), std::string(name_of(loss_names, c.loss)).c_str(),
+    const bool network = c.model == Model::two_layer;
+    std::printf("run %s: %s, %s%s loss, %s dynamics", r.config_id().c_str(),
+                data_source_text(c).c_str(),
+                network ? ("two-layer " + std::string(name_of(activation_names, c.activation)) +
+                           " network, h = " + std::to_string(c.h) + ", ")
+                              .c_str()
+                        : "",
+                std::string(name_of(loss_names, c.loss)).c_str(),
                 std::string(name_of(dynamics_names, c.dynamics)).c_str());
     if (c.dynamics == Dynamics::orthogonal)
         std::printf(" (%s retraction)",
@@ -35,7 +65,7 @@ void print_summary(const RunResult& r, const std::string& store) {
     if (!r.records.empty()) {
         const Record& last = r.records.back();
         std::printf("  %-22s %14s %14s\n", "at the last record", "gradient descent",
-                    "theory (flow)");
+                    network ? "reference flow" : "theory (flow)");
         std::printf("  %-22s %14.6g %14.6g\n", "loss", last.simulated.loss, last.theory.loss);
         std::printf("  %-22s %14.4f %14.4f   (k = %lld means no collapse, 1 full collapse)\n",
                     "effective rank", last.simulated.effective_rank, last.theory.effective_rank,
@@ -43,6 +73,11 @@ void print_summary(const RunResult& r, const std::string& store) {
         std::printf("  %-22s %14.3e %14.3e\n", "s2/s1", last.simulated.s2_s1, last.theory.s2_s1);
         std::printf("  %-22s %14.3e %14.3e\n", "sin angle to top-k", last.simulated.topk_sin_angle,
                     last.theory.topk_sin_angle);
+        if (network) {
+            print_network(r);
+            std::printf("  store: %s\n", store.c_str());
+            return;
+        }
         std::printf("  %-22s %14.3e\n", "||W W^T - I||_F", last.simulated.orthogonality_error);
         std::printf("  %-22s %14.3e   (%s)\n", "distance to theory", last.theory_distance,
                     grassmann_reference(c.dynamics) ? "||P - P_theory||_F" : "relative, in W");
@@ -55,8 +90,9 @@ void print_summary(const RunResult& r, const std::string& store) {
 int run_command(const std::vector<std::string>& args) {
     po::options_description general(
         "ssldyn run [CONFIG.ini] [options]\n\n"
-        "Runs one configuration of the linear model and its exact "
-        "theory, and writes both to an HDF5 store.\n\nOptions");
+        "Runs one configuration of the linear model and its exact theory, or of the two-layer "
+        "network (model = two-layer) and its reference flow, and writes both to an HDF5 "
+        "store.\n\nOptions");
     general.add_options()("help,h", "show this help")(
         "config", po::value<std::string>()->value_name("FILE"),
         "INI file of settings (command-line settings override it)")(

@@ -1,5 +1,6 @@
 #include "config/run_config.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -134,6 +135,24 @@ const std::vector<ConfigKey>& config_keys() {
                           "weight decay λ (naive dynamics; others ignore it)"),
         SSLDYN_NUMBER_KEY("penalty", penalty,
                           "orthogonality penalty μ > 0 of dynamics = penalty (others ignore it)"),
+        SSLDYN_NAMED_KEY("model", model, model_names,
+                         "linear (W) or two-layer (W2 σ(W1 x), both layers constrained by shape)"),
+        SSLDYN_INTEGER_KEY("h", h, "two-layer: hidden width"),
+        SSLDYN_NAMED_KEY("activation", activation, activation_names,
+                         "two-layer: identity, tanh, erf, gelu, softplus, relu"),
+        SSLDYN_INTEGER_KEY("batch", batch,
+                           "two-layer: minibatch size, fresh samples and views each step (0: "
+                           "full batch)"),
+        SSLDYN_INTEGER_KEY("probes", probes,
+                           "two-layer: samples on which outputs and representation Gram "
+                           "matrices are compared with the linear model"),
+        SSLDYN_INTEGER_KEY("ntk_probes", ntk_probes,
+                           "two-layer: samples of the empirical and tangent kernels (0: none)"),
+        SSLDYN_NUMBER_KEY("reference_tolerance", reference_tolerance,
+                          "two-layer: local error per step of the reference flow (0: none)"),
+        SSLDYN_BOOL_KEY("pair_linear", pair_linear,
+                        "two-layer: train the linear model σ(0) + σ'(0)u from the same weights "
+                        "alongside"),
         SSLDYN_INTEGER_KEY("steps", steps, "number of GD steps"),
         SSLDYN_INTEGER_KEY("record_every", record_every, "record every this many steps"),
         SSLDYN_INTEGER_KEY("seed", seed, "random seed (data draws, views, initial weights)"),
@@ -189,6 +208,29 @@ void validate(const RunConfig& c) {
                 "covariance: 'exact' needs data = spiked");
     }
     require(c.data != DataSource::idx || !c.idx_path.empty(), "idx_path: required for data = idx");
+    if (c.model == Model::two_layer) {
+        const std::string two = " for model = two-layer";
+        require(c.h >= 1, "h: must be at least 1, got " + std::to_string(c.h));
+        require(c.k <= c.h, "k: " + std::to_string(c.k) + " exceeds h = " + std::to_string(c.h));
+        require(c.dynamics == Dynamics::orthogonal || c.dynamics == Dynamics::naive,
+                "dynamics: '" + std::string(name_of(dynamics_names, c.dynamics)) +
+                    "' is for the linear model; orthogonal or naive" + two);
+        require(c.covariance == CovarianceSource::empirical,
+                "covariance: the two-layer model learns from samples (empirical)" + two);
+        require(c.path != GradientPath::covariance,
+                "path: the two-layer gradient goes through the data (auto or data)" + two);
+        require(c.batch >= 0 && c.batch != 1,
+                "batch: must be 0 (full batch) or at least 2, got " + std::to_string(c.batch));
+        require(c.n == 0 || c.batch <= c.n,
+                "batch: " + std::to_string(c.batch) + " exceeds n = " + std::to_string(c.n));
+        require(c.probes >= 1, "probes: must be at least 1, got " + std::to_string(c.probes));
+        require(c.ntk_probes >= 0, "ntk_probes: must be >= 0, got " + std::to_string(c.ntk_probes));
+        require(c.n == 0 || std::max(c.probes, c.ntk_probes) <= c.n,
+                "probes: more probes than samples (n = " + std::to_string(c.n) + ")");
+        require(
+            c.reference_tolerance >= 0 && c.reference_tolerance < 1,
+            "reference_tolerance: must be in [0, 1), got " + print_double(c.reference_tolerance));
+    }
     require(c.path != GradientPath::data || c.covariance == CovarianceSource::empirical,
             "path: the data path needs samples (covariance = empirical)");
 }

@@ -8,6 +8,7 @@
 
 #include "core/names.hpp"
 #include "loss/loss.hpp"
+#include "model/activation.hpp"
 #include "optim/dynamics.hpp"
 
 namespace ssldyn {
@@ -32,6 +33,14 @@ enum class CovarianceSource { empirical, exact };
 inline constexpr NameTable<CovarianceSource, 2> covariance_source_names{{
     {CovarianceSource::empirical, "empirical"},
     {CovarianceSource::exact, "exact"},
+}};
+
+// The linear model W (THEORY §2, closed-form theory) or the two-layer network W₂σ(W₁x) (THEORY
+// §4.3, the reference flow as its theory).
+enum class Model { linear, two_layer };
+inline constexpr NameTable<Model, 2> model_names{{
+    {Model::linear, "linear"},
+    {Model::two_layer, "two-layer"},
 }};
 
 inline constexpr std::string_view fashion_mnist_images =
@@ -60,6 +69,15 @@ struct RunConfig {
     double eta_rel = 0.1;  // η·λ_max(C), used when eta is 0
     double weight_decay = 0.0;
     double penalty = 0.0;  // μ of dynamics = penalty (required > 0 there)
+    // two-layer network (THEORY §4.3–4.4)
+    Model model = Model::linear;
+    Index h = 1024;  // hidden width
+    Activation activation = Activation::tanh;
+    Index batch = 0;                    // minibatch size (0: full batch)
+    Index probes = 32;                  // samples on which outputs and Gram matrices are compared
+    Index ntk_probes = 0;               // samples of the tangent kernels (0: none)
+    double reference_tolerance = 1e-6;  // local error of the reference flow (0: none)
+    bool pair_linear = true;            // train the paired linear model alongside
     Index steps = 2000;
     Index record_every = 20;
     std::uint64_t seed = 1;

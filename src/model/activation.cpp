@@ -62,4 +62,16 @@ void activate(Activation a, const Matrix& u, Matrix& out, Matrix* derivative) {
         }
 }
 
+Linearisation linearisation(Activation a) {
+    if (a == Activation::relu) return {0.0, 0.5};
+    return {activate(a, 0.0), activate_derivative(a, 0.0)};
+}
+
+void activate(const Linearisation& affine, const Matrix& u, Matrix& out, Matrix* derivative) {
+    if (out.rows() != u.rows() || out.cols() != u.cols()) out = Matrix(u.rows(), u.cols());
+    if (derivative) *derivative = Matrix(u.rows(), u.cols(), affine.slope);
+    for (Index j = 0; j < u.cols(); ++j)
+        for (Index i = 0; i < u.rows(); ++i) out(i, j) = affine.offset + affine.slope * u(i, j);
+}
+
 }  // namespace ssldyn

@@ -25,4 +25,16 @@ double activate_derivative(Activation a, double u);  // relu: 0 at u = 0
 // to u's shape).
 void activate(Activation a, const Matrix& u, Matrix& out, Matrix* derivative = nullptr);
 
+// The affine part σ(0) + σ′(0)u of σ at 0: the activation of the linear model a network is
+// paired with (THEORY §4.3). relu, which has no expansion at 0, takes its symmetric slope 1/2
+// (relu(u) = u/2 + |u|/2), so that its pair is not the zero map.
+struct Linearisation {
+    double offset = 0.0, slope = 1.0;
+};
+Linearisation linearisation(Activation a);
+
+// out <- offset + slope·u and *derivative <- slope, as activate does for σ.
+void activate(const Linearisation& affine, const Matrix& u, Matrix& out,
+              Matrix* derivative = nullptr);
+
 }  // namespace ssldyn

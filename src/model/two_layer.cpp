@@ -20,7 +20,10 @@ Matrix TwoLayerObjective::forward(const TwoLayerWeights& w, Matrix& hidden, Matr
     check_shapes(w, views_->d());
     const Matrix pre =
         multiply(Op::transpose, Op::transpose, views_->stacked(views_used(loss_)), w.w1);
-    activate(activation_, pre, hidden, slope);
+    if (linear_)
+        activate(affine_, pre, hidden, slope);
+    else
+        activate(activation_, pre, hidden, slope);
     return multiply(Op::none, Op::transpose, hidden, w.w2);
 }
 

@@ -24,6 +24,9 @@ class TwoLayerObjective {
   public:
     TwoLayerObjective(const Views& views, Loss loss, Activation activation)
         : views_(&views), loss_(loss), activation_(activation) {}
+    // The paired linear model of THEORY §4.3: σ replaced by its affine part at 0.
+    TwoLayerObjective(const Views& views, Loss loss, const Linearisation& affine)
+        : views_(&views), loss_(loss), affine_(affine), linear_(true) {}
 
     double loss(const TwoLayerWeights& w) const;
     TwoLayerGradient evaluate(const TwoLayerWeights& w) const;
@@ -32,7 +35,9 @@ class TwoLayerObjective {
     Matrix forward(const TwoLayerWeights& w, Matrix& hidden, Matrix* slope) const;
     const Views* views_;
     Loss loss_;
-    Activation activation_;
+    Activation activation_ = Activation::identity;
+    Linearisation affine_ = {};
+    bool linear_ = false;
 };
 
 }  // namespace ssldyn

@@ -51,11 +51,17 @@ Matrix nearest_on_manifold(const Matrix& layer) {
     return on_manifold(Retraction::polar, layer);
 }
 
-TwoLayerWeights two_layer_flow_field(bool constrained, const TwoLayerObjective& objective,
+TwoLayerWeights two_layer_flow_field(const TwoLayerRule& rule, const TwoLayerObjective& objective,
                                      const TwoLayerWeights& w) {
     TwoLayerGradient g = objective.evaluate(w);
-    TwoLayerWeights field{constrained ? stiefel_gradient(g.w1, w.w1) : std::move(g.w1),
-                          constrained ? stiefel_gradient(g.w2, w.w2) : std::move(g.w2)};
+    TwoLayerWeights field;
+    if (rule.constrained) {
+        field = {stiefel_gradient(g.w1, w.w1), stiefel_gradient(g.w2, w.w2)};
+    } else {
+        field = {std::move(g.w1), std::move(g.w2)};
+        axpy(2.0 * rule.weight_decay, w.w1, field.w1);
+        axpy(2.0 * rule.weight_decay, w.w2, field.w2);
+    }
     scale(-1.0, field.w1);
     scale(-1.0, field.w2);
     return field;

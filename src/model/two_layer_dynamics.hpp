@@ -32,9 +32,9 @@ Matrix stiefel_gradient(const Matrix& gradient, const Matrix& layer);
 // The layer put back on its manifold: its polar factor (the nearest orthonormal matrix).
 Matrix nearest_on_manifold(const Matrix& layer);
 
-// −grad L of both layers (Riemannian when constrained, the plain gradient otherwise): the vector
-// field of the exact gradient flow the GD steps discretise.
-TwoLayerWeights two_layer_flow_field(bool constrained, const TwoLayerObjective& objective,
+// −grad L of both layers (Riemannian when constrained, the plain gradient of L + λ‖W‖² otherwise):
+// the vector field of the exact gradient flow the GD steps of the rule discretise.
+TwoLayerWeights two_layer_flow_field(const TwoLayerRule& rule, const TwoLayerObjective& objective,
                                      const TwoLayerWeights& w);
 
 // ‖W Wᵀ − I‖_F for orthonormal rows, ‖Wᵀ W − I‖_F for orthonormal columns.

@@ -1,5 +1,6 @@
 #include "run/problem.hpp"
 
+#include <algorithm>
 #include <exception>
 #include <utility>
 
@@ -70,15 +71,20 @@ DataShape data_shape(const RunConfig& config) {
 
 }  // namespace
 
+GradientPath resolved_path(const RunConfig& config) {
+    if (config.path != GradientPath::automatic) return config.path;
+    return config.model == Model::two_layer ? GradientPath::data : GradientPath::covariance;
+}
+
 Index input_dimension(const RunConfig& config) {
     return data_shape(config).d;
 }
 
 std::string problem_key(const RunConfig& config) {
     std::string key;
-    for (const char* name :
-         {"data", "idx_path", "n", "d", "spikes", "bulk", "random_basis", "covariance", "centre",
-          "sigma_aug", "keep_prob", "loss", "path", "seed"})
+    for (const char* name : {"data", "idx_path", "n", "d", "spikes", "bulk", "random_basis",
+                             "covariance", "centre", "sigma_aug", "keep_prob", "loss", "path",
+                             "seed", "model", "batch", "probes", "ntk_probes"})
         key += get_value(config, name) + ";";
     return key;
 }
@@ -122,11 +128,25 @@ ConstView row_range(ConstView a, Index first, Index count) {
     return {a.data + first, count, a.cols, a.ld};
 }
 
+// Two-layer runs keep the clean samples their minibatches and probes come from, centred by the
+// views' mean (p.views just built from them).
+void keep_samples(const RunConfig& config, Problem& p, Matrix& base) {
+    if (config.model != Model::two_layer) return;
+    if (config.centre)
+        for (Index j = 0; j < base.cols(); ++j)
+            for (Index i = 0; i < base.rows(); ++i)
+                base(i, j) -= p.views->mean()[static_cast<std::size_t>(i)];
+    const Index count = std::min(base.cols(), std::max(config.probes, config.ntk_probes));
+    p.probes = copy_of(base.columns(0, count));
+    if (config.batch > 0) p.samples = std::move(base);
+}
+
 // The problem replicated: every rank builds all of it from the whole source.
 void build_replicated(const RunConfig& config, Problem& p, Source source) {
     if (!source.base.empty()) {
         const Augmentation aug{config.sigma_aug, config.keep_prob};
         p.views.emplace(source.base, aug, config.centre, config.seed, samples);
+        keep_samples(config, p, source.base);
         source.base = Matrix();
     }
     p.c = p.views ? covariance(*p.views, config.loss) : std::move(source.exact_c);
@@ -193,7 +213,10 @@ void build_spread(const RunConfig& config, Problem& p, Source source, Index n) {
         p.c_distributed.emplace(assemble_covariance(&views, 0, count, config.loss, d, n, where));
     } else {
         const bool holds = !source.base.empty();
-        if (holds) p.views.emplace(source.base, aug, config.centre, config.seed, samples);
+        if (holds) {
+            p.views.emplace(source.base, aug, config.centre, config.seed, samples);
+            keep_samples(config, p, source.base);
+        }
         source.base = Matrix();
         // Every rank holding the views hands over its share of the rows; a lone holder all.
         const bool everyone = p.path == GradientPath::data;
@@ -213,7 +236,7 @@ Problem build_problem(const RunConfig& config, const Distribution& where) {
     validate(config);
     Problem p;
     p.distribution = where;
-    p.path = config.path == GradientPath::automatic ? GradientPath::covariance : config.path;
+    p.path = resolved_path(config);
     // What may fail on one rank alone (reading files) comes before anything collective, and a
     // group agrees on it: a problem fails to build on every rank of its group or on none (so the
     // group's caches and collectives stay in step).

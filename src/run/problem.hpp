@@ -16,6 +16,10 @@ namespace ssldyn {
 // vectors_distributed); the eigenvalues are on every rank either way.
 struct Problem {
     std::optional<Views> views;  // absent when C is exact or the gradient goes through C
+    // Two-layer runs: the clean samples, centred as the views are (minibatches draw from them;
+    // empty for full-batch runs), and the first of them, on which outputs are compared.
+    Matrix samples;
+    Matrix probes;
     Matrix c;
     SymmetricEigen eigen;  // of C, descending
     std::optional<DistributedMatrix> c_distributed, vectors_distributed;
@@ -38,6 +42,9 @@ Problem build_problem(const RunConfig& config, const Distribution& where = {});
 // The input dimension d a config will have, from its settings or the IDX header; checks that
 // the data file exists, that n does not exceed it, and that k ≤ d. For planning sweeps.
 Index input_dimension(const RunConfig& config);
+
+// The gradient path of a config: auto is through C for the linear model, the data for two-layer.
+GradientPath resolved_path(const RunConfig& config);
 
 // The settings that determine the Problem: runs with equal keys share one.
 std::string problem_key(const RunConfig& config);

@@ -6,6 +6,8 @@
 #include "core/error.hpp"
 #include "random/stream.hpp"
 #include "run/problem.hpp"
+#include "run/step_loop.hpp"
+#include "run/two_layer_run.hpp"
 #include "theory/closed_form.hpp"
 
 namespace ssldyn {
@@ -27,10 +29,6 @@ void summarise(RunResult& result, const RunConfig& config, const std::vector<dou
         result.final_loss_gap = (last.simulated.loss - optimum) / std::fabs(optimum);
         result.theory_final_loss_gap = (last.theory.loss - optimum) / std::fabs(optimum);
     }
-    for (const Record& r : result.records)  // finite records only (a failed run's last is not)
-        if (std::isfinite(r.simulated.effective_rank) &&
-            !(r.simulated.effective_rank >= result.min_effective_rank))
-            result.min_effective_rank = r.simulated.effective_rank;
     if (config.dynamics == Dynamics::orthogonal) {
         result.optimum_effective_rank = static_cast<double>(config.k);
         result.optimum_orthogonality_error = 0.0;
@@ -61,6 +59,7 @@ RunResult simulate(const RunConfig& config, const Progress& progress) {
 }
 
 RunResult simulate(const RunConfig& config, const Problem& problem, const RunControl& control) {
+    if (config.model == Model::two_layer) return simulate_two_layer(config, problem, control);
     const auto start = std::chrono::steady_clock::now();
     const Checkpoint* resume = control.resume_from;
     const double seconds_before = resume ? resume->seconds : 0.0;
@@ -120,46 +119,15 @@ RunResult simulate(const RunConfig& config, const Problem& problem, const RunCon
     } else {
         healthy = record(0);
     }
-    double step_seconds = 0.0;
-    Index steps_taken = 0;
-    bool interrupted = false;
-    for (Index step = first_step; healthy && step <= config.steps; ++step) {
-        const auto step_start = std::chrono::steady_clock::now();
+    StepLoop loop;
+    loop.step = [&](Index step) -> std::string {
         gradient_step(rule, *objective, w);
-        step_seconds +=
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - step_start).count();
-        ++steps_taken;
-        if (!all_finite(w)) {
-            healthy = false;
-            result.failed_step = step;
-            result.failure = "non-finite weights at step " + std::to_string(step);
-            break;
-        }
-        if (step % config.record_every == 0 || step == config.steps) {
-            healthy = record(step);
-            if (!healthy) {
-                result.failed_step = step;
-                result.failure = "non-finite loss or metrics at step " + std::to_string(step);
-            }
-        }
-        if (!healthy) break;
-        if (control.progress && (step % 100 == 0 || step == config.steps))
-            control.progress(step, config.steps);
-        const StepAction action = control.poll ? control.poll(step) : StepAction::proceed;
-        if (action != StepAction::proceed && control.save && step < config.steps)
-            control.save(RunState{step, w, result.records, elapsed()});
-        if (action == StepAction::save_and_stop && step < config.steps) {
-            interrupted = true;
-            break;
-        }
-    }
-    result.w = w;
-    result.steps_taken = first_step - 1 + steps_taken;
-    if (steps_taken > 0) result.seconds_per_step = step_seconds / static_cast<double>(steps_taken);
-    if (interrupted) {
-        result.seconds = elapsed();
-        return result;  // status running: to be continued from the state just saved
-    }
+        return all_finite(w) ? "" : "non-finite weights at step " + std::to_string(step);
+    };
+    loop.record = record;
+    loop.state = [&] { return w; };
+    if (!run_steps(config, control, first_step, healthy, loop, elapsed, result)) return result;
+    healthy = result.status == RunStatus::done;
     summarise(result, config, problem.eigen.values);
     if (healthy && grassmann_reference(config.dynamics)) {
         result.final_grassmann_distance = result.records.back().theory_distance;
@@ -171,6 +139,48 @@ RunResult simulate(const RunConfig& config, const Problem& problem, const RunCon
         result.final_grassmann_distance =
             subspace_distance(problem.coordinates(w), grassmann.at(result.records.back().t).rows);
     }
+    return result;
+}
+
+bool run_steps(const RunConfig& config, const RunControl& control, Index first_step, bool healthy,
+               const StepLoop& loop, const std::function<double()>& elapsed, RunResult& result) {
+    double step_seconds = 0.0;
+    Index steps_taken = 0;
+    bool interrupted = false;
+    for (Index step = first_step; healthy && step <= config.steps; ++step) {
+        const auto step_start = std::chrono::steady_clock::now();
+        std::string failure = loop.step(step);
+        step_seconds +=
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - step_start).count();
+        ++steps_taken;
+        if (failure.empty() && (step % config.record_every == 0 || step == config.steps) &&
+            !loop.record(step))
+            failure = "non-finite loss or metrics at step " + std::to_string(step);
+        if (!failure.empty()) {
+            healthy = false;
+            result.failed_step = step;
+            result.failure = std::move(failure);
+            break;
+        }
+        if (control.progress && (step % 100 == 0 || step == config.steps))
+            control.progress(step, config.steps);
+        const StepAction action = control.poll ? control.poll(step) : StepAction::proceed;
+        if (action != StepAction::proceed && control.save && step < config.steps)
+            control.save(RunState{step, loop.state(), result.records, elapsed()});
+        if (action == StepAction::save_and_stop && step < config.steps) {
+            interrupted = true;
+            break;
+        }
+    }
+    result.w = loop.state();
+    result.steps_taken = first_step - 1 + steps_taken;
+    if (steps_taken > 0) result.seconds_per_step = step_seconds / static_cast<double>(steps_taken);
+    result.seconds = elapsed();
+    if (interrupted) return false;
+    for (const Record& r : result.records)  // finite records only (a failed run's last is not)
+        if (std::isfinite(r.simulated.effective_rank) &&
+            !(r.simulated.effective_rank >= result.min_effective_rank))
+            result.min_effective_rank = r.simulated.effective_rank;
     if (healthy && result.failure.empty()) {
         result.status = RunStatus::done;
     } else {
@@ -180,8 +190,7 @@ RunResult simulate(const RunConfig& config, const Problem& problem, const RunCon
             result.failed_step = 0;
         }
     }
-    result.seconds = elapsed();
-    return result;
+    return true;
 }
 
 }  // namespace ssldyn

@@ -54,6 +54,8 @@ struct RunResult {
     double min_effective_rank = std::numeric_limits<double>::quiet_NaN();
     double optimum_effective_rank = std::numeric_limits<double>::quiet_NaN();
     double optimum_orthogonality_error = std::numeric_limits<double>::quiet_NaN();
+    // Two-layer runs: steps of the reference flow accepted and rejected (-1: none).
+    long reference_accepted = -1, reference_rejected = -1;
 
     std::string config_id() const { return run_id(config); }
 };

@@ -49,6 +49,45 @@ inline const std::vector<Metric>& metrics() {
     return table;
 }
 
+// One recorded value of a two-layer run (run/record.hpp), in the run's `network` group.
+struct NetworkMetric {
+    const char* name;
+    const char* description;
+    double NetworkRecord::*field;
+};
+
+inline const std::vector<NetworkMetric>& network_metrics() {
+    static const std::vector<NetworkMetric> table{
+        {"w1_orthogonality_error", "||W1 W1^T - I||_F (h <= d) or ||W1^T W1 - I||_F (h > d)",
+         &NetworkRecord::w1_orthogonality_error},
+        {"w2_orthogonality_error", "||W2 W2^T - I||_F", &NetworkRecord::w2_orthogonality_error},
+        {"output_deviation",
+         "||f - f_lin||_F / ||f_lin||_F on the probes at the same weights, f_lin = sigma(0) W2 1 + "
+         "sigma'(0) W2 W1 x (THEORY 4.3)",
+         &NetworkRecord::output_deviation},
+        {"linear_loss",
+         "loss of the paired linear run (same W0, sigma replaced by its affine part)",
+         &NetworkRecord::linear_loss},
+        {"loss_deviation", "|L - L_lin| / |L_lin| against the paired linear run",
+         &NetworkRecord::loss_deviation},
+        {"gram_deviation",
+         "||G - G_lin||_F / ||G_lin||_F, G = F^T F the Gram matrix of the probes' representations, "
+         "against the paired linear run",
+         &NetworkRecord::gram_deviation},
+        {"projector_deviation",
+         "||P - P_lin||_F between the row spaces of W2 W1 and of the paired linear run's",
+         &NetworkRecord::projector_deviation},
+        {"weight_change", "||theta - theta_0||_F / ||theta_0||_F over both layers (THEORY 4.4)",
+         &NetworkRecord::weight_change},
+        {"kernel_change", "||Theta - Theta_0||_F / ||Theta_0||_F, empirical NTK on the ntk probes",
+         &NetworkRecord::kernel_change},
+        {"tangent_kernel_change",
+         "the same for the tangent kernel J Pi_T J^T of the constraint manifold",
+         &NetworkRecord::tangent_kernel_change},
+    };
+    return table;
+}
+
 // Per-run results known only after the run: columns of /sweeps/<name>/index/result.
 enum class ColumnType { number, integer, text };
 struct Column {
@@ -75,8 +114,18 @@ inline const std::vector<Column>& result_columns() {
             t.push_back({std::string("theory_final_") + m.name, ColumnType::number, 0,
                          std::string("closed-form flow at the last record: ") + m.description});
         }
+        for (const auto& m : network_metrics()) {
+            t.push_back({std::string("initial_") + m.name, ColumnType::number, 0,
+                         std::string("two-layer, at step 0: ") + m.description});
+            t.push_back({std::string("final_") + m.name, ColumnType::number, 0,
+                         std::string("two-layer, at the last record: ") + m.description});
+        }
         t.insert(t.end(),
                  {
+                     {"reference_accepted", ColumnType::integer, 0,
+                      "two-layer: steps of the reference flow accepted (-1: no reference)"},
+                     {"reference_rejected", ColumnType::integer, 0,
+                      "two-layer: steps of the reference flow rejected by its error control"},
                      {"eta_used", ColumnType::number, 0, "step size eta"},
                      {"eta_lambda_max", ColumnType::number, 0, "eta * lambda_max(C)"},
                      {"lambda_max", ColumnType::number, 0, "largest eigenvalue of C"},

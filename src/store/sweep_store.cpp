@@ -15,6 +15,7 @@
 #include <set>
 
 #include "core/error.hpp"
+#include "run/two_layer_run.hpp"
 #include "store/h5/attribute.hpp"
 #include "store/h5/dataset.hpp"
 #include "store/lock.hpp"
@@ -35,7 +36,7 @@ hsize_t size(Index n) {
 
 // The datasets of one side (gradient descent or theory) of a run, at their final size.
 void create_side(const h5::Group& group, Index records, Index k, const std::string& what,
-                 bool with_distance, Dynamics dynamics) {
+                 bool with_distance, bool network, Dynamics dynamics) {
     describe(h5::Dataset::create_integers(group.id(), "step", {size(records)}, -1).id(), "1",
              "gradient-descent step of the record (-1: not reached)");
     describe(h5::Dataset::create_doubles(group.id(), "t", {size(records)}).id(), "1",
@@ -45,11 +46,15 @@ void create_side(const h5::Group& group, Index records, Index k, const std::stri
                  metric.units, what + ": " + metric.description);
     describe(
         h5::Dataset::create_doubles(group.id(), "singular_values", {size(records), size(k)}).id(),
-        "1", what + ": singular values of W, descending");
+        "1",
+        what + (network ? ": singular values of W2 W1, descending"
+                        : ": singular values of W, descending"));
     if (with_distance)
         describe(h5::Dataset::create_doubles(group.id(), "theory_distance", {size(records)}).id(),
                  "1",
-                 grassmann_reference(dynamics)
+                 network ? "||theta - theta_ref||_F / ||theta_ref||_F over both layers, to the "
+                           "reference flow"
+                 : grassmann_reference(dynamics)
                      ? "||P - P_theory||_F between the row-space projectors of GD and the flow"
                      : "||W - W_theory||_F / ||W_theory||_F");
 }
@@ -263,27 +268,46 @@ void create_sweep(const h5::File& file, const SweepPlan& plan, const Provenance&
         const RunConfig& c = plan.runs[i];
         const Index records = record_count(c), d = plan.dimensions[i];
         const bool grassmann = grassmann_reference(c.dynamics);
+        const bool network = c.model == Model::two_layer;
+        const StateShape weights = state_shape(c, d);
         const std::string shape = std::to_string(c.k) + "x" + std::to_string(d) + "x" +
-                                  std::to_string(records) + (grassmann ? "g" : "w");
+                                  std::to_string(records) + "x" + std::to_string(weights.rows) +
+                                  "x" + std::to_string(weights.cols) +
+                                  (network     ? "n"
+                                   : grassmann ? "g"
+                                               : "w");
         auto found = templates.find(shape);
         if (found == templates.end()) {
             const std::string path = "/" + shape;
             const auto run = h5::Group::create(scratch.id(), path);
             create_side(run.create_group("trajectory"), records, c.k, "gradient descent", true,
+                        network, c.dynamics);
+            create_side(run.create_group("theory"), records, c.k,
+                        network ? "reference flow" : "closed-form flow", false, network,
                         c.dynamics);
-            create_side(run.create_group("theory"), records, c.k, "closed-form flow", false,
-                        c.dynamics);
+            if (network) {
+                const auto group = run.create_group("network");
+                for (const auto& m : schema::network_metrics())
+                    describe(h5::Dataset::create_doubles(group.id(), m.name, {size(records)}).id(),
+                             "1", m.description);
+            }
+            const std::string layout =
+                network ? std::string("[W1 | W2^T], h x (d + k)") +
+                              (c.pair_linear ? ", then the paired linear run's" : "")
+                        : "k x d";
             describe(h5::Dataset::create_doubles(run.create_group("init").id(), "W0",
-                                                 {size(c.k), size(d)})
+                                                 {size(weights.rows), size(weights.cols)})
                          .id(),
-                     "1", "initial weights, k x d");
+                     "1", "initial weights, " + layout);
             describe(h5::Dataset::create_doubles(run.create_group("spectrum").id(), "eigenvalues",
                                                  {size(d)})
                          .id(),
                      "1", "eigenvalues of C, descending");
             const auto checkpoint = run.create_group("checkpoint");
-            describe(h5::Dataset::create_doubles(checkpoint.id(), "W", {size(c.k), size(d)}).id(),
-                     "1", "weights after `step` steps, k x d");
+            describe(h5::Dataset::create_doubles(checkpoint.id(), "W",
+                                                 {size(weights.rows), size(weights.cols)})
+                         .id(),
+                     "1", "weights after `step` steps, " + layout);
             describe(h5::Dataset::create_integers(checkpoint.id(), "step", {1}, -1).id(), "1",
                      "steps W holds (-1: none); the last step of a done run, else where a "
                      "resumed run continues");
@@ -342,6 +366,13 @@ void SweepWriter::write_records(const h5::Group& run, const RunConfig& config,
     std::vector<double> distance;
     for (const auto& rec : records) distance.push_back(rec.theory_distance);
     write_doubles(run.open_group("trajectory"), "theory_distance", distance, length);
+    if (config.model != Model::two_layer) return;
+    const auto network = run.open_group("network");
+    for (const auto& m : schema::network_metrics()) {
+        std::vector<double> values;
+        for (const auto& rec : records) values.push_back(rec.network.*(m.field));
+        write_doubles(network, m.name, values, length);
+    }
 }
 
 void SweepWriter::write_checkpoint(Index row, const RunConfig& config,
@@ -386,14 +417,22 @@ void SweepWriter::write_run(Index row, const RunResult& r, const std::string& ho
         integer("final_step", last.step);
         number("final_t", last.t);
         number("final_theory_distance", last.theory_distance);
-        double largest = 0.0;
-        for (const auto& rec : r.records) largest = std::max(largest, rec.theory_distance);
+        double largest = std::numeric_limits<double>::quiet_NaN();  // without a theory
+        for (const auto& rec : r.records)
+            if (std::isfinite(rec.theory_distance) && !(rec.theory_distance <= largest))
+                largest = rec.theory_distance;
         number("max_theory_distance", largest);
         for (const auto& m : schema::metrics()) {
             number(std::string("final_") + m.name, last.simulated.*(m.field));
             number(std::string("theory_final_") + m.name, last.theory.*(m.field));
         }
+        for (const auto& m : schema::network_metrics()) {
+            number(std::string("initial_") + m.name, r.records.front().network.*(m.field));
+            number(std::string("final_") + m.name, last.network.*(m.field));
+        }
     }
+    integer("reference_accepted", r.reference_accepted);
+    integer("reference_rejected", r.reference_rejected);
     number("eta_used", r.eta);
     number("eta_lambda_max", r.eta * r.lambda_max);
     number("lambda_max", r.lambda_max);
@@ -434,6 +473,13 @@ std::optional<Checkpoint> read_checkpoint(const h5::File& file, const std::strin
     read_side(run.open_group("theory"), &Record::theory, c.step, config.k, c.records);
     const auto distance = h5::Dataset::open(run.id(), "trajectory/theory_distance").read_doubles();
     for (std::size_t i = 0; i < c.records.size(); ++i) c.records[i].theory_distance = distance[i];
+    if (config.model == Model::two_layer)
+        for (const auto& m : schema::network_metrics()) {
+            const auto recorded =
+                h5::Dataset::open(run.id(), std::string("network/") + m.name).read_doubles();
+            for (std::size_t i = 0; i < c.records.size(); ++i)
+                c.records[i].network.*(m.field) = recorded[i];
+        }
     c.seconds = h5::Dataset::open(file.id(), schema::result_column(sweep, "seconds"))
                     .read_double_at(static_cast<hsize_t>(row));
     return c;

@@ -23,10 +23,9 @@ double t_quantile_975(Index dof) {
 
 Matrix linearised_outputs(const TwoLayerWeights& w, Activation activation, ConstView probes) {
     Matrix pre = multiply(Op::none, Op::none, w.w1, probes);  // u = W₁x
-    const double offset = activate(activation, 0.0), slope = activate_derivative(activation, 0.0);
-    for (Index j = 0; j < pre.cols(); ++j)
-        for (Index i = 0; i < pre.rows(); ++i) pre(i, j) = offset + slope * pre(i, j);
-    return multiply(w.w2, pre);
+    Matrix hidden;
+    activate(linearisation(activation), pre, hidden);
+    return multiply(w.w2, hidden);
 }
 
 double linear_limit_deviation(const TwoLayerWeights& w, Activation activation, ConstView probes) {

@@ -94,6 +94,49 @@ INSTANTIATE_TEST_SUITE_P(Dynamics, Checkpoints,
                          ::testing::Values(Dynamics::naive, Dynamics::sphere, Dynamics::orthogonal,
                                            Dynamics::penalty));
 
+// Two-layer runs carry more state: the pair's weights (checkpointed with the network's), the
+// reference flow (replayed from W₀ through the record times) and, for minibatches, the step's
+// stream; all must continue exactly.
+class TwoLayerCheckpoints : public ::testing::TestWithParam<Index> {};
+
+TEST_P(TwoLayerCheckpoints, ContinuedRunEqualsUninterruptedBitForBit) {
+    RunConfig c = config(Dynamics::orthogonal);
+    c.model = Model::two_layer;
+    c.h = 14;
+    c.batch = GetParam();
+    c.probes = 20;
+    c.ntk_probes = 3;
+    c.steps = 120;
+    c.reference_tolerance = 1e-7;
+    const Problem problem = build_problem(c);
+    const RunResult whole = simulate(c, problem);
+    ASSERT_EQ(whole.status, RunStatus::done) << whole.failure;
+    EXPECT_GT(whole.reference_accepted, 0);
+    for (Index stop_at : {Index{40}, Index{57}}) {
+        const RunResult resumed = interrupted_and_continued(c, problem, stop_at);
+        ASSERT_EQ(resumed.status, RunStatus::done);
+        ASSERT_EQ(resumed.records.size(), whole.records.size());
+        for (std::size_t i = 0; i < whole.records.size(); ++i) {
+            expect_same_snapshot(resumed.records[i].simulated, whole.records[i].simulated);
+            expect_same_snapshot(resumed.records[i].theory, whole.records[i].theory);
+            EXPECT_TRUE(
+                same_bits(resumed.records[i].theory_distance, whole.records[i].theory_distance));
+            for (double NetworkRecord::*field :
+                 {&NetworkRecord::loss_deviation, &NetworkRecord::gram_deviation,
+                  &NetworkRecord::weight_change, &NetworkRecord::tangent_kernel_change})
+                EXPECT_TRUE(
+                    same_bits(resumed.records[i].network.*field, whole.records[i].network.*field));
+        }
+        ASSERT_EQ(resumed.w.size(), whole.w.size());
+        EXPECT_EQ(std::memcmp(resumed.w.data(), whole.w.data(),
+                              sizeof(double) * static_cast<std::size_t>(whole.w.size())),
+                  0);
+        EXPECT_EQ(resumed.reference_accepted, whole.reference_accepted);
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(Batch, TwoLayerCheckpoints, ::testing::Values(Index{0}, Index{64}));
+
 TEST(Checkpoints, SaveWithoutStopLeavesTheRunUnchanged) {
     const RunConfig c = config(Dynamics::orthogonal);
     const Problem problem = build_problem(c);

@@ -63,7 +63,7 @@ TEST(ReferenceFlow, TwoLayerGradientDescentErrorIsLinearInEta) {
 
     ReferenceFlow flow(
         [&](const FlowState& s) {
-            const TwoLayerWeights f = two_layer_flow_field(true, objective, {s[0], s[1]});
+            const TwoLayerWeights f = two_layer_flow_field(TwoLayerRule{}, objective, {s[0], s[1]});
             return FlowState{f.w1, f.w2};
         },
         [](FlowState& s) {

@@ -1,0 +1,289 @@
+#include "run/two_layer_run.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <optional>
+
+#include "core/error.hpp"
+#include "linalg/blas.hpp"
+#include "model/two_layer_dynamics.hpp"
+#include "run/problem.hpp"
+#include "run/step_loop.hpp"
+#include "theory/linear_limit.hpp"
+#include "theory/ntk.hpp"
+#include "theory/reference_flow.hpp"
+
+namespace ssldyn {
+
+namespace {
+
+// Streams of the two-layer run, apart from those of the data (problem.cpp) and of the linear
+// model's initial weights (simulation.cpp): the network's weights, each step's minibatch, and
+// the views of a minibatch (Views names its streams by a run id; these ids have the top bit set,
+// which the data's never have).
+enum StreamPurpose : std::uint64_t { network_weights = 22, minibatch = 23 };
+constexpr std::uint64_t minibatch_views = std::uint64_t{1} << 63;
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+    return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// [W₁ | W₂ᵀ] of each network side by side.
+Matrix pack(const TwoLayerWeights& net, const TwoLayerWeights* pair) {
+    const Index h = net.w1.rows(), d = net.w1.cols(), k = net.w2.rows();
+    Matrix out(h, (d + k) * (pair ? 2 : 1));
+    double* at = out.data();
+    for (const TwoLayerWeights* w : {&net, pair}) {
+        if (!w) continue;
+        const Matrix w2t = transpose(w->w2);
+        at = std::copy(w->w1.data(), w->w1.data() + w->w1.size(), at);  // columns are contiguous
+        at = std::copy(w2t.data(), w2t.data() + w2t.size(), at);
+    }
+    return out;
+}
+
+TwoLayerWeights unpack(const Matrix& packed, Index which, Index d, Index k) {
+    const Index at = which * (d + k);
+    return {copy_of(packed.columns(at, d)), transpose(packed.columns(at + d, k))};
+}
+
+double squared_norm(const TwoLayerWeights& w) {
+    const double a = frobenius_norm(w.w1), b = frobenius_norm(w.w2);
+    return a * a + b * b;
+}
+
+// ‖a − b‖_F / ‖b‖_F over both layers.
+double relative_distance(const TwoLayerWeights& a, const TwoLayerWeights& b) {
+    TwoLayerWeights difference = a;
+    axpy(-1.0, b.w1, difference.w1);
+    axpy(-1.0, b.w2, difference.w2);
+    return std::sqrt(squared_norm(difference) / squared_norm(b));
+}
+
+bool finite(const TwoLayerWeights& w) {
+    return all_finite(w.w1) && all_finite(w.w2);
+}
+
+// The end-to-end map W₂W₁ (the linearisation up to σ′(0)) measured as the linear model's W, in
+// the eigenbasis of C; the loss and the orthogonality error are the network's.
+Snapshot measure_network(const Problem& problem, const TwoLayerWeights& w, double loss) {
+    Snapshot s = measure(problem.coordinates(multiply(w.w2, w.w1)), 0.0, problem.eigen.values);
+    s.loss = loss;
+    s.orthogonality_error =
+        std::hypot(layer_orthogonality_error(w.w1), layer_orthogonality_error(w.w2));
+    return s;
+}
+
+Snapshot missing_snapshot(Index k) {
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    Snapshot s;
+    s.loss = s.orthogonality_error = s.s2_s1 = s.effective_rank = s.topk_sin_angle = nan;
+    s.singular_values.assign(static_cast<std::size_t>(k), nan);
+    return s;
+}
+
+// G = FᵀF, the Gram matrix of the representations of the probes.
+Matrix gram(const Matrix& outputs) {
+    return multiply(Op::transpose, Op::none, outputs, outputs);
+}
+
+// A minibatch of `batch` samples drawn uniformly with replacement from the stream of its step,
+// with fresh views: a pure function of (seed, step), so a resumed run draws the same ones.
+Views minibatch_views_at(const RunConfig& config, const Problem& problem, Index step) {
+    const auto s = static_cast<std::uint64_t>(step);
+    RandomStream pick(config.seed, minibatch, s);
+    const Matrix& all = problem.samples;
+    Matrix base(all.rows(), config.batch);
+    for (Index j = 0; j < config.batch; ++j) {
+        const auto from = static_cast<Index>(pick.below(static_cast<std::uint64_t>(all.cols())));
+        std::copy(all.data() + from * all.rows(), all.data() + (from + 1) * all.rows(),
+                  base.data() + j * base.rows());
+    }
+    // Already centred by the mean of all samples (Problem::samples).
+    return Views(base, Augmentation{config.sigma_aug, config.keep_prob}, false, config.seed,
+                 minibatch_views | s);
+}
+
+// The reference flow of the network, advanced from record to record (THEORY §4.3).
+struct Reference {
+    ReferenceFlow flow;
+    FlowState state;
+    double t = 0.0;
+
+    bool lost = false;  // the flow left the finite numbers (a diverging naive flow)
+
+    std::optional<TwoLayerWeights> weights() const {
+        if (lost) return std::nullopt;
+        return TwoLayerWeights{state[0], state[1]};
+    }
+    void advance_to(double to) {
+        if (lost) return;
+        try {
+            flow.advance(state, t, to);
+        } catch (const RuntimeFailure&) {
+            lost = true;
+        }
+        t = to;
+    }
+};
+
+}  // namespace
+
+StateShape state_shape(const RunConfig& config, Index d) {
+    if (config.model == Model::linear) return {config.k, d};
+    return {config.h, (d + config.k) * (config.pair_linear ? 2 : 1)};
+}
+
+RunResult simulate_two_layer(const RunConfig& config, const Problem& problem,
+                             const RunControl& control) {
+    const auto start = Clock::now();
+    const Checkpoint* resume = control.resume_from;
+    const double seconds_before = resume ? resume->seconds : 0.0;
+    auto elapsed = [&] { return seconds_before + seconds_since(start); };
+    const Index d = problem.d, h = config.h, k = config.k;
+    if (config.batch > problem.samples.cols() && config.batch > 0)
+        throw InputError("batch: " + std::to_string(config.batch) + " exceeds the " +
+                         std::to_string(problem.samples.cols()) + " samples");
+    RunResult result;
+    result.config = config;
+    result.spectrum = problem.eigen.values;
+    result.lambda_max = problem.lambda_max();
+    result.eta = config.eta > 0 ? config.eta : config.eta_rel / result.lambda_max;
+    result.retraction = resolve(config.retraction, k, h);
+    result.path = problem.path;
+    result.theory_conditioning = std::numeric_limits<double>::quiet_NaN();
+
+    const bool constrained = config.dynamics == Dynamics::orthogonal;
+    const TwoLayerRule rule{constrained, config.retraction, result.eta, config.weight_decay,
+                            problem.distribution};
+    RandomStream init_stream(config.seed, network_weights);
+    const TwoLayerWeights w0 = initial_two_layer_weights(rule, d, h, k, init_stream);
+    TwoLayerWeights net = w0;
+    std::optional<TwoLayerWeights> pair;
+    if (config.pair_linear) pair = w0;
+    result.w0 = pack(w0, pair ? &w0 : nullptr);
+
+    const TwoLayerObjective objective(*problem.views, config.loss, config.activation);
+    const Linearisation affine = linearisation(config.activation);
+    const TwoLayerObjective pair_objective(*problem.views, config.loss, affine);
+    const ConstView probes = problem.probes.columns(0, config.probes);
+
+    std::optional<Reference> reference;
+    if (config.reference_tolerance > 0)
+        reference.emplace(Reference{
+            ReferenceFlow(
+                [&](const FlowState& s) {
+                    TwoLayerWeights f = two_layer_flow_field(rule, objective, {s[0], s[1]});
+                    return FlowState{std::move(f.w1), std::move(f.w2)};
+                },
+                [constrained](FlowState& s) {
+                    if (!constrained) return;
+                    for (Matrix& layer : s) layer = nearest_on_manifold(layer);
+                },
+                config.reference_tolerance),
+            FlowState{w0.w1, w0.w2}, 0.0});
+
+    // Kernels at initialisation, for their relative change along training (THEORY §4.4).
+    std::optional<TangentKernels> kernels0;
+    const ConstView ntk_probes = problem.probes.columns(0, config.ntk_probes);
+    if (config.ntk_probes > 0) {
+        const double entries =
+            static_cast<double>(config.ntk_probes * k) * static_cast<double>(h * d + k * h);
+        if (entries > 4e8)
+            throw InputError("ntk_probes: the output Jacobian would hold " +
+                             std::to_string(entries) + " entries (> 4e8); take fewer probes");
+        kernels0 = tangent_kernels(w0, config.activation, ntk_probes, constrained);
+    }
+
+    result.status = RunStatus::running;
+    auto record = [&](Index step) {
+        Record r;
+        r.step = step;
+        r.t = result.eta * static_cast<double>(step);
+        r.simulated = measure_network(problem, net, objective.loss(net));
+        NetworkRecord& m = r.network;
+        m.w1_orthogonality_error = layer_orthogonality_error(net.w1);
+        m.w2_orthogonality_error = layer_orthogonality_error(net.w2);
+        m.output_deviation = linear_limit_deviation(net, config.activation, probes);
+        m.weight_change = relative_distance(net, w0);
+        if (pair) {
+            m.linear_loss = pair_objective.loss(*pair);
+            m.loss_deviation =
+                std::fabs(r.simulated.loss - m.linear_loss) / std::fabs(m.linear_loss);
+            m.gram_deviation =
+                relative_change(gram(two_layer_outputs(net, config.activation, probes)),
+                                gram(linearised_outputs(*pair, config.activation, probes)));
+            m.projector_deviation =
+                subspace_distance(multiply(net.w2, net.w1), multiply(pair->w2, pair->w1));
+        }
+        if (kernels0) {
+            const TangentKernels now =
+                tangent_kernels(net, config.activation, ntk_probes, constrained);
+            m.kernel_change = relative_change(now.full, kernels0->full);
+            m.tangent_kernel_change = relative_change(now.tangent, kernels0->tangent);
+        }
+        std::optional<TwoLayerWeights> theory;
+        if (reference) {
+            reference->advance_to(r.t);
+            theory = reference->weights();
+        }
+        if (theory && finite(*theory)) {  // a lost flow leaves its records NaN
+            r.theory = measure_network(problem, *theory, objective.loss(*theory));
+            r.theory_distance = relative_distance(net, *theory);
+        } else {
+            r.theory = missing_snapshot(k);
+            r.theory_distance = std::numeric_limits<double>::quiet_NaN();
+        }
+        const bool healthy = std::isfinite(r.simulated.loss) &&
+                             std::isfinite(r.simulated.effective_rank) &&
+                             std::isfinite(m.output_deviation);
+        result.records.push_back(std::move(r));
+        return healthy;
+    };
+
+    Index first_step = 1;
+    bool healthy = true;
+    if (resume) {
+        const StateShape shape = state_shape(config, d);
+        if (resume->step < 0 || resume->step > config.steps || resume->w.rows() != shape.rows ||
+            resume->w.cols() != shape.cols || resume->records.empty())
+            throw RuntimeFailure("checkpoint at step " + std::to_string(resume->step) +
+                                 " does not fit run " + run_id(config));
+        net = unpack(resume->w, 0, d, k);
+        if (pair) pair = unpack(resume->w, 1, d, k);
+        result.records = resume->records;
+        // The reference flow is a pure function of W₀ and the record times: replayed through
+        // the same intervals it takes the same adaptive steps and reaches the same state.
+        if (reference)
+            for (const Record& r : result.records) reference->advance_to(r.t);
+        first_step = resume->step + 1;
+    } else {
+        healthy = record(0);
+    }
+
+    StepLoop loop;
+    loop.step = [&](Index step) -> std::string {
+        std::optional<Views> batch;
+        if (config.batch > 0) batch.emplace(minibatch_views_at(config, problem, step));
+        const Views& views = batch ? *batch : *problem.views;
+        two_layer_step(rule, TwoLayerObjective(views, config.loss, config.activation), net);
+        if (pair) two_layer_step(rule, TwoLayerObjective(views, config.loss, affine), *pair);
+        if (!finite(net)) return "non-finite weights at step " + std::to_string(step);
+        if (pair && !finite(*pair))
+            return "non-finite weights of the linear pair at step " + std::to_string(step);
+        return "";
+    };
+    loop.record = record;
+    loop.state = [&] { return pack(net, pair ? &*pair : nullptr); };
+    run_steps(config, control, first_step, healthy, loop, elapsed, result);
+    if (reference) {
+        result.reference_accepted = reference->flow.accepted();
+        result.reference_rejected = reference->flow.rejected();
+    }
+    return result;
+}
+
+}  // namespace ssldyn
