@@ -78,7 +78,7 @@ def figure_makers(gd_error_t):
     from . import collapse, gd_error, orthogonality, table, vs_theory, width
     return [collapse.make, vs_theory.make,
             lambda s, f, p: gd_error.make(s, f, p, fixed_t=gd_error_t),
-            width.linear_limit, width.ntk, orthogonality.make, table.make]
+            width.linear_limit, width.linear_pair, width.ntk, orthogonality.make, table.make]
 
 
 def build(store, names, folder, gd_error_t):

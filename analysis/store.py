@@ -27,19 +27,15 @@ SECTIONS = {
     "theory": "theory",                  # the closed-form flow at the same t
     "spectrum": "spectrum/eigenvalues",  # eigenvalues of C, descending
     "init": "init/W0",                   # initial weights
-    # THEORY 4.3/4.4, not written by ssldyn yet (schema 1 reserves the name). A two-layer run
-    # will carry, per record, next to trajectory/:
-    #   width/t                 t of the record (as trajectory/t)
-    #   width/linear_deviation  ||P - P_lin||_F: end-to-end projector of this run against the
-    #                           linear run started at the same weights
-    #   width/weight_change     ||theta_t - theta_0||_F / ||theta_0||_F
-    #   width/kernel_change     ||Theta_t - Theta_0||_F / ||Theta_0||_F (empirical NTK)
-    # The settings live with every other one, in index/config: WIDTH_KEY (hidden width h),
-    # ACTIVATION_KEY (sigma), and loss = SUPERVISED_LOSS for the supervised NTK baseline.
-    "width": "width",
+    # Two-layer runs (THEORY 4.3/4.4), per record next to trajectory/: network/output_deviation
+    # (||f - f_lin|| / ||f_lin|| at the same weights), network/{loss,gram,projector}_deviation
+    # (against the paired linear run), network/weight_change, network/kernel_change,
+    # network/tangent_kernel_change, network/w{1,2}_orthogonality_error. The settings live with
+    # every other one, in index/config: WIDTH_KEY (hidden width h), ACTIVATION_KEY (sigma), and
+    # loss = SUPERVISED_LOSS for a supervised NTK baseline.
+    "network": "network",
 }
-WIDTH_SERIES = ("t", "linear_deviation", "weight_change", "kernel_change")
-WIDTH_KEY = "width"
+WIDTH_KEY = "h"
 ACTIVATION_KEY = "activation"
 SUPERVISED_LOSS = "supervised"
 
@@ -118,8 +114,8 @@ class Run:
         return self._series("theory")
 
     @functools.cached_property
-    def width(self):
-        return self._series("width")
+    def network(self):
+        return self._series("network")
 
     @functools.cached_property
     def w0(self):

@@ -1,7 +1,7 @@
 """Width studies (THEORY 4.3, 4.4): deviation from the linear limit against the hidden width
 per activation, and the relative weight and kernel change against width, SSL against the
-supervised baseline. Both read a run's width/ section (analysis.store.SECTIONS), which ssldyn
-does not write yet: until it does these figures are skipped with a note."""
+supervised baseline. Both read the network/ section of two-layer runs (analysis.store.SECTIONS);
+sweeps without two-layer runs are skipped with a note."""
 
 import numpy as np
 
@@ -13,27 +13,27 @@ MIN_WIDTHS = 3  # a fitted exponent with an interval needs three widths or more
 
 
 def _width_runs(sweep, series, result):
-    """Finished runs that carry width/<series> and a width setting; None after a skip."""
+    """Finished two-layer runs with finite network/<series> and a width setting; None after a
+    skip."""
     runs = [r for r in sweep.runs() if r.status in ("done", "failed")]
-    if not any(r.has("width") for r in runs):
-        result.skipped = ("the store has no width/ section (THEORY §4.3–4.4: two-layer runs, "
-                          "not written by this ssldyn yet)")
+    if not any(r.has("network") for r in runs):
+        result.skipped = "no two-layer runs (THEORY §4.3–4.4: model = two-layer) in this sweep"
         return None
-    runs = [r for r in runs if all(r.has("width", s) for s in series)
-            and WIDTH_KEY in r.config]
+    runs = [r for r in runs if all(r.has("network", s) for s in series)
+            and WIDTH_KEY in r.config and all(np.isfinite(r.network[s]).any() for s in series)]
     if not runs:
-        result.skipped = f"no run has width/{', width/'.join(series)} and a '{WIDTH_KEY}' setting"
+        result.skipped = (f"no two-layer run has network/{', network/'.join(series)} recorded "
+                          f"and a '{WIDTH_KEY}' setting")
         return None
     return runs
 
 
 def _ends(run, name):
-    """(value at the first record, value at the last reached record) of width/<name>."""
-    side = run.width
-    keep = reached(run.trajectory) if "step" in run.trajectory else np.ones(len(side[name]), bool)
-    keep = keep[:len(side[name])] & np.isfinite(side[name])
+    """(value at the first record, value at the last reached record, its t) of network/<name>."""
+    side = run.network
+    keep = reached(run.trajectory)[:len(side[name])] & np.isfinite(side[name])
     values = side[name][keep]
-    return float(values[0]), float(values[-1]), float(side["t"][keep][-1])
+    return float(values[0]), float(values[-1]), float(run.trajectory["t"][:len(keep)][keep][-1])
 
 
 def _fit_groups(points, x_index, y_index):
@@ -86,27 +86,27 @@ FIT_HEADER = ["sweep", "quantity", "group", "n", "exponent", "exponent_low", "ex
 
 def linear_limit(sweep, folder, prefix):
     result = Result("linear_limit", "Deviation from the linear limit against width")
-    runs = _width_runs(sweep, ("t", "linear_deviation"), result)
+    runs = _width_runs(sweep, ("output_deviation",), result)
     if runs is None:
         return result
     points = []
     for r in runs:
-        first, last, t_last = _ends(r, "linear_deviation")
+        first, last, t_last = _ends(r, "output_deviation")
         points.append([r.config.get(ACTIVATION_KEY, "?"), r.id, r.status, float(r.config[WIDTH_KEY]),
                        first, last, t_last])
     _two_panels(sweep, folder, prefix, result, "linear_limit", points,
                 ["activation", "run_id", "status", "width", "deviation_initial",
                  "deviation_last", "t_last"],
-                [("at initialisation", "‖P − P_linear‖_F at t = 0"),
-                 ("at the last record", "‖P − P_linear‖_F at the last record")],
+                [("at initialisation", "‖f − f_lin‖ / ‖f_lin‖ at t = 0"),
+                 ("at the last record", "‖f − f_lin‖ / ‖f_lin‖ at the last record")],
                 f"{sweep.name}: distance to the linear model against width (THEORY §4.3)",
                 "Fitted exponents of deviation ∝ h^b per activation")
     if result.skipped:
         return result
     result.caption = (
-        "width/linear_deviation of each run (the end-to-end projector against the linear run "
-        "started at the same weights) against the hidden width h, at initialisation and at the "
-        "last record; lines: least-squares power laws per activation, exponent with a 95% "
+        "network/output_deviation of each run (its outputs on the probes against those of its "
+        "linearisation σ(0) + σ′(0)u at the same weights) against the hidden width h, at "
+        "initialisation and at the last record; lines: least-squares power laws per activation, exponent with a 95% "
         "interval (t distribution). THEORY §4.3 estimates h^-1/2 for gelu and softplus, h^-1 "
         "for tanh and erf, and no linear limit for relu.")
     return result
@@ -133,7 +133,7 @@ def _two_panels(sweep, folder, prefix, result, name, points, header, panels_spec
 
 def ntk(sweep, folder, prefix):
     result = Result("ntk", "Relative weight and kernel change against width, SSL and supervised")
-    runs = _width_runs(sweep, ("t", "weight_change", "kernel_change"), result)
+    runs = _width_runs(sweep, ("weight_change", "kernel_change"), result)
     if runs is None:
         return result
     points = []
@@ -159,3 +159,26 @@ def ntk(sweep, folder, prefix):
         "(THEORY §4.4).")
     return result
 
+
+
+def linear_pair(sweep, folder, prefix):
+    result = Result("linear_pair", "Distance to the paired linear run against width")
+    runs = _width_runs(sweep, ("gram_deviation", "loss_deviation"), result)
+    if runs is None:
+        return result
+    points = [[r.config.get(ACTIVATION_KEY, "?"), r.id, r.status, float(r.config[WIDTH_KEY]),
+               _ends(r, "gram_deviation")[1], _ends(r, "loss_deviation")[1]] for r in runs]
+    _two_panels(sweep, folder, prefix, result, "linear_pair", points,
+                ["activation", "run_id", "status", "width", "gram_deviation", "loss_deviation"],
+                [("representation Gram", "‖G − G_lin‖_F / ‖G_lin‖_F at the last record"),
+                 ("loss", "|L − L_lin| / |L_lin| at the last record")],
+                f"{sweep.name}: trained network against the trained linear model (THEORY §4.3)",
+                "Fitted exponents of deviation ∝ h^b per activation")
+    if result.skipped:
+        return result
+    result.caption = (
+        "Each two-layer run against its paired linear run (σ replaced by σ(0) + σ′(0)u, trained "
+        "from the same weights with the same steps): the Gram matrix of the probes' "
+        "representations and the loss at the last record, against the hidden width h, with "
+        "least-squares power laws per activation (exponent, 95% interval).")
+    return result

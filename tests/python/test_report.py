@@ -165,9 +165,9 @@ class ReportTest(unittest.TestCase):
                 self.assertTrue(os.path.getsize(self.path(f"{sweep}_{figure}.csv")) > 0)
             self.assertTrue(os.path.exists(self.path(f"{sweep}_table.csv")))
         self.assertFalse(os.path.exists(self.path("blowup_gd_error.png")))
-        # Skipped with a note: too few step sizes, and the width sections ssldyn lacks so far.
+        # Skipped with a note: too few step sizes, and no two-layer runs for the width figures.
         self.assertIn("Not drawn: needs at least 3 finished runs that differ only in eta/eta_rel", html)
-        self.assertEqual(html.count("Not drawn: the store has no width/ section"), 4)
+        self.assertEqual(html.count("Not drawn: no two-layer runs"), 6)
         # Offline: nothing but the PNGs and CSVs next to it is referenced.
         for needle in ("http://", "https://", "<link", "<script src", "url(", "@import"):
             self.assertNotIn(needle, html)
@@ -354,9 +354,9 @@ class ReportTest(unittest.TestCase):
         self.assertNotIn("single_gd_error.png", names)
         self.assertIn("this sweep&#x27;s axes: none", self.page(out))
 
-    def test_width_figures_from_the_reserved_section(self):
-        """The width/ section ssldyn does not write yet (analysis.store.SECTIONS): synthetic
-        power laws in a copy must come back as their exponents."""
+    def test_width_figures_from_the_network_section(self):
+        """The network/ section of two-layer runs (analysis.store.SECTIONS): synthetic power
+        laws in a copy must come back as their exponents."""
         copy = os.path.join(self.dir, "width.h5")
         shutil.copy(self.store, copy)
         widths = {"0.02": 16, "0.04": 64, "0.08": 256, "0.16": 1024}
@@ -368,20 +368,22 @@ class ReportTest(unittest.TestCase):
             h = [widths[e] for e in config["eta_rel"]]
             act = ["tanh" if d == "sphere" else "gelu" for d in config["dynamics"]]
             loss = ["supervised" if x == "contrastive" else x for x in config["loss"]]
-            for key, values in (("width", h), ("activation", act), ("loss", loss)):
+            for key, values in (("h", h), ("activation", act), ("loss", loss)):
                 if key in sweep["index/config"]:
                     del sweep[f"index/config/{key}"]
                 sweep[f"index/config/{key}"] = np.array([str(v).encode() for v in values])
             for row, run_id in enumerate(text(x) for x in sweep["index/run_id"][()]):
                 run = sweep[f"runs/{run_id}"]
                 lines = [ln for ln in text(run.attrs["config"]).splitlines() if not ln.startswith("loss")]
-                run.attrs["config"] = "\n".join(lines + [f"width = {h[row]}", f"activation = {act[row]}",
+                lines = [ln for ln in lines if not ln.startswith(("h ", "activation "))]
+                run.attrs["config"] = "\n".join(lines + [f"h = {h[row]}", f"activation = {act[row]}",
                                                          f"loss = {loss[row]}"]) + "\n"
                 t = run["trajectory/t"][()]
-                g = run.create_group("width")
-                g["t"] = t
+                g = run.create_group("network")
                 # constant from t = 0.5 on, which every run reaches: exact power laws at the end
-                g["linear_deviation"] = 0.3 * h[row] ** exponents[act[row]] * (1 + np.minimum(t, 0.5))
+                g["output_deviation"] = 0.3 * h[row] ** exponents[act[row]] * (1 + np.minimum(t, 0.5))
+                g["gram_deviation"] = 0.5 * h[row] ** exponents[act[row]] * (1 + np.minimum(t, 0.5))
+                g["loss_deviation"] = 0.1 * h[row] ** exponents[act[row]] * np.minimum(t, 0.5)
                 lazy = -0.5 if loss[row] == "supervised" else 0.0
                 g["weight_change"] = 0.8 * h[row] ** lazy * np.minimum(t, 0.5)
                 g["kernel_change"] = 0.2 * h[row] ** lazy * np.minimum(t, 0.5)
@@ -392,19 +394,20 @@ class ReportTest(unittest.TestCase):
         raw = Raw(copy)
         try:
             for r in read_csv(os.path.join(out, "grid_linear_limit.csv")):
-                d = raw.run("grid", r["run_id"])["width/linear_deviation"][()]
+                d = raw.run("grid", r["run_id"])["network/output_deviation"][()]
                 self.assertEqual(float(r["deviation_initial"]), d[0])
                 self.assertEqual(float(r["deviation_last"]), d[-1])
             for r in read_csv(os.path.join(out, "grid_ntk.csv")):
                 run = raw.run("grid", r["run_id"])
-                self.assertEqual(float(r["weight_change"]), run["width/weight_change"][-1])
-                self.assertEqual(float(r["kernel_change"]), run["width/kernel_change"][-1])
+                self.assertEqual(float(r["weight_change"]), run["network/weight_change"][-1])
+                self.assertEqual(float(r["kernel_change"]), run["network/kernel_change"][-1])
         finally:
             raw.f.close()
-        fits = read_csv(os.path.join(out, "grid_linear_limit_fit.csv"))
-        self.assertEqual(len(fits), 4)  # two activations, at t = 0 and at the end
-        for fit in fits:
-            self.assertTrue(close(float(fit["exponent"]), exponents[fit["group"]], 1e-9), fit)
+        for name in ("grid_linear_limit_fit.csv", "grid_linear_pair_fit.csv"):
+            fits = read_csv(os.path.join(out, name))
+            self.assertEqual(len(fits), 4, name)  # two activations, two panels
+            for fit in fits:
+                self.assertTrue(close(float(fit["exponent"]), exponents[fit["group"]], 1e-9), fit)
         lazy = {r["group"]: float(r["exponent"]) for r in read_csv(os.path.join(out, "grid_ntk_fit.csv"))}
         self.assertTrue(close(lazy["supervised"], -0.5, 1e-9) and abs(lazy["SSL"]) < 1e-9, lazy)
         self.assertTrue(os.path.exists(os.path.join(out, "grid_linear_limit.png")))

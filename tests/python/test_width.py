@@ -1,0 +1,181 @@
+"""Two-layer width sweeps through `ssldyn sweep` (THEORY 4.3-4.4): the same store on 1 and 2
+ranks, every matrix spread over a run group equal to the replicated runs to round-off, a run
+stopped by a signal and resumed equal to the uninterrupted sweep, and the report's width
+figures equal to the store's records."""
+
+import os
+import signal
+import subprocess
+import tempfile
+import time
+import unittest
+
+import h5py
+import numpy as np
+
+from test_report import read_csv, report
+from test_sweep import ENV, assert_same_runs, run_datasets, sweep_command
+
+WIDTH = """
+[sweep]
+name = width
+[fixed]
+model = two-layer
+data = spiked
+d = 8
+spikes = 5,3,2
+bulk = 0.4
+n = 200
+sigma_aug = 0.2
+k = 2
+probes = 24
+ntk_probes = 3
+eta_rel = 0.05
+steps = 80
+record_every = 20
+reference_tolerance = 1e-8
+[axes]
+activation = tanh, gelu
+h = 4, 16, 64, 256
+batch = 0, 40
+"""
+
+NETWORK = ("output_deviation", "linear_loss", "loss_deviation", "gram_deviation",
+           "projector_deviation", "weight_change", "kernel_change", "tangent_kernel_change",
+           "w1_orthogonality_error", "w2_orthogonality_error")
+
+
+class WidthSweepTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        cls.dir = cls.tmp.name
+        cls.config = os.path.join(cls.dir, "width.ini")
+        with open(cls.config, "w") as f:
+            f.write(WIDTH)
+        cls.reference = os.path.join(cls.dir, "one.h5")
+        result = cls.sweep(1, cls.reference)
+        assert "16 runs, 16 done, 0 failed" in result.stdout, result.stdout + result.stderr
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    @classmethod
+    def sweep(cls, ranks, store, *extra, config=None, check=True):
+        return subprocess.run(sweep_command(ranks, config or cls.config, store, *extra),
+                              env=ENV, capture_output=True, text=True, check=check, timeout=600)
+
+    def test_store_holds_every_record_of_both_layers(self):
+        with h5py.File(self.reference, "r") as f:
+            sweep = f["sweeps/width"]
+            self.assertEqual(len(sweep["status"]), 16)
+            for run_id in sweep["runs"]:
+                run = sweep["runs"][run_id]
+                h = int(dict(line.split(" = ") for line in
+                             run.attrs["config"].splitlines())["h"])
+                self.assertEqual(run["init/W0"].shape, (h, 2 * (8 + 2)))  # [W1 | W2^T], pair
+                self.assertEqual(run["checkpoint/step"][0], 80)
+                for name in NETWORK:
+                    values = run[f"network/{name}"][()]
+                    self.assertEqual(values.shape, (5,), name)
+                    self.assertTrue(np.all(np.isfinite(values)), (name, values))
+                # Orthogonality of both layers held to round-off, by GD and the reference.
+                self.assertLess(run["network/w1_orthogonality_error"][()].max(), 1e-12)
+                self.assertLess(run["theory/orthogonality_error"][()].max(), 1e-12)
+                self.assertEqual(run["network/weight_change"][0], 0.0)
+                self.assertEqual(run["network/kernel_change"][0], 0.0)
+                # GD strays from the reference flow by O(eta), far above its tolerance.
+                distance = run["trajectory/theory_distance"][()]
+                self.assertEqual(distance[0], 0.0)
+                self.assertTrue(np.all((distance[1:] > 1e-6) & (distance[1:] < 0.1)), distance)
+            accepted = sweep["index/result/reference_accepted"][()]
+            self.assertTrue(np.all(accepted > 0), accepted)
+
+    def test_two_ranks_and_spread_groups_equal_one_rank(self):
+        two = os.path.join(self.dir, "two.h5")
+        self.sweep(2, two)
+        reference = run_datasets(self.reference)
+        assert_same_runs(self, reference, run_datasets(two))
+        # One group of two ranks, every matrix above 0 entries spread in blocks of 5: the
+        # retractions of W1 and W2 run on the group's grid. Round-off apart: 1e-10 relative
+        # (a few hundred steps of products summed in another order); sines and projector
+        # distances of equal subspaces are square roots of round-off, so 1.5e-8 absolute.
+        spread = os.path.join(self.dir, "spread.h5")
+        self.sweep(2, spread, "--group-size", "2", "--distribute-above", "0", "--block-size", "5")
+        got = run_datasets(spread)
+        self.assertEqual(sorted(got), sorted(reference))
+        differs = False
+        for name, want in reference.items():
+            have = got[name]
+            if want.dtype.kind != "f":
+                self.assertTrue(np.array_equal(have, want), name)
+                continue
+            self.assertTrue(np.array_equal(np.isfinite(have), np.isfinite(want)), name)
+            both = np.isfinite(want)
+            error = np.abs(have[both] - want[both])
+            differs |= bool(error.max(initial=0) > 0)
+            if name.endswith(("topk_sin_angle", "projector_deviation")):
+                self.assertLessEqual(error.max(initial=0), 1.5e-8, name)
+            else:
+                bound = 1e-10 * np.maximum(1.0, np.abs(want[both]))
+                self.assertTrue(np.all(error <= bound), f"{name}: {error.max(initial=0)}")
+        self.assertTrue(differs, "nothing was computed another way")
+
+    def test_stopped_by_a_signal_then_resumed_equals_uninterrupted(self):
+        config = os.path.join(self.dir, "long.ini")
+        with open(config, "w") as f:
+            f.write(WIDTH.replace("steps = 80", "steps = 2000").replace("h = 4, 16, 64, 256",
+                                                                        "h = 16, 64"))
+        whole = os.path.join(self.dir, "long-whole.h5")
+        started = time.time()
+        self.sweep(2, whole, config=config)
+        duration = time.time() - started
+        store = os.path.join(self.dir, "long.h5")
+        job = subprocess.Popen(sweep_command(2, config, store), env=ENV, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, start_new_session=True)
+        deadline = time.time() + 60
+        while not os.path.exists(store) and time.time() < deadline:
+            time.sleep(0.02)
+        time.sleep(0.4 * duration)
+        job.send_signal(signal.SIGUSR1)
+        out, err = job.communicate(timeout=300)
+        self.assertEqual(job.returncode, 3, err)
+        with h5py.File(store, "r") as f:
+            sweep = f["sweeps/width"]
+            running = sweep["status"][()] == 1
+            self.assertTrue(np.any(running))
+            steps = np.array([sweep["runs"][r.decode()]["checkpoint/step"][0]
+                              for r in sweep["index/run_id"][()]])
+            self.assertTrue(np.all(steps[running] > 0), steps)
+        resumed = self.sweep(2, store, "--resume", config=config)
+        self.assertIn("continued from a saved state", resumed.stdout, resumed.stderr)
+        assert_same_runs(self, run_datasets(whole), run_datasets(store))
+
+    def test_report_fits_the_width_figures_from_the_records(self):
+        out = os.path.join(self.dir, "report")
+        result = report(self.reference, out, "--sweep", "width")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        with h5py.File(self.reference, "r") as f:
+            runs = f["sweeps/width/runs"]
+            for row in read_csv(os.path.join(out, "width_linear_limit.csv")):
+                values = runs[row["run_id"]]["network/output_deviation"][()]
+                self.assertEqual(float(row["deviation_initial"]), values[0])
+                self.assertEqual(float(row["deviation_last"]), values[-1])
+            for row in read_csv(os.path.join(out, "width_ntk.csv")):
+                run = runs[row["run_id"]]
+                self.assertEqual(float(row["weight_change"]), run["network/weight_change"][-1])
+                self.assertEqual(float(row["kernel_change"]), run["network/kernel_change"][-1])
+            for row in read_csv(os.path.join(out, "width_linear_pair.csv")):
+                run = runs[row["run_id"]]
+                self.assertEqual(float(row["gram_deviation"]), run["network/gram_deviation"][-1])
+        fits = read_csv(os.path.join(out, "width_linear_limit_fit.csv"))
+        self.assertEqual({f["group"] for f in fits}, {"tanh", "gelu"})
+        for fit in fits:  # intervals around the exponent, and the deviation falls with h
+            low, exponent, high = (float(fit[k]) for k in
+                                   ("exponent_low", "exponent", "exponent_high"))
+            self.assertTrue(low < exponent < high < 0, fit)
+
+
+if __name__ == "__main__":
+    unittest.main()
