@@ -1,6 +1,15 @@
 #include "model/activation.hpp"
 
+#include <algorithm>
 #include <cmath>
+
+// glibc 2.35 and later ship vector variants of tanh (libmvec, within 4 ulp): declaring them lets
+// the tanh loop below take two entries per call, about three times faster than the scalar tanh,
+// which dominated the two-layer step on Fashion-MNIST (bench/README-two-layer.md).
+#if defined(__x86_64__) && defined(__GLIBC__) && !defined(__clang__) && \
+    (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 35))
+extern "C" __attribute__((simd("notinbranch"))) double tanh(double) noexcept;
+#endif
 
 namespace ssldyn {
 
@@ -54,12 +63,31 @@ void activate(Activation a, const Matrix& u, Matrix& out, Matrix* derivative) {
     if (out.rows() != u.rows() || out.cols() != u.cols()) out = Matrix(u.rows(), u.cols());
     if (derivative && (derivative->rows() != u.rows() || derivative->cols() != u.cols()))
         *derivative = Matrix(u.rows(), u.cols());
-    for (Index j = 0; j < u.cols(); ++j)
-        for (Index i = 0; i < u.rows(); ++i) {
-            const double x = u(i, j);
-            if (derivative) (*derivative)(i, j) = activate_derivative(a, x);
-            out(i, j) = activate(a, x);
+    const Index size = u.size();
+    const double* in = u.data();
+    double* value = out.data();
+    double* slope = derivative ? derivative->data() : nullptr;
+    if (a == Activation::tanh) {
+        // σ′ from σ: one tanh an entry instead of two. The vector tanh may differ from the scalar
+        // one of activate(a, u) in the last bits; each is deterministic for a given shape.
+        if (slope) {
+#pragma omp simd
+            for (Index i = 0; i < size; ++i) {
+                const double t = std::tanh(in[i]);
+                slope[i] = 1.0 - t * t;
+                value[i] = t;
+            }
+        } else {
+#pragma omp simd
+            for (Index i = 0; i < size; ++i) value[i] = std::tanh(in[i]);
         }
+        return;
+    }
+    for (Index i = 0; i < size; ++i) {
+        const double x = in[i];
+        if (slope) slope[i] = activate_derivative(a, x);
+        value[i] = activate(a, x);
+    }
 }
 
 Linearisation linearisation(Activation a) {
@@ -69,9 +97,14 @@ Linearisation linearisation(Activation a) {
 
 void activate(const Linearisation& affine, const Matrix& u, Matrix& out, Matrix* derivative) {
     if (out.rows() != u.rows() || out.cols() != u.cols()) out = Matrix(u.rows(), u.cols());
-    if (derivative) *derivative = Matrix(u.rows(), u.cols(), affine.slope);
-    for (Index j = 0; j < u.cols(); ++j)
-        for (Index i = 0; i < u.rows(); ++i) out(i, j) = affine.offset + affine.slope * u(i, j);
+    const double* in = u.data();
+    double* value = out.data();
+    for (Index i = 0; i < u.size(); ++i) value[i] = affine.offset + affine.slope * in[i];
+    if (!derivative) return;
+    // After the values: derivative may be u itself.
+    if (derivative->rows() != u.rows() || derivative->cols() != u.cols())
+        *derivative = Matrix(u.rows(), u.cols());
+    std::fill(derivative->data(), derivative->data() + derivative->size(), affine.slope);
 }
 
 }  // namespace ssldyn

@@ -22,7 +22,7 @@ double activate(Activation a, double u);
 double activate_derivative(Activation a, double u);  // relu: 0 at u = 0
 
 // out <- σ(u) and, when derivative is not null, *derivative <- σ′(u), entry by entry (resized
-// to u's shape).
+// to u's shape). out or derivative may be u itself: each entry is read before it is written.
 void activate(Activation a, const Matrix& u, Matrix& out, Matrix* derivative = nullptr);
 
 // The affine part σ(0) + σ′(0)u of σ at 0: the activation of the linear model a network is

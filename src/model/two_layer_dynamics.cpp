@@ -18,21 +18,24 @@ Matrix stiefel_gradient_rows(const Matrix& gradient, const Matrix& w) {
     return out;
 }
 
-// W <- R_W(−η grad L) (optim/retraction.hpp), in row form, rows orthonormal.
-void stiefel_step(const TwoLayerRule& rule, const Matrix& gradient, Matrix& w) {
-    Matrix step = stiefel_gradient_rows(gradient, w);
-    scale(-rule.eta, step);
-    w = retract(rule.retraction, w, step, rule.distribution);
+// G − W sym(WᵀG) for W with orthonormal columns: the row form on the transposes, without them.
+Matrix stiefel_gradient_columns(const Matrix& gradient, const Matrix& w) {
+    Matrix wtg = multiply(Op::transpose, Op::none, w, gradient);
+    for (Index j = 0; j < wtg.cols(); ++j)
+        for (Index i = 0; i < j; ++i) wtg(i, j) = wtg(j, i) = 0.5 * (wtg(i, j) + wtg(j, i));
+    Matrix out = gradient;
+    gemm(Op::none, Op::none, -1.0, w, wtg, 1.0, out);
+    return out;
 }
 
+// W <- R_W(−η grad L) (optim/retraction.hpp), rows or columns orthonormal.
 void constrained_step(const TwoLayerRule& rule, const Matrix& gradient, Matrix& layer) {
-    if (orthonormal_rows(layer)) {
-        stiefel_step(rule, gradient, layer);
-        return;
-    }
-    Matrix rows = transpose(layer);
-    stiefel_step(rule, transpose(gradient), rows);
-    layer = transpose(rows);
+    const bool rows = orthonormal_rows(layer);
+    Matrix step =
+        rows ? stiefel_gradient_rows(gradient, layer) : stiefel_gradient_columns(gradient, layer);
+    scale(-rule.eta, step);
+    layer = rows ? retract(rule.retraction, layer, step, rule.distribution)
+                 : retract_columns(rule.retraction, layer, step, rule.distribution);
 }
 
 Matrix on_manifold(Retraction method, const Matrix& layer) {
@@ -44,7 +47,7 @@ Matrix on_manifold(Retraction method, const Matrix& layer) {
 
 Matrix stiefel_gradient(const Matrix& gradient, const Matrix& layer) {
     if (orthonormal_rows(layer)) return stiefel_gradient_rows(gradient, layer);
-    return transpose(stiefel_gradient_rows(transpose(gradient), transpose(layer)));
+    return stiefel_gradient_columns(gradient, layer);
 }
 
 Matrix nearest_on_manifold(const Matrix& layer) {

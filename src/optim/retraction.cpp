@@ -168,4 +168,12 @@ Matrix retract(Retraction method, const Matrix& w, const Matrix& step, const Dis
     return retract_qr(sum_of(w, step));
 }
 
+Matrix retract_columns(Retraction method, const Matrix& w, const Matrix& step,
+                       const Distribution& where) {
+    if (resolve(method, w.cols(), w.rows()) == Retraction::qr &&
+        !where.distributes(w.rows(), w.cols()))
+        return orthonormal_factor(sum_of(w, step));
+    return transpose(retract(method, transpose(w), transpose(step), where));
+}
+
 }  // namespace ssldyn

@@ -45,6 +45,12 @@ Retraction resolve(Retraction method, Index k, Index d);
 Matrix retract(Retraction method, const Matrix& w, const Matrix& step,
                const Distribution& where = {});
 
+// The same retraction for W with orthonormal columns (d x k, k ≤ d), as the transposes: R_W(ξ) =
+// R_{Wᵀ}(ξᵀ)ᵀ. Replicated QR works on W + ξ as it stands (no transposes, which cost as much as
+// the QR's panels at d x k = 16384 x 784).
+Matrix retract_columns(Retraction method, const Matrix& w, const Matrix& step,
+                       const Distribution& where = {});
+
 // Orthonormal rows spanning the rows of any full-rank k x d matrix z (k ≤ d), for initial
 // weights: the QR factor (diag(R) > 0) when the method resolves to qr, else the polar factor.
 Matrix orthonormalise_rows(Retraction method, const Matrix& z);

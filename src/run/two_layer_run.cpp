@@ -266,11 +266,14 @@ RunResult simulate_two_layer(const RunConfig& config, const Problem& problem,
 
     StepLoop loop;
     loop.step = [&](Index step) -> std::string {
-        std::optional<Views> batch;
-        if (config.batch > 0) batch.emplace(minibatch_views_at(config, problem, step));
-        const Views& views = batch ? *batch : *problem.views;
-        two_layer_step(rule, TwoLayerObjective(views, config.loss, config.activation), net);
-        if (pair) two_layer_step(rule, TwoLayerObjective(views, config.loss, affine), *pair);
+        if (config.batch > 0) {
+            const Views batch = minibatch_views_at(config, problem, step);
+            two_layer_step(rule, TwoLayerObjective(batch, config.loss, config.activation), net);
+            if (pair) two_layer_step(rule, TwoLayerObjective(batch, config.loss, affine), *pair);
+        } else {  // the objectives of the records, whose buffers stay allocated
+            two_layer_step(rule, objective, net);
+            if (pair) two_layer_step(rule, pair_objective, *pair);
+        }
         if (!finite(net)) return "non-finite weights at step " + std::to_string(step);
         if (pair && !finite(*pair))
             return "non-finite weights of the linear pair at step " + std::to_string(step);
