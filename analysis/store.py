@@ -32,12 +32,12 @@ SECTIONS = {
     # (against the paired linear run), network/weight_change, network/kernel_change,
     # network/tangent_kernel_change, network/w{1,2}_orthogonality_error. The settings live with
     # every other one, in index/config: WIDTH_KEY (hidden width h), ACTIVATION_KEY (sigma), and
-    # loss = SUPERVISED_LOSS for a supervised NTK baseline.
+    # model = SUPERVISED_MODEL for the supervised NTK baseline.
     "network": "network",
 }
 WIDTH_KEY = "h"
 ACTIVATION_KEY = "activation"
-SUPERVISED_LOSS = "supervised"
+SUPERVISED_MODEL = "supervised"
 
 
 class StoreError(Exception):

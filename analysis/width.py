@@ -6,7 +6,7 @@ sweeps without two-layer runs are skipped with a note."""
 import numpy as np
 
 from .common import Result, Table, plt, reached, save, write_csv
-from .store import ACTIVATION_KEY, SUPERVISED_LOSS, WIDTH_KEY
+from .store import ACTIVATION_KEY, SUPERVISED_MODEL, WIDTH_KEY
 from .stats import fit_line
 
 MIN_WIDTHS = 3  # a fitted exponent with an interval needs three widths or more
@@ -138,7 +138,7 @@ def ntk(sweep, folder, prefix):
         return result
     points = []
     for r in runs:
-        objective = "supervised" if r.config.get("loss") == SUPERVISED_LOSS else "SSL"
+        objective = "supervised" if r.config.get("model") == SUPERVISED_MODEL else "SSL"
         points.append([objective, r.id, r.status, float(r.config[WIDTH_KEY]),
                        _ends(r, "weight_change")[1], _ends(r, "kernel_change")[1]])
     _two_panels(sweep, folder, prefix, result, "ntk", points,
@@ -150,7 +150,7 @@ def ntk(sweep, folder, prefix):
     if result.skipped:
         return result
     if not any(p[0] == "supervised" for p in points):
-        result.notes.append(f"no supervised baseline (loss = {SUPERVISED_LOSS}) in this sweep")
+        result.notes.append(f"no supervised baseline (model = {SUPERVISED_MODEL}) in this sweep")
     result.caption = (
         "Relative weight change and relative change of the empirical NTK at the last record "
         "against the hidden width h; lines: least-squares power laws, exponent with a 95% "

@@ -8,6 +8,7 @@
 #include "core/progress.hpp"
 #include "core/provenance.hpp"
 #include "run/simulation.hpp"
+#include "run/two_layer_run.hpp"
 #include "store/sweep_store.hpp"
 #include "sweep/plan.hpp"
 
@@ -22,10 +23,11 @@ void print_network(const RunResult& r) {
     const NetworkRecord& last = r.records.back().network;
     std::printf("  %-22s %14.3e %14.3e   (W1, W2)\n", "orthogonality error",
                 last.w1_orthogonality_error, last.w2_orthogonality_error);
-    std::printf("  %-22s %14.3e -> %.3e   (||f - f_lin|| / ||f_lin|| on %lld probes)\n",
-                "linear-limit deviation", first.output_deviation, last.output_deviation,
-                static_cast<long long>(c.probes));
-    if (c.pair_linear)
+    if (c.model == Model::two_layer)
+        std::printf("  %-22s %14.3e -> %.3e   (||f - f_lin|| / ||f_lin|| on %lld probes)\n",
+                    "linear-limit deviation", first.output_deviation, last.output_deviation,
+                    static_cast<long long>(c.probes));
+    if (paired(c))
         std::printf("  %-22s %14.3e %14.3e   (loss, Gram of representations)\n",
                     "vs paired linear run", last.loss_deviation, last.gram_deviation);
     std::printf("  %-22s %14.3e", "relative weight change", last.weight_change);
@@ -41,7 +43,7 @@ void print_network(const RunResult& r) {
 
 void print_summary(const RunResult& r, const std::string& store) {
     const RunConfig& c = r.config;
-    const bool network = c.model == Model::two_layer;
+    const bool network = is_network(c.model);
     std::printf("run %s: %s, %s%s loss, %s dynamics", r.config_id().c_str(),
                 data_source_text(c).c_str(),
                 network ? ("two-layer " + std::string(name_of(activation_names, c.activation)) +

@@ -107,6 +107,10 @@ const std::vector<ConfigKey>& config_keys() {
         ConfigKey{"idx_path", "IDX image file (raw or gzip) for data = idx",
                   [](RunConfig& c, std::string_view v) { c.idx_path = trimmed(v); },
                   [](const RunConfig& c) { return c.idx_path; }},
+        ConfigKey{"labels_path",
+                  "IDX label file for model = supervised (default for fashion-mnist: Debian's)",
+                  [](RunConfig& c, std::string_view v) { c.labels_path = trimmed(v); },
+                  [](const RunConfig& c) { return c.labels_path; }},
         SSLDYN_INTEGER_KEY("n", n, "number of samples (0: the whole file)"),
         SSLDYN_INTEGER_KEY("d", d, "input dimension of spiked data"),
         ConfigKey{"spikes", "top eigenvalues of the spiked covariance, comma separated",
@@ -136,7 +140,8 @@ const std::vector<ConfigKey>& config_keys() {
         SSLDYN_NUMBER_KEY("penalty", penalty,
                           "orthogonality penalty μ > 0 of dynamics = penalty (others ignore it)"),
         SSLDYN_NAMED_KEY("model", model, model_names,
-                         "linear (W) or two-layer (W2 σ(W1 x), both layers constrained by shape)"),
+                         "linear (W), two-layer (W2 σ(W1 x), both layers constrained by shape), "
+                         "supervised (the NTK-parametrised baseline on one-hot labels)"),
         SSLDYN_INTEGER_KEY("h", h, "two-layer: hidden width"),
         SSLDYN_NAMED_KEY("activation", activation, activation_names,
                          "two-layer: identity, tanh, erf, gelu, softplus, relu"),
@@ -208,8 +213,15 @@ void validate(const RunConfig& c) {
                 "covariance: 'exact' needs data = spiked");
     }
     require(c.data != DataSource::idx || !c.idx_path.empty(), "idx_path: required for data = idx");
-    if (c.model == Model::two_layer) {
-        const std::string two = " for model = two-layer";
+    if (c.model == Model::supervised) {
+        const std::string why = " for model = supervised (plain GD on the squared loss of labels)";
+        require(c.data != DataSource::spiked, "data: spiked data have no labels" + why);
+        require(c.data != DataSource::idx || !c.labels_path.empty(),
+                "labels_path: required for data = idx" + why);
+        require(c.batch == 0, "batch: must be 0 (full batch)" + why);
+    }
+    if (is_network(c.model)) {
+        const std::string two = " for model = " + std::string(name_of(model_names, c.model));
         require(c.h >= 1, "h: must be at least 1, got " + std::to_string(c.h));
         require(c.k <= c.h, "k: " + std::to_string(c.k) + " exceeds h = " + std::to_string(c.h));
         require(c.dynamics == Dynamics::orthogonal || c.dynamics == Dynamics::naive,

@@ -35,23 +35,32 @@ inline constexpr NameTable<CovarianceSource, 2> covariance_source_names{{
     {CovarianceSource::exact, "exact"},
 }};
 
-// The linear model W (THEORY §2, closed-form theory) or the two-layer network W₂σ(W₁x) (THEORY
-// §4.3, the reference flow as its theory).
-enum class Model { linear, two_layer };
-inline constexpr NameTable<Model, 2> model_names{{
+// The linear model W (THEORY §2, closed-form theory), the two-layer network W₂σ(W₁x) (THEORY
+// §4.3, the reference flow as its theory), or the supervised baseline of THEORY §4.4 (the same
+// network in the NTK parametrisation, squared loss on one-hot labels, plain GD).
+enum class Model { linear, two_layer, supervised };
+inline constexpr NameTable<Model, 3> model_names{{
     {Model::linear, "linear"},
     {Model::two_layer, "two-layer"},
+    {Model::supervised, "supervised"},
 }};
+
+inline bool is_network(Model model) {
+    return model != Model::linear;
+}
 
 inline constexpr std::string_view fashion_mnist_images =
     "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz";
+inline constexpr std::string_view fashion_mnist_labels =
+    "/usr/share/datasets/fashion-mnist/train-labels-idx1-ubyte.gz";
 
 struct RunConfig {
     // data (THEORY §1)
     DataSource data = DataSource::fashion_mnist;
-    std::string idx_path;  // images for data = idx (default for fashion-mnist: Debian's package)
-    Index n = 10000;       // samples (0: all of the file)
-    Index d = 256;         // spiked only
+    std::string idx_path;     // images for data = idx (default for fashion-mnist: Debian's package)
+    std::string labels_path;  // labels of the supervised baseline (default as idx_path)
+    Index n = 10000;          // samples (0: all of the file)
+    Index d = 256;            // spiked only
     std::vector<double> spikes{8.0, 6.0, 4.0, 2.0};
     double bulk = 0.5;
     bool random_basis = true;

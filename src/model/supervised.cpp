@@ -4,6 +4,7 @@
 
 #include "core/error.hpp"
 #include "linalg/blas.hpp"
+#include "theory/ntk.hpp"
 
 namespace ssldyn {
 
@@ -60,6 +61,19 @@ TwoLayerGradient SupervisedObjective::evaluate(const TwoLayerWeights& w) const {
     g.w1 = Matrix(w.w1.rows(), w.w1.cols());
     gemm(Op::transpose, Op::none, 1.0, back, samples_t_, 0.0, g.w1);
     return g;
+}
+
+Matrix ntk_kernel(const TwoLayerWeights& w, Activation activation, ConstView probes) {
+    const double a = 1.0 / std::sqrt(static_cast<double>(w.w1.cols()));
+    const double b = 1.0 / std::sqrt(static_cast<double>(w.w1.rows()));
+    TwoLayerWeights scaled = w;
+    scale(a, scaled.w1);
+    scale(b, scaled.w2);
+    Matrix j = output_jacobian(scaled, activation, probes);
+    const Index first = w.w1.size();  // vec W₁ comes first
+    scale(a, j.columns(0, first));
+    scale(b, j.columns(first, j.cols() - first));
+    return multiply(Op::none, Op::transpose, j, j);
 }
 
 TwoLayerWeights ntk_initial_weights(Index d, Index h, Index k, RandomStream& stream) {

@@ -12,14 +12,14 @@
 
 namespace ssldyn {
 
-class SupervisedObjective {
+class SupervisedObjective : public NetworkObjective {
   public:
     // samples d x n; labels in [0, classes).
     SupervisedObjective(const Matrix& samples, const std::vector<Index>& labels, Index classes,
                         Activation activation);
 
-    double loss(const TwoLayerWeights& w) const;
-    TwoLayerGradient evaluate(const TwoLayerWeights& w) const;  // raw weights' gradients
+    double loss(const TwoLayerWeights& w) const override;
+    TwoLayerGradient evaluate(const TwoLayerWeights& w) const override;  // raw weights' gradients
 
   private:
     Matrix outputs(const TwoLayerWeights& w, Matrix* slope, Matrix* hidden) const;
@@ -27,6 +27,11 @@ class SupervisedObjective {
     Matrix targets_;    // n x k one-hot
     Activation activation_;
 };
+
+// The empirical NTK Θ = J Jᵀ of this parametrisation on probes (columns, d x p), J the Jacobian of
+// the outputs with respect to the raw weights: f(W₁, W₂) = g(d^{-1/2}W₁, h^{-1/2}W₂) with g the
+// plain network (theory/ntk.hpp), so J is g's Jacobian with its layers' columns scaled.
+Matrix ntk_kernel(const TwoLayerWeights& w, Activation activation, ConstView probes);
 
 // N(0, 1) entries: W₁ h x d, W₂ k x h.
 TwoLayerWeights ntk_initial_weights(Index d, Index h, Index k, RandomStream& stream);

@@ -20,7 +20,16 @@ struct TwoLayerGradient {
     Matrix w2;  // ∂L/∂W₂, k x h
 };
 
-class TwoLayerObjective {
+// What gradient descent and the reference flow need of a two-layer network's objective: the SSL
+// losses below, or the supervised baseline (model/supervised.hpp).
+class NetworkObjective {
+  public:
+    virtual ~NetworkObjective() = default;
+    virtual double loss(const TwoLayerWeights& w) const = 0;
+    virtual TwoLayerGradient evaluate(const TwoLayerWeights& w) const = 0;
+};
+
+class TwoLayerObjective : public NetworkObjective {
   public:
     TwoLayerObjective(const Views& views, Loss loss, Activation activation)
         : views_(&views), loss_(loss), activation_(activation) {}
@@ -28,8 +37,8 @@ class TwoLayerObjective {
     TwoLayerObjective(const Views& views, Loss loss, const Linearisation& affine)
         : views_(&views), loss_(loss), affine_(affine), linear_(true) {}
 
-    double loss(const TwoLayerWeights& w) const;
-    TwoLayerGradient evaluate(const TwoLayerWeights& w) const;
+    double loss(const TwoLayerWeights& w) const override;
+    TwoLayerGradient evaluate(const TwoLayerWeights& w) const override;
 
   private:
     // F from the weights, leaving σ(Uᵀ) in work_.hidden and, when with_slope, σ′(Uᵀ) in

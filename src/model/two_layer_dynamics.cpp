@@ -54,7 +54,7 @@ Matrix nearest_on_manifold(const Matrix& layer) {
     return on_manifold(Retraction::polar, layer);
 }
 
-TwoLayerWeights two_layer_flow_field(const TwoLayerRule& rule, const TwoLayerObjective& objective,
+TwoLayerWeights two_layer_flow_field(const TwoLayerRule& rule, const NetworkObjective& objective,
                                      const TwoLayerWeights& w) {
     TwoLayerGradient g = objective.evaluate(w);
     TwoLayerWeights field;
@@ -88,7 +88,7 @@ TwoLayerWeights initial_two_layer_weights(const TwoLayerRule& rule, Index d, Ind
     return w;
 }
 
-double two_layer_step(const TwoLayerRule& rule, const TwoLayerObjective& objective,
+double two_layer_step(const TwoLayerRule& rule, const NetworkObjective& objective,
                       TwoLayerWeights& w) {
     TwoLayerGradient g = objective.evaluate(w);
     if (rule.constrained) {

@@ -34,7 +34,7 @@ Matrix nearest_on_manifold(const Matrix& layer);
 
 // −grad L of both layers (Riemannian when constrained, the plain gradient of L + λ‖W‖² otherwise):
 // the vector field of the exact gradient flow the GD steps of the rule discretise.
-TwoLayerWeights two_layer_flow_field(const TwoLayerRule& rule, const TwoLayerObjective& objective,
+TwoLayerWeights two_layer_flow_field(const TwoLayerRule& rule, const NetworkObjective& objective,
                                      const TwoLayerWeights& w);
 
 // ‖W Wᵀ − I‖_F for orthonormal rows, ‖Wᵀ W − I‖_F for orthonormal columns.
@@ -46,7 +46,7 @@ TwoLayerWeights initial_two_layer_weights(const TwoLayerRule& rule, Index d, Ind
                                           RandomStream& stream);
 
 // One GD step of both layers from the same gradient. Returns the loss before the step.
-double two_layer_step(const TwoLayerRule& rule, const TwoLayerObjective& objective,
+double two_layer_step(const TwoLayerRule& rule, const NetworkObjective& objective,
                       TwoLayerWeights& w);
 
 }  // namespace ssldyn

@@ -73,7 +73,7 @@ DataShape data_shape(const RunConfig& config) {
 
 GradientPath resolved_path(const RunConfig& config) {
     if (config.path != GradientPath::automatic) return config.path;
-    return config.model == Model::two_layer ? GradientPath::data : GradientPath::covariance;
+    return is_network(config.model) ? GradientPath::data : GradientPath::covariance;
 }
 
 Index input_dimension(const RunConfig& config) {
@@ -91,10 +91,12 @@ std::string problem_key(const RunConfig& config) {
 
 namespace {
 
-// The samples (base, d x n) or the exact C, whole, on this rank.
+// The samples (base, d x n) or the exact C, whole, on this rank; the labels of the supervised
+// baseline.
 struct Source {
     Matrix base;
     Matrix exact_c;
+    std::vector<Index> labels;
 };
 
 SpikedCovariance spiked_of(const RunConfig& config) {
@@ -119,6 +121,20 @@ Source load_source(const RunConfig& config) {
         if (config.n > 0 && source.base.cols() < config.n)
             throw InputError("n: " + std::to_string(config.n) + " samples asked for, but " + path +
                              " holds " + std::to_string(source.base.cols()));
+        if (config.model == Model::supervised) {
+            const std::string labels =
+                config.labels_path.empty() ? std::string(fashion_mnist_labels) : config.labels_path;
+            for (const std::uint8_t label : read_idx_labels(labels, source.base.cols()))
+                source.labels.push_back(label);
+            if (static_cast<Index>(source.labels.size()) < source.base.cols())
+                throw InputError(labels + ": " + std::to_string(source.labels.size()) +
+                                 " labels for " + std::to_string(source.base.cols()) + " images");
+            for (const Index label : source.labels)
+                if (label >= config.k)
+                    throw InputError(
+                        "k: " + labels + " holds class " + std::to_string(label) +
+                        ", so the supervised baseline needs k >= " + std::to_string(label + 1));
+        }
     }
     return source;
 }
@@ -131,18 +147,19 @@ ConstView row_range(ConstView a, Index first, Index count) {
 // Two-layer runs keep the clean samples their minibatches and probes come from, centred by the
 // views' mean (p.views just built from them).
 void keep_samples(const RunConfig& config, Problem& p, Matrix& base) {
-    if (config.model != Model::two_layer) return;
+    if (!is_network(config.model)) return;
     if (config.centre)
         for (Index j = 0; j < base.cols(); ++j)
             for (Index i = 0; i < base.rows(); ++i)
                 base(i, j) -= p.views->mean()[static_cast<std::size_t>(i)];
     const Index count = std::min(base.cols(), std::max(config.probes, config.ntk_probes));
     p.probes = copy_of(base.columns(0, count));
-    if (config.batch > 0) p.samples = std::move(base);
+    if (config.batch > 0 || config.model == Model::supervised) p.samples = std::move(base);
 }
 
 // The problem replicated: every rank builds all of it from the whole source.
 void build_replicated(const RunConfig& config, Problem& p, Source source) {
+    p.labels = std::move(source.labels);
     if (!source.base.empty()) {
         const Augmentation aug{config.sigma_aug, config.keep_prob};
         p.views.emplace(source.base, aug, config.centre, config.seed, samples);
@@ -190,6 +207,7 @@ bool spread_needs_whole_source(const RunConfig& config, const Problem& p) {
 // group's first rank holds them (`source`) and hands out the rows. With path = data every rank
 // holds all the views, for the gradient.
 void build_spread(const RunConfig& config, Problem& p, Source source, Index n) {
+    p.labels = std::move(source.labels);
     const Distribution& where = p.distribution;
     const Index d = p.d, rank = where.group->rank(), size = where.group->size();
     const Index first = d * rank / size, count = d * (rank + 1) / size - first;

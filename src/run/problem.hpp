@@ -3,6 +3,7 @@
 // eigendecomposition of C that the theory and the metrics share.
 #include <memory>
 #include <optional>
+#include <vector>
 
 #include "config/run_config.hpp"
 #include "linalg/distribution.hpp"
@@ -20,6 +21,7 @@ struct Problem {
     // empty for full-batch runs), and the first of them, on which outputs are compared.
     Matrix samples;
     Matrix probes;
+    std::vector<Index> labels;  // model = supervised: the class of each sample
     Matrix c;
     SymmetricEigen eigen;  // of C, descending
     std::optional<DistributedMatrix> c_distributed, vectors_distributed;

@@ -59,7 +59,7 @@ RunResult simulate(const RunConfig& config, const Progress& progress) {
 }
 
 RunResult simulate(const RunConfig& config, const Problem& problem, const RunControl& control) {
-    if (config.model == Model::two_layer) return simulate_two_layer(config, problem, control);
+    if (is_network(config.model)) return simulate_two_layer(config, problem, control);
     const auto start = std::chrono::steady_clock::now();
     const Checkpoint* resume = control.resume_from;
     const double seconds_before = resume ? resume->seconds : 0.0;

@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <memory>
 #include <optional>
 
 #include "core/error.hpp"
 #include "linalg/blas.hpp"
+#include "model/supervised.hpp"
 #include "model/two_layer_dynamics.hpp"
 #include "run/problem.hpp"
 #include "run/step_loop.hpp"
@@ -132,9 +134,13 @@ struct Reference {
 
 }  // namespace
 
+bool paired(const RunConfig& config) {
+    return config.model == Model::two_layer && config.pair_linear;
+}
+
 StateShape state_shape(const RunConfig& config, Index d) {
     if (config.model == Model::linear) return {config.k, d};
-    return {config.h, (d + config.k) * (config.pair_linear ? 2 : 1)};
+    return {config.h, (d + config.k) * (paired(config) ? 2 : 1)};
 }
 
 RunResult simulate_two_layer(const RunConfig& config, const Problem& problem,
@@ -156,17 +162,27 @@ RunResult simulate_two_layer(const RunConfig& config, const Problem& problem,
     result.path = problem.path;
     result.theory_conditioning = std::numeric_limits<double>::quiet_NaN();
 
-    const bool constrained = config.dynamics == Dynamics::orthogonal;
+    // The supervised baseline takes plain gradient steps whatever the dynamics (THEORY §4.4), so
+    // that one width sweep can hold it next to the constrained SSL runs.
+    const bool supervised = config.model == Model::supervised;
+    const bool constrained = config.dynamics == Dynamics::orthogonal && !supervised;
     const TwoLayerRule rule{constrained, config.retraction, result.eta, config.weight_decay,
                             problem.distribution};
     RandomStream init_stream(config.seed, network_weights);
-    const TwoLayerWeights w0 = initial_two_layer_weights(rule, d, h, k, init_stream);
+    const TwoLayerWeights w0 = supervised ? ntk_initial_weights(d, h, k, init_stream)
+                                          : initial_two_layer_weights(rule, d, h, k, init_stream);
     TwoLayerWeights net = w0;
     std::optional<TwoLayerWeights> pair;
-    if (config.pair_linear) pair = w0;
+    if (paired(config)) pair = w0;
     result.w0 = pack(w0, pair ? &w0 : nullptr);
 
-    const TwoLayerObjective objective(*problem.views, config.loss, config.activation);
+    std::unique_ptr<NetworkObjective> objective;
+    if (supervised)
+        objective = std::make_unique<SupervisedObjective>(problem.samples, problem.labels, k,
+                                                          config.activation);
+    else
+        objective =
+            std::make_unique<TwoLayerObjective>(*problem.views, config.loss, config.activation);
     const Linearisation affine = linearisation(config.activation);
     const TwoLayerObjective pair_objective(*problem.views, config.loss, affine);
     const ConstView probes = problem.probes.columns(0, config.probes);
@@ -176,7 +192,7 @@ RunResult simulate_two_layer(const RunConfig& config, const Problem& problem,
         reference.emplace(Reference{
             ReferenceFlow(
                 [&](const FlowState& s) {
-                    TwoLayerWeights f = two_layer_flow_field(rule, objective, {s[0], s[1]});
+                    TwoLayerWeights f = two_layer_flow_field(rule, *objective, {s[0], s[1]});
                     return FlowState{std::move(f.w1), std::move(f.w2)};
                 },
                 [constrained](FlowState& s) {
@@ -186,16 +202,24 @@ RunResult simulate_two_layer(const RunConfig& config, const Problem& problem,
                 config.reference_tolerance),
             FlowState{w0.w1, w0.w2}, 0.0});
 
-    // Kernels at initialisation, for their relative change along training (THEORY §4.4).
-    std::optional<TangentKernels> kernels0;
     const ConstView ntk_probes = problem.probes.columns(0, config.ntk_probes);
+    // Kernels at initialisation, for their relative change along training (THEORY §4.4); the
+    // supervised baseline's are those of its NTK parametrisation, unconstrained (Θ_T = Θ).
+    auto kernels = [&](const TwoLayerWeights& w) {
+        if (!supervised) return tangent_kernels(w, config.activation, ntk_probes, constrained);
+        TangentKernels out;
+        out.full = ntk_kernel(w, config.activation, ntk_probes);
+        out.tangent = out.full;
+        return out;
+    };
+    std::optional<TangentKernels> kernels0;
     if (config.ntk_probes > 0) {
         const double entries =
             static_cast<double>(config.ntk_probes * k) * static_cast<double>(h * d + k * h);
         if (entries > 4e8)
             throw InputError("ntk_probes: the output Jacobian would hold " +
                              std::to_string(entries) + " entries (> 4e8); take fewer probes");
-        kernels0 = tangent_kernels(w0, config.activation, ntk_probes, constrained);
+        kernels0 = kernels(w0);
     }
 
     result.status = RunStatus::running;
@@ -203,11 +227,12 @@ RunResult simulate_two_layer(const RunConfig& config, const Problem& problem,
         Record r;
         r.step = step;
         r.t = result.eta * static_cast<double>(step);
-        r.simulated = measure_network(problem, net, objective.loss(net));
+        r.simulated = measure_network(problem, net, objective->loss(net));
         NetworkRecord& m = r.network;
         m.w1_orthogonality_error = layer_orthogonality_error(net.w1);
         m.w2_orthogonality_error = layer_orthogonality_error(net.w2);
-        m.output_deviation = linear_limit_deviation(net, config.activation, probes);
+        if (!supervised)  // its linear limit is another one (the NTK's), not THEORY §4.3's
+            m.output_deviation = linear_limit_deviation(net, config.activation, probes);
         m.weight_change = relative_distance(net, w0);
         if (pair) {
             m.linear_loss = pair_objective.loss(*pair);
@@ -220,8 +245,7 @@ RunResult simulate_two_layer(const RunConfig& config, const Problem& problem,
                 subspace_distance(multiply(net.w2, net.w1), multiply(pair->w2, pair->w1));
         }
         if (kernels0) {
-            const TangentKernels now =
-                tangent_kernels(net, config.activation, ntk_probes, constrained);
+            const TangentKernels now = kernels(net);
             m.kernel_change = relative_change(now.full, kernels0->full);
             m.tangent_kernel_change = relative_change(now.tangent, kernels0->tangent);
         }
@@ -231,7 +255,7 @@ RunResult simulate_two_layer(const RunConfig& config, const Problem& problem,
             theory = reference->weights();
         }
         if (theory && finite(*theory)) {  // a lost flow leaves its records NaN
-            r.theory = measure_network(problem, *theory, objective.loss(*theory));
+            r.theory = measure_network(problem, *theory, objective->loss(*theory));
             r.theory_distance = relative_distance(net, *theory);
         } else {
             r.theory = missing_snapshot(k);
@@ -239,7 +263,7 @@ RunResult simulate_two_layer(const RunConfig& config, const Problem& problem,
         }
         const bool healthy = std::isfinite(r.simulated.loss) &&
                              std::isfinite(r.simulated.effective_rank) &&
-                             std::isfinite(m.output_deviation);
+                             (supervised || std::isfinite(m.output_deviation));
         result.records.push_back(std::move(r));
         return healthy;
     };
@@ -271,7 +295,7 @@ RunResult simulate_two_layer(const RunConfig& config, const Problem& problem,
             two_layer_step(rule, TwoLayerObjective(batch, config.loss, config.activation), net);
             if (pair) two_layer_step(rule, TwoLayerObjective(batch, config.loss, affine), *pair);
         } else {  // the objectives of the records, whose buffers stay allocated
-            two_layer_step(rule, objective, net);
+            two_layer_step(rule, *objective, net);
             if (pair) two_layer_step(rule, pair_objective, *pair);
         }
         if (!finite(net)) return "non-finite weights at step " + std::to_string(step);

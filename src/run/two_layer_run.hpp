@@ -15,6 +15,9 @@ struct Problem;
 RunResult simulate_two_layer(const RunConfig& config, const Problem& problem,
                              const RunControl& control);
 
+// Whether a run trains the paired linear model (two-layer runs with pair_linear).
+bool paired(const RunConfig& config);
+
 // Rows and columns of the packed weights of a run (the linear model's: k x d).
 struct StateShape {
     Index rows = 0, cols = 0;

@@ -268,7 +268,7 @@ void create_sweep(const h5::File& file, const SweepPlan& plan, const Provenance&
         const RunConfig& c = plan.runs[i];
         const Index records = record_count(c), d = plan.dimensions[i];
         const bool grassmann = grassmann_reference(c.dynamics);
-        const bool network = c.model == Model::two_layer;
+        const bool network = is_network(c.model);
         const StateShape weights = state_shape(c, d);
         const std::string shape = std::to_string(c.k) + "x" + std::to_string(d) + "x" +
                                   std::to_string(records) + "x" + std::to_string(weights.rows) +
@@ -291,10 +291,10 @@ void create_sweep(const h5::File& file, const SweepPlan& plan, const Provenance&
                     describe(h5::Dataset::create_doubles(group.id(), m.name, {size(records)}).id(),
                              "1", m.description);
             }
-            const std::string layout =
-                network ? std::string("[W1 | W2^T], h x (d + k)") +
-                              (c.pair_linear ? ", then the paired linear run's" : "")
-                        : "k x d";
+            const std::string layout = network
+                                           ? std::string("[W1 | W2^T], h x (d + k)") +
+                                                 (paired(c) ? ", then the paired linear run's" : "")
+                                           : "k x d";
             describe(h5::Dataset::create_doubles(run.create_group("init").id(), "W0",
                                                  {size(weights.rows), size(weights.cols)})
                          .id(),
@@ -366,7 +366,7 @@ void SweepWriter::write_records(const h5::Group& run, const RunConfig& config,
     std::vector<double> distance;
     for (const auto& rec : records) distance.push_back(rec.theory_distance);
     write_doubles(run.open_group("trajectory"), "theory_distance", distance, length);
-    if (config.model != Model::two_layer) return;
+    if (!is_network(config.model)) return;
     const auto network = run.open_group("network");
     for (const auto& m : schema::network_metrics()) {
         std::vector<double> values;
@@ -473,7 +473,7 @@ std::optional<Checkpoint> read_checkpoint(const h5::File& file, const std::strin
     read_side(run.open_group("theory"), &Record::theory, c.step, config.k, c.records);
     const auto distance = h5::Dataset::open(run.id(), "trajectory/theory_distance").read_doubles();
     for (std::size_t i = 0; i < c.records.size(); ++i) c.records[i].theory_distance = distance[i];
-    if (config.model == Model::two_layer)
+    if (is_network(config.model))
         for (const auto& m : schema::network_metrics()) {
             const auto recorded =
                 h5::Dataset::open(run.id(), std::string("network/") + m.name).read_doubles();

@@ -367,24 +367,24 @@ class ReportTest(unittest.TestCase):
             config = {k: [text(x) for x in sweep[f"index/config/{k}"][()]] for k in ("eta_rel", "dynamics", "loss")}
             h = [widths[e] for e in config["eta_rel"]]
             act = ["tanh" if d == "sphere" else "gelu" for d in config["dynamics"]]
-            loss = ["supervised" if x == "contrastive" else x for x in config["loss"]]
-            for key, values in (("h", h), ("activation", act), ("loss", loss)):
+            model = ["supervised" if x == "contrastive" else "two-layer" for x in config["loss"]]
+            for key, values in (("h", h), ("activation", act), ("model", model)):
                 if key in sweep["index/config"]:
                     del sweep[f"index/config/{key}"]
                 sweep[f"index/config/{key}"] = np.array([str(v).encode() for v in values])
             for row, run_id in enumerate(text(x) for x in sweep["index/run_id"][()]):
                 run = sweep[f"runs/{run_id}"]
-                lines = [ln for ln in text(run.attrs["config"]).splitlines() if not ln.startswith("loss")]
-                lines = [ln for ln in lines if not ln.startswith(("h ", "activation "))]
+                lines = [ln for ln in text(run.attrs["config"]).splitlines()
+                         if not ln.startswith(("h ", "activation ", "model "))]
                 run.attrs["config"] = "\n".join(lines + [f"h = {h[row]}", f"activation = {act[row]}",
-                                                         f"loss = {loss[row]}"]) + "\n"
+                                                         f"model = {model[row]}"]) + "\n"
                 t = run["trajectory/t"][()]
                 g = run.create_group("network")
                 # constant from t = 0.5 on, which every run reaches: exact power laws at the end
                 g["output_deviation"] = 0.3 * h[row] ** exponents[act[row]] * (1 + np.minimum(t, 0.5))
                 g["gram_deviation"] = 0.5 * h[row] ** exponents[act[row]] * (1 + np.minimum(t, 0.5))
                 g["loss_deviation"] = 0.1 * h[row] ** exponents[act[row]] * np.minimum(t, 0.5)
-                lazy = -0.5 if loss[row] == "supervised" else 0.0
+                lazy = -0.5 if model[row] == "supervised" else 0.0
                 g["weight_change"] = 0.8 * h[row] ** lazy * np.minimum(t, 0.5)
                 g["kernel_change"] = 0.2 * h[row] ** lazy * np.minimum(t, 0.5)
             self.assertEqual(n, len(h))

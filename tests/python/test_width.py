@@ -177,5 +177,58 @@ class WidthSweepTest(unittest.TestCase):
             self.assertTrue(low < exponent < high < 0, fit)
 
 
+NTK = """
+[sweep]
+name = ntk
+[fixed]
+data = fashion-mnist
+n = 100
+k = 10
+sigma_aug = 0.1
+eta_rel = 0.1
+steps = 20
+record_every = 10
+probes = 16
+ntk_probes = 1
+reference_tolerance = 0
+[axes]
+model = two-layer, supervised
+h = 64, 256, 1024
+"""
+
+
+class SupervisedBaselineTest(unittest.TestCase):
+    def test_supervised_runs_turn_lazy_in_the_same_sweep(self):
+        """The NTK-parametrised baseline next to the constrained SSL runs (THEORY 4.4): its
+        relative weight change falls as h^-1/2. The weights move O(1) in norm while their norm
+        grows as sqrt(h); over h = 64..1024 the fitted exponent must fall in [-0.65, -0.35]
+        (measured -0.54)."""
+        with tempfile.TemporaryDirectory() as folder:
+            config = os.path.join(folder, "ntk.ini")
+            with open(config, "w") as f:
+                f.write(NTK)
+            store = os.path.join(folder, "ntk.h5")
+            result = subprocess.run(sweep_command(2, config, store), env=ENV,
+                                    capture_output=True, text=True, timeout=600)
+            self.assertEqual(result.returncode, 0, result.stderr)
+            with h5py.File(store, "r") as f:
+                sweep = f["sweeps/ntk"]
+                models = [m.decode() for m in sweep["index/config/model"][()]]
+                for row, run_id in enumerate(sweep["index/run_id"][()]):
+                    run = sweep["runs"][run_id.decode()]
+                    # Supervised runs have no linear pair and no THEORY 4.3 deviation.
+                    self.assertEqual(np.isnan(run["network/output_deviation"][-1]),
+                                     models[row] == "supervised")
+                    self.assertTrue(np.isfinite(run["network/kernel_change"][-1]))
+            out = os.path.join(folder, "report")
+            result = report(store, out, "--sweep", "ntk")
+            self.assertEqual(result.returncode, 0, result.stderr)
+            fits = {(r["quantity"], r["group"]): r
+                    for r in read_csv(os.path.join(out, "ntk_ntk_fit.csv"))}
+            lazy = fits[("weight change", "supervised")]
+            self.assertTrue(-0.65 <= float(lazy["exponent"]) <= -0.35, lazy)
+            self.assertIn(("weight change", "SSL"), fits)
+
+
 if __name__ == "__main__":
     unittest.main()
