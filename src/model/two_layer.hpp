@@ -20,6 +20,24 @@ struct TwoLayerGradient {
     Matrix w2;  // ∂L/∂W₂, k x h
 };
 
+// The model on a set of hidden units: rows of W₁ with the same columns of W₂, all of them or one
+// rank's share (model/sharded_two_layer.hpp). The outputs F = σ(Sᵀ W₁ᵀ) W₂ᵀ are a sum over the
+// hidden units, so a set gives its term of F; given ∂L/∂F, its gradient blocks need nothing from
+// the other units.
+struct HiddenActivity {
+    Matrix outputs;  // the set's term of F: one row per stacked sample, k columns
+    Matrix hidden;  // Aᵀ = σ(Uᵀ), Uᵀ = Sᵀ W₁ᵀ: one row per stacked sample, one column per unit
+    Matrix slope;  // σ′(Uᵀ), when asked for
+};
+
+// Forward of the units w holds on the stacked views (d rows, one column per sample).
+HiddenActivity forward_hidden(ConstView stacked, Activation activation, const TwoLayerWeights& w,
+                              bool with_slope);
+
+// ∂L/∂W₁ and ∂L/∂W₂ of the units, given A with ∂L/∂F = −(1/n) A (loss/loss.hpp); loss left as is.
+void backward_hidden(ConstView stacked, const TwoLayerWeights& w, const HiddenActivity& activity,
+                     const Matrix& a, Index n, TwoLayerGradient& out);
+
 class TwoLayerObjective {
   public:
     TwoLayerObjective(const Views& views, Loss loss, Activation activation)
@@ -29,7 +47,6 @@ class TwoLayerObjective {
     TwoLayerGradient evaluate(const TwoLayerWeights& w) const;
 
   private:
-    Matrix forward(const TwoLayerWeights& w, Matrix& hidden, Matrix* slope) const;
     const Views* views_;
     Loss loss_;
     Activation activation_;

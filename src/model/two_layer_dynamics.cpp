@@ -8,16 +8,6 @@ namespace ssldyn {
 
 namespace {
 
-// G − sym(G Wᵀ) W for W with orthonormal rows.
-Matrix stiefel_gradient_rows(const Matrix& gradient, const Matrix& w) {
-    Matrix gwt = multiply(Op::none, Op::transpose, gradient, w);
-    for (Index j = 0; j < gwt.cols(); ++j)
-        for (Index i = 0; i < j; ++i) gwt(i, j) = gwt(j, i) = 0.5 * (gwt(i, j) + gwt(j, i));
-    Matrix out = gradient;
-    gemm(Op::none, Op::none, -1.0, gwt, w, 1.0, out);
-    return out;
-}
-
 // W <- R_W(−η grad L) (optim/retraction.hpp), in row form, rows orthonormal.
 void stiefel_step(const TwoLayerRule& rule, const Matrix& gradient, Matrix& w) {
     Matrix step = stiefel_gradient_rows(gradient, w);
@@ -41,6 +31,23 @@ Matrix on_manifold(Retraction method, const Matrix& layer) {
 }
 
 }  // namespace
+
+Matrix stiefel_gradient_rows(const Matrix& gradient, const Matrix& w,
+                             const mpi::Communicator* group) {
+    Matrix gwt = multiply(Op::none, Op::transpose, gradient, w);
+    if (group != nullptr) group->sum(gwt.data(), gwt.size());
+    for (Index j = 0; j < gwt.cols(); ++j)
+        for (Index i = 0; i < j; ++i) gwt(i, j) = gwt(j, i) = 0.5 * (gwt(i, j) + gwt(j, i));
+    Matrix out = gradient;
+    gemm(Op::none, Op::none, -1.0, gwt, w, 1.0, out);
+    return out;
+}
+
+void naive_step(const TwoLayerRule& rule, Matrix& gradient, Matrix& layer) {
+    // ∇(L + λ‖W‖²) = ∇L + 2λW.
+    axpy(2.0 * rule.weight_decay, layer, gradient);
+    axpy(-rule.eta, gradient, layer);
+}
 
 Matrix stiefel_gradient(const Matrix& gradient, const Matrix& layer) {
     if (orthonormal_rows(layer)) return stiefel_gradient_rows(gradient, layer);
@@ -68,10 +75,19 @@ double layer_orthogonality_error(const Matrix& layer) {
     return frobenius_norm(gram);
 }
 
+TwoLayerWeights gaussian_two_layer_weights(Index d, Index h, Index k, Index first, Index count,
+                                           RandomStream& stream) {
+    TwoLayerWeights w;
+    w.w1 =
+        gaussian_block(stream, h, d, {first, count, 0, d}, 1.0 / std::sqrt(static_cast<double>(d)));
+    w.w2 =
+        gaussian_block(stream, k, h, {0, k, first, count}, 1.0 / std::sqrt(static_cast<double>(h)));
+    return w;
+}
+
 TwoLayerWeights initial_two_layer_weights(const TwoLayerRule& rule, Index d, Index h, Index k,
                                           RandomStream& stream) {
-    TwoLayerWeights w{gaussian_matrix(stream, h, d, 1.0 / std::sqrt(static_cast<double>(d))),
-                      gaussian_matrix(stream, k, h, 1.0 / std::sqrt(static_cast<double>(h)))};
+    TwoLayerWeights w = gaussian_two_layer_weights(d, h, k, 0, h, stream);
     if (rule.constrained) {
         w.w1 = on_manifold(rule.retraction, w.w1);
         w.w2 = on_manifold(rule.retraction, w.w2);
@@ -86,11 +102,8 @@ double two_layer_step(const TwoLayerRule& rule, const TwoLayerObjective& objecti
         constrained_step(rule, g.w1, w.w1);
         constrained_step(rule, g.w2, w.w2);
     } else {
-        // ∇(L + λ‖W‖²) = ∇L + 2λW, each layer.
-        axpy(2.0 * rule.weight_decay, w.w1, g.w1);
-        axpy(2.0 * rule.weight_decay, w.w2, g.w2);
-        axpy(-rule.eta, g.w1, w.w1);
-        axpy(-rule.eta, g.w2, w.w2);
+        naive_step(rule, g.w1, w.w1);
+        naive_step(rule, g.w2, w.w2);
     }
     return g.loss;
 }
