@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/error.hpp"
@@ -17,14 +18,17 @@ Matrix from_values(Index rows, Index cols, const std::vector<double>& values) {
     return m;
 }
 
-// W ← R_W(−η grad L) for a layer in row form, its columns sharded: returns (W + ξ)ᵀ's
-// orthonormal factor, this rank's rows.
+// W ← R_W(−η grad L) for a layer with orthonormal columns, its rows sharded: the Stiefel gradient
+// in column form, then the orthonormal factor of W + ξ. The layer and its gradient are released
+// as soon as they are used: at large h they are the largest matrices of the step.
 Matrix sharded_stiefel_step(const TwoLayerRule& rule, const ShardedTwoLayerObjective& objective,
-                            const Matrix& gradient, const Matrix& w) {
-    Matrix z = stiefel_gradient_rows(gradient, w, &objective.group());
+                            Matrix gradient, Matrix w) {
+    Matrix z = stiefel_gradient_columns(gradient, w, &objective.group());
+    gradient = Matrix();
     scale(-rule.eta, z);
     axpy(1.0, w, z);
-    return orthonormal_columns(rule.retraction, transpose(z), objective.grid(),
+    w = Matrix();
+    return orthonormal_columns(rule.retraction, std::move(z), objective.grid(),
                                rule.distribution.block);
 }
 
@@ -116,9 +120,10 @@ double sharded_two_layer_step(const TwoLayerRule& rule, const ShardedTwoLayerObj
                               TwoLayerWeights& local) {
     TwoLayerGradient g = objective.evaluate(local);
     if (rule.constrained) {
-        // W₁ (orthonormal columns) in row form is W₁ᵀ; W₂ (orthonormal rows) is in row form.
-        local.w1 = sharded_stiefel_step(rule, objective, transpose(g.w1), transpose(local.w1));
-        local.w2 = transpose(sharded_stiefel_step(rule, objective, g.w2, local.w2));
+        // W₁ has orthonormal columns, W₂ orthonormal rows: W₂ᵀ (h x k) is tall as W₁.
+        local.w1 = sharded_stiefel_step(rule, objective, std::move(g.w1), std::move(local.w1));
+        local.w2 =
+            transpose(sharded_stiefel_step(rule, objective, transpose(g.w2), transpose(local.w2)));
     } else {
         naive_step(rule, g.w1, local.w1);
         naive_step(rule, g.w2, local.w2);

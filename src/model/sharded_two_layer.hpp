@@ -3,7 +3,8 @@
 // for the wide case of THEORY §4.3 (h > d: W₁ h x d with orthonormal columns, hd entries, the
 // memory that stops a width sweep). Rank r of g holds the units [h_r, h_{r+1}): those rows of W₁
 // and the same columns of W₂ (a TwoLayerWeights with w1 h_r x d and w2 k x h_r), and their hidden
-// activities, so memory per rank is O(hd/g + nh/g). The outputs are a sum over the units: one
+// activities, so memory per rank is O(hd/g + nh/g) besides the views (O(nd), on every rank,
+// as in a replicated run). The outputs are a sum over the units: one
 // sum of n x k partial outputs over the group, then the loss and ∂L/∂F on every rank alike; the
 // backward pass is local. The constrained step needs d x d and k x k Gram sums and the group's
 // distributed orthonormalisation. For h ≤ d W₁ has at most d² entries and stays replicated

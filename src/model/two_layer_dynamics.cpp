@@ -32,15 +32,34 @@ Matrix on_manifold(Retraction method, const Matrix& layer) {
 
 }  // namespace
 
+namespace {
+
+// G − sym(G Wᵀ) W in row form, G − W sym(Wᵀ G) in column form (the same on the transposes).
+Matrix stiefel_gradient_in(bool rows, const Matrix& gradient, const Matrix& w,
+                           const mpi::Communicator* group) {
+    Matrix gram = rows ? multiply(Op::none, Op::transpose, gradient, w)
+                       : multiply(Op::transpose, Op::none, gradient, w);
+    if (group != nullptr) group->sum(gram.data(), gram.size());
+    for (Index j = 0; j < gram.cols(); ++j)
+        for (Index i = 0; i < j; ++i) gram(i, j) = gram(j, i) = 0.5 * (gram(i, j) + gram(j, i));
+    Matrix out = gradient;
+    if (rows)
+        gemm(Op::none, Op::none, -1.0, gram, w, 1.0, out);
+    else
+        gemm(Op::none, Op::none, -1.0, w, gram, 1.0, out);
+    return out;
+}
+
+}  // namespace
+
 Matrix stiefel_gradient_rows(const Matrix& gradient, const Matrix& w,
                              const mpi::Communicator* group) {
-    Matrix gwt = multiply(Op::none, Op::transpose, gradient, w);
-    if (group != nullptr) group->sum(gwt.data(), gwt.size());
-    for (Index j = 0; j < gwt.cols(); ++j)
-        for (Index i = 0; i < j; ++i) gwt(i, j) = gwt(j, i) = 0.5 * (gwt(i, j) + gwt(j, i));
-    Matrix out = gradient;
-    gemm(Op::none, Op::none, -1.0, gwt, w, 1.0, out);
-    return out;
+    return stiefel_gradient_in(true, gradient, w, group);
+}
+
+Matrix stiefel_gradient_columns(const Matrix& gradient, const Matrix& w,
+                                const mpi::Communicator* group) {
+    return stiefel_gradient_in(false, gradient, w, group);
 }
 
 void naive_step(const TwoLayerRule& rule, Matrix& gradient, Matrix& layer) {

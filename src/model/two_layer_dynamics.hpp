@@ -30,6 +30,10 @@ inline bool orthonormal_rows(const Matrix& layer) {
 // the group first.
 Matrix stiefel_gradient_rows(const Matrix& gradient, const Matrix& w,
                              const mpi::Communicator* group = nullptr);
+// The same for W with orthonormal columns, without transposing: G − W sym(Wᵀ G), with Wᵀ G summed
+// over the group when W and G are a rank's rows.
+Matrix stiefel_gradient_columns(const Matrix& gradient, const Matrix& w,
+                                const mpi::Communicator* group = nullptr);
 
 // The naive step of one layer, entry by entry: W ← W − η(∇L + 2λW); gradient is overwritten.
 void naive_step(const TwoLayerRule& rule, Matrix& gradient, Matrix& layer);

@@ -150,9 +150,10 @@ Matrix orthonormalise_rows(Retraction method, const Matrix& z) {
     return resolve(method, z.rows(), z.cols()) == Retraction::qr ? retract_qr(z) : retract_polar(z);
 }
 
-Matrix orthonormal_columns(Retraction method, const Matrix& my_rows, const BlacsGrid& grid,
-                           Index block) {
+Matrix orthonormal_columns(Retraction method, Matrix my_rows, const BlacsGrid& grid, Index block) {
+    const Index my_row_count = my_rows.rows();
     DistributedMatrix z = DistributedMatrix::from_row_blocks(grid, my_rows, block, block);
+    my_rows = Matrix();
     if (z.rows() <= z.cols())
         throw InputError("orthonormal_columns: the spread matrix is " + std::to_string(z.rows()) +
                          " x " + std::to_string(z.cols()) + ", not taller than wide");
@@ -161,7 +162,7 @@ Matrix orthonormal_columns(Retraction method, const Matrix& my_rows, const Blacs
         throw InputError("retraction " + std::string(name_of(retraction_names, resolved)) +
                          " of a spread layer: only qr and polar are implemented there");
     orthonormalise(orthonormalisation_of(resolved), z);
-    return z.to_row_blocks(my_rows.rows());
+    return z.to_row_blocks(my_row_count);
 }
 
 Matrix retract(Retraction method, const Matrix& w, const Matrix& step, const Distribution& where) {

@@ -53,9 +53,9 @@ Matrix orthonormalise_rows(Retraction method, const Matrix& z);
 // over the ranks of a grid in contiguous blocks, in rank order (my_rows: this rank's block):
 // this rank's rows of transpose(orthonormalise_rows(method, Zᵀ)), to round-off, with `auto`
 // resolved for Zᵀ's shape. Collective over the grid (a P x 1 grid keeps the products local);
-// qr and polar only, by linalg/orthonormalise.hpp in square blocks of `block`.
-Matrix orthonormal_columns(Retraction method, const Matrix& my_rows, const BlacsGrid& grid,
-                           Index block);
+// qr and polar only, by linalg/orthonormalise.hpp in square blocks of `block`. my_rows is
+// released once spread, so that a rank holds at most three copies of its rows at a time.
+Matrix orthonormal_columns(Retraction method, Matrix my_rows, const BlacsGrid& grid, Index block);
 
 // Orthonormal factor of the QR of Zᵀ with diag(R) > 0, transposed back: k x d.
 Matrix retract_qr(const Matrix& z);
