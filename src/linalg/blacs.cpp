@@ -282,6 +282,38 @@ DistributedMatrix DistributedMatrix::from_row_blocks(const BlacsGrid& grid, Cons
     return out;
 }
 
+Matrix DistributedMatrix::to_row_blocks(Index my_row_count) const {
+    const int size = grid_->size();
+    long mine = static_cast<long>(my_row_count);
+    std::vector<long> counts(static_cast<std::size_t>(size));
+    mpi::check(MPI_Allgather(&mine, 1, MPI_LONG, counts.data(), 1, MPI_LONG, grid_->comm()),
+               "MPI_Allgather");
+    Index total = 0;
+    for (const long c : counts) total += c;
+    if (total != m_)
+        throw InputError("to_row_blocks: the ranks ask for " + std::to_string(total) +
+                         " rows of a matrix of " + std::to_string(m_));
+    const int me = grid_->rank_of(grid_->my_row(), grid_->my_col());
+    Matrix out(my_row_count, n_);
+    const int context = grid_->context();
+    // One pdgemr2d per rank, each moving that rank's rows to it as one block.
+    Index first = 0;
+    for (int r = 0; r < size; ++r) {
+        const Index rows = counts[static_cast<std::size_t>(r)];
+        if (rows > 0 && n_ > 0) {
+            const Descriptor target =
+                one_block(*grid_, r / grid_->cols(), r % grid_->cols(), rows, n_, rows);
+            const int mi = fortran_int(rows, "pdgemr2d"), ni = fortran_int(n_, "pdgemr2d");
+            const int ia = fortran_int(first + 1, "pdgemr2d"), one = 1;
+            double dummy = 0;
+            pdgemr2d_(&mi, &ni, local_.empty() ? &dummy : local_.data(), &ia, &one, desc_.data(),
+                      r == me ? out.data() : &dummy, &one, &one, target.data(), &context);
+        }
+        first += rows;
+    }
+    return out;
+}
+
 Matrix DistributedMatrix::gather() const {
     Matrix global(m_, n_);
     for (Index j = 0; j < local_.cols(); ++j)

@@ -67,6 +67,10 @@ class DistributedMatrix {
     static DistributedMatrix from_row_blocks(const BlacsGrid& grid, ConstView my_rows, Index mb,
                                              Index nb);
 
+    // The inverse of from_row_blocks: this rank's `my_row_count` rows, the blocks of all ranks
+    // contiguous and in rank order (their counts must add up to the row count).
+    Matrix to_row_blocks(Index my_row_count) const;
+
     // The global matrix on every rank of the grid.
     Matrix gather() const;
     // The global matrix on rank `root`; an empty matrix on the others.

@@ -90,6 +90,13 @@ void activate(Activation a, const Matrix& u, Matrix& out, Matrix* derivative) {
     }
 }
 
+void activate(const Nonlinearity& units, const Matrix& u, Matrix& out, Matrix* derivative) {
+    if (units.linearised)
+        activate(linearisation(units.activation), u, out, derivative);
+    else
+        activate(units.activation, u, out, derivative);
+}
+
 Linearisation linearisation(Activation a) {
     if (a == Activation::relu) return {0.0, 0.5};
     return {activate(a, 0.0), activate_derivative(a, 0.0)};

@@ -37,4 +37,13 @@ Linearisation linearisation(Activation a);
 void activate(const Linearisation& affine, const Matrix& u, Matrix& out,
               Matrix* derivative = nullptr);
 
+// What hidden units apply: σ, or (linearised) its affine part at 0.
+struct Nonlinearity {
+    Activation activation = Activation::identity;
+    bool linearised = false;
+    Nonlinearity(Activation a, bool affine = false) : activation(a), linearised(affine) {}
+};
+void activate(const Nonlinearity& units, const Matrix& u, Matrix& out,
+              Matrix* derivative = nullptr);
+
 }  // namespace ssldyn

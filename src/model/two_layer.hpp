@@ -29,33 +29,43 @@ class NetworkObjective {
     virtual TwoLayerGradient evaluate(const TwoLayerWeights& w) const = 0;
 };
 
+// The model on a set of hidden units: rows of W₁ with the same columns of W₂, all of them or one
+// rank's share (model/sharded_two_layer.hpp). The outputs F = σ(Sᵀ W₁ᵀ) W₂ᵀ are a sum over the
+// hidden units, so a set gives its term of F; given ∂L/∂F, its gradient blocks need nothing from
+// the other units. The two (stacked samples) x (units) buffers are kept from one evaluation to
+// the next: fresh ones cost a page fault per page each step, a third of the step's time at
+// n = 20000, h = 2048.
+struct HiddenActivity {
+    Matrix outputs;  // the set's term of F: one row per stacked sample, k columns
+    Matrix hidden;  // Aᵀ = σ(Uᵀ), Uᵀ = Sᵀ W₁ᵀ: one row per stacked sample, one column per unit
+    Matrix slope;  // Uᵀ, then σ′(Uᵀ) when asked for
+};
+
+// Forward of the units w holds on the stacked views (d rows, one column per sample), into
+// activity (its buffers reused when they have the shape).
+void forward_hidden(ConstView stacked, const Nonlinearity& units, const TwoLayerWeights& w,
+                    bool with_slope, HiddenActivity& activity);
+
+// ∂L/∂W₁ and ∂L/∂W₂ of the units, given A with ∂L/∂F = −(1/n) A (loss/loss.hpp); loss left as
+// is. activity.hidden is overwritten (with ∂L/∂Aᵀ).
+void backward_hidden(ConstView stacked, const TwoLayerWeights& w, HiddenActivity& activity,
+                     const Matrix& a, Index n, TwoLayerGradient& out);
+
+// One objective is not to be evaluated from two threads at once (it keeps its buffers).
 class TwoLayerObjective : public NetworkObjective {
   public:
-    TwoLayerObjective(const Views& views, Loss loss, Activation activation)
-        : views_(&views), loss_(loss), activation_(activation) {}
-    // The paired linear model of THEORY §4.3: σ replaced by its affine part at 0.
-    TwoLayerObjective(const Views& views, Loss loss, const Linearisation& affine)
-        : views_(&views), loss_(loss), affine_(affine), linear_(true) {}
+    // units: σ, or its affine part for the paired linear model of THEORY §4.3.
+    TwoLayerObjective(const Views& views, Loss loss, const Nonlinearity& units)
+        : views_(&views), loss_(loss), units_(units) {}
 
     double loss(const TwoLayerWeights& w) const override;
     TwoLayerGradient evaluate(const TwoLayerWeights& w) const override;
 
   private:
-    // F from the weights, leaving σ(Uᵀ) in work_.hidden and, when with_slope, σ′(Uᵀ) in
-    // work_.slope (which holds Uᵀ first).
-    Matrix forward(const TwoLayerWeights& w, bool with_slope) const;
     const Views* views_;
     Loss loss_;
-    Activation activation_ = Activation::identity;
-    Linearisation affine_ = {};
-    bool linear_ = false;
-    // The two (views·n) x h buffers of back-propagation, kept from one evaluation to the next:
-    // fresh ones cost a page fault per page each step, a third of the step's time at n = 20000,
-    // h = 2048. So one objective is not to be evaluated from two threads at once.
-    struct Workspace {
-        Matrix hidden, slope;
-    };
-    mutable Workspace work_;
+    Nonlinearity units_;
+    mutable HiddenActivity work_;
 };
 
 }  // namespace ssldyn

@@ -8,31 +8,27 @@ namespace ssldyn {
 
 namespace {
 
-// G − sym(G Wᵀ) W for W with orthonormal rows.
-Matrix stiefel_gradient_rows(const Matrix& gradient, const Matrix& w) {
-    Matrix gwt = multiply(Op::none, Op::transpose, gradient, w);
-    for (Index j = 0; j < gwt.cols(); ++j)
-        for (Index i = 0; i < j; ++i) gwt(i, j) = gwt(j, i) = 0.5 * (gwt(i, j) + gwt(j, i));
+// G − sym(G Wᵀ) W in row form, G − W sym(Wᵀ G) in column form (the same on the transposes).
+Matrix stiefel_gradient_in(bool rows, const Matrix& gradient, const Matrix& w,
+                           const mpi::Communicator* group) {
+    Matrix gram = rows ? multiply(Op::none, Op::transpose, gradient, w)
+                       : multiply(Op::transpose, Op::none, gradient, w);
+    if (group != nullptr) group->sum(gram.data(), gram.size());
+    for (Index j = 0; j < gram.cols(); ++j)
+        for (Index i = 0; i < j; ++i) gram(i, j) = gram(j, i) = 0.5 * (gram(i, j) + gram(j, i));
     Matrix out = gradient;
-    gemm(Op::none, Op::none, -1.0, gwt, w, 1.0, out);
+    if (rows)
+        gemm(Op::none, Op::none, -1.0, gram, w, 1.0, out);
+    else
+        gemm(Op::none, Op::none, -1.0, w, gram, 1.0, out);
     return out;
 }
 
-// G − W sym(WᵀG) for W with orthonormal columns: the row form on the transposes, without them.
-Matrix stiefel_gradient_columns(const Matrix& gradient, const Matrix& w) {
-    Matrix wtg = multiply(Op::transpose, Op::none, w, gradient);
-    for (Index j = 0; j < wtg.cols(); ++j)
-        for (Index i = 0; i < j; ++i) wtg(i, j) = wtg(j, i) = 0.5 * (wtg(i, j) + wtg(j, i));
-    Matrix out = gradient;
-    gemm(Op::none, Op::none, -1.0, w, wtg, 1.0, out);
-    return out;
-}
-
-// W <- R_W(−η grad L) (optim/retraction.hpp), rows or columns orthonormal.
+// W <- R_W(−η grad L) (optim/retraction.hpp), rows or columns orthonormal; a layer with
+// orthonormal columns is retracted in column form (no transposes for replicated QR).
 void constrained_step(const TwoLayerRule& rule, const Matrix& gradient, Matrix& layer) {
     const bool rows = orthonormal_rows(layer);
-    Matrix step =
-        rows ? stiefel_gradient_rows(gradient, layer) : stiefel_gradient_columns(gradient, layer);
+    Matrix step = stiefel_gradient_in(rows, gradient, layer, nullptr);
     scale(-rule.eta, step);
     layer = rows ? retract(rule.retraction, layer, step, rule.distribution)
                  : retract_columns(rule.retraction, layer, step, rule.distribution);
@@ -45,9 +41,24 @@ Matrix on_manifold(Retraction method, const Matrix& layer) {
 
 }  // namespace
 
+Matrix stiefel_gradient_rows(const Matrix& gradient, const Matrix& w,
+                             const mpi::Communicator* group) {
+    return stiefel_gradient_in(true, gradient, w, group);
+}
+
+Matrix stiefel_gradient_columns(const Matrix& gradient, const Matrix& w,
+                                const mpi::Communicator* group) {
+    return stiefel_gradient_in(false, gradient, w, group);
+}
+
+void naive_step(const TwoLayerRule& rule, Matrix& gradient, Matrix& layer) {
+    // ∇(L + λ‖W‖²) = ∇L + 2λW.
+    axpy(2.0 * rule.weight_decay, layer, gradient);
+    axpy(-rule.eta, gradient, layer);
+}
+
 Matrix stiefel_gradient(const Matrix& gradient, const Matrix& layer) {
-    if (orthonormal_rows(layer)) return stiefel_gradient_rows(gradient, layer);
-    return stiefel_gradient_columns(gradient, layer);
+    return stiefel_gradient_in(orthonormal_rows(layer), gradient, layer, nullptr);
 }
 
 Matrix nearest_on_manifold(const Matrix& layer) {
@@ -60,7 +71,7 @@ TwoLayerWeights two_layer_flow_field(const TwoLayerRule& rule, const NetworkObje
     TwoLayerWeights field;
     if (rule.constrained) {
         field = {stiefel_gradient(g.w1, w.w1), stiefel_gradient(g.w2, w.w2)};
-    } else {
+    } else {  // ∇(L + λ‖W‖²) = ∇L + 2λW
         field = {std::move(g.w1), std::move(g.w2)};
         axpy(2.0 * rule.weight_decay, w.w1, field.w1);
         axpy(2.0 * rule.weight_decay, w.w2, field.w2);
@@ -77,10 +88,19 @@ double layer_orthogonality_error(const Matrix& layer) {
     return frobenius_norm(gram);
 }
 
+TwoLayerWeights gaussian_two_layer_weights(Index d, Index h, Index k, Index first, Index count,
+                                           RandomStream& stream) {
+    TwoLayerWeights w;
+    w.w1 =
+        gaussian_block(stream, h, d, {first, count, 0, d}, 1.0 / std::sqrt(static_cast<double>(d)));
+    w.w2 =
+        gaussian_block(stream, k, h, {0, k, first, count}, 1.0 / std::sqrt(static_cast<double>(h)));
+    return w;
+}
+
 TwoLayerWeights initial_two_layer_weights(const TwoLayerRule& rule, Index d, Index h, Index k,
                                           RandomStream& stream) {
-    TwoLayerWeights w{gaussian_matrix(stream, h, d, 1.0 / std::sqrt(static_cast<double>(d))),
-                      gaussian_matrix(stream, k, h, 1.0 / std::sqrt(static_cast<double>(h)))};
+    TwoLayerWeights w = gaussian_two_layer_weights(d, h, k, 0, h, stream);
     if (rule.constrained) {
         w.w1 = on_manifold(rule.retraction, w.w1);
         w.w2 = on_manifold(rule.retraction, w.w2);
@@ -95,11 +115,8 @@ double two_layer_step(const TwoLayerRule& rule, const NetworkObjective& objectiv
         constrained_step(rule, g.w1, w.w1);
         constrained_step(rule, g.w2, w.w2);
     } else {
-        // ∇(L + λ‖W‖²) = ∇L + 2λW, each layer.
-        axpy(2.0 * rule.weight_decay, w.w1, g.w1);
-        axpy(2.0 * rule.weight_decay, w.w2, g.w2);
-        axpy(-rule.eta, g.w1, w.w1);
-        axpy(-rule.eta, g.w2, w.w2);
+        naive_step(rule, g.w1, w.w1);
+        naive_step(rule, g.w2, w.w2);
     }
     return g.loss;
 }

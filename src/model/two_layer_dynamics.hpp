@@ -25,6 +25,19 @@ inline bool orthonormal_rows(const Matrix& layer) {
     return layer.rows() <= layer.cols();
 }
 
+// G − sym(G Wᵀ) W for W with orthonormal rows. When W and G are a rank's columns of a layer
+// spread over a group (model/sharded_two_layer.hpp), G Wᵀ, a sum over the columns, is summed over
+// the group first.
+Matrix stiefel_gradient_rows(const Matrix& gradient, const Matrix& w,
+                             const mpi::Communicator* group = nullptr);
+// The same for W with orthonormal columns, without transposing: G − W sym(Wᵀ G), with Wᵀ G summed
+// over the group when W and G are a rank's rows.
+Matrix stiefel_gradient_columns(const Matrix& gradient, const Matrix& w,
+                                const mpi::Communicator* group = nullptr);
+
+// The naive step of one layer, entry by entry: W ← W − η(∇L + 2λW); gradient is overwritten.
+void naive_step(const TwoLayerRule& rule, Matrix& gradient, Matrix& layer);
+
 // The Riemannian gradient of a constrained layer: G − sym(G Wᵀ) W for orthonormal rows, the same
 // on the transposes for orthonormal columns.
 Matrix stiefel_gradient(const Matrix& gradient, const Matrix& layer);
@@ -39,6 +52,11 @@ TwoLayerWeights two_layer_flow_field(const TwoLayerRule& rule, const NetworkObje
 
 // ‖W Wᵀ − I‖_F for orthonormal rows, ‖Wᵀ W − I‖_F for orthonormal columns.
 double layer_orthogonality_error(const Matrix& layer);
+
+// The Gaussian draws of initial_two_layer_weights for the hidden units [first, first + count):
+// those rows of W₁ (variance 1/d) and the same columns of W₂ (variance 1/h).
+TwoLayerWeights gaussian_two_layer_weights(Index d, Index h, Index k, Index first, Index count,
+                                           RandomStream& stream);
 
 // Initial weights: Gaussian with variance 1/fan-in, put on their manifolds when constrained
 // (the orthonormal factor the retraction's method gives).

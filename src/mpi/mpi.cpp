@@ -101,6 +101,28 @@ void Communicator::sum(double* values, long count) const {
     }
 }
 
+std::vector<double> Communicator::all_gather(const double* values, long count) const {
+    const int ranks = size();
+    std::vector<long> counts(static_cast<std::size_t>(ranks));
+    check(MPI_Allgather(&count, 1, MPI_LONG, counts.data(), 1, MPI_LONG, comm_), "MPI_Allgather");
+    std::vector<int> count_ints(counts.size()), displacements(counts.size());
+    long total = 0;
+    for (std::size_t r = 0; r < counts.size(); ++r) {
+        // MPI_Allgatherv counts and displacements are ints.
+        if (total > INT_MAX - counts[r])
+            throw RuntimeFailure("MPI_Allgatherv: " + std::to_string(total + counts[r]) +
+                                 " values exceed the int range of MPI counts");
+        count_ints[r] = static_cast<int>(counts[r]);
+        displacements[r] = static_cast<int>(total);
+        total += counts[r];
+    }
+    std::vector<double> out(static_cast<std::size_t>(total));
+    check(MPI_Allgatherv(values, static_cast<int>(count), MPI_DOUBLE, out.data(), count_ints.data(),
+                         displacements.data(), MPI_DOUBLE, comm_),
+          "MPI_Allgatherv");
+    return out;
+}
+
 std::string library_version() {
     char text[MPI_MAX_LIBRARY_VERSION_STRING] = {};
     int length = 0;

@@ -4,6 +4,7 @@
 #include <mpi.h>
 
 #include <string>
+#include <vector>
 
 namespace ssldyn::mpi {
 
@@ -40,6 +41,8 @@ class Communicator {
     double max(double value) const;
     // In-place elementwise sum over the ranks.
     void sum(double* values, long count) const;
+    // Every rank's `count` values, concatenated in rank order, on every rank (counts may differ).
+    std::vector<double> all_gather(const double* values, long count) const;
 
   private:
     Communicator(MPI_Comm comm, bool owned) : comm_(comm), owned_(owned) {}

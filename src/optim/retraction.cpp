@@ -2,7 +2,9 @@
 
 #include <cmath>
 #include <limits>
+#include <string>
 
+#include "core/error.hpp"
 #include "linalg/blas.hpp"
 #include "linalg/lapack.hpp"
 #include "linalg/orthonormalise.hpp"
@@ -121,6 +123,13 @@ Matrix geodesic(const Matrix& w_in, const Matrix& step) {
     return y;
 }
 
+// The distributed orthonormalisation that gives the factor of retract_qr or retract_polar (both
+// unique: diag(R) > 0, and the polar factor of a full-rank matrix).
+Orthonormalisation orthonormalisation_of(Retraction resolved) {
+    return resolved == Retraction::qr ? Orthonormalisation::automatic
+                                      : Orthonormalisation::polar_svd;
+}
+
 }  // namespace
 
 Retraction resolve(Retraction method, Index k, Index /*d*/) {
@@ -141,17 +150,30 @@ Matrix orthonormalise_rows(Retraction method, const Matrix& z) {
     return resolve(method, z.rows(), z.cols()) == Retraction::qr ? retract_qr(z) : retract_polar(z);
 }
 
+Matrix orthonormal_columns(Retraction method, Matrix my_rows, const BlacsGrid& grid, Index block) {
+    const Index my_row_count = my_rows.rows();
+    DistributedMatrix z = DistributedMatrix::from_row_blocks(grid, my_rows, block, block);
+    my_rows = Matrix();
+    if (z.rows() <= z.cols())
+        throw InputError("orthonormal_columns: the spread matrix is " + std::to_string(z.rows()) +
+                         " x " + std::to_string(z.cols()) + ", not taller than wide");
+    const Retraction resolved = resolve(method, z.cols(), z.rows());
+    if (resolved != Retraction::qr && resolved != Retraction::polar)
+        throw InputError("retraction " + std::string(name_of(retraction_names, resolved)) +
+                         " of a spread layer: only qr and polar are implemented there");
+    orthonormalise(orthonormalisation_of(resolved), z);
+    return z.to_row_blocks(my_row_count);
+}
+
 Matrix retract(Retraction method, const Matrix& w, const Matrix& step, const Distribution& where) {
     const Retraction resolved = resolve(method, w.rows(), w.cols());
     if ((resolved == Retraction::qr || resolved == Retraction::polar) &&
         where.distributes(w.cols(), w.rows())) {
-        // The same factors as retract_qr and retract_polar (unique: diag(R) > 0, and the polar
-        // factor of a full-rank matrix), so the trajectory is the replicated one to round-off.
+        // The same factors as retract_qr and retract_polar, so the trajectory is the replicated
+        // one to round-off.
         DistributedMatrix zt = DistributedMatrix::scatter(*where.tall, transpose(sum_of(w, step)),
                                                           where.block, where.block);
-        orthonormalise(resolved == Retraction::qr ? Orthonormalisation::automatic
-                                                  : Orthonormalisation::polar_svd,
-                       zt);
+        orthonormalise(orthonormalisation_of(resolved), zt);
         return transpose(zt.gather());
     }
     switch (resolved) {

@@ -55,6 +55,14 @@ Matrix retract_columns(Retraction method, const Matrix& w, const Matrix& step,
 // weights: the QR factor (diag(R) > 0) when the method resolves to qr, else the polar factor.
 Matrix orthonormalise_rows(Retraction method, const Matrix& z);
 
+// The same factor for a tall m x n matrix Z (m > n, Zᵀ the k x d above) whose rows are spread
+// over the ranks of a grid in contiguous blocks, in rank order (my_rows: this rank's block):
+// this rank's rows of transpose(orthonormalise_rows(method, Zᵀ)), to round-off, with `auto`
+// resolved for Zᵀ's shape. Collective over the grid (a P x 1 grid keeps the products local);
+// qr and polar only, by linalg/orthonormalise.hpp in square blocks of `block`. my_rows is
+// released once spread, so that a rank holds at most three copies of its rows at a time.
+Matrix orthonormal_columns(Retraction method, Matrix my_rows, const BlacsGrid& grid, Index block);
+
 // Orthonormal factor of the QR of Zᵀ with diag(R) > 0, transposed back: k x d.
 Matrix retract_qr(const Matrix& z);
 // U Vᵀ from the thin SVD Z = U Σ Vᵀ.

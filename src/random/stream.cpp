@@ -1,6 +1,9 @@
 #include "random/stream.hpp"
 
 #include <cmath>
+#include <string>
+
+#include "core/error.hpp"
 
 namespace ssldyn {
 
@@ -49,9 +52,28 @@ std::uint64_t RandomStream::below(std::uint64_t bound) {
 }
 
 Matrix gaussian_matrix(RandomStream& stream, Index rows, Index cols, double sigma) {
-    Matrix m(rows, cols);
-    for (Index j = 0; j < cols; ++j)
-        for (Index i = 0; i < rows; ++i) m(i, j) = sigma * stream.normal();
+    return gaussian_block(stream, rows, cols, {0, rows, 0, cols}, sigma);
+}
+
+Matrix gaussian_block(RandomStream& stream, Index whole_rows, Index whole_cols,
+                      const MatrixBlock& block, double sigma) {
+    if (block.row < 0 || block.col < 0 || block.rows < 0 || block.cols < 0 ||
+        block.row + block.rows > whole_rows || block.col + block.cols > whole_cols)
+        throw InputError("gaussian_block: the block is not inside the " +
+                         std::to_string(whole_rows) + " x " + std::to_string(whole_cols) +
+                         " matrix");
+    // normal() takes two positions; entries are drawn column by column.
+    constexpr std::uint64_t per_entry = 2;
+    const std::uint64_t start = stream.position();
+    const auto at = [&](Index i, Index j) {
+        return start + per_entry * static_cast<std::uint64_t>(i + j * whole_rows);
+    };
+    Matrix m(block.rows, block.cols);
+    for (Index j = 0; j < block.cols; ++j) {
+        stream.seek(at(block.row, block.col + j));
+        for (Index i = 0; i < block.rows; ++i) m(i, j) = sigma * stream.normal();
+    }
+    stream.seek(at(0, whole_cols));
     return m;
 }
 

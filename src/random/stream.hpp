@@ -30,4 +30,16 @@ class RandomStream {
 // Entries i.i.d. N(0, sigma^2).
 Matrix gaussian_matrix(RandomStream& stream, Index rows, Index cols, double sigma = 1.0);
 
+// Rows [row, row + rows) and columns [col, col + cols) of a matrix.
+struct MatrixBlock {
+    Index row = 0, rows = 0, col = 0, cols = 0;
+};
+
+// The block of the whole_rows x whole_cols matrix that gaussian_matrix would draw here, drawing
+// only the block's entries (each entry's draws sit at a position fixed by its place in the whole
+// matrix); the stream is left where gaussian_matrix leaves it. For a rank's share of a matrix
+// that no rank holds whole.
+Matrix gaussian_block(RandomStream& stream, Index whole_rows, Index whole_cols,
+                      const MatrixBlock& block, double sigma = 1.0);
+
 }  // namespace ssldyn

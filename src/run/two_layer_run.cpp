@@ -183,7 +183,7 @@ RunResult simulate_two_layer(const RunConfig& config, const Problem& problem,
     else
         objective =
             std::make_unique<TwoLayerObjective>(*problem.views, config.loss, config.activation);
-    const Linearisation affine = linearisation(config.activation);
+    const Nonlinearity affine(config.activation, true);
     const TwoLayerObjective pair_objective(*problem.views, config.loss, affine);
     const ConstView probes = problem.probes.columns(0, config.probes);
 

@@ -104,8 +104,18 @@ TEST(DistributedMatrix, FromRowBlocksOfAnySize) {
             for (Index nb : {4, 8, 64}) {
                 const auto d = DistributedMatrix::from_row_blocks(grid, mine, nb, 5);
                 EXPECT_TRUE(everywhere(holds_blocks_of(d, a))) << label << " nb " << nb;
+                // And back: each rank its own rows again.
+                EXPECT_TRUE(everywhere(equal(d.to_row_blocks(mine.rows()), mine)))
+                    << label << " nb " << nb;
             }
         });
+}
+
+TEST(DistributedMatrix, RowBlocksMustAddUpToTheRows) {
+    const BlacsGrid grid = BlacsGrid::tall(mpi::Communicator::world());
+    const Matrix mine(3, 4);
+    const auto d = DistributedMatrix::from_row_blocks(grid, mine, 4, 4);
+    EXPECT_THROW(d.to_row_blocks(2), InputError);
 }
 
 TEST(DistributedMatrix, RowBlocksMustAgreeOnColumns) {

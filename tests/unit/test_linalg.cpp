@@ -1,4 +1,4 @@
-// The BLAS/LAPACK wrappers against plain loops and defining identities.
+// The BLAS/LAPACK wrappers against plain loops and defining identities; blocks of Gaussian draws.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -71,4 +71,19 @@ TEST(Metrics, EffectiveRankAndSubspaceDistance) {
     Matrix b3 = b;
     scale(-7.0, b3);
     EXPECT_NEAR(subspace_distance(a, b3), std::sqrt(2.0) * std::sin(theta), 1e-15);
+}
+
+// A block drawn alone is that block of the whole matrix, and the stream goes on where the whole
+// draw leaves it (how a rank draws its share of a matrix no rank holds).
+TEST(RandomStream, GaussianBlockIsTheBlockOfTheWholeDraw) {
+    RandomStream whole_stream(4, 1), block_stream(4, 1);
+    const Matrix whole = gaussian_matrix(whole_stream, 9, 7, 0.5);
+    const Matrix block = gaussian_block(block_stream, 9, 7, {2, 5, 3, 4}, 0.5);
+    ASSERT_EQ(block.rows(), 5);
+    ASSERT_EQ(block.cols(), 4);
+    for (Index j = 0; j < 4; ++j)
+        for (Index i = 0; i < 5; ++i) EXPECT_EQ(block(i, j), whole(2 + i, 3 + j));
+    EXPECT_EQ(block_stream.position(), whole_stream.position());
+    EXPECT_EQ(block_stream.normal(), whole_stream.normal());
+    EXPECT_THROW(gaussian_block(block_stream, 9, 7, {8, 2, 0, 1}), InputError);
 }
