@@ -71,17 +71,17 @@ TwoLayerWeights gather_shards(const TwoLayerWeights& local, Index h,
 }
 
 ShardedTwoLayerObjective::ShardedTwoLayerObjective(const Views& views, Loss loss,
-                                                   Activation activation,
+                                                   const Nonlinearity& units,
                                                    const mpi::Communicator& group)
     : views_(&views),
       loss_(loss),
-      activation_(activation),
+      units_(units),
       group_(&group),
       grid_(std::make_unique<BlacsGrid>(group, group.size(), 1)) {}
 
 // This rank's units' term of F, summed over the group: the whole model's outputs on every rank.
 void ShardedTwoLayerObjective::forward(const TwoLayerWeights& local, bool with_slope) const {
-    forward_hidden(views_->stacked(views_used(loss_)), activation_, local, with_slope, work_);
+    forward_hidden(views_->stacked(views_used(loss_)), units_, local, with_slope, work_);
     group_->sum(work_.outputs.data(), work_.outputs.size());
 }
 

@@ -37,8 +37,11 @@ TwoLayerWeights gather_shards(const TwoLayerWeights& local, Index h,
 // the group's P x 1 grid, built here, serves the constrained steps.
 class ShardedTwoLayerObjective : public NetworkObjective {
   public:
-    ShardedTwoLayerObjective(const Views& views, Loss loss, Activation activation,
+    ShardedTwoLayerObjective(const Views& views, Loss loss, const Nonlinearity& units,
                              const mpi::Communicator& group);
+
+    // Evaluate on other views from now on (a minibatch), keeping the grid and the buffers.
+    void use(const Views& views) { views_ = &views; }
 
     double loss(const TwoLayerWeights& local) const override;
     // loss: the whole model's; w1, w2: ∂L/∂W₁ and ∂L/∂W₂ at this rank's units.
@@ -51,7 +54,7 @@ class ShardedTwoLayerObjective : public NetworkObjective {
     void forward(const TwoLayerWeights& local, bool with_slope) const;  // into work_
     const Views* views_;
     Loss loss_;
-    Activation activation_;
+    Nonlinearity units_;
     const mpi::Communicator* group_;
     std::unique_ptr<BlacsGrid> grid_;
     mutable HiddenActivity work_;

@@ -66,11 +66,13 @@ Matrix nearest_on_manifold(const Matrix& layer) {
 }
 
 TwoLayerWeights two_layer_flow_field(const TwoLayerRule& rule, const NetworkObjective& objective,
-                                     const TwoLayerWeights& w) {
+                                     const TwoLayerWeights& w, const mpi::Communicator* shards) {
     TwoLayerGradient g = objective.evaluate(w);
     TwoLayerWeights field;
     if (rule.constrained) {
-        field = {stiefel_gradient(g.w1, w.w1), stiefel_gradient(g.w2, w.w2)};
+        const bool w1_rows = shards == nullptr && orthonormal_rows(w.w1);
+        field = {stiefel_gradient_in(w1_rows, g.w1, w.w1, shards),
+                 stiefel_gradient_in(true, g.w2, w.w2, shards)};
     } else {  // ∇(L + λ‖W‖²) = ∇L + 2λW
         field = {std::move(g.w1), std::move(g.w2)};
         axpy(2.0 * rule.weight_decay, w.w1, field.w1);
@@ -82,8 +84,13 @@ TwoLayerWeights two_layer_flow_field(const TwoLayerRule& rule, const NetworkObje
 }
 
 double layer_orthogonality_error(const Matrix& layer) {
-    Matrix gram = orthonormal_rows(layer) ? multiply(Op::none, Op::transpose, layer, layer)
-                                          : multiply(Op::transpose, Op::none, layer, layer);
+    return layer_orthogonality_error(layer, orthonormal_rows(layer), nullptr);
+}
+
+double layer_orthogonality_error(const Matrix& layer, bool rows, const mpi::Communicator* group) {
+    Matrix gram = rows ? multiply(Op::none, Op::transpose, layer, layer)
+                       : multiply(Op::transpose, Op::none, layer, layer);
+    if (group != nullptr) group->sum(gram.data(), gram.size());
     for (Index i = 0; i < gram.rows(); ++i) gram(i, i) -= 1.0;
     return frobenius_norm(gram);
 }

@@ -46,12 +46,17 @@ Matrix stiefel_gradient(const Matrix& gradient, const Matrix& layer);
 Matrix nearest_on_manifold(const Matrix& layer);
 
 // −grad L of both layers (Riemannian when constrained, the plain gradient of L + λ‖W‖² otherwise):
-// the vector field of the exact gradient flow the GD steps of the rule discretise.
+// the vector field of the exact gradient flow the GD steps of the rule discretise. With shards, w
+// is this rank's share of a wide network (model/sharded_two_layer.hpp), W₁ in column form.
 TwoLayerWeights two_layer_flow_field(const TwoLayerRule& rule, const NetworkObjective& objective,
-                                     const TwoLayerWeights& w);
+                                     const TwoLayerWeights& w,
+                                     const mpi::Communicator* shards = nullptr);
 
 // ‖W Wᵀ − I‖_F for orthonormal rows, ‖Wᵀ W − I‖_F for orthonormal columns.
 double layer_orthogonality_error(const Matrix& layer);
+// The same for a layer whose form is given; with a group, layer is a rank's rows (columns form)
+// or columns (rows form) and the Gram matrix is summed over the group.
+double layer_orthogonality_error(const Matrix& layer, bool rows, const mpi::Communicator* group);
 
 // The Gaussian draws of initial_two_layer_weights for the hidden units [first, first + count):
 // those rows of W₁ (variance 1/d) and the same columns of W₂ (variance 1/h).

@@ -8,8 +8,10 @@
 
 #include "core/error.hpp"
 #include "linalg/blas.hpp"
+#include "model/sharded_two_layer.hpp"
 #include "model/supervised.hpp"
 #include "model/two_layer_dynamics.hpp"
+#include "optim/retraction.hpp"
 #include "run/problem.hpp"
 #include "run/step_loop.hpp"
 #include "theory/linear_limit.hpp"
@@ -52,30 +54,66 @@ TwoLayerWeights unpack(const Matrix& packed, Index which, Index d, Index k) {
     return {copy_of(packed.columns(at, d)), transpose(packed.columns(at + d, k))};
 }
 
-double squared_norm(const TwoLayerWeights& w) {
+// Where a run's network lives: whole on every rank of its group, or, for a wide W₁ (h > d) above
+// the distribution's threshold in a group of several ranks, its hidden units sharded over the
+// group (model/sharded_two_layer.hpp). What is recorded is the whole network's: sums over the
+// shards, on every rank.
+struct Placement {
+    const mpi::Communicator* shards = nullptr;
+
+    double sum(double x) const {
+        if (shards) shards->sum(&x, 1);
+        return x;
+    }
+    Matrix sum(Matrix m) const {
+        if (shards) shards->sum(m.data(), m.size());
+        return m;
+    }
+    TwoLayerWeights whole(const TwoLayerWeights& w, Index h) const {
+        return shards ? gather_shards(w, h, *shards) : w;
+    }
+    TwoLayerWeights share(const TwoLayerWeights& w) const {
+        return shards ? shard_of(w, *shards) : w;
+    }
+    // W₁'s form: rows orthonormal (h ≤ d) or columns; a shard's shape does not tell.
+    bool w1_rows(const TwoLayerWeights& w) const { return !shards && orthonormal_rows(w.w1); }
+};
+
+double squared_norm(const TwoLayerWeights& w, const Placement& at) {
     const double a = frobenius_norm(w.w1), b = frobenius_norm(w.w2);
-    return a * a + b * b;
+    return at.sum(a * a + b * b);
 }
 
 // ‖a − b‖_F / ‖b‖_F over both layers.
-double relative_distance(const TwoLayerWeights& a, const TwoLayerWeights& b) {
+double relative_distance(const TwoLayerWeights& a, const TwoLayerWeights& b, const Placement& at) {
     TwoLayerWeights difference = a;
     axpy(-1.0, b.w1, difference.w1);
     axpy(-1.0, b.w2, difference.w2);
-    return std::sqrt(squared_norm(difference) / squared_norm(b));
+    return std::sqrt(squared_norm(difference, at) / squared_norm(b, at));
 }
 
-bool finite(const TwoLayerWeights& w) {
-    return all_finite(w.w1) && all_finite(w.w2);
+// On every rank alike, so that a sharded run fails on all of its ranks or on none.
+bool finite(const TwoLayerWeights& w, const Placement& at) {
+    return at.sum(all_finite(w.w1) && all_finite(w.w2) ? 0.0 : 1.0) == 0.0;
+}
+
+double w1_orthogonality_error(const TwoLayerWeights& w, const Placement& at) {
+    return layer_orthogonality_error(w.w1, at.w1_rows(w), at.shards);
+}
+
+double w2_orthogonality_error(const TwoLayerWeights& w, const Placement& at) {
+    return layer_orthogonality_error(w.w2, true, at.shards);
 }
 
 // The end-to-end map W₂W₁ (the linearisation up to σ′(0)) measured as the linear model's W, in
 // the eigenbasis of C; the loss and the orthogonality error are the network's.
-Snapshot measure_network(const Problem& problem, const TwoLayerWeights& w, double loss) {
-    Snapshot s = measure(problem.coordinates(multiply(w.w2, w.w1)), 0.0, problem.eigen.values);
+Snapshot measure_network(const Problem& problem, const TwoLayerWeights& w, double loss,
+                         const Placement& at) {
+    Snapshot s =
+        measure(problem.coordinates(at.sum(multiply(w.w2, w.w1))), 0.0, problem.eigen.values);
     s.loss = loss;
     s.orthogonality_error =
-        std::hypot(layer_orthogonality_error(w.w1), layer_orthogonality_error(w.w2));
+        std::hypot(w1_orthogonality_error(w, at), w2_orthogonality_error(w, at));
     return s;
 }
 
@@ -143,6 +181,53 @@ StateShape state_shape(const RunConfig& config, Index d) {
     return {config.h, (d + config.k) * (paired(config) ? 2 : 1)};
 }
 
+namespace {
+
+// Whether a run shards its hidden units over its group: wide W₁ above the threshold, a group of
+// several ranks, an SSL network (the supervised baseline stays replicated).
+bool sharded(const RunConfig& config, const Problem& problem) {
+    const Distribution& where = problem.distribution;
+    return config.model == Model::two_layer && config.h > problem.d && where.group != nullptr &&
+           where.group->size() > 1 && where.distributes(config.h, problem.d);
+}
+
+// The network's objective and its step, replicated or sharded (Placement).
+struct Network {
+    std::unique_ptr<NetworkObjective> objective;
+    ShardedTwoLayerObjective* shards = nullptr;  // objective, when sharded
+
+    Network(const RunConfig& config, const Problem& problem, const Nonlinearity& units,
+            const Placement& at) {
+        if (config.model == Model::supervised) {
+            objective = std::make_unique<SupervisedObjective>(problem.samples, problem.labels,
+                                                              config.k, config.activation);
+        } else if (at.shards) {
+            auto owned = std::make_unique<ShardedTwoLayerObjective>(*problem.views, config.loss,
+                                                                    units, *at.shards);
+            shards = owned.get();
+            objective = std::move(owned);
+        } else {
+            objective = std::make_unique<TwoLayerObjective>(*problem.views, config.loss, units);
+        }
+    }
+
+    // One step on the run's views, or on a minibatch's.
+    void step(const TwoLayerRule& rule, const RunConfig& config, const Views* batch,
+              const Views& all, const Nonlinearity& units, TwoLayerWeights& w) const {
+        if (shards) {
+            if (batch) shards->use(*batch);
+            sharded_two_layer_step(rule, *shards, w);
+            shards->use(all);
+        } else if (batch) {
+            two_layer_step(rule, TwoLayerObjective(*batch, config.loss, units), w);
+        } else {
+            two_layer_step(rule, *objective, w);
+        }
+    }
+};
+
+}  // namespace
+
 RunResult simulate_two_layer(const RunConfig& config, const Problem& problem,
                              const RunControl& control) {
     const auto start = Clock::now();
@@ -168,45 +253,65 @@ RunResult simulate_two_layer(const RunConfig& config, const Problem& problem,
     const bool constrained = config.dynamics == Dynamics::orthogonal && !supervised;
     const TwoLayerRule rule{constrained, config.retraction, result.eta, config.weight_decay,
                             problem.distribution};
+    const Placement at{sharded(config, problem) ? problem.distribution.group : nullptr};
+    if (at.shards && constrained &&
+        (config.retraction == Retraction::cayley || config.retraction == Retraction::geodesic))
+        throw InputError(
+            "retraction: " + std::string(name_of(retraction_names, config.retraction)) +
+            " has no form for a W₁ sharded over the run group (h = " + std::to_string(h) +
+            " > d); take qr or polar, or raise --distribute-above");
+    const Nonlinearity units(config.activation), affine(config.activation, true);
+    const Network network(config, problem, units, at);
+    const NetworkObjective& objective = *network.objective;
+    std::optional<Network> pair_network;
+    if (paired(config)) pair_network.emplace(config, problem, affine, at);
+
     RandomStream init_stream(config.seed, network_weights);
-    const TwoLayerWeights w0 = supervised ? ntk_initial_weights(d, h, k, init_stream)
-                                          : initial_two_layer_weights(rule, d, h, k, init_stream);
+    const TwoLayerWeights w0 =
+        supervised ? ntk_initial_weights(d, h, k, init_stream)
+        : network.shards
+            ? initial_sharded_two_layer_weights(rule, d, h, k, init_stream, *network.shards)
+            : initial_two_layer_weights(rule, d, h, k, init_stream);
     TwoLayerWeights net = w0;
     std::optional<TwoLayerWeights> pair;
-    if (paired(config)) pair = w0;
-    result.w0 = pack(w0, pair ? &w0 : nullptr);
-
-    std::unique_ptr<NetworkObjective> objective;
-    if (supervised)
-        objective = std::make_unique<SupervisedObjective>(problem.samples, problem.labels, k,
-                                                          config.activation);
-    else
-        objective =
-            std::make_unique<TwoLayerObjective>(*problem.views, config.loss, config.activation);
-    const Nonlinearity affine(config.activation, true);
-    const TwoLayerObjective pair_objective(*problem.views, config.loss, affine);
+    if (pair_network) pair = w0;
+    const TwoLayerWeights w0_whole = at.whole(w0, h);
+    result.w0 = pack(w0_whole, pair ? &w0_whole : nullptr);
     const ConstView probes = problem.probes.columns(0, config.probes);
 
     std::optional<Reference> reference;
     if (config.reference_tolerance > 0)
-        reference.emplace(Reference{
-            ReferenceFlow(
-                [&](const FlowState& s) {
-                    TwoLayerWeights f = two_layer_flow_field(rule, *objective, {s[0], s[1]});
-                    return FlowState{std::move(f.w1), std::move(f.w2)};
-                },
-                [constrained](FlowState& s) {
-                    if (!constrained) return;
-                    for (Matrix& layer : s) layer = nearest_on_manifold(layer);
-                },
-                config.reference_tolerance),
-            FlowState{w0.w1, w0.w2}, 0.0});
+        reference.emplace(
+            Reference{ReferenceFlow(
+                          [&](const FlowState& s) {
+                              TwoLayerWeights f =
+                                  two_layer_flow_field(rule, objective, {s[0], s[1]}, at.shards);
+                              return FlowState{std::move(f.w1), std::move(f.w2)};
+                          },
+                          [&](FlowState& s) {
+                              if (!constrained) return;
+                              if (!network.shards) {
+                                  for (Matrix& layer : s) layer = nearest_on_manifold(layer);
+                                  return;
+                              }
+                              // The polar factors of the sharded layers, W₁ and W₂ᵀ as tall row
+                              // shares.
+                              const BlacsGrid& grid = network.shards->grid();
+                              const Index block = problem.distribution.block;
+                              s[0] = orthonormal_columns(Retraction::polar, s[0], grid, block);
+                              s[1] = transpose(orthonormal_columns(Retraction::polar,
+                                                                   transpose(s[1]), grid, block));
+                          },
+                          config.reference_tolerance,
+                          [&](double x) { return at.shards ? at.shards->max(x) : x; }),
+                      FlowState{w0.w1, w0.w2}, 0.0});
 
     const ConstView ntk_probes = problem.probes.columns(0, config.ntk_probes);
     // Kernels at initialisation, for their relative change along training (THEORY §4.4); the
     // supervised baseline's are those of its NTK parametrisation, unconstrained (Θ_T = Θ).
     auto kernels = [&](const TwoLayerWeights& w) {
-        if (!supervised) return tangent_kernels(w, config.activation, ntk_probes, constrained);
+        if (!supervised)
+            return tangent_kernels(w, config.activation, ntk_probes, constrained, at.shards);
         TangentKernels out;
         out.full = ntk_kernel(w, config.activation, ntk_probes);
         out.tangent = out.full;
@@ -221,28 +326,33 @@ RunResult simulate_two_layer(const RunConfig& config, const Problem& problem,
                              std::to_string(entries) + " entries (> 4e8); take fewer probes");
         kernels0 = kernels(w0);
     }
+    // Outputs on the probes, and those of the affine model: sums over the units.
+    auto outputs = [&](const TwoLayerWeights& w) {
+        return at.sum(two_layer_outputs(w, config.activation, probes));
+    };
+    auto linear_outputs = [&](const TwoLayerWeights& w) {
+        return at.sum(linearised_outputs(w, config.activation, probes));
+    };
 
     result.status = RunStatus::running;
     auto record = [&](Index step) {
         Record r;
         r.step = step;
         r.t = result.eta * static_cast<double>(step);
-        r.simulated = measure_network(problem, net, objective->loss(net));
+        r.simulated = measure_network(problem, net, objective.loss(net), at);
         NetworkRecord& m = r.network;
-        m.w1_orthogonality_error = layer_orthogonality_error(net.w1);
-        m.w2_orthogonality_error = layer_orthogonality_error(net.w2);
+        m.w1_orthogonality_error = w1_orthogonality_error(net, at);
+        m.w2_orthogonality_error = w2_orthogonality_error(net, at);
         if (!supervised)  // its linear limit is another one (the NTK's), not THEORY §4.3's
-            m.output_deviation = linear_limit_deviation(net, config.activation, probes);
-        m.weight_change = relative_distance(net, w0);
+            m.output_deviation = relative_change(outputs(net), linear_outputs(net));
+        m.weight_change = relative_distance(net, w0, at);
         if (pair) {
-            m.linear_loss = pair_objective.loss(*pair);
+            m.linear_loss = pair_network->objective->loss(*pair);
             m.loss_deviation =
                 std::fabs(r.simulated.loss - m.linear_loss) / std::fabs(m.linear_loss);
-            m.gram_deviation =
-                relative_change(gram(two_layer_outputs(net, config.activation, probes)),
-                                gram(linearised_outputs(*pair, config.activation, probes)));
-            m.projector_deviation =
-                subspace_distance(multiply(net.w2, net.w1), multiply(pair->w2, pair->w1));
+            m.gram_deviation = relative_change(gram(outputs(net)), gram(linear_outputs(*pair)));
+            m.projector_deviation = subspace_distance(at.sum(multiply(net.w2, net.w1)),
+                                                      at.sum(multiply(pair->w2, pair->w1)));
         }
         if (kernels0) {
             const TangentKernels now = kernels(net);
@@ -254,9 +364,9 @@ RunResult simulate_two_layer(const RunConfig& config, const Problem& problem,
             reference->advance_to(r.t);
             theory = reference->weights();
         }
-        if (theory && finite(*theory)) {  // a lost flow leaves its records NaN
-            r.theory = measure_network(problem, *theory, objective->loss(*theory));
-            r.theory_distance = relative_distance(net, *theory);
+        if (theory && finite(*theory, at)) {  // a lost flow leaves its records NaN
+            r.theory = measure_network(problem, *theory, objective.loss(*theory), at);
+            r.theory_distance = relative_distance(net, *theory, at);
         } else {
             r.theory = missing_snapshot(k);
             r.theory_distance = std::numeric_limits<double>::quiet_NaN();
@@ -276,8 +386,8 @@ RunResult simulate_two_layer(const RunConfig& config, const Problem& problem,
             resume->w.cols() != shape.cols || resume->records.empty())
             throw RuntimeFailure("checkpoint at step " + std::to_string(resume->step) +
                                  " does not fit run " + run_id(config));
-        net = unpack(resume->w, 0, d, k);
-        if (pair) pair = unpack(resume->w, 1, d, k);
+        net = at.share(unpack(resume->w, 0, d, k));
+        if (pair) pair = at.share(unpack(resume->w, 1, d, k));
         result.records = resume->records;
         // The reference flow is a pure function of W₀ and the record times: replayed through
         // the same intervals it takes the same adaptive steps and reaches the same state.
@@ -290,21 +400,24 @@ RunResult simulate_two_layer(const RunConfig& config, const Problem& problem,
 
     StepLoop loop;
     loop.step = [&](Index step) -> std::string {
-        if (config.batch > 0) {
-            const Views batch = minibatch_views_at(config, problem, step);
-            two_layer_step(rule, TwoLayerObjective(batch, config.loss, config.activation), net);
-            if (pair) two_layer_step(rule, TwoLayerObjective(batch, config.loss, affine), *pair);
-        } else {  // the objectives of the records, whose buffers stay allocated
-            two_layer_step(rule, *objective, net);
-            if (pair) two_layer_step(rule, pair_objective, *pair);
-        }
-        if (!finite(net)) return "non-finite weights at step " + std::to_string(step);
-        if (pair && !finite(*pair))
+        std::optional<Views> batch;
+        if (config.batch > 0) batch.emplace(minibatch_views_at(config, problem, step));
+        const Views* on = batch ? &*batch : nullptr;
+        network.step(rule, config, on, *problem.views, units, net);
+        if (pair) pair_network->step(rule, config, on, *problem.views, affine, *pair);
+        if (!finite(net, at)) return "non-finite weights at step " + std::to_string(step);
+        if (pair && !finite(*pair, at))
             return "non-finite weights of the linear pair at step " + std::to_string(step);
         return "";
     };
     loop.record = record;
-    loop.state = [&] { return pack(net, pair ? &*pair : nullptr); };
+    // The whole weights, gathered when sharded (every rank calls this at the same steps).
+    loop.state = [&] {
+        const TwoLayerWeights whole = at.whole(net, h);
+        if (!pair) return pack(whole, nullptr);
+        const TwoLayerWeights pair_whole = at.whole(*pair, h);
+        return pack(whole, &pair_whole);
+    };
     run_steps(config, control, first_step, healthy, loop, elapsed, result);
     if (reference) {
         result.reference_accepted = reference->flow.accepted();

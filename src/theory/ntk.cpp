@@ -34,13 +34,16 @@ Matrix output_jacobian(const TwoLayerWeights& w, Activation activation, ConstVie
 namespace {
 
 // Row r of J as the two layers, projected onto the tangent space, written back.
-void project_rows(const TwoLayerWeights& w, Matrix& j) {
+void project_rows(const TwoLayerWeights& w, Matrix& j, const mpi::Communicator* shards) {
+    const bool w1_rows = shards == nullptr && orthonormal_rows(w.w1);
     const Index h = w.w1.rows(), d = w.w1.cols(), k = w.w2.rows();
     Matrix g1(h, d), g2(k, h);
     for (Index r = 0; r < j.rows(); ++r) {
         for (Index col = 0; col < h * d; ++col) g1.data()[col] = j(r, col);
         for (Index col = 0; col < k * h; ++col) g2.data()[col] = j(r, h * d + col);
-        const Matrix p1 = stiefel_gradient(g1, w.w1), p2 = stiefel_gradient(g2, w.w2);
+        const Matrix p1 = w1_rows ? stiefel_gradient_rows(g1, w.w1, shards)
+                                  : stiefel_gradient_columns(g1, w.w1, shards);
+        const Matrix p2 = stiefel_gradient_rows(g2, w.w2, shards);
         for (Index col = 0; col < h * d; ++col) j(r, col) = p1.data()[col];
         for (Index col = 0; col < k * h; ++col) j(r, h * d + col) = p2.data()[col];
     }
@@ -49,18 +52,22 @@ void project_rows(const TwoLayerWeights& w, Matrix& j) {
 }  // namespace
 
 TangentKernels tangent_kernels(const TwoLayerWeights& w, Activation activation, ConstView probes,
-                               bool constrained) {
+                               bool constrained, const mpi::Communicator* shards) {
     Matrix j = output_jacobian(w, activation, probes);
+    auto kernel = [&] {
+        Matrix k(j.rows(), j.rows());
+        syrk(Op::none, 1.0, j, 0.0, k);
+        if (shards) shards->sum(k.data(), k.size());
+        return k;
+    };
     TangentKernels out;
-    out.full = Matrix(j.rows(), j.rows());
-    syrk(Op::none, 1.0, j, 0.0, out.full);
+    out.full = kernel();
     if (!constrained) {
         out.tangent = out.full;
         return out;
     }
-    project_rows(w, j);
-    out.tangent = Matrix(j.rows(), j.rows());
-    syrk(Op::none, 1.0, j, 0.0, out.tangent);
+    project_rows(w, j, shards);
+    out.tangent = kernel();
     return out;
 }
 

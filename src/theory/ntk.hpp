@@ -7,6 +7,7 @@
 // with orthonormal columns). Π_T is a projection, so Θ_T = (JΠ_T)(JΠ_T)ᵀ.
 #include "model/activation.hpp"
 #include "model/two_layer.hpp"
+#include "mpi/mpi.hpp"
 
 namespace ssldyn {
 
@@ -20,8 +21,11 @@ struct TangentKernels {
     Matrix full;     // Θ = J Jᵀ
     Matrix tangent;  // Θ_T = J Π_T Jᵀ (equal to Θ for unconstrained weights)
 };
+// With shards (model/sharded_two_layer.hpp), w is this rank's share of a wide network (W₁ with
+// orthonormal columns): the projections take their Gram products over the group, and both
+// kernels are summed over it (Θ = Σ_r J_r J_rᵀ over the ranks' columns of J), on every rank.
 TangentKernels tangent_kernels(const TwoLayerWeights& w, Activation activation, ConstView probes,
-                               bool constrained);
+                               bool constrained, const mpi::Communicator* shards = nullptr);
 
 // ‖now − start‖_F / ‖start‖_F: laziness of weights or kernels along training.
 double relative_change(const Matrix& now, const Matrix& start);

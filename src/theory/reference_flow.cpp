@@ -41,8 +41,11 @@ FlowState combine(const FlowState& y, double h, const double* w, const std::vect
 
 }  // namespace
 
-ReferenceFlow::ReferenceFlow(Field field, Projection project, double tolerance)
-    : field_(std::move(field)), project_(std::move(project)), tolerance_(tolerance) {
+ReferenceFlow::ReferenceFlow(Field field, Projection project, double tolerance, Largest largest)
+    : field_(std::move(field)),
+      project_(std::move(project)),
+      tolerance_(tolerance),
+      largest_(std::move(largest)) {
     if (!(tolerance > 0)) throw RuntimeFailure("reference flow: the tolerance must be > 0");
 }
 
@@ -66,6 +69,7 @@ void ReferenceFlow::advance(FlowState& y, double t_from, double t_to) {
                                                                          std::fabs(next[m](i, j))));
                     worst = std::max(worst, std::fabs(error[m](i, j)) / scale_ij);
                 }
+        if (largest_) worst = largest_(worst);
         if (!std::isfinite(worst)) throw RuntimeFailure("reference flow: non-finite field");
         // The usual controller: the error scales as h⁵, a safety factor 0.9, growth at most 5x.
         const double factor = worst > 0 ? 0.9 * std::pow(worst, -0.2) : 5.0;

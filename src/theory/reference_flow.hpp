@@ -18,8 +18,12 @@ class ReferenceFlow {
     using Field = std::function<FlowState(const FlowState&)>;
     using Projection = std::function<void(FlowState&)>;
 
+    // The largest of a value over every process that holds a part of the state (identity when
+    // one process holds it all): the step control must decide alike on all of them.
+    using Largest = std::function<double(double)>;
+
     // tolerance: the local error of each step, per entry, against tolerance·(1 + |θ|).
-    ReferenceFlow(Field field, Projection project, double tolerance);
+    ReferenceFlow(Field field, Projection project, double tolerance, Largest largest = {});
 
     // θ(t_to) from θ(t_from), in place.
     void advance(FlowState& state, double t_from, double t_to);
@@ -32,6 +36,7 @@ class ReferenceFlow {
     Field field_;
     Projection project_;
     double tolerance_;
+    Largest largest_;
     double step_ = 0.0;  // the last step size that passed, the next one's start
     long accepted_ = 0, rejected_ = 0;
 };
