@@ -319,11 +319,14 @@ RunResult simulate_two_layer(const RunConfig& config, const Problem& problem,
     };
     std::optional<TangentKernels> kernels0;
     if (config.ntk_probes > 0) {
-        const double entries =
-            static_cast<double>(config.ntk_probes * k) * static_cast<double>(h * d + k * h);
+        // This rank's columns of the Jacobian: all of them, or its units' when sharded.
+        const double entries = static_cast<double>(config.ntk_probes * k) *
+                               static_cast<double>((d + k) * net.w1.rows());
         if (entries > 4e8)
             throw InputError("ntk_probes: the output Jacobian would hold " +
-                             std::to_string(entries) + " entries (> 4e8); take fewer probes");
+                             std::to_string(entries) +
+                             " entries (> 4e8) on a rank; take fewer "
+                             "probes, or shard the units over a larger run group");
         kernels0 = kernels(w0);
     }
     // Outputs on the probes, and those of the affine model: sums over the units.
