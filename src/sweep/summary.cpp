@@ -26,13 +26,21 @@ std::string format(const char* pattern, double value) {
 }  // namespace
 
 std::string sweep_summary(const SweepIndex& index) {
+    // Networks are told apart by their model ("two-layer orthogonal", "supervised"), linear runs
+    // by their dynamics alone.
     using Key = std::tuple<std::string, std::string, long>;
     std::map<Key, Group> groups;
     const auto& erank = index.numbers.at("final_effective_rank");
     const auto& distance = index.numbers.at("max_theory_distance");
+    const auto model = index.config.find("model");
+    auto label = [&](std::size_t i) {
+        const std::string& dynamics = index.config.at("dynamics")[i];
+        if (model == index.config.end() || model->second[i] == "linear") return dynamics;
+        if (model->second[i] == "supervised") return model->second[i];
+        return model->second[i] + " " + dynamics;
+    };
     for (std::size_t i = 0; i < index.size(); ++i) {
-        const Key key{index.config.at("dynamics")[i], index.config.at("loss")[i],
-                      std::stol(index.config.at("k")[i])};
+        const Key key{label(i), index.config.at("loss")[i], std::stol(index.config.at("k")[i])};
         Group& g = groups[key];
         ++g.runs;
         if (index.status[i] == RunStatus::failed) ++g.failed;
@@ -40,12 +48,16 @@ std::string sweep_summary(const SweepIndex& index) {
         ++g.done;
         g.erank_min = std::min(g.erank_min, erank[i]);
         g.erank_max = std::max(g.erank_max, erank[i]);
+        if (!std::isfinite(distance[i])) continue;  // a run without a theory (reference off)
         g.distance_min = std::min(g.distance_min, distance[i]);
         g.distance_max = std::max(g.distance_max, distance[i]);
     }
     std::string out;
     char line[256];
-    std::snprintf(line, sizeof line, "%-11s %-15s %5s %5s %6s  %-16s %-13s %s\n", "dynamics",
+    int width = 11;
+    for (const auto& entry : groups)
+        width = std::max(width, static_cast<int>(std::get<0>(entry.first).size()));
+    std::snprintf(line, sizeof line, "%-*s %-15s %5s %5s %6s  %-16s %-13s %s\n", width, "dynamics",
                   "loss", "k", "runs", "failed", "final erank", "verdict",
                   "GD to theory, largest along each run (min .. max)");
     out += line;
@@ -61,13 +73,17 @@ std::string sweep_summary(const SweepIndex& index) {
                 verdict = "no collapse";
             else
                 verdict = "partial";
-            distance_text = format("%.1e", g.distance_min) + " .. " +
-                            format("%.1e", g.distance_max) +
-                            (grassmann_reference(parse_name(dynamics_names, dynamics, "dynamics"))
-                                 ? "  ||P - P_flow||_F"
-                                 : "  relative, in W");
+            const bool network =
+                dynamics.find(' ') != std::string::npos || dynamics == "supervised";
+            if (g.distance_min <= g.distance_max)
+                distance_text =
+                    format("%.1e", g.distance_min) + " .. " + format("%.1e", g.distance_max) +
+                    (network ? "  relative, in both layers, to the reference flow"
+                     : grassmann_reference(parse_name(dynamics_names, dynamics, "dynamics"))
+                         ? "  ||P - P_flow||_F"
+                         : "  relative, in W");
         }
-        std::snprintf(line, sizeof line, "%-11s %-15s %5ld %5ld %6ld  %-16s %-13s %s\n",
+        std::snprintf(line, sizeof line, "%-*s %-15s %5ld %5ld %6ld  %-16s %-13s %s\n", width,
                       dynamics.c_str(), loss.c_str(), k, g.runs, g.failed, erank_text.c_str(),
                       verdict.c_str(), distance_text.c_str());
         out += line;
