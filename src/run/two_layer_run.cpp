@@ -235,6 +235,9 @@ RunResult simulate_two_layer(const RunConfig& config, const Problem& problem,
     const double seconds_before = resume ? resume->seconds : 0.0;
     auto elapsed = [&] { return seconds_before + seconds_since(start); };
     const Index d = problem.d, h = config.h, k = config.k;
+    if (std::max(config.probes, config.ntk_probes) > problem.probes.cols())
+        throw InputError("probes: more probes than the " + std::to_string(problem.probes.cols()) +
+                         " samples");
     if (config.batch > problem.samples.cols() && config.batch > 0)
         throw InputError("batch: " + std::to_string(config.batch) + " exceeds the " +
                          std::to_string(problem.samples.cols()) + " samples");

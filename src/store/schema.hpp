@@ -134,7 +134,8 @@ inline const std::vector<Column>& result_columns() {
                      {"seconds", ColumnType::number, 0, "wall time of the run"},
                      {"seconds_per_step", ColumnType::number, 0,
                       "mean wall time of one gradient step (gradient and retraction or "
-                      "penalty; records and theory excluded)"},
+                      "penalty; records and theory excluded; two-layer: with the paired "
+                      "linear run's step)"},
                      {"final_loss_gap", ColumnType::number, 0,
                       "(L - L*)/|L*| at the last record, L* = -(lambda_1 + ... + lambda_k) the "
                       "optimum under W W^T = I; large for a stalled run, below 0 for penalty "
