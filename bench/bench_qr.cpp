@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-#include "bench_args.hpp"
+#include "bench_common.hpp"
 #include "linalg/blas.hpp"
 #include "linalg/lapack.hpp"
 #include "linalg/orthonormalise.hpp"

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "bench_args.hpp"
+#include "bench_common.hpp"
 #include "model/sharded_two_layer.hpp"
 #include "mpi/mpi.hpp"
 

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "bench_args.hpp"
+#include "bench_common.hpp"
 #include "config/run_config.hpp"
 #include "data/idx.hpp"
 #include "data/spiked.hpp"
@@ -22,12 +22,6 @@
 #include "optim/dynamics.hpp"
 #include "random/stream.hpp"
 #include "theory/closed_form.hpp"
-
-extern "C" {
-// OpenBLAS only; weak so that the benchmark links against any BLAS.
-char* openblas_get_config() __attribute__((weak));
-char* openblas_get_corename() __attribute__((weak));
-}
 
 namespace {
 
@@ -72,8 +66,7 @@ const char* const usage = R"(ssldyn_bench_step [flags]
   --csv FILE           also write the rows as CSV (for bench/run.sh)
 )";
 
-using ssldyn::bench::split;
-using ssldyn::bench::to_index;
+using namespace ssldyn::bench;
 
 bool contains(const std::vector<std::string>& list, const std::string& s) {
     return std::find(list.begin(), list.end(), s) != list.end();
@@ -144,27 +137,6 @@ Options parse(int argc, char** argv) {
     return o;
 }
 
-struct Timing {
-    double best = 0.0, median = 0.0;
-};
-
-// Warm-up calls first (page faults, BLAS buffers, thread start-up), then best and median of
-// the timed ones: best is what the machine can do, median shows how noisy it was.
-template <class F>
-Timing time_it(int warmup, int reps, F&& f) {
-    for (int i = 0; i < warmup; ++i) f();
-    std::vector<double> s;
-    for (int i = 0; i < reps; ++i) {
-        const auto start = std::chrono::steady_clock::now();
-        f();
-        s.push_back(
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-    }
-    std::sort(s.begin(), s.end());
-    const std::size_t m = s.size() / 2;
-    return {s.front(), s.size() % 2 ? s[m] : 0.5 * (s[m - 1] + s[m])};
-}
-
 struct Row {
     std::string data;
     Index d = 0, n = 0, k = 0;
@@ -220,22 +192,12 @@ class Report {
     double dgemm_rate() const { return dgemm_rate_; }
 };
 
-// Keeps the results of timed calls observable so that nothing is optimised away.
-volatile double sink = 0.0;
-
 // Measured at the start and again at the end ("start", "end" in the retr column): rates that
 // differ mean something else ran on the machine and the figures are not to be trusted.
 double bench_dgemm(const Options& o, Report& report, const char* when) {
     const Index n = o.dgemm_size;
-    ssldyn::RandomStream stream(1, 1);
-    const Matrix a = ssldyn::gaussian_matrix(stream, n, n),
-                 b = ssldyn::gaussian_matrix(stream, n, n);
-    Matrix c(n, n);
     Row r{"dgemm", n, n, n, "dgemm", when, {}, 2.0 * double(n) * double(n) * double(n)};
-    r.time = time_it(1, o.dgemm_reps, [&] {
-        ssldyn::gemm(ssldyn::Op::none, ssldyn::Op::none, 1.0, a, b, 0.0, c);
-        sink = sink + c(0, 0);
-    });
+    r.time = dgemm_timing(n, o.dgemm_reps);
     report.add(r);
     return r.flops / r.time.best / 1e9;
 }
@@ -351,11 +313,6 @@ void bench_dataset(const Options& o, const std::string& name, Report& report) {
     }
 }
 
-const char* env_or(const char* name, const char* fallback) {
-    const char* v = std::getenv(name);
-    return v ? v : fallback;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -368,9 +325,7 @@ int main(int argc, char** argv) {
                     ssldyn::blas_threads(), env_or("OPENBLAS_NUM_THREADS", "(unset)"));
         std::printf("# OPENBLAS_CORETYPE=%s OPENBLAS_L2_SIZE=%s\n",
                     env_or("OPENBLAS_CORETYPE", "(unset)"), env_or("OPENBLAS_L2_SIZE", "(unset)"));
-        if (openblas_get_config)
-            std::printf("# OpenBLAS: %s, core %s\n", openblas_get_config(),
-                        openblas_get_corename ? openblas_get_corename() : "?");
+        print_openblas();
         std::printf("# timing: %d warm-up, then best and median of %d; GFLOP/s from best\n",
                     o.warmup, o.reps);
         std::printf(
@@ -382,9 +337,7 @@ int main(int argc, char** argv) {
         for (const std::string& name : o.data) bench_dataset(o, name, report);
         if (o.dgemm_size > 0) {
             const double start = report.dgemm_rate(), end = bench_dgemm(o, report, "end");
-            const double drift = 100.0 * std::abs(end - start) / std::max(start, end);
-            std::printf("# dgemm rate start %.1f, end %.1f GFLOP/s (%.0f%% apart)%s\n", start, end,
-                        drift, drift > 10.0 ? ": the machine was busy, figures unreliable" : "");
+            print_dgemm_drift(start, end);
         }
         return 0;
     } catch (const std::exception& e) {

@@ -15,19 +15,13 @@
 #include <utility>
 #include <vector>
 
-#include "bench_args.hpp"
+#include "bench_common.hpp"
 #include "config/run_config.hpp"
 #include "data/idx.hpp"
 #include "data/views.hpp"
 #include "linalg/blas.hpp"
 #include "model/two_layer_dynamics.hpp"
 #include "random/stream.hpp"
-
-extern "C" {
-// OpenBLAS only; weak so that the benchmark links against any BLAS.
-char* openblas_get_config() __attribute__((weak));
-char* openblas_get_corename() __attribute__((weak));
-}
 
 namespace {
 
@@ -63,8 +57,7 @@ const char* const usage = R"(ssldyn_bench_two_layer [flags]
   --csv FILE       also write the rows as CSV (for bench/two_layer.sh)
 )";
 
-using ssldyn::bench::split;
-using ssldyn::bench::to_index;
+using namespace ssldyn::bench;
 
 std::vector<std::pair<Index, Index>> parse_sizes(const std::string& flag,
                                                  const std::string& value) {
@@ -122,34 +115,6 @@ Options parse(int argc, char** argv) {
     return o;
 }
 
-struct Timing {
-    double best = 0.0, median = 0.0;
-};
-
-// Warm-up calls first (page faults, BLAS buffers, thread start-up), then best and median of
-// the timed ones: best is what the machine can do, median shows how noisy it was.
-template <class F>
-Timing time_it(int warmup, int reps, F&& f) {
-    for (int i = 0; i < warmup; ++i) f();
-    std::vector<double> s;
-    for (int i = 0; i < reps; ++i) {
-        const auto start = std::chrono::steady_clock::now();
-        f();
-        s.push_back(
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-    }
-    std::sort(s.begin(), s.end());
-    const std::size_t m = s.size() / 2;
-    return {s.front(), s.size() % 2 ? s[m] : 0.5 * (s[m - 1] + s[m])};
-}
-
-// Peak resident memory of this process so far (ru_maxrss is in KiB on Linux).
-double peak_rss_mib() {
-    rusage self{};
-    getrusage(RUSAGE_SELF, &self);
-    return static_cast<double>(self.ru_maxrss) / 1024.0;
-}
-
 struct Row {
     std::string path;  // "step" or "dgemm"
     Index d = 0, n = 0, h = 0, k = 0;
@@ -205,22 +170,12 @@ class Report {
     double dgemm_rate_ = 0.0;
 };
 
-// Keeps the results of timed calls observable so that nothing is optimised away.
-volatile double sink = 0.0;
-
 // Measured at the start and again at the end: rates that differ mean something else ran on
 // the machine and the figures are not to be trusted.
 double bench_dgemm(const Options& o, Report& report, const char* when) {
     const Index n = o.dgemm_size;
-    ssldyn::RandomStream stream(1, 1);
-    const Matrix a = ssldyn::gaussian_matrix(stream, n, n),
-                 b = ssldyn::gaussian_matrix(stream, n, n);
-    Matrix c(n, n);
     Row r{"dgemm", n, n, n, n, when, {}, 2.0 * double(n) * double(n) * double(n)};
-    r.time = time_it(1, o.dgemm_reps, [&] {
-        ssldyn::gemm(ssldyn::Op::none, ssldyn::Op::none, 1.0, a, b, 0.0, c);
-        sink = sink + c(0, 0);
-    });
+    r.time = dgemm_timing(n, o.dgemm_reps);
     report.add(r);
     return r.flops / r.time.best / 1e9;
 }
@@ -276,11 +231,6 @@ void bench_size(const Options& o, const Matrix& images, Index n, Index h, Report
     report.add(r);
 }
 
-const char* env_or(const char* name, const char* fallback) {
-    const char* v = std::getenv(name);
-    return v ? v : fallback;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -293,9 +243,7 @@ int main(int argc, char** argv) {
             o.quick ? " --quick" : "", o.k);
         std::printf("# BLAS threads (ssldyn::blas_threads) = %d; OPENBLAS_NUM_THREADS=%s\n",
                     ssldyn::blas_threads(), env_or("OPENBLAS_NUM_THREADS", "(unset)"));
-        if (openblas_get_config)
-            std::printf("# OpenBLAS: %s, core %s\n", openblas_get_config(),
-                        openblas_get_corename ? openblas_get_corename() : "?");
+        print_openblas();
         std::printf("# timing: %d warm-up, then best and median of %d; GFLOP/s from best\n",
                     o.warmup, o.reps);
         std::printf(
@@ -310,9 +258,7 @@ int main(int argc, char** argv) {
         for (const auto& [n, h] : o.sizes) bench_size(o, images.pixels, n, h, report);
         if (o.dgemm_size > 0) {
             const double start = report.dgemm_rate(), end = bench_dgemm(o, report, "end");
-            const double drift = 100.0 * std::abs(end - start) / std::max(start, end);
-            std::printf("# dgemm rate start %.1f, end %.1f GFLOP/s (%.0f%% apart)%s\n", start, end,
-                        drift, drift > 10.0 ? ": the machine was busy, figures unreliable" : "");
+            print_dgemm_drift(start, end);
         }
         return 0;
     } catch (const std::exception& e) {

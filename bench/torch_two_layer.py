@@ -12,19 +12,15 @@ QR retraction (torch.linalg.qr, signs fixed so that diag(R) > 0). Run it with De
 """
 
 import argparse
-import ctypes
-import gzip
 import os
-import resource
-import statistics
-import struct
 import sys
 import time
 
 import numpy as np
+
+from bench_common import FASHION, openblas, peak_rss_mib, read_idx_images, time_it
 import torch
 
-FASHION = "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"
 
 
 def parse_args():
@@ -53,37 +49,10 @@ def parse_args():
     return a
 
 
-def openblas():
-    """The OpenBLAS torch loaded, if any: thread count and configuration as it reports them."""
-    try:
-        with open("/proc/self/maps") as maps:
-            libs = {line.split()[-1] for line in maps if "blas" in line.split()[-1]}
-        for path in sorted(libs):
-            lib = ctypes.CDLL(path)
-            if hasattr(lib, "openblas_get_num_threads"):
-                lib.openblas_get_config.restype = ctypes.c_char_p
-                lib.openblas_get_corename.restype = ctypes.c_char_p
-                return (lib.openblas_get_num_threads(), lib.openblas_get_config().decode(),
-                        lib.openblas_get_corename().decode())
-    except (OSError, AttributeError):
-        pass
-    return None
 
 
-def time_it(warmup, reps, f):
-    """Warm-up calls first, then (best, median) of the timed ones, like bench_two_layer.cpp."""
-    for _ in range(warmup):
-        f()
-    s = []
-    for _ in range(reps):
-        start = time.perf_counter()
-        f()
-        s.append(time.perf_counter() - start)
-    return min(s), statistics.median(s)
 
 
-def peak_rss_mib():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
 class Report:
@@ -115,15 +84,6 @@ class Report:
             self.csv.flush()
 
 
-def read_idx_images(path, count):
-    """Images one per row, (count, rows*cols), scaled to [0, 1] as src/data/idx.cpp does."""
-    with gzip.open(path, "rb") if path.endswith(".gz") else open(path, "rb") as f:
-        magic, total, rows, cols = struct.unpack(">IIII", f.read(16))
-        if magic != 2051:
-            sys.exit(f"{path}: not an IDX image file")
-        count = total if count == 0 else min(count, total)
-        pixels = np.frombuffer(f.read(count * rows * cols), dtype=np.uint8)
-    return pixels.reshape(count, rows * cols).astype(np.float64) / 255.0
 
 
 def stacked_views(x, gen, sigma=0.1):

@@ -14,7 +14,7 @@ import h5py
 import numpy as np
 
 from test_report import read_csv, report
-from test_sweep import ENV, assert_same_runs, run_datasets, sweep_command
+from test_sweep import ENV, assert_close_runs, assert_same_runs, run_datasets, sweep_command
 
 WIDTH = """
 [sweep]
@@ -97,30 +97,15 @@ class WidthSweepTest(unittest.TestCase):
         self.sweep(2, two)
         reference = run_datasets(self.reference)
         assert_same_runs(self, reference, run_datasets(two))
-        # One group of two ranks, every matrix above 0 entries spread in blocks of 5: the
-        # retractions of W1 and W2 run on the group's grid. Round-off apart: 1e-10 relative
+        # One group of two ranks, every matrix above 0 entries spread in blocks of 5: the wide
+        # runs (h > d) shard their hidden units over the group, the others retract W1 and W2 on
+        # the group's grid. Round-off apart: 1e-10 relative
         # (a few hundred steps of products summed in another order); sines and projector
         # distances of equal subspaces are square roots of round-off, so 1.5e-8 absolute.
         spread = os.path.join(self.dir, "spread.h5")
         self.sweep(2, spread, "--group-size", "2", "--distribute-above", "0", "--block-size", "5")
-        got = run_datasets(spread)
-        self.assertEqual(sorted(got), sorted(reference))
-        differs = False
-        for name, want in reference.items():
-            have = got[name]
-            if want.dtype.kind != "f":
-                self.assertTrue(np.array_equal(have, want), name)
-                continue
-            self.assertTrue(np.array_equal(np.isfinite(have), np.isfinite(want)), name)
-            both = np.isfinite(want)
-            error = np.abs(have[both] - want[both])
-            differs |= bool(error.max(initial=0) > 0)
-            if name.endswith(("topk_sin_angle", "projector_deviation")):
-                self.assertLessEqual(error.max(initial=0), 1.5e-8, name)
-            else:
-                bound = 1e-10 * np.maximum(1.0, np.abs(want[both]))
-                self.assertTrue(np.all(error <= bound), f"{name}: {error.max(initial=0)}")
-        self.assertTrue(differs, "nothing was computed another way")
+        assert_close_runs(self, reference, run_datasets(spread), 1e-10,
+                          ("topk_sin_angle", "projector_deviation"))
 
     def test_stopped_by_a_signal_then_resumed_equals_uninterrupted(self):
         config = os.path.join(self.dir, "long.ini")
