@@ -21,7 +21,6 @@ import numpy as np
 from bench_common import FASHION, openblas, read_idx_images, time_it
 
 
-
 def parse_args():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="small sizes, a few seconds")
@@ -52,10 +51,6 @@ def parse_args():
     return a
 
 
-
-
-
-
 class Report:
     def __init__(self, csv, threads):
         self.threads = threads
@@ -82,8 +77,6 @@ class Report:
             self.csv.write(f"numpy,{self.threads},{data},{d},{n},{k},{path},{retraction},"
                            f"{median:.6e},{best:.6e},{rate:.3f},{pct:.2f}\n")
             self.csv.flush()
-
-
 
 
 def load(args, name, rng):

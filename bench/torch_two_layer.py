@@ -22,7 +22,6 @@ from bench_common import FASHION, openblas, peak_rss_mib, read_idx_images, time_
 import torch
 
 
-
 def parse_args():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="small sizes, a few seconds")
@@ -47,12 +46,6 @@ def parse_args():
             setattr(a, key, value)
     a.sizes = [tuple(int(v) for v in s.split("x")) for s in a.sizes.split(",") if s]
     return a
-
-
-
-
-
-
 
 
 class Report:
@@ -82,8 +75,6 @@ class Report:
             self.csv.write(f"torch,{self.threads},{path},{d},{n},{h},{k},{when},{median:.6e},"
                            f"{best:.6e},{flops / 1e9:.3f},{rate:.3f},{pct:.2f},{rss:.0f}\n")
             self.csv.flush()
-
-
 
 
 def stacked_views(x, gen, sigma=0.1):
