@@ -17,9 +17,9 @@ import sys
 import time
 
 import numpy as np
+import torch
 
 from bench_common import FASHION, openblas, peak_rss_mib, read_idx_images, time_it
-import torch
 
 
 def parse_args():
