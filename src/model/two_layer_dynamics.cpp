@@ -51,9 +51,17 @@ Matrix stiefel_gradient_columns(const Matrix& gradient, const Matrix& w,
     return stiefel_gradient_in(false, gradient, w, group);
 }
 
-void naive_step(const TwoLayerRule& rule, Matrix& gradient, Matrix& layer) {
-    // ∇(L + λ‖W‖²) = ∇L + 2λW.
+namespace {
+
+// gradient <- ∇(L + λ‖W‖²) = ∇L + 2λW, the naive dynamics' gradient of one layer.
+void add_weight_decay(const TwoLayerRule& rule, const Matrix& layer, Matrix& gradient) {
     axpy(2.0 * rule.weight_decay, layer, gradient);
+}
+
+}  // namespace
+
+void naive_step(const TwoLayerRule& rule, Matrix& gradient, Matrix& layer) {
+    add_weight_decay(rule, layer, gradient);
     axpy(-rule.eta, gradient, layer);
 }
 
@@ -73,10 +81,10 @@ TwoLayerWeights two_layer_flow_field(const TwoLayerRule& rule, const NetworkObje
         const bool w1_rows = shards == nullptr && orthonormal_rows(w.w1);
         field = {stiefel_gradient_in(w1_rows, g.w1, w.w1, shards),
                  stiefel_gradient_in(true, g.w2, w.w2, shards)};
-    } else {  // ∇(L + λ‖W‖²) = ∇L + 2λW
+    } else {
         field = {std::move(g.w1), std::move(g.w2)};
-        axpy(2.0 * rule.weight_decay, w.w1, field.w1);
-        axpy(2.0 * rule.weight_decay, w.w2, field.w2);
+        add_weight_decay(rule, w.w1, field.w1);
+        add_weight_decay(rule, w.w2, field.w2);
     }
     scale(-1.0, field.w1);
     scale(-1.0, field.w2);

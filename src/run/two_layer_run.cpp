@@ -349,16 +349,20 @@ RunResult simulate_two_layer(const RunConfig& config, const Problem& problem,
         NetworkRecord& m = r.network;
         m.w1_orthogonality_error = w1_orthogonality_error(net, at);
         m.w2_orthogonality_error = w2_orthogonality_error(net, at);
-        if (!supervised)  // its linear limit is another one (the NTK's), not THEORY §4.3's
-            m.output_deviation = relative_change(outputs(net), linear_outputs(net));
         m.weight_change = relative_distance(net, w0, at);
-        if (pair) {
-            m.linear_loss = pair_network->objective->loss(*pair);
-            m.loss_deviation =
-                std::fabs(r.simulated.loss - m.linear_loss) / std::fabs(m.linear_loss);
-            m.gram_deviation = relative_change(gram(outputs(net)), gram(linear_outputs(*pair)));
-            m.projector_deviation = subspace_distance(at.sum(multiply(net.w2, net.w1)),
-                                                      at.sum(multiply(pair->w2, pair->w1)));
+        // The supervised baseline's linear limit is another one (the NTK's), not THEORY §4.3's,
+        // and it has no pair.
+        if (!supervised) {
+            const Matrix f = outputs(net);
+            m.output_deviation = relative_change(f, linear_outputs(net));
+            if (pair) {
+                m.linear_loss = pair_network->objective->loss(*pair);
+                m.loss_deviation =
+                    std::fabs(r.simulated.loss - m.linear_loss) / std::fabs(m.linear_loss);
+                m.gram_deviation = relative_change(gram(f), gram(linear_outputs(*pair)));
+                m.projector_deviation = subspace_distance(at.sum(multiply(net.w2, net.w1)),
+                                                          at.sum(multiply(pair->w2, pair->w1)));
+            }
         }
         if (kernels0) {
             const TangentKernels now = kernels(net);
