@@ -31,6 +31,25 @@ ConstView Matrix::columns(Index first, Index count) const {
     return {data() + first * rows_, rows_, count, rows_};
 }
 
+namespace {
+
+void check_block(Index a_rows, Index a_cols, Index row, Index col, Index rows, Index cols) {
+    if (row < 0 || col < 0 || rows < 0 || cols < 0 || row + rows > a_rows || col + cols > a_cols)
+        throw RuntimeFailure("block: range outside the matrix");
+}
+
+}  // namespace
+
+View block(View a, Index row, Index col, Index rows, Index cols) {
+    check_block(a.rows, a.cols, row, col, rows, cols);
+    return {a.data + row + col * a.ld, rows, cols, a.ld};
+}
+
+ConstView block(ConstView a, Index row, Index col, Index rows, Index cols) {
+    check_block(a.rows, a.cols, row, col, rows, cols);
+    return {a.data + row + col * a.ld, rows, cols, a.ld};
+}
+
 int fortran_int(Index value, const char* routine) {
     if (value < 0 || value > INT_MAX)
         throw RuntimeFailure(std::string(routine) + ": dimension " + std::to_string(value) +

@@ -59,6 +59,10 @@ class Matrix {
 // naming the routine, when it does not fit.
 int fortran_int(Index value, const char* routine);
 
+// The block of `rows` x `cols` entries at (row, col) of a view: a view with the same ld.
+View block(View a, Index row, Index col, Index rows, Index cols);
+ConstView block(ConstView a, Index row, Index col, Index rows, Index cols);
+
 Matrix copy_of(ConstView a);
 Matrix transpose(ConstView a);
 // Rows [first, first + count) as a new matrix.

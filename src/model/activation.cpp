@@ -1,14 +1,19 @@
 #include "model/activation.hpp"
 
-#include <algorithm>
 #include <cmath>
 
 // glibc 2.35 and later ship vector variants of tanh (libmvec, within 4 ulp): declaring them lets
-// the tanh loop below take two entries per call, about three times faster than the scalar tanh,
-// which dominated the two-layer step on Fashion-MNIST (bench/README-two-layer.md).
+// the tanh loops below take 2, 4 or 8 entries per call, several times faster than the scalar
+// tanh, which dominated the two-layer step on Fashion-MNIST (bench/README-two-layer.md). The
+// loops are compiled for AVX-512 and AVX2 as well as the baseline and picked at load time, so
+// the wide variants are used where the machine has them (the bits of tanh then depend on the
+// machine's vector width, as those of the BLAS kernels do).
 #if defined(__x86_64__) && defined(__GLIBC__) && !defined(__clang__) && \
     (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 35))
 extern "C" __attribute__((simd("notinbranch"))) double tanh(double) noexcept;
+#define SSLDYN_VECTOR_WIDTHS __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define SSLDYN_VECTOR_WIDTHS
 #endif
 
 namespace ssldyn {
@@ -59,42 +64,102 @@ double activate_derivative(Activation a, double u) {
     return 1.0;
 }
 
-void activate(Activation a, const Matrix& u, Matrix& out, Matrix* derivative) {
-    if (out.rows() != u.rows() || out.cols() != u.cols()) out = Matrix(u.rows(), u.cols());
-    if (derivative && (derivative->rows() != u.rows() || derivative->cols() != u.cols()))
-        *derivative = Matrix(u.rows(), u.cols());
-    const Index size = u.size();
-    const double* in = u.data();
-    double* value = out.data();
-    double* slope = derivative ? derivative->data() : nullptr;
-    if (a == Activation::tanh) {
-        // σ′ from σ: one tanh an entry instead of two. The vector tanh may differ from the scalar
-        // one of activate(a, u) in the last bits; each is deterministic for a given shape.
-        if (slope) {
+namespace {
+
+// value <- tanh(in) and, when slope is not null, slope <- 1 − value² (one tanh an entry, not
+// two); any of the three may be the same array, each entry being read before it is written.
+SSLDYN_VECTOR_WIDTHS void tanh_span(const double* in, double* value, double* slope, Index count) {
+    if (slope) {
 #pragma omp simd
-            for (Index i = 0; i < size; ++i) {
-                const double t = std::tanh(in[i]);
-                slope[i] = 1.0 - t * t;
-                value[i] = t;
-            }
-        } else {
-#pragma omp simd
-            for (Index i = 0; i < size; ++i) value[i] = std::tanh(in[i]);
+        for (Index i = 0; i < count; ++i) {
+            const double t = std::tanh(in[i]);
+            slope[i] = 1.0 - t * t;
+            value[i] = t;
         }
-        return;
-    }
-    for (Index i = 0; i < size; ++i) {
-        const double x = in[i];
-        if (slope) slope[i] = activate_derivative(a, x);
-        value[i] = activate(a, x);
+    } else {
+#pragma omp simd
+        for (Index i = 0; i < count; ++i) value[i] = std::tanh(in[i]);
     }
 }
 
+// b <- b ∘ (1 − t²): tanh′ from tanh.
+SSLDYN_VECTOR_WIDTHS void multiply_by_tanh_slope(double* b, const double* t, Index count) {
+#pragma omp simd
+    for (Index i = 0; i < count; ++i) b[i] *= 1.0 - t[i] * t[i];
+}
+
+void affine_span(const Linearisation& affine, const double* in, double* value, double* slope,
+                 Index count) {
+    for (Index i = 0; i < count; ++i) {
+        value[i] = affine.offset + affine.slope * in[i];
+        if (slope) slope[i] = affine.slope;
+    }
+}
+
+// σ (and σ′) of a contiguous span, as activate(units, u, out, derivative) describes.
+void activate_span(const Nonlinearity& units, const double* in, double* value, double* slope,
+                   Index count) {
+    if (units.linearised) {
+        affine_span(linearisation(units.activation), in, value, slope, count);
+    } else if (units.activation == Activation::tanh) {
+        tanh_span(in, value, slope, count);
+    } else {
+        for (Index i = 0; i < count; ++i) {
+            const double x = in[i];
+            if (slope) slope[i] = activate_derivative(units.activation, x);
+            value[i] = activate(units.activation, x);
+        }
+    }
+}
+
+void shape_like(const Matrix& u, Matrix& m) {
+    if (m.rows() != u.rows() || m.cols() != u.cols()) m = Matrix(u.rows(), u.cols());
+}
+
+}  // namespace
+
+void activate(Activation a, const Matrix& u, Matrix& out, Matrix* derivative) {
+    activate(Nonlinearity(a), u, out, derivative);
+}
+
 void activate(const Nonlinearity& units, const Matrix& u, Matrix& out, Matrix* derivative) {
-    if (units.linearised)
-        activate(linearisation(units.activation), u, out, derivative);
-    else
-        activate(units.activation, u, out, derivative);
+    shape_like(u, out);  // out or *derivative may be u, which has its shape already
+    if (derivative) shape_like(u, *derivative);
+    activate_span(units, u.data(), out.data(), derivative ? derivative->data() : nullptr, u.size());
+}
+
+void activate_in_place(const Nonlinearity& units, View u, View slope) {
+    for (Index j = 0; j < u.cols; ++j)
+        activate_span(units, u.data + j * u.ld, u.data + j * u.ld,
+                      slope.data ? slope.data + j * slope.ld : nullptr, u.rows);
+}
+
+bool slope_from_value(const Nonlinearity& units) {
+    return units.linearised ||
+           (units.activation != Activation::erf && units.activation != Activation::gelu);
+}
+
+void multiply_by_slope(const Nonlinearity& units, View b, ConstView value, ConstView slope) {
+    const Activation a = units.activation;
+    const bool affine = units.linearised || a == Activation::identity;
+    const double constant = units.linearised ? linearisation(a).slope : 1.0;
+    if (affine && constant == 1.0) return;
+    for (Index j = 0; j < b.cols; ++j) {
+        double* out = b.data + j * b.ld;
+        const double* t = value.data + j * value.ld;
+        if (affine) {
+            for (Index i = 0; i < b.rows; ++i) out[i] *= constant;
+        } else if (a == Activation::tanh) {
+            multiply_by_tanh_slope(out, t, b.rows);
+        } else if (a == Activation::relu) {  // relu′(u) = [u > 0] = [relu(u) > 0]
+            for (Index i = 0; i < b.rows; ++i) out[i] *= t[i] > 0.0 ? 1.0 : 0.0;
+        } else if (a == Activation::softplus) {  // the logistic function, 1 − e^{−σ}
+            for (Index i = 0; i < b.rows; ++i) out[i] *= -std::expm1(-t[i]);
+        } else {
+            const double* s = slope.data + j * slope.ld;
+            for (Index i = 0; i < b.rows; ++i) out[i] *= s[i];
+        }
+    }
 }
 
 Linearisation linearisation(Activation a) {
@@ -103,15 +168,9 @@ Linearisation linearisation(Activation a) {
 }
 
 void activate(const Linearisation& affine, const Matrix& u, Matrix& out, Matrix* derivative) {
-    if (out.rows() != u.rows() || out.cols() != u.cols()) out = Matrix(u.rows(), u.cols());
-    const double* in = u.data();
-    double* value = out.data();
-    for (Index i = 0; i < u.size(); ++i) value[i] = affine.offset + affine.slope * in[i];
-    if (!derivative) return;
-    // After the values: derivative may be u itself.
-    if (derivative->rows() != u.rows() || derivative->cols() != u.cols())
-        *derivative = Matrix(u.rows(), u.cols());
-    std::fill(derivative->data(), derivative->data() + derivative->size(), affine.slope);
+    shape_like(u, out);
+    if (derivative) shape_like(u, *derivative);
+    affine_span(affine, u.data(), out.data(), derivative ? derivative->data() : nullptr, u.size());
 }
 
 }  // namespace ssldyn

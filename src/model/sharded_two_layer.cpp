@@ -95,7 +95,7 @@ TwoLayerGradient ShardedTwoLayerObjective::evaluate(const TwoLayerWeights& local
     forward(local, true);
     TwoLayerGradient out;
     out.loss = batch_loss(work_.outputs, n, loss_);
-    backward_hidden(views_->stacked(views_used(loss_)), local, work_,
+    backward_hidden(views_->stacked(views_used(loss_)), units_, local, work_,
                     batch_loss_gradient(work_.outputs, n, loss_), n, out);
     return out;
 }

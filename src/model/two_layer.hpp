@@ -32,24 +32,23 @@ class NetworkObjective {
 // The model on a set of hidden units: rows of W₁ with the same columns of W₂, all of them or one
 // rank's share (model/sharded_two_layer.hpp). The outputs F = σ(Sᵀ W₁ᵀ) W₂ᵀ are a sum over the
 // hidden units, so a set gives its term of F; given ∂L/∂F, its gradient blocks need nothing from
-// the other units. The two (stacked samples) x (units) buffers are kept from one evaluation to
-// the next: fresh ones cost a page fault per page each step, a third of the step's time at
-// n = 20000, h = 2048.
+// the other units. The buffers are kept from one evaluation to the next: fresh ones cost a page
+// fault per page each step, a third of the step's time at n = 20000, h = 2048.
 struct HiddenActivity {
     Matrix outputs;  // the set's term of F: one row per stacked sample, k columns
     Matrix hidden;  // Aᵀ = σ(Uᵀ), Uᵀ = Sᵀ W₁ᵀ: one row per stacked sample, one column per unit
-    Matrix slope;  // Uᵀ, then σ′(Uᵀ) when asked for
+    Matrix slope;  // σ′(Uᵀ) when σ′ is not a function of σ (slope_from_value), else ∂L/∂Uᵀ
 };
 
 // Forward of the units w holds on the stacked views (d rows, one column per sample), into
-// activity (its buffers reused when they have the shape).
+// activity (its buffers reused when they have the shape); σ′ is kept when with_slope.
 void forward_hidden(ConstView stacked, const Nonlinearity& units, const TwoLayerWeights& w,
                     bool with_slope, HiddenActivity& activity);
 
-// ∂L/∂W₁ and ∂L/∂W₂ of the units, given A with ∂L/∂F = −(1/n) A (loss/loss.hpp); loss left as
-// is. activity.hidden is overwritten (with ∂L/∂Aᵀ).
-void backward_hidden(ConstView stacked, const TwoLayerWeights& w, HiddenActivity& activity,
-                     const Matrix& a, Index n, TwoLayerGradient& out);
+// ∂L/∂W₁ and ∂L/∂W₂ of the units after forward_hidden(..., with_slope = true), given A with
+// ∂L/∂F = −(1/n) A (loss/loss.hpp); loss left as is.
+void backward_hidden(ConstView stacked, const Nonlinearity& units, const TwoLayerWeights& w,
+                     HiddenActivity& activity, const Matrix& a, Index n, TwoLayerGradient& out);
 
 // One objective is not to be evaluated from two threads at once (it keeps its buffers).
 class TwoLayerObjective : public NetworkObjective {
