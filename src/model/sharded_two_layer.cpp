@@ -39,9 +39,7 @@ Shard hidden_shard(Index h, int rank, int ranks) {
         throw InputError("hidden_shard: " + std::to_string(h) + " hidden units cannot be split " +
                          "over " + std::to_string(ranks) + " ranks (rank " + std::to_string(rank) +
                          ")");
-    const Index base = h / ranks, extra = h % ranks;
-    const Index begin = rank * base + std::min<Index>(rank, extra);
-    return {begin, begin + base + (rank < extra ? 1 : 0)};
+    return balanced_share(h, rank, ranks);
 }
 
 Shard hidden_shard(Index h, const mpi::Communicator& group) {

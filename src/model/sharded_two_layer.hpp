@@ -12,17 +12,15 @@
 #include <memory>
 
 #include "linalg/blacs.hpp"
+#include "linalg/distribution.hpp"
 #include "model/two_layer_dynamics.hpp"
 #include "mpi/mpi.hpp"
 
 namespace ssldyn {
 
-// The hidden units [begin, end) of one rank: a balanced split of h, the first h mod g ranks one
-// unit more. Throws when some rank would hold none (h < g).
-struct Shard {
-    Index begin = 0, end = 0;
-    Index size() const { return end - begin; }
-};
+// The hidden units [begin, end) of one rank: a balanced split of h (balanced_share), the first
+// h mod g ranks one unit more. Throws when some rank would hold none (h < g).
+using Shard = Share;
 Shard hidden_shard(Index h, int rank, int ranks);
 Shard hidden_shard(Index h, const mpi::Communicator& group);
 

@@ -4,7 +4,6 @@
 
 #include "core/error.hpp"
 #include "linalg/blas.hpp"
-#include "theory/ntk.hpp"
 
 namespace ssldyn {
 
@@ -63,17 +62,14 @@ TwoLayerGradient SupervisedObjective::evaluate(const TwoLayerWeights& w) const {
     return g;
 }
 
-Matrix ntk_kernel(const TwoLayerWeights& w, Activation activation, ConstView probes) {
+KernelRows ntk_kernel(const TwoLayerWeights& w, Activation activation, ConstView probes,
+                      const mpi::Communicator* rows) {
     const double a = 1.0 / std::sqrt(static_cast<double>(w.w1.cols()));
     const double b = 1.0 / std::sqrt(static_cast<double>(w.w1.rows()));
     TwoLayerWeights scaled = w;
     scale(a, scaled.w1);
     scale(b, scaled.w2);
-    Matrix j = output_jacobian(scaled, activation, probes);
-    const Index first = w.w1.size();  // vec W₁ comes first
-    scale(a, j.columns(0, first));
-    scale(b, j.columns(first, j.cols() - first));
-    return multiply(Op::none, Op::transpose, j, j);
+    return tangent_kernels(scaled, activation, probes, false, {nullptr, rows}, {a * a, b * b}).full;
 }
 
 TwoLayerWeights ntk_initial_weights(Index d, Index h, Index k, RandomStream& stream) {

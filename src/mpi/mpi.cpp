@@ -1,5 +1,6 @@
 #include "mpi/mpi.hpp"
 
+#include <algorithm>
 #include <climits>
 #include <cstdio>
 #include <utility>
@@ -91,14 +92,35 @@ double Communicator::max(double value) const {
     return out;
 }
 
-void Communicator::sum(double* values, long count) const {
-    // Chunks keep the count inside MPI's int range for very large matrices.
+namespace {
+
+// reduce(offset, chunk) over [0, count) in chunks that keep the count inside MPI's int range for
+// very large matrices.
+template <class Reduce>
+void in_chunks(long count, Reduce reduce) {
     for (long done = 0; done < count;) {
         const int chunk = static_cast<int>(std::min<long>(count - done, INT_MAX / 2));
-        check(MPI_Allreduce(MPI_IN_PLACE, values + done, chunk, MPI_DOUBLE, MPI_SUM, comm_),
-              "MPI_Allreduce");
+        reduce(done, chunk);
         done += chunk;
     }
+}
+
+}  // namespace
+
+void Communicator::sum(double* values, long count) const {
+    in_chunks(count, [&](long done, int chunk) {
+        check(MPI_Allreduce(MPI_IN_PLACE, values + done, chunk, MPI_DOUBLE, MPI_SUM, comm_),
+              "MPI_Allreduce");
+    });
+}
+
+void Communicator::sum_to(int root, double* values, long count) const {
+    const bool at_root = rank() == root;
+    in_chunks(count, [&](long done, int chunk) {
+        check(MPI_Reduce(at_root ? MPI_IN_PLACE : values + done, at_root ? values + done : nullptr,
+                         chunk, MPI_DOUBLE, MPI_SUM, root, comm_),
+              "MPI_Reduce");
+    });
 }
 
 std::vector<double> Communicator::all_gather(const double* values, long count) const {

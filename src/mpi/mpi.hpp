@@ -41,6 +41,9 @@ class Communicator {
     double max(double value) const;
     // In-place elementwise sum over the ranks.
     void sum(double* values, long count) const;
+    // Elementwise sum over the ranks into root's values, in place there; the other ranks' values
+    // are their terms, left as they were.
+    void sum_to(int root, double* values, long count) const;
     // Every rank's `count` values, concatenated in rank order, on every rank (counts may differ).
     std::vector<double> all_gather(const double* values, long count) const;
 

@@ -183,13 +183,22 @@ StateShape state_shape(const RunConfig& config, Index d) {
 
 namespace {
 
+// Whether a run group of several ranks spreads an m x n matrix over its ranks: above the threshold.
+bool spread_over_group(const Distribution& where, Index m, Index n) {
+    return where.group != nullptr && where.group->size() > 1 && where.distributes(m, n);
+}
+
 // Whether a run shards its hidden units over its group: wide W₁ above the threshold, a group of
 // several ranks, an SSL network (the supervised baseline stays replicated).
 bool sharded(const RunConfig& config, const Problem& problem) {
-    const Distribution& where = problem.distribution;
-    return config.model == Model::two_layer && config.h > problem.d && where.group != nullptr &&
-           where.group->size() > 1 && where.distributes(config.h, problem.d);
+    return config.model == Model::two_layer && config.h > problem.d &&
+           spread_over_group(problem.distribution, config.h, problem.d);
 }
+
+// A rank's memory for the kernels (theory/ntk.hpp), in entries: 2³¹ (16 GiB) is about what one
+// rank of a compute node can be given. Past it the run would be killed for memory in the middle
+// of a sweep, taking its group's other runs along, so it is refused before it starts.
+constexpr Index max_kernel_entries = Index{1} << 31;
 
 // The network's objective and its step, replicated or sharded (Placement).
 struct Network {
@@ -311,25 +320,29 @@ RunResult simulate_two_layer(const RunConfig& config, const Problem& problem,
 
     const ConstView ntk_probes = problem.probes.columns(0, config.ntk_probes);
     // Kernels at initialisation, for their relative change along training (THEORY §4.4); the
-    // supervised baseline's are those of its NTK parametrisation, unconstrained (Θ_T = Θ).
+    // supervised baseline's are those of its NTK parametrisation, unconstrained (Θ_T = Θ). Their
+    // (ntk_probes·k)² entries are spread by rows over the run group above its threshold.
+    const Index order = config.ntk_probes * k;  // m: the kernels are m x m
+    const KernelPlacement kernels_at{at.shards,
+                                     spread_over_group(problem.distribution, order, order)
+                                         ? problem.distribution.group
+                                         : nullptr};
     auto kernels = [&](const TwoLayerWeights& w) {
         if (!supervised)
-            return tangent_kernels(w, config.activation, ntk_probes, constrained, at.shards);
+            return tangent_kernels(w, config.activation, ntk_probes, constrained, kernels_at);
         TangentKernels out;
-        out.full = ntk_kernel(w, config.activation, ntk_probes);
+        out.full = ntk_kernel(w, config.activation, ntk_probes, kernels_at.rows);
         out.tangent = out.full;
         return out;
     };
     std::optional<TangentKernels> kernels0;
     if (config.ntk_probes > 0) {
-        // This rank's columns of the Jacobian: all of them, or its units' when sharded.
-        const double entries = static_cast<double>(config.ntk_probes * k) *
-                               static_cast<double>((d + k) * net.w1.rows());
-        if (entries > 4e8)
-            throw InputError("ntk_probes: the output Jacobian would hold " +
-                             std::to_string(entries) +
-                             " entries (> 4e8) on a rank; take fewer "
-                             "probes, or shard the units over a larger run group");
+        const Index entries = kernel_entries_per_rank(order, net.w1.rows(), d, kernels_at.rows);
+        if (entries > max_kernel_entries)
+            throw InputError("ntk_probes: the kernels on " + std::to_string(config.ntk_probes) +
+                             " probes would hold " + std::to_string(entries) +
+                             " entries (> 2^31) on a rank; take fewer probes, or a larger run "
+                             "group (--group-size), which spreads their rows");
         kernels0 = kernels(w0);
     }
     // Outputs on the probes, and those of the affine model: sums over the units.
@@ -366,8 +379,9 @@ RunResult simulate_two_layer(const RunConfig& config, const Problem& problem,
         }
         if (kernels0) {
             const TangentKernels now = kernels(net);
-            m.kernel_change = relative_change(now.full, kernels0->full);
-            m.tangent_kernel_change = relative_change(now.tangent, kernels0->tangent);
+            m.kernel_change = relative_change(now.full, kernels0->full, kernels_at.rows);
+            m.tangent_kernel_change =
+                relative_change(now.tangent, kernels0->tangent, kernels_at.rows);
         }
         std::optional<TwoLayerWeights> theory;
         if (reference) {

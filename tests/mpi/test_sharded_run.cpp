@@ -43,22 +43,31 @@ double relative(double a, double b) {
     return std::fabs(a - b) / std::max(1.0, std::fabs(b));
 }
 
+// The run on groups of 2 and 4 ranks (as far as the world allows), each with its grids, matrices
+// above `threshold` entries spread in blocks of 5; compare(result, g) for each.
+template <class Compare>
+void for_each_spread_run(const RunConfig& config, Index threshold, Compare compare) {
+    const auto world = mpi::Communicator::world();
+    for (int g : {2, 4}) {
+        if (g > world.size() || world.size() % g != 0) continue;
+        const auto group = world.split(world.rank() / g, world.rank());
+        const BlacsGrid square = BlacsGrid::square(group), tall = BlacsGrid::tall(group);
+        const Distribution where{&group, &square, &tall, threshold, 5};
+        const RunResult spread = simulate(config, build_problem(config, where));
+        ASSERT_TRUE(test::everywhere(spread.status == RunStatus::done)) << spread.failure;
+        compare(spread, g);
+    }
+}
+
 }  // namespace
 
 TEST(ShardedRun, EqualsTheReplicatedRun) {
-    const auto world = mpi::Communicator::world();
     for (const Retraction retraction : {Retraction::qr, Retraction::polar}) {
         RunConfig config = wide_config();
         config.retraction = retraction;
         const RunResult replicated = simulate(config, build_problem(config));
         ASSERT_EQ(replicated.status, RunStatus::done) << replicated.failure;
-        for (int g : {2, 4}) {
-            if (g > world.size() || world.size() % g != 0) continue;
-            const auto group = world.split(world.rank() / g, world.rank());
-            const BlacsGrid square = BlacsGrid::square(group), tall = BlacsGrid::tall(group);
-            const Distribution where{&group, &square, &tall, 0, 5};
-            const RunResult spread = simulate(config, build_problem(config, where));
-            ASSERT_TRUE(test::everywhere(spread.status == RunStatus::done)) << spread.failure;
+        for_each_spread_run(config, 0, [&](const RunResult& spread, int g) {
             ASSERT_EQ(spread.records.size(), replicated.records.size());
             double worst = 0.0, worst_angle = 0.0;
             for (std::size_t i = 0; i < spread.records.size(); ++i) {
@@ -90,7 +99,7 @@ TEST(ShardedRun, EqualsTheReplicatedRun) {
             axpy(-1.0, replicated.w, difference);
             EXPECT_LT(frobenius_norm(difference) / frobenius_norm(replicated.w), 1e-10);
             EXPECT_EQ(spread.reference_accepted, replicated.reference_accepted);
-        }
+        });
     }
 }
 
@@ -123,4 +132,35 @@ TEST(ShardedRun, ResumesBitForBitAndRefusesRetractionsWithoutShardedForm) {
     config.retraction = Retraction::cayley;
     EXPECT_THROW(simulate(config, problem), InputError);  // only where W₁ is sharded
     EXPECT_EQ(simulate(config, build_problem(config)).status, RunStatus::done);
+}
+
+// Kernels of m = 12·2 = 24 outputs with the threshold at 100 entries: their rows are spread over
+// the group (m² = 576) for a sharded network (h·d = 161) and for replicated weights (h < d), with
+// and without constraints; the kernel changes equal the replicated run's as above, 1e-10.
+TEST(ShardedRun, KernelRowsSpreadOverTheGroupEqualTheReplicatedRun) {
+    for (const Index h : {Index{23}, Index{5}})
+        for (const Dynamics dynamics : {Dynamics::orthogonal, Dynamics::naive}) {
+            RunConfig config = wide_config();
+            config.h = h;
+            config.dynamics = dynamics;
+            config.weight_decay = dynamics == Dynamics::naive ? 5.0 : 0.0;
+            config.ntk_probes = 12;
+            config.steps = 30;
+            config.reference_tolerance = 0;
+            const RunResult replicated = simulate(config, build_problem(config));
+            ASSERT_EQ(replicated.status, RunStatus::done) << replicated.failure;
+            EXPECT_GT(replicated.records.back().network.tangent_kernel_change, 1e-3);
+            for_each_spread_run(config, 100, [&](const RunResult& spread, int g) {
+                ASSERT_EQ(spread.records.size(), replicated.records.size());
+                double worst = 0.0;
+                for (std::size_t i = 0; i < spread.records.size(); ++i) {
+                    const NetworkRecord& a = spread.records[i].network;
+                    const NetworkRecord& b = replicated.records[i].network;
+                    worst = std::max({worst, relative(a.kernel_change, b.kernel_change),
+                                      relative(a.tangent_kernel_change, b.tangent_kernel_change)});
+                }
+                EXPECT_TRUE(test::everywhere(worst < 1e-10))
+                    << "h = " << h << ", group of " << g << ": " << worst;
+            });
+        }
 }

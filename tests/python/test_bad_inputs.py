@@ -229,6 +229,10 @@ CASES = [
     Case("command line: more probes than samples",
          ["run", *SPIKED, "--n", "20", "--steps", "5", "--model", "two-layer", "--probes", "30",
           "--store", "{d}/s.h5"], ["probes", "n = 20"]),
+    # m = 11000·2 outputs: the m x m kernels, whole on one rank, exceed its 2^31 entries.
+    Case("command line: kernels larger than a rank holds",
+         ["run", *SPIKED, "--n", "11000", "--steps", "5", "--model", "two-layer",
+          "--ntk_probes", "11000", "--store", "{d}/s.h5"], ["ntk_probes", "run group"]),
     Case("config: sweep config file missing", sweep("{d}/missing.ini", "{d}/s.h5"),
          ["{d}/missing.ini"]),
     Case("config: sweep config is a folder", sweep("{d}/conf", "{d}/s.h5"),

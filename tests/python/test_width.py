@@ -187,7 +187,8 @@ class SupervisedBaselineTest(unittest.TestCase):
         """The NTK-parametrised baseline next to the constrained SSL runs (THEORY 4.4): its
         relative weight change falls as h^-1/2. The weights move O(1) in norm while their norm
         grows as sqrt(h); over h = 64..1024 the fitted exponent must fall in [-0.65, -0.35]
-        (measured -0.54)."""
+        (measured -0.54). The same sweep with the kernels' rows spread over a run group of two
+        equals it to round-off."""
         with tempfile.TemporaryDirectory() as folder:
             config = os.path.join(folder, "ntk.ini")
             with open(config, "w") as f:
@@ -213,6 +214,17 @@ class SupervisedBaselineTest(unittest.TestCase):
             lazy = fits[("weight change", "supervised")]
             self.assertTrue(-0.65 <= float(lazy["exponent"]) <= -0.35, lazy)
             self.assertIn(("weight change", "SSL"), fits)
+            # One group of two ranks, every matrix above 0 entries spread: the kernels' rows over
+            # the group (the supervised baseline's from its replicated weights, the widest SSL
+            # run's, h > d, from its sharded units): equal to the replicated runs to round-off,
+            # 1e-10 relative (1.5e-8 absolute for the square roots of round-off).
+            spread = os.path.join(folder, "spread.h5")
+            result = subprocess.run(sweep_command(2, config, spread, "--group-size", "2",
+                                                  "--distribute-above", "0"),
+                                    env=ENV, capture_output=True, text=True, timeout=600)
+            self.assertEqual(result.returncode, 0, result.stderr)
+            assert_close_runs(self, run_datasets(store), run_datasets(spread), 1e-10,
+                              ("topk_sin_angle", "projector_deviation"))
 
 
 if __name__ == "__main__":
