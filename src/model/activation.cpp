@@ -1,6 +1,9 @@
 #include "model/activation.hpp"
 
 #include <cmath>
+#include <string>
+
+#include "core/error.hpp"
 
 // glibc 2.35 and later ship vector variants of tanh (libmvec, within 4 ulp): declaring them lets
 // the tanh loops below take 2, 4 or 8 entries per call, several times faster than the scalar
@@ -140,10 +143,21 @@ bool slope_from_value(const Nonlinearity& units) {
 }
 
 void multiply_by_slope(const Nonlinearity& units, View b, ConstView value, ConstView slope) {
+    if (!slope_from_value(units)) {  // erf, gelu: σ′ was kept
+        for (Index j = 0; j < b.cols; ++j) {
+            double* out = b.data + j * b.ld;
+            const double* s = slope.data + j * slope.ld;
+            for (Index i = 0; i < b.rows; ++i) out[i] *= s[i];
+        }
+        return;
+    }
     const Activation a = units.activation;
     const bool affine = units.linearised || a == Activation::identity;
     const double constant = units.linearised ? linearisation(a).slope : 1.0;
     if (affine && constant == 1.0) return;
+    if (!affine && a != Activation::tanh && a != Activation::relu && a != Activation::softplus)
+        throw RuntimeFailure("multiply_by_slope: no σ′ from σ for " +
+                             std::string(name_of(activation_names, a)));
     for (Index j = 0; j < b.cols; ++j) {
         double* out = b.data + j * b.ld;
         const double* t = value.data + j * value.ld;
@@ -153,11 +167,8 @@ void multiply_by_slope(const Nonlinearity& units, View b, ConstView value, Const
             multiply_by_tanh_slope(out, t, b.rows);
         } else if (a == Activation::relu) {  // relu′(u) = [u > 0] = [relu(u) > 0]
             for (Index i = 0; i < b.rows; ++i) out[i] *= t[i] > 0.0 ? 1.0 : 0.0;
-        } else if (a == Activation::softplus) {  // the logistic function, 1 − e^{−σ}
+        } else {  // softplus: the logistic function, 1 − e^{−σ}
             for (Index i = 0; i < b.rows; ++i) out[i] *= -std::expm1(-t[i]);
-        } else {
-            const double* s = slope.data + j * slope.ld;
-            for (Index i = 0; i < b.rows; ++i) out[i] *= s[i];
         }
     }
 }

@@ -34,7 +34,7 @@ void over_unit_blocks(Index h, const F& f) {
 }  // namespace
 
 // Forward, samples as rows: Uᵀ = Sᵀ W₁ᵀ into hidden, σ in place (σ′ into slope when it is to be
-// kept), F = Aᵀ W₂ᵀ. σ runs on the BLAS threads, by columns.
+// kept), F = Aᵀ W₂ᵀ. σ runs by columns on as many threads as the BLAS has.
 void forward_hidden(ConstView stacked, const Nonlinearity& units, const TwoLayerWeights& w,
                     bool with_slope, HiddenActivity& activity) {
     if (w.w1.cols() != stacked.rows || w.w2.cols() != w.w1.rows())

@@ -1,8 +1,9 @@
 #pragma once
 // The two-layer model f(x) = W₂σ(W₁x) (THEORY §2), W₁ h x d, W₂ k x h, under the losses of
 // THEORY §3 through the data, full batch: the loss and both layers' gradients by
-// back-propagation, every product one BLAS-3 call with the stacked samples as rows (the
-// tall-skinny orientation in which BLAS runs near its dgemm rate, as the linear data path).
+// back-propagation, every product BLAS-3 (in blocks of units where that is faster) with the
+// stacked samples as rows (the tall-skinny orientation in which BLAS runs near its dgemm rate,
+// as the linear data path).
 #include "data/views.hpp"
 #include "loss/loss.hpp"
 #include "model/activation.hpp"

@@ -337,7 +337,11 @@ RunResult simulate_two_layer(const RunConfig& config, const Problem& problem,
     };
     std::optional<TangentKernels> kernels0;
     if (config.ntk_probes > 0) {
-        const Index entries = kernel_entries_per_rank(order, net.w1.rows(), d, kernels_at.rows);
+        // The largest shard's units, so that every rank of the group decides alike.
+        const Index widest =
+            at.shards ? (config.h + at.shards->size() - 1) / at.shards->size() : config.h;
+        const Index entries =
+            kernel_entries_per_rank(order, config.ntk_probes, widest, d, kernels_at.rows);
         if (entries > max_kernel_entries)
             throw InputError("ntk_probes: the kernels on " + std::to_string(config.ntk_probes) +
                              " probes would hold " + std::to_string(entries) +

@@ -146,6 +146,8 @@ TangentKernels tangent_kernels(const TwoLayerWeights& w, Activation activation, 
     if (at.shards && at.rows && at.shards != at.rows)
         throw RuntimeFailure("tangent_kernels: units and rows spread over different groups");
     // A shard's shape does not tell W₁'s form; only a wide W₁ is sharded.
+    if (constrained && (factors.w1 != 1.0 || factors.w2 != 1.0))
+        throw RuntimeFailure("tangent_kernels: layer factors only for unconstrained kernels");
     const bool w1_rows = !at.shards && orthonormal_rows(w.w1);
     const Structure s = structure(w, activation, probes, constrained, w1_rows, at.shards);
     const Index k = w.w2.rows(), m = s.b.rows();
@@ -176,9 +178,10 @@ TangentKernels tangent_kernels(const TwoLayerWeights& w, Activation activation, 
     return out;
 }
 
-Index kernel_entries_per_rank(Index m, Index units, Index d, const mpi::Communicator* rows) {
+Index kernel_entries_per_rank(Index m, Index p, Index units, Index d,
+                              const mpi::Communicator* rows) {
     const Index held = rows ? (m + rows->size() - 1) / rows->size() : m;
-    return 5 * held * m + m * (units + d);
+    return 5 * held * m + m * (units + d + p) + 3 * units * p;
 }
 
 double relative_change(const Matrix& now, const Matrix& start) {

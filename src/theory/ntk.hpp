@@ -52,8 +52,9 @@ struct KernelPlacement {
 };
 
 // The layers' factors of a parametrisation f(θ) = g(aW₁, bW₂) of the plain network g: its kernel
-// is a² J₁J₁ᵀ + b² J₂J₂ᵀ with J_l g's Jacobian in layer l at the scaled weights (and the same
-// factors on Θ_T's terms). 1, 1 for the SSL network; d⁻¹, h⁻¹ for the NTK parametrisation.
+// is a² J₁J₁ᵀ + b² J₂J₂ᵀ with J_l g's Jacobian in layer l at the scaled weights. 1, 1 for the SSL
+// network; d⁻¹, h⁻¹ for the NTK parametrisation, which is trained unconstrained: Θ_T would need
+// the projection at the unscaled weights, so other factors are refused for constrained kernels.
 struct LayerFactors {
     double w1 = 1.0, w2 = 1.0;
 };
@@ -67,10 +68,11 @@ TangentKernels tangent_kernels(const TwoLayerWeights& w, Activation activation, 
                                bool constrained, const KernelPlacement& at = {},
                                LayerFactors factors = {});
 
-// The entries a rank holds for the kernels of a run (for its memory cap): its rows of Θ and Θ_T
-// now and at initialisation, one block of them in the making, B (m x units, the rank's hidden
-// units) and V (m x d).
-Index kernel_entries_per_rank(Index m, Index units, Index d, const mpi::Communicator* rows);
+// The entries a rank holds for the kernels of a run on p probes (for its memory cap): its rows of
+// Θ and Θ_T now and at initialisation, one block of them in the making, B (m x units, the rank's
+// hidden units), V (m x d), Q (m x p) and U, σ(U), σ′(U) (units x p).
+Index kernel_entries_per_rank(Index m, Index p, Index units, Index d,
+                              const mpi::Communicator* rows);
 
 // ‖now − start‖_F / ‖start‖_F: laziness of weights or kernels along training.
 double relative_change(const Matrix& now, const Matrix& start);

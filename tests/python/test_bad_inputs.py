@@ -229,7 +229,8 @@ CASES = [
     Case("command line: more probes than samples",
          ["run", *SPIKED, "--n", "20", "--steps", "5", "--model", "two-layer", "--probes", "30",
           "--store", "{d}/s.h5"], ["probes", "n = 20"]),
-    # m = 11000·2 outputs: the m x m kernels, whole on one rank, exceed its 2^31 entries.
+    # m = 11000·2 outputs: Θ and Θ_T now and at initialisation and one block in the making,
+    # 5m² = 2.4e9 entries whole on one rank, exceed its cap of 2^31 (theory/ntk.hpp).
     Case("command line: kernels larger than a rank holds",
          ["run", *SPIKED, "--n", "11000", "--steps", "5", "--model", "two-layer",
           "--ntk_probes", "11000", "--store", "{d}/s.h5"], ["ntk_probes", "run group"]),
