@@ -6,8 +6,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -65,6 +67,45 @@ Timing time_it(int warmup, int reps, F&& f) {
     const std::size_t m = s.size() / 2;
     return {s.front(), s.size() % 2 ? s[m] : 0.5 * (s[m - 1] + s[m])};
 }
+
+// A benchmark's --csv file: nothing when the path is empty, else opened with its header line.
+// Each row is flushed at once, so that a run stopped half-way keeps the rows it measured.
+class CsvFile {
+  public:
+    CsvFile(const std::string& path, const char* header) {
+        if (path.empty()) return;
+        file_.reset(std::fopen(path.c_str(), "w"));
+        if (!file_) throw std::runtime_error("--csv: cannot write " + path);
+        std::fprintf(file_.get(), "%s\n", header);
+    }
+    explicit operator bool() const { return file_ != nullptr; }
+
+    __attribute__((format(printf, 2, 3))) void row(const char* format, ...) {
+        if (!file_) return;
+        std::va_list args;
+        va_start(args, format);
+        std::vfprintf(file_.get(), format, args);
+        va_end(args);
+        std::fflush(file_.get());
+    }
+
+  private:
+    struct Close {
+        void operator()(std::FILE* f) const { std::fclose(f); }
+    };
+    std::unique_ptr<std::FILE, Close> file_;
+};
+
+// The first dgemm rate of a run, of which every other rate is given as a percentage.
+struct DgemmReference {
+    double rate = 0.0;
+    void offer(double measured) {
+        if (rate == 0.0) rate = measured;
+    }
+    double percent(double measured) const {
+        return rate > 0.0 && measured > 0.0 ? 100.0 * measured / rate : 0.0;
+    }
+};
 
 // Keeps the results of timed calls observable so that nothing is optimised away.
 inline volatile double sink = 0.0;

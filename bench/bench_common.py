@@ -44,6 +44,34 @@ def time_it(warmup, reps, f):
     return min(s), statistics.median(s)
 
 
+class CsvFile:
+    """A benchmark's --csv file, as bench_common.hpp's: nothing for an empty path, else opened
+    with its header line, each row flushed at once."""
+
+    def __init__(self, path, header):
+        self.file = open(path, "w") if path else None
+        self.row(header)
+
+    def row(self, line):
+        if self.file:
+            self.file.write(line + "\n")
+            self.file.flush()
+
+
+class DgemmReference:
+    """The first dgemm rate of a run, of which every other rate is given as a percentage."""
+
+    def __init__(self):
+        self.rate = 0.0
+
+    def offer(self, measured):
+        if self.rate == 0.0:
+            self.rate = measured
+
+    def percent(self, measured):
+        return 100.0 * measured / self.rate if self.rate > 0 and measured > 0 else 0.0
+
+
 def peak_rss_mib():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 

@@ -59,6 +59,7 @@ const char* const usage = R"(ssldyn_bench_qr [flags]   (run under mpirun; OPENBL
   --csv FILE         also write the rows as CSV (for bench/qr.sh)
 )";
 
+using ssldyn::bench::CsvFile;
 using ssldyn::bench::split;
 using ssldyn::bench::to_index;
 
@@ -222,17 +223,16 @@ double orthogonality_error(const DistributedMatrix& q) {
 class Table {
   public:
     Table(const std::string& csv, int ranks, std::string grid, bool root)
-        : ranks_(ranks), grid_(std::move(grid)), root_(root) {
+        : ranks_(ranks),
+          grid_(std::move(grid)),
+          root_(root),
+          csv_(csv,
+               "impl,ranks,grid,m,n,method,input,best_s,median_s,flops,gflops,pct_dgemm,"
+               "dgemm_gflops,peak_mib,local_mib,orth_err,notes") {
         if (!root_) return;
         std::printf("%-8s %-6s %7s %5s %-14s %-7s %9s %9s %8s %6s %9s %9s %6s %9s %s\n", "impl",
                     "grid", "m", "n", "method", "input", "best_s", "median_s", "GFLOP/s", "%dg",
                     "peak_MiB", "local_MiB", "peak/x", "orth_err", "notes");
-        if (csv.empty()) return;
-        csv_.reset(std::fopen(csv.c_str(), "w"));
-        if (!csv_) throw std::runtime_error("--csv: cannot write " + csv);
-        std::fprintf(csv_.get(),
-                     "impl,ranks,grid,m,n,method,input,best_s,median_s,flops,gflops,pct_dgemm,"
-                     "dgemm_gflops,peak_mib,local_mib,orth_err,notes\n");
     }
 
     void set_dgemm(double rate) { dgemm_ = rate; }
@@ -240,10 +240,8 @@ class Table {
     // The reference rate as a CSV row (when: start or end), so that a summary can take the
     // better of the two: contention from other work only ever lowers a rate.
     void dgemm_row(const std::string& when, Index size, double rate) {
-        if (csv_)
-            std::fprintf(csv_.get(), "dgemm,%d,%s,%ld,%ld,dgemm,%s,0,0,0,%.3f,100,%.3f,0,0,0,\n",
-                         ranks_, grid_.c_str(), static_cast<long>(size), static_cast<long>(size),
-                         when.c_str(), rate, rate);
+        csv_.row("dgemm,%d,%s,%ld,%ld,dgemm,%s,0,0,0,%.3f,100,%.3f,0,0,0,\n", ranks_, grid_.c_str(),
+                 static_cast<long>(size), static_cast<long>(size), when.c_str(), rate, rate);
     }
 
     void row(const std::string& impl, Index m, Index n, const std::string& method,
@@ -258,23 +256,18 @@ class Table {
             input.c_str(), t.best, t.median, rate, pct, t.peak_mib, local_mib,
             local_mib > 0 ? t.peak_mib / local_mib : 0.0, orth_err, notes.c_str());
         std::fflush(stdout);
-        if (csv_)
-            std::fprintf(csv_.get(),
-                         "%s,%d,%s,%ld,%ld,%s,%s,%.6f,%.6f,%.6e,%.3f,%.2f,%.3f,%.1f,%.1f,%.3e,%s\n",
-                         impl.c_str(), ranks_, grid_.c_str(), static_cast<long>(m),
-                         static_cast<long>(n), method.c_str(), input.c_str(), t.best, t.median,
-                         flops, rate, pct, dgemm_, t.peak_mib, local_mib, orth_err, notes.c_str());
+        csv_.row("%s,%d,%s,%ld,%ld,%s,%s,%.6f,%.6f,%.6e,%.3f,%.2f,%.3f,%.1f,%.1f,%.3e,%s\n",
+                 impl.c_str(), ranks_, grid_.c_str(), static_cast<long>(m), static_cast<long>(n),
+                 method.c_str(), input.c_str(), t.best, t.median, flops, rate, pct, dgemm_,
+                 t.peak_mib, local_mib, orth_err, notes.c_str());
     }
 
   private:
-    struct Close {
-        void operator()(std::FILE* f) const { std::fclose(f); }
-    };
     int ranks_;
     std::string grid_;
     bool root_;
     double dgemm_ = 0;
-    std::unique_ptr<std::FILE, Close> csv_;
+    CsvFile csv_;
 };
 
 // Flops of each method, as counted in the tables (bench/README-qr.md):

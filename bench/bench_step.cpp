@@ -147,19 +147,9 @@ struct Row {
 
 class Report {
   public:
-    Report(std::string csv, int threads) : threads_(threads) {
-        if (csv.empty()) return;
-        csv_ = std::fopen(csv.c_str(), "w");
-        if (!csv_) throw std::runtime_error("--csv: cannot write " + csv);
-        std::fprintf(csv_,
-                     "impl,threads,data,d,n,k,path,retraction,median_s,best_s,gflops,"
-                     "pct_dgemm\n");
-    }
-    ~Report() {
-        if (csv_) std::fclose(csv_);
-    }
-    Report(const Report&) = delete;
-    Report& operator=(const Report&) = delete;
+    Report(const std::string& csv, int threads)
+        : threads_(threads),
+          csv_(csv, "impl,threads,data,d,n,k,path,retraction,median_s,best_s,gflops,pct_dgemm") {}
 
     void header() const {
         std::printf("%-8s %6s %6s %4s  %-10s %-6s %11s %11s %9s %7s\n", "data", "d", "n", "k",
@@ -168,28 +158,24 @@ class Report {
 
     // The first dgemm row is the reference for %dgemm; a later one only checks it.
     void add(const Row& r) {
-        if (r.path == "dgemm" && dgemm_rate_ == 0.0) dgemm_rate_ = r.flops / r.time.best / 1e9;
         const double rate = r.flops > 0 ? r.flops / r.time.best / 1e9 : 0.0;
-        const double pct = rate > 0 && dgemm_rate_ > 0 ? 100.0 * rate / dgemm_rate_ : 0.0;
+        if (r.path == "dgemm") dgemm_.offer(rate);
+        const double pct = dgemm_.percent(rate);
         std::printf("%-8s %6td %6td %4td  %-10s %-6s %11.4e %11.4e %9.2f %7.1f\n", r.data.c_str(),
                     r.d, r.n, r.k, r.path.c_str(), r.retraction.c_str(), r.time.median, r.time.best,
                     rate, pct);
         std::fflush(stdout);
-        if (csv_) {
-            std::fprintf(csv_, "cpp,%d,%s,%td,%td,%td,%s,%s,%.6e,%.6e,%.3f,%.2f\n", threads_,
-                         r.data.c_str(), r.d, r.n, r.k, r.path.c_str(), r.retraction.c_str(),
-                         r.time.median, r.time.best, rate, pct);
-            std::fflush(csv_);
-        }
+        csv_.row("cpp,%d,%s,%td,%td,%td,%s,%s,%.6e,%.6e,%.3f,%.2f\n", threads_, r.data.c_str(), r.d,
+                 r.n, r.k, r.path.c_str(), r.retraction.c_str(), r.time.median, r.time.best, rate,
+                 pct);
     }
 
-  private:
-    std::FILE* csv_ = nullptr;
-    int threads_;
-    double dgemm_rate_ = 0.0;
+    double dgemm_rate() const { return dgemm_.rate; }
 
-  public:
-    double dgemm_rate() const { return dgemm_rate_; }
+  private:
+    int threads_;
+    CsvFile csv_;
+    DgemmReference dgemm_;
 };
 
 // Measured at the start and again at the end ("start", "end" in the retr column): rates that

@@ -125,19 +125,11 @@ struct Row {
 
 class Report {
   public:
-    Report(const std::string& csv, int threads) : threads_(threads) {
-        if (csv.empty()) return;
-        csv_ = std::fopen(csv.c_str(), "w");
-        if (!csv_) throw std::runtime_error("--csv: cannot write " + csv);
-        std::fprintf(csv_,
-                     "impl,threads,path,d,n,h,k,when,median_s,best_s,gflop,gflops,pct_dgemm,"
-                     "peak_rss_mib\n");
-    }
-    ~Report() {
-        if (csv_) std::fclose(csv_);
-    }
-    Report(const Report&) = delete;
-    Report& operator=(const Report&) = delete;
+    Report(const std::string& csv, int threads)
+        : threads_(threads),
+          csv_(csv,
+               "impl,threads,path,d,n,h,k,when,median_s,best_s,gflop,gflops,pct_dgemm,"
+               "peak_rss_mib") {}
 
     void header() const {
         std::printf("%-6s %5s %6s %6s %4s %-6s %11s %11s %9s %9s %7s %9s\n", "path", "d", "n", "h",
@@ -146,28 +138,24 @@ class Report {
 
     // The first dgemm row is the reference for %dgemm; a later one only checks it.
     void add(const Row& r) {
-        if (r.path == "dgemm" && dgemm_rate_ == 0.0) dgemm_rate_ = r.flops / r.time.best / 1e9;
         const double rate = r.flops / r.time.best / 1e9;
-        const double pct = dgemm_rate_ > 0 ? 100.0 * rate / dgemm_rate_ : 0.0;
-        const double rss = peak_rss_mib();
+        if (r.path == "dgemm") dgemm_.offer(rate);
+        const double pct = dgemm_.percent(rate), rss = peak_rss_mib();
         std::printf("%-6s %5td %6td %6td %4td %-6s %11.4e %11.4e %9.1f %9.2f %7.1f %9.0f\n",
                     r.path.c_str(), r.d, r.n, r.h, r.k, r.when.c_str(), r.time.median, r.time.best,
                     r.flops / 1e9, rate, pct, rss);
         std::fflush(stdout);
-        if (csv_) {
-            std::fprintf(csv_, "cpp,%d,%s,%td,%td,%td,%td,%s,%.6e,%.6e,%.3f,%.3f,%.2f,%.0f\n",
-                         threads_, r.path.c_str(), r.d, r.n, r.h, r.k, r.when.c_str(),
-                         r.time.median, r.time.best, r.flops / 1e9, rate, pct, rss);
-            std::fflush(csv_);
-        }
+        csv_.row("cpp,%d,%s,%td,%td,%td,%td,%s,%.6e,%.6e,%.3f,%.3f,%.2f,%.0f\n", threads_,
+                 r.path.c_str(), r.d, r.n, r.h, r.k, r.when.c_str(), r.time.median, r.time.best,
+                 r.flops / 1e9, rate, pct, rss);
     }
 
-    double dgemm_rate() const { return dgemm_rate_; }
+    double dgemm_rate() const { return dgemm_.rate; }
 
   private:
-    std::FILE* csv_ = nullptr;
     int threads_;
-    double dgemm_rate_ = 0.0;
+    CsvFile csv_;
+    DgemmReference dgemm_;
 };
 
 // Measured at the start and again at the end: rates that differ mean something else ran on

@@ -18,7 +18,7 @@ import time
 
 import numpy as np
 
-from bench_common import FASHION, openblas, read_idx_images, time_it
+from bench_common import FASHION, CsvFile, DgemmReference, openblas, read_idx_images, time_it
 
 
 def parse_args():
@@ -54,11 +54,9 @@ def parse_args():
 class Report:
     def __init__(self, csv, threads):
         self.threads = threads
-        self.dgemm_rate = 0.0
-        self.csv = open(csv, "w") if csv else None
-        if self.csv:
-            self.csv.write("impl,threads,data,d,n,k,path,retraction,median_s,best_s,gflops,"
-                           "pct_dgemm\n")
+        self.dgemm = DgemmReference()
+        self.csv = CsvFile(csv, "impl,threads,data,d,n,k,path,retraction,median_s,best_s,gflops,"
+                                "pct_dgemm")
 
     @staticmethod
     def header():
@@ -67,16 +65,14 @@ class Report:
 
     def add(self, data, d, n, k, path, retraction, timing, flops):
         best, median = timing
-        if path == "dgemm" and self.dgemm_rate == 0.0:  # the first is the reference
-            self.dgemm_rate = flops / best / 1e9
         rate = flops / best / 1e9 if flops > 0 else 0.0
-        pct = 100.0 * rate / self.dgemm_rate if rate > 0 and self.dgemm_rate > 0 else 0.0
+        if path == "dgemm":  # the first is the reference
+            self.dgemm.offer(rate)
+        pct = self.dgemm.percent(rate)
         print(f"{data:<8} {d:>6} {n:>6} {k:>4}  {path:<10} {retraction:<6} "
               f"{median:>11.4e} {best:>11.4e} {rate:>9.2f} {pct:>7.1f}", flush=True)
-        if self.csv:
-            self.csv.write(f"numpy,{self.threads},{data},{d},{n},{k},{path},{retraction},"
-                           f"{median:.6e},{best:.6e},{rate:.3f},{pct:.2f}\n")
-            self.csv.flush()
+        self.csv.row(f"numpy,{self.threads},{data},{d},{n},{k},{path},{retraction},"
+                     f"{median:.6e},{best:.6e},{rate:.3f},{pct:.2f}")
 
 
 def load(args, name, rng):

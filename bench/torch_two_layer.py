@@ -19,7 +19,8 @@ import time
 import numpy as np
 import torch
 
-from bench_common import FASHION, openblas, peak_rss_mib, read_idx_images, time_it
+from bench_common import (FASHION, CsvFile, DgemmReference, openblas, peak_rss_mib,
+                          read_idx_images, time_it)
 
 
 def parse_args():
@@ -51,11 +52,9 @@ def parse_args():
 class Report:
     def __init__(self, csv, threads):
         self.threads = threads
-        self.dgemm_rate = 0.0
-        self.csv = open(csv, "w") if csv else None
-        if self.csv:
-            self.csv.write("impl,threads,path,d,n,h,k,when,median_s,best_s,gflop,gflops,"
-                           "pct_dgemm,peak_rss_mib\n")
+        self.dgemm = DgemmReference()
+        self.csv = CsvFile(csv, "impl,threads,path,d,n,h,k,when,median_s,best_s,gflop,gflops,"
+                                "pct_dgemm,peak_rss_mib")
 
     @staticmethod
     def header():
@@ -64,17 +63,15 @@ class Report:
 
     def add(self, path, d, n, h, k, when, timing, flops):
         best, median = timing
-        if path == "dgemm" and self.dgemm_rate == 0.0:  # the first is the reference
-            self.dgemm_rate = flops / best / 1e9
         rate = flops / best / 1e9
-        pct = 100.0 * rate / self.dgemm_rate if self.dgemm_rate > 0 else 0.0
+        if path == "dgemm":  # the first is the reference
+            self.dgemm.offer(rate)
+        pct = self.dgemm.percent(rate)
         rss = peak_rss_mib()
         print(f"{path:<6} {d:>5} {n:>6} {h:>6} {k:>4} {when:<6} {median:>11.4e} {best:>11.4e} "
               f"{flops / 1e9:>9.1f} {rate:>9.2f} {pct:>7.1f} {rss:>9.0f}", flush=True)
-        if self.csv:
-            self.csv.write(f"torch,{self.threads},{path},{d},{n},{h},{k},{when},{median:.6e},"
-                           f"{best:.6e},{flops / 1e9:.3f},{rate:.3f},{pct:.2f},{rss:.0f}\n")
-            self.csv.flush()
+        self.csv.row(f"torch,{self.threads},{path},{d},{n},{h},{k},{when},{median:.6e},"
+                     f"{best:.6e},{flops / 1e9:.3f},{rate:.3f},{pct:.2f},{rss:.0f}")
 
 
 def stacked_views(x, gen, sigma=0.1):
