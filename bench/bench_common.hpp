@@ -47,6 +47,34 @@ inline Index to_index(const std::string& flag, const std::string& value) {
     return static_cast<Index>(v);
 }
 
+// Whether a flag is on the command line (--quick, whose defaults are set before the other flags
+// are read, so that those win wherever they stand).
+inline bool has_flag(int argc, char** argv, const std::string& flag) {
+    return std::find(argv + 1, argv + argc, flag) != argv + argc;
+}
+
+// A benchmark's flags in order: --help (-h) prints usage and exits, --quick (see has_flag) is
+// passed over, and every other flag takes the next word as its value: f(flag, value), which
+// throws unknown_flag(flag) for a flag it does not know.
+template <class F>
+void for_each_flag(int argc, char** argv, const char* usage, const F& f) {
+    const std::vector<std::string> args(argv + 1, argv + argc);
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        const std::string& flag = args[i];
+        if (flag == "--help" || flag == "-h") {
+            std::fputs(usage, stdout);
+            std::exit(0);
+        }
+        if (flag == "--quick") continue;
+        if (i + 1 >= args.size()) throw std::invalid_argument(flag + ": unknown flag or no value");
+        f(flag, args[++i]);
+    }
+}
+
+inline std::invalid_argument unknown_flag(const std::string& flag) {
+    return std::invalid_argument(flag + ": unknown flag (see --help)");
+}
+
 struct Timing {
     double best = 0.0, median = 0.0;
 };

@@ -60,25 +60,20 @@ const char* const usage = R"(ssldyn_bench_qr [flags]   (run under mpirun; OPENBL
 )";
 
 using ssldyn::bench::CsvFile;
+using ssldyn::bench::for_each_flag;
+using ssldyn::bench::has_flag;
 using ssldyn::bench::split;
 using ssldyn::bench::to_index;
+using ssldyn::bench::unknown_flag;
 
 Options parse(int argc, char** argv) {
     Options o;
-    const std::vector<std::string> args(argv + 1, argv + argc);
-    for (std::size_t i = 0; i < args.size(); ++i) {
-        const std::string& flag = args[i];
-        if (flag == "--help" || flag == "-h") {
-            std::fputs(usage, stdout);
-            std::exit(0);
-        }
-        if (flag == "--quick") {
-            o.sizes = {{8192, 256}, {16384, 196}};
-            o.dgemm_size = 1024;
-            continue;
-        }
-        if (i + 1 >= args.size()) throw std::invalid_argument(flag + ": unknown flag or no value");
-        const std::string value = args[++i];
+    // --quick only changes the defaults, so the other flags still win.
+    if (has_flag(argc, argv, "--quick")) {
+        o.sizes = {{8192, 256}, {16384, 196}};
+        o.dgemm_size = 1024;
+    }
+    for_each_flag(argc, argv, usage, [&](const std::string& flag, const std::string& value) {
         if (flag == "--sizes") {
             o.sizes.clear();
             for (const std::string& pair : split(value)) {
@@ -109,9 +104,9 @@ Options parse(int argc, char** argv) {
         } else if (flag == "--csv") {
             o.csv = value;
         } else {
-            throw std::invalid_argument(flag + ": unknown flag (see --help)");
+            throw unknown_flag(flag);
         }
-    }
+    });
     return o;
 }
 

@@ -45,16 +45,8 @@ of that the loss and gradient alone.
 
 Options parse(int argc, char** argv) {
     Options o;
-    const std::vector<std::string> args(argv + 1, argv + argc);
-    for (std::size_t i = 0; i < args.size(); ++i) {
-        const std::string& flag = args[i];
-        if (flag == "--help" || flag == "-h") {
-            std::fputs(usage, stdout);
-            std::exit(0);
-        }
-        if (i + 1 >= args.size()) throw std::invalid_argument(flag + ": unknown flag or no value");
-        const std::string value = args[++i];
-        using bench::to_index;
+    using bench::to_index;
+    bench::for_each_flag(argc, argv, usage, [&](const std::string& flag, const std::string& value) {
         if (flag == "--d")
             o.d = to_index(flag, value);
         else if (flag == "--n")
@@ -74,8 +66,8 @@ Options parse(int argc, char** argv) {
         else if (flag == "--loss")
             o.loss = parse_name(loss_names, value, flag);
         else
-            throw std::invalid_argument(flag + ": unknown flag (see --help)");
-    }
+            throw bench::unknown_flag(flag);
+    });
     return o;
 }
 

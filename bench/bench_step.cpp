@@ -47,7 +47,7 @@ struct Options {
 };
 
 const char* const usage = R"(ssldyn_bench_step [flags]
-  --quick              small sizes, a few seconds (flags after it still override)
+  --quick              small sizes, a few seconds (other flags still override)
   --warmup N           untimed calls before each measurement (default 1)
   --reps N             timed calls per measurement; best and median are reported (default 5)
   --dgemm N            size of the square dgemm reference, 0 skips it (default 4096)
@@ -74,9 +74,8 @@ bool contains(const std::vector<std::string>& list, const std::string& s) {
 
 Options parse(int argc, char** argv) {
     Options o;
-    const std::vector<std::string> args(argv + 1, argv + argc);
-    // --quick only changes the defaults, so the flags that follow it still win.
-    if (contains(args, "--quick")) {
+    // --quick only changes the defaults, so the other flags still win.
+    if (has_flag(argc, argv, "--quick")) {
         o.quick = true;
         o.reps = 3;
         o.dgemm_size = 1024;
@@ -85,15 +84,7 @@ Options parse(int argc, char** argv) {
         o.spiked_d = 1024;
         o.spiked_n = 4000;
     }
-    for (std::size_t i = 0; i < args.size(); ++i) {
-        const std::string& flag = args[i];
-        if (flag == "--quick") continue;
-        if (flag == "--help" || flag == "-h") {
-            std::fputs(usage, stdout);
-            std::exit(0);
-        }
-        if (i + 1 >= args.size()) throw std::invalid_argument(flag + ": unknown flag or no value");
-        const std::string value = args[++i];
+    for_each_flag(argc, argv, usage, [&](const std::string& flag, const std::string& value) {
         if (flag == "--warmup") {
             o.warmup = static_cast<int>(to_index(flag, value));
         } else if (flag == "--reps") {
@@ -124,9 +115,9 @@ Options parse(int argc, char** argv) {
         } else if (flag == "--csv") {
             o.csv = value;
         } else {
-            throw std::invalid_argument(flag + ": unknown flag (see --help)");
+            throw unknown_flag(flag);
         }
-    }
+    });
     for (const std::string& d : o.data)
         if (d != "fashion" && d != "spiked") throw std::invalid_argument("--data: unknown " + d);
     for (const std::string& p : o.paths)

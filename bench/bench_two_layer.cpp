@@ -44,7 +44,7 @@ struct Options {
 
 const char* const usage = R"(ssldyn_bench_two_layer [flags]
   --quick          small sizes (n x h = 5000x256,5000x1024,2000x2048), dgemm 1024, a few seconds
-                   (flags after it still override)
+                   (other flags still override)
   --sizes LIST     n x h pairs (default 60000x1024,60000x4096,10000x16384)
   --k N            output dimension (default 64)
   --eta X          step size (default 0.01; the cost does not depend on it)
@@ -72,22 +72,13 @@ std::vector<std::pair<Index, Index>> parse_sizes(const std::string& flag,
 
 Options parse(int argc, char** argv) {
     Options o;
-    const std::vector<std::string> args(argv + 1, argv + argc);
-    // --quick only changes the defaults, so the flags that follow it still win.
-    if (std::find(args.begin(), args.end(), "--quick") != args.end()) {
+    // --quick only changes the defaults, so the other flags still win.
+    if (has_flag(argc, argv, "--quick")) {
         o.quick = true;
         o.dgemm_size = 1024;
         o.sizes = {{5000, 256}, {5000, 1024}, {2000, 2048}};
     }
-    for (std::size_t i = 0; i < args.size(); ++i) {
-        const std::string& flag = args[i];
-        if (flag == "--quick") continue;
-        if (flag == "--help" || flag == "-h") {
-            std::fputs(usage, stdout);
-            std::exit(0);
-        }
-        if (i + 1 >= args.size()) throw std::invalid_argument(flag + ": unknown flag or no value");
-        const std::string value = args[++i];
+    for_each_flag(argc, argv, usage, [&](const std::string& flag, const std::string& value) {
         if (flag == "--sizes") {
             o.sizes = parse_sizes(flag, value);
         } else if (flag == "--k") {
@@ -109,9 +100,9 @@ Options parse(int argc, char** argv) {
         } else if (flag == "--csv") {
             o.csv = value;
         } else {
-            throw std::invalid_argument(flag + ": unknown flag (see --help)");
+            throw unknown_flag(flag);
         }
-    }
+    });
     return o;
 }
 
