@@ -1,6 +1,7 @@
 // Cost of one full-batch GD step of the two-layer tanh model (both layers constrained, QR
 // retraction, non-contrastive loss) on Fashion-MNIST, against this machine's dgemm rate
-// measured in the same process (float64), with the peak memory. `--help` lists the flags;
+// measured in the same process (float64), with the peak memory; --precision float32 times the
+// float32 passes. `--help` lists the flags;
 // bench/two_layer.sh runs it next to bench/torch_two_layer.py.
 #include <sys/resource.h>
 
@@ -40,6 +41,7 @@ struct Options {
     int threads = 0;  // 0: whatever OPENBLAS_NUM_THREADS gave the library
     std::string csv;
     std::string idx = std::string(ssldyn::fashion_mnist_images);
+    ssldyn::Precision precision = ssldyn::Precision::float64;
 };
 
 const char* const usage = R"(ssldyn_bench_two_layer [flags]
@@ -55,6 +57,8 @@ const char* const usage = R"(ssldyn_bench_two_layer [flags]
   --idx FILE       IDX images (default: Debian's Fashion-MNIST)
   --threads N      set the BLAS thread count (default: OPENBLAS_NUM_THREADS as is)
   --csv FILE       also write the rows as CSV (for bench/two_layer.sh)
+  --precision P    float64 (default) or float32 passes through the data (path "step-float32";
+                   %dgemm still against the float64 dgemm rate)
 )";
 
 using namespace ssldyn::bench;
@@ -97,6 +101,8 @@ Options parse(int argc, char** argv) {
             o.idx = value;
         } else if (flag == "--threads") {
             o.threads = static_cast<int>(to_index(flag, value));
+        } else if (flag == "--precision") {
+            o.precision = ssldyn::parse_name(ssldyn::precision_names, value, "--precision");
         } else if (flag == "--csv") {
             o.csv = value;
         } else {
@@ -187,7 +193,7 @@ void bench_size(const Options& o, const Matrix& images, Index n, Index h, Report
     // The runs' views (run/problem.cpp): σ_aug 0.1, no masking, centred, seed 1, stream 11.
     const ssldyn::Views views(base, ssldyn::Augmentation{0.1, 1.0}, true, 1, 11);
     const ssldyn::TwoLayerObjective objective(views, ssldyn::Loss::noncontrastive,
-                                              ssldyn::Activation::tanh);
+                                              ssldyn::Activation::tanh, o.precision);
     const ssldyn::TwoLayerRule rule{true, ssldyn::Retraction::qr, o.eta, 0.0};
     ssldyn::RandomStream init(7, 21, static_cast<std::uint64_t>(h));
     ssldyn::TwoLayerWeights w = ssldyn::initial_two_layer_weights(rule, d, h, o.k, init);
@@ -196,7 +202,14 @@ void bench_size(const Options& o, const Matrix& images, Index n, Index h, Report
         std::chrono::duration<double>(std::chrono::steady_clock::now() - setup_start).count());
     double first_loss = 0.0, last_loss = 0.0;
     int steps = 0;
-    Row r{"step", d, n, h, o.k, "-", {}, step_flops(double(n), double(d), double(h), double(o.k))};
+    Row r{o.precision == ssldyn::Precision::float64 ? "step" : "step-float32",
+          d,
+          n,
+          h,
+          o.k,
+          "-",
+          {},
+          step_flops(double(n), double(d), double(h), double(o.k))};
     r.time = time_it(o.warmup, o.reps, [&] {
         last_loss = ssldyn::two_layer_step(rule, objective, w);
         if (steps++ == 0) first_loss = last_loss;
@@ -217,9 +230,10 @@ int main(int argc, char** argv) {
         const Options o = parse(argc, argv);
         if (o.threads > 0) ssldyn::set_blas_threads(o.threads);
         std::printf(
-            "# ssldyn_bench_two_layer%s: float64, two-layer tanh, both layers constrained, QR "
+            "# ssldyn_bench_two_layer%s: %s passes, two-layer tanh, both layers constrained, QR "
             "retraction, non-contrastive loss, k = %td\n",
-            o.quick ? " --quick" : "", o.k);
+            o.quick ? " --quick" : "",
+            std::string(ssldyn::name_of(ssldyn::precision_names, o.precision)).c_str(), o.k);
         std::printf("# BLAS threads (ssldyn::blas_threads) = %d; OPENBLAS_NUM_THREADS=%s\n",
                     ssldyn::blas_threads(), env_or("OPENBLAS_NUM_THREADS", "(unset)"));
         print_openblas();

@@ -118,7 +118,7 @@ for path in sys.argv[1:]:
             key = (r["impl"], int(r["threads"]))
             if r["path"] == "dgemm":
                 dgemm.setdefault(key, []).append(float(r["gflops"]))
-            else:  # the best over the rounds
+            elif r["path"] == "step":  # float64, the best over the rounds
                 key += (int(r["n"]), int(r["h"]))
                 if key not in steps or float(r["best_s"]) < float(steps[key]["best_s"]):
                     steps[key] = r

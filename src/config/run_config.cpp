@@ -71,6 +71,12 @@ std::string print_list(const std::vector<double>& values) {
     return out;
 }
 
+// A key that is part of a run's identity only away from its default (ConfigKey).
+ConfigKey added_later(ConfigKey key) {
+    key.identity_at_default = false;
+    return key;
+}
+
 #define SSLDYN_NAMED_KEY(key, field, table, help_text)                              \
     ConfigKey {                                                                     \
         key, help_text,                                                             \
@@ -145,6 +151,10 @@ const std::vector<ConfigKey>& config_keys() {
         SSLDYN_INTEGER_KEY("h", h, "two-layer: hidden width"),
         SSLDYN_NAMED_KEY("activation", activation, activation_names,
                          "two-layer: identity, tanh, erf, gelu, softplus, relu"),
+        added_later(SSLDYN_NAMED_KEY(
+            "precision", precision, precision_names,
+            "two-layer: float64, or float32 for the passes through the data (weights, steps, "
+            "records and the reference flow stay float64)")),
         SSLDYN_INTEGER_KEY("batch", batch,
                            "two-layer: minibatch size, fresh samples and views each step (0: "
                            "full batch)"),
@@ -243,14 +253,21 @@ void validate(const RunConfig& c) {
             c.reference_tolerance >= 0 && c.reference_tolerance < 1,
             "reference_tolerance: must be in [0, 1), got " + print_double(c.reference_tolerance));
     }
+    require(c.precision == Precision::float64 || c.model == Model::two_layer,
+            "precision: float32 is for model = two-layer, not " +
+                std::string(name_of(model_names, c.model)));
     require(c.path != GradientPath::data || c.covariance == CovarianceSource::empirical,
             "path: the data path needs samples (covariance = empirical)");
 }
 
 std::string canonical_text(const RunConfig& config) {
+    static const RunConfig defaults;
     std::string out;
-    for (const auto& key : config_keys())
-        out += std::string(key.name) + " = " + key.print(config) + "\n";
+    for (const auto& key : config_keys()) {
+        const std::string value = key.print(config);
+        if (key.identity_at_default || value != key.print(defaults))
+            out += std::string(key.name) + " = " + value + "\n";
+    }
     return out;
 }
 

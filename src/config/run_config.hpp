@@ -9,6 +9,7 @@
 #include "core/names.hpp"
 #include "loss/loss.hpp"
 #include "model/activation.hpp"
+#include "model/precision.hpp"
 #include "optim/dynamics.hpp"
 
 namespace ssldyn {
@@ -82,7 +83,8 @@ struct RunConfig {
     Model model = Model::linear;
     Index h = 1024;  // hidden width
     Activation activation = Activation::tanh;
-    Index batch = 0;                    // minibatch size (0: full batch)
+    Precision precision = Precision::float64;  // of the passes through the data
+    Index batch = 0;                           // minibatch size (0: full batch)
     Index probes = 32;                  // samples on which outputs and Gram matrices are compared
     Index ntk_probes = 0;               // samples of the tangent kernels (0: none)
     double reference_tolerance = 1e-6;  // local error of the reference flow (0: none)
@@ -97,6 +99,9 @@ struct ConfigKey {
     std::string_view help;
     void (*parse)(RunConfig&, std::string_view value);  // throws InputError naming the key
     std::string (*print)(const RunConfig&);
+    // Keys added after stores were written are part of a run's identity only away from their
+    // default, so that the ids of those stores' runs stand.
+    bool identity_at_default = true;
 };
 
 const std::vector<ConfigKey>& config_keys();
@@ -108,7 +113,9 @@ std::string get_value(const RunConfig& config, std::string_view key);
 // Checks what can be checked without the data (k ≤ d is checked again once d is known).
 void validate(const RunConfig& config);
 
-// "key = value" lines in table order: the run's identity and what the store records.
+// "key = value" lines in table order, but for keys added later at their default
+// (ConfigKey::identity_at_default, which the store's index still lists): the run's identity and
+// what the store records.
 std::string canonical_text(const RunConfig& config);
 // 16 hex digits of a 64-bit FNV-1a hash of the canonical text.
 std::string run_id(const RunConfig& config);

@@ -9,6 +9,9 @@ extern "C" {
 void dgemm_(const char* transa, const char* transb, const int* m, const int* n, const int* k,
             const double* alpha, const double* a, const int* lda, const double* b, const int* ldb,
             const double* beta, double* c, const int* ldc);
+void sgemm_(const char* transa, const char* transb, const int* m, const int* n, const int* k,
+            const float* alpha, const float* a, const int* lda, const float* b, const int* ldb,
+            const float* beta, float* c, const int* ldc);
 void dsyr2k_(const char* uplo, const char* trans, const int* n, const int* k, const double* alpha,
              const double* a, const int* lda, const double* b, const int* ldb, const double* beta,
              double* c, const int* ldc);
@@ -30,20 +33,31 @@ int ld_of(Index ld, const char* routine) {
     return fortran_int(ld < 1 ? 1 : ld, routine);
 }
 
-}  // namespace
-
-void gemm(Op op_a, Op op_b, double alpha, ConstView a, ConstView b, double beta, View c) {
+// The shape checks and Fortran arguments of ?gemm, for dgemm and sgemm.
+template <class T, class Routine>
+void gemm_of(Routine routine, const char* name, Op op_a, Op op_b, T alpha, BasicConstView<T> a,
+             BasicConstView<T> b, T beta, BasicView<T> c) {
     const Index m = op_a == Op::none ? a.rows : a.cols;
     const Index k = op_a == Op::none ? a.cols : a.rows;
     const Index kb = op_b == Op::none ? b.rows : b.cols;
     const Index n = op_b == Op::none ? b.cols : b.rows;
-    if (k != kb || c.rows != m || c.cols != n) throw RuntimeFailure("gemm: shape mismatch");
+    if (k != kb || c.rows != m || c.cols != n) throw_shape_mismatch("gemm");
     if (m == 0 || n == 0) return;
     const char ta = op_a == Op::none ? 'N' : 'T', tb = op_b == Op::none ? 'N' : 'T';
-    const int mi = fortran_int(m, "dgemm"), ni = fortran_int(n, "dgemm"),
-              ki = fortran_int(k, "dgemm");
-    const int lda = ld_of(a.ld, "dgemm"), ldb = ld_of(b.ld, "dgemm"), ldc = ld_of(c.ld, "dgemm");
-    dgemm_(&ta, &tb, &mi, &ni, &ki, &alpha, a.data, &lda, b.data, &ldb, &beta, c.data, &ldc);
+    const int mi = fortran_int(m, name), ni = fortran_int(n, name), ki = fortran_int(k, name);
+    const int lda = ld_of(a.ld, name), ldb = ld_of(b.ld, name), ldc = ld_of(c.ld, name);
+    routine(&ta, &tb, &mi, &ni, &ki, &alpha, a.data, &lda, b.data, &ldb, &beta, c.data, &ldc);
+}
+
+}  // namespace
+
+void gemm(Op op_a, Op op_b, double alpha, ConstView a, ConstView b, double beta, View c) {
+    gemm_of(dgemm_, "dgemm", op_a, op_b, alpha, a, b, beta, c);
+}
+
+void gemm(Op op_a, Op op_b, float alpha, FloatConstView a, FloatConstView b, float beta,
+          FloatView c) {
+    gemm_of(sgemm_, "sgemm", op_a, op_b, alpha, a, b, beta, c);
 }
 
 Matrix multiply(Op op_a, Op op_b, ConstView a, ConstView b) {

@@ -7,8 +7,10 @@ namespace ssldyn {
 
 enum class Op { none, transpose };
 
-// C <- alpha op(A) op(B) + beta C
+// C <- alpha op(A) op(B) + beta C (dgemm; sgemm for the float32 passes of the two-layer model)
 void gemm(Op op_a, Op op_b, double alpha, ConstView a, ConstView b, double beta, View c);
+void gemm(Op op_a, Op op_b, float alpha, FloatConstView a, FloatConstView b, float beta,
+          FloatView c);
 
 // The product op(A) op(B) as a new matrix.
 Matrix multiply(Op op_a, Op op_b, ConstView a, ConstView b);

@@ -8,46 +8,22 @@
 
 namespace ssldyn {
 
-Matrix::Matrix(Index rows, Index cols, double fill)
-    : rows_(rows), cols_(cols), data_(static_cast<std::size_t>(rows * cols), fill) {
+void check_dimensions(Index rows, Index cols) {
     if (rows < 0 || cols < 0) throw RuntimeFailure("Matrix: negative dimension");
 }
 
-Matrix Matrix::identity(Index n) {
-    Matrix id(n, n);
-    for (Index i = 0; i < n; ++i) id(i, i) = 1.0;
-    return id;
-}
-
-View Matrix::columns(Index first, Index count) {
-    if (first < 0 || count < 0 || first + count > cols_)
+void check_columns(Index cols, Index first, Index count) {
+    if (first < 0 || count < 0 || first + count > cols)
         throw RuntimeFailure("Matrix::columns: range outside the matrix");
-    return {data() + first * rows_, rows_, count, rows_};
 }
-
-ConstView Matrix::columns(Index first, Index count) const {
-    if (first < 0 || count < 0 || first + count > cols_)
-        throw RuntimeFailure("Matrix::columns: range outside the matrix");
-    return {data() + first * rows_, rows_, count, rows_};
-}
-
-namespace {
 
 void check_block(Index a_rows, Index a_cols, Index row, Index col, Index rows, Index cols) {
     if (row < 0 || col < 0 || rows < 0 || cols < 0 || row + rows > a_rows || col + cols > a_cols)
         throw RuntimeFailure("block: range outside the matrix");
 }
 
-}  // namespace
-
-View block(View a, Index row, Index col, Index rows, Index cols) {
-    check_block(a.rows, a.cols, row, col, rows, cols);
-    return {a.data + row + col * a.ld, rows, cols, a.ld};
-}
-
-ConstView block(ConstView a, Index row, Index col, Index rows, Index cols) {
-    check_block(a.rows, a.cols, row, col, rows, cols);
-    return {a.data + row + col * a.ld, rows, cols, a.ld};
+void throw_shape_mismatch(const char* routine) {
+    throw RuntimeFailure(std::string(routine) + ": shape mismatch");
 }
 
 int fortran_int(Index value, const char* routine) {

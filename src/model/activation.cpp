@@ -14,6 +14,7 @@
 #if defined(__x86_64__) && defined(__GLIBC__) && !defined(__clang__) && \
     (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 35))
 extern "C" __attribute__((simd("notinbranch"))) double tanh(double) noexcept;
+extern "C" __attribute__((simd("notinbranch"))) float tanhf(float) noexcept;
 #define SSLDYN_VECTOR_WIDTHS __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
 #define SSLDYN_VECTOR_WIDTHS
@@ -71,12 +72,14 @@ namespace {
 
 // value <- tanh(in) and, when slope is not null, slope <- 1 − value² (one tanh an entry, not
 // two); any of the three may be the same array, each entry being read before it is written.
-SSLDYN_VECTOR_WIDTHS void tanh_span(const double* in, double* value, double* slope, Index count) {
+// (std::tanh of a float is tanhf.) Inlined into the loops below, compiled for each vector width.
+template <class T>
+[[gnu::always_inline]] inline void tanh_loop(const T* in, T* value, T* slope, Index count) {
     if (slope) {
 #pragma omp simd
         for (Index i = 0; i < count; ++i) {
-            const double t = std::tanh(in[i]);
-            slope[i] = 1.0 - t * t;
+            const T t = std::tanh(in[i]);
+            slope[i] = T(1) - t * t;
             value[i] = t;
         }
     } else {
@@ -86,22 +89,38 @@ SSLDYN_VECTOR_WIDTHS void tanh_span(const double* in, double* value, double* slo
 }
 
 // b <- b ∘ (1 − t²): tanh′ from tanh.
-SSLDYN_VECTOR_WIDTHS void multiply_by_tanh_slope(double* b, const double* t, Index count) {
+template <class T>
+[[gnu::always_inline]] inline void tanh_slope_loop(T* b, const T* t, Index count) {
 #pragma omp simd
-    for (Index i = 0; i < count; ++i) b[i] *= 1.0 - t[i] * t[i];
+    for (Index i = 0; i < count; ++i) b[i] *= T(1) - t[i] * t[i];
 }
 
-void affine_span(const Linearisation& affine, const double* in, double* value, double* slope,
-                 Index count) {
+SSLDYN_VECTOR_WIDTHS void tanh_span(const double* in, double* value, double* slope, Index count) {
+    tanh_loop(in, value, slope, count);
+}
+SSLDYN_VECTOR_WIDTHS void tanh_span(const float* in, float* value, float* slope, Index count) {
+    tanh_loop(in, value, slope, count);
+}
+SSLDYN_VECTOR_WIDTHS void multiply_by_tanh_slope(double* b, const double* t, Index count) {
+    tanh_slope_loop(b, t, count);
+}
+SSLDYN_VECTOR_WIDTHS void multiply_by_tanh_slope(float* b, const float* t, Index count) {
+    tanh_slope_loop(b, t, count);
+}
+
+template <class T>
+void affine_span(const Linearisation& affine, const T* in, T* value, T* slope, Index count) {
+    const T offset = static_cast<T>(affine.offset), constant = static_cast<T>(affine.slope);
     for (Index i = 0; i < count; ++i) {
-        value[i] = affine.offset + affine.slope * in[i];
-        if (slope) slope[i] = affine.slope;
+        value[i] = offset + constant * in[i];
+        if (slope) slope[i] = constant;
     }
 }
 
-// σ (and σ′) of a contiguous span, as activate(units, u, out, derivative) describes.
-void activate_span(const Nonlinearity& units, const double* in, double* value, double* slope,
-                   Index count) {
+// σ (and σ′) of a contiguous span, as activate(units, u, out, derivative) describes. Floats go
+// through the double σ but for tanh: the float32 passes are there for tanh networks' speed.
+template <class T>
+void activate_span(const Nonlinearity& units, const T* in, T* value, T* slope, Index count) {
     if (units.linearised) {
         affine_span(linearisation(units.activation), in, value, slope, count);
     } else if (units.activation == Activation::tanh) {
@@ -109,8 +128,48 @@ void activate_span(const Nonlinearity& units, const double* in, double* value, d
     } else {
         for (Index i = 0; i < count; ++i) {
             const double x = in[i];
-            if (slope) slope[i] = activate_derivative(units.activation, x);
-            value[i] = activate(units.activation, x);
+            if (slope) slope[i] = static_cast<T>(activate_derivative(units.activation, x));
+            value[i] = static_cast<T>(activate(units.activation, x));
+        }
+    }
+}
+
+template <class T>
+void activate_columns(const Nonlinearity& units, BasicView<T> u, BasicView<T> slope) {
+    for (Index j = 0; j < u.cols; ++j)
+        activate_span(units, u.data + j * u.ld, u.data + j * u.ld,
+                      slope.data ? slope.data + j * slope.ld : nullptr, u.rows);
+}
+
+template <class T>
+void multiply_columns_by_slope(const Nonlinearity& units, BasicView<T> b, BasicConstView<T> value,
+                               BasicConstView<T> slope) {
+    if (!slope_from_value(units)) {  // erf, gelu: σ′ was kept
+        for (Index j = 0; j < b.cols; ++j) {
+            T* out = b.data + j * b.ld;
+            const T* s = slope.data + j * slope.ld;
+            for (Index i = 0; i < b.rows; ++i) out[i] *= s[i];
+        }
+        return;
+    }
+    const Activation a = units.activation;
+    const bool affine = units.linearised || a == Activation::identity;
+    const T constant = static_cast<T>(units.linearised ? linearisation(a).slope : 1.0);
+    if (affine && constant == T(1)) return;
+    if (!affine && a != Activation::tanh && a != Activation::relu && a != Activation::softplus)
+        throw RuntimeFailure("multiply_by_slope: no σ′ from σ for " +
+                             std::string(name_of(activation_names, a)));
+    for (Index j = 0; j < b.cols; ++j) {
+        T* out = b.data + j * b.ld;
+        const T* t = value.data + j * value.ld;
+        if (affine) {
+            for (Index i = 0; i < b.rows; ++i) out[i] *= constant;
+        } else if (a == Activation::tanh) {
+            multiply_by_tanh_slope(out, t, b.rows);
+        } else if (a == Activation::relu) {  // relu′(u) = [u > 0] = [relu(u) > 0]
+            for (Index i = 0; i < b.rows; ++i) out[i] *= t[i] > T(0) ? T(1) : T(0);
+        } else {  // softplus: the logistic function, 1 − e^{−σ}
+            for (Index i = 0; i < b.rows; ++i) out[i] *= -std::expm1(-t[i]);
         }
     }
 }
@@ -132,9 +191,11 @@ void activate(const Nonlinearity& units, const Matrix& u, Matrix& out, Matrix* d
 }
 
 void activate_in_place(const Nonlinearity& units, View u, View slope) {
-    for (Index j = 0; j < u.cols; ++j)
-        activate_span(units, u.data + j * u.ld, u.data + j * u.ld,
-                      slope.data ? slope.data + j * slope.ld : nullptr, u.rows);
+    activate_columns(units, u, slope);
+}
+
+void activate_in_place(const Nonlinearity& units, FloatView u, FloatView slope) {
+    activate_columns(units, u, slope);
 }
 
 bool slope_from_value(const Nonlinearity& units) {
@@ -143,34 +204,12 @@ bool slope_from_value(const Nonlinearity& units) {
 }
 
 void multiply_by_slope(const Nonlinearity& units, View b, ConstView value, ConstView slope) {
-    if (!slope_from_value(units)) {  // erf, gelu: σ′ was kept
-        for (Index j = 0; j < b.cols; ++j) {
-            double* out = b.data + j * b.ld;
-            const double* s = slope.data + j * slope.ld;
-            for (Index i = 0; i < b.rows; ++i) out[i] *= s[i];
-        }
-        return;
-    }
-    const Activation a = units.activation;
-    const bool affine = units.linearised || a == Activation::identity;
-    const double constant = units.linearised ? linearisation(a).slope : 1.0;
-    if (affine && constant == 1.0) return;
-    if (!affine && a != Activation::tanh && a != Activation::relu && a != Activation::softplus)
-        throw RuntimeFailure("multiply_by_slope: no σ′ from σ for " +
-                             std::string(name_of(activation_names, a)));
-    for (Index j = 0; j < b.cols; ++j) {
-        double* out = b.data + j * b.ld;
-        const double* t = value.data + j * value.ld;
-        if (affine) {
-            for (Index i = 0; i < b.rows; ++i) out[i] *= constant;
-        } else if (a == Activation::tanh) {
-            multiply_by_tanh_slope(out, t, b.rows);
-        } else if (a == Activation::relu) {  // relu′(u) = [u > 0] = [relu(u) > 0]
-            for (Index i = 0; i < b.rows; ++i) out[i] *= t[i] > 0.0 ? 1.0 : 0.0;
-        } else {  // softplus: the logistic function, 1 − e^{−σ}
-            for (Index i = 0; i < b.rows; ++i) out[i] *= -std::expm1(-t[i]);
-        }
-    }
+    multiply_columns_by_slope(units, b, value, slope);
+}
+
+void multiply_by_slope(const Nonlinearity& units, FloatView b, FloatConstView value,
+                       FloatConstView slope) {
+    multiply_columns_by_slope(units, b, value, slope);
 }
 
 Linearisation linearisation(Activation a) {

@@ -47,8 +47,10 @@ void activate(const Nonlinearity& units, const Matrix& u, Matrix& out,
               Matrix* derivative = nullptr);
 
 // The kernels of back-propagation (model/two_layer.cpp), on blocks of the (samples) x (units)
-// activity. In place: u <- σ(u), and slope <- σ′(u) when slope.data is not null.
+// activity, in double or float (the float32 passes). In place: u <- σ(u), and slope <- σ′(u)
+// when slope.data is not null.
 void activate_in_place(const Nonlinearity& units, View u, View slope);
+void activate_in_place(const Nonlinearity& units, FloatView u, FloatView slope);
 
 // Whether σ′ is a function of σ: tanh (1 − σ²), relu ([σ > 0]), softplus (1 − e^{−σ}), the
 // identity and every affine part, but not erf or gelu. Back-propagation then takes σ′ from the
@@ -58,5 +60,7 @@ bool slope_from_value(const Nonlinearity& units);
 // b <- b ∘ σ′(U) entry by entry: σ′ from value = σ(U) when slope_from_value(units), else from
 // slope = σ′(U).
 void multiply_by_slope(const Nonlinearity& units, View b, ConstView value, ConstView slope);
+void multiply_by_slope(const Nonlinearity& units, FloatView b, FloatConstView value,
+                       FloatConstView slope);
 
 }  // namespace ssldyn

@@ -70,31 +70,38 @@ TwoLayerWeights gather_shards(const TwoLayerWeights& local, Index h,
 
 ShardedTwoLayerObjective::ShardedTwoLayerObjective(const Views& views, Loss loss,
                                                    const Nonlinearity& units,
-                                                   const mpi::Communicator& group)
-    : views_(&views),
-      loss_(loss),
-      units_(units),
+                                                   const mpi::Communicator& group,
+                                                   Precision precision)
+    : loss_(loss),
       group_(&group),
-      grid_(std::make_unique<BlacsGrid>(group, group.size(), 1)) {}
+      grid_(std::make_unique<BlacsGrid>(group, group.size(), 1)),
+      layer_(units, precision) {
+    use(views);
+}
+
+void ShardedTwoLayerObjective::use(const Views& views) {
+    views_ = &views;
+    layer_.use_data(views.stacked(views_used(loss_)));
+}
 
 // This rank's units' term of F, summed over the group: the whole model's outputs on every rank.
-void ShardedTwoLayerObjective::forward(const TwoLayerWeights& local, bool with_slope) const {
-    forward_hidden(views_->stacked(views_used(loss_)), units_, local, with_slope, work_);
-    group_->sum(work_.outputs.data(), work_.outputs.size());
+const Matrix& ShardedTwoLayerObjective::forward(const TwoLayerWeights& local,
+                                                bool with_slope) const {
+    Matrix& outputs = layer_.forward(local, with_slope);
+    group_->sum(outputs.data(), outputs.size());
+    return outputs;
 }
 
 double ShardedTwoLayerObjective::loss(const TwoLayerWeights& local) const {
-    forward(local, false);
-    return batch_loss(work_.outputs, views_->n(), loss_);
+    return batch_loss(forward(local, false), views_->n(), loss_);
 }
 
 TwoLayerGradient ShardedTwoLayerObjective::evaluate(const TwoLayerWeights& local) const {
     const Index n = views_->n();
-    forward(local, true);
+    const Matrix& outputs = forward(local, true);
     TwoLayerGradient out;
-    out.loss = batch_loss(work_.outputs, n, loss_);
-    backward_hidden(views_->stacked(views_used(loss_)), units_, local, work_,
-                    batch_loss_gradient(work_.outputs, n, loss_), n, out);
+    out.loss = batch_loss(outputs, n, loss_);
+    layer_.backward(local, batch_loss_gradient(outputs, n, loss_), n, out);
     return out;
 }
 

@@ -36,10 +36,11 @@ TwoLayerWeights gather_shards(const TwoLayerWeights& local, Index h,
 class ShardedTwoLayerObjective : public NetworkObjective {
   public:
     ShardedTwoLayerObjective(const Views& views, Loss loss, const Nonlinearity& units,
-                             const mpi::Communicator& group);
+                             const mpi::Communicator& group,
+                             Precision precision = Precision::float64);
 
     // Evaluate on other views from now on (a minibatch), keeping the grid and the buffers.
-    void use(const Views& views) { views_ = &views; }
+    void use(const Views& views);
 
     double loss(const TwoLayerWeights& local) const override;
     // loss: the whole model's; w1, w2: ∂L/∂W₁ and ∂L/∂W₂ at this rank's units.
@@ -49,13 +50,13 @@ class ShardedTwoLayerObjective : public NetworkObjective {
     const BlacsGrid& grid() const { return *grid_; }
 
   private:
-    void forward(const TwoLayerWeights& local, bool with_slope) const;  // into work_
+    // The whole model's outputs F, on every rank.
+    const Matrix& forward(const TwoLayerWeights& local, bool with_slope) const;
     const Views* views_;
     Loss loss_;
-    Nonlinearity units_;
     const mpi::Communicator* group_;
     std::unique_ptr<BlacsGrid> grid_;
-    mutable HiddenActivity work_;
+    mutable HiddenLayer layer_;
 };
 
 // initial_two_layer_weights' weights, this rank's share, drawn and put on the manifolds without

@@ -200,24 +200,34 @@ bool sharded(const RunConfig& config, const Problem& problem) {
 // of a sweep, taking its group's other runs along, so it is refused before it starts.
 constexpr Index max_kernel_entries = Index{1} << 31;
 
-// The network's objective and its step, replicated or sharded (Placement).
+// The network's objective and its step, replicated or sharded (Placement), at the run's
+// precision; a float32 run's reference flow evaluates the same objective in float64.
 struct Network {
     std::unique_ptr<NetworkObjective> objective;
     ShardedTwoLayerObjective* shards = nullptr;  // objective, when sharded
+    std::unique_ptr<NetworkObjective> float64;   // float32 runs: the objective in float64
 
     Network(const RunConfig& config, const Problem& problem, const Nonlinearity& units,
             const Placement& at) {
-        if (config.model == Model::supervised) {
-            objective = std::make_unique<SupervisedObjective>(problem.samples, problem.labels,
-                                                              config.k, config.activation);
-        } else if (at.shards) {
-            auto owned = std::make_unique<ShardedTwoLayerObjective>(*problem.views, config.loss,
-                                                                    units, *at.shards);
-            shards = owned.get();
-            objective = std::move(owned);
-        } else {
-            objective = std::make_unique<TwoLayerObjective>(*problem.views, config.loss, units);
-        }
+        objective = make(config, problem, units, at, config.precision);
+        if (at.shards) shards = static_cast<ShardedTwoLayerObjective*>(objective.get());
+        if (config.precision != Precision::float64)
+            float64 = make(config, problem, units, at, Precision::float64);
+    }
+
+    // The objective to the precision of the reference flow.
+    const NetworkObjective& exact() const { return float64 ? *float64 : *objective; }
+
+    static std::unique_ptr<NetworkObjective> make(const RunConfig& config, const Problem& problem,
+                                                  const Nonlinearity& units, const Placement& at,
+                                                  Precision precision) {
+        if (config.model == Model::supervised)
+            return std::make_unique<SupervisedObjective>(problem.samples, problem.labels, config.k,
+                                                         config.activation);
+        if (at.shards)
+            return std::make_unique<ShardedTwoLayerObjective>(*problem.views, config.loss, units,
+                                                              *at.shards, precision);
+        return std::make_unique<TwoLayerObjective>(*problem.views, config.loss, units, precision);
     }
 
     // One step on the run's views, or on a minibatch's.
@@ -228,7 +238,8 @@ struct Network {
             sharded_two_layer_step(rule, *shards, w);
             shards->use(all);
         } else if (batch) {
-            two_layer_step(rule, TwoLayerObjective(*batch, config.loss, units), w);
+            two_layer_step(rule, TwoLayerObjective(*batch, config.loss, units, config.precision),
+                           w);
         } else {
             two_layer_step(rule, *objective, w);
         }
@@ -293,30 +304,30 @@ RunResult simulate_two_layer(const RunConfig& config, const Problem& problem,
 
     std::optional<Reference> reference;
     if (config.reference_tolerance > 0)
-        reference.emplace(
-            Reference{ReferenceFlow(
-                          [&](const FlowState& s) {
-                              TwoLayerWeights f =
-                                  two_layer_flow_field(rule, objective, {s[0], s[1]}, at.shards);
-                              return FlowState{std::move(f.w1), std::move(f.w2)};
-                          },
-                          [&](FlowState& s) {
-                              if (!constrained) return;
-                              if (!network.shards) {
-                                  for (Matrix& layer : s) layer = nearest_on_manifold(layer);
-                                  return;
-                              }
-                              // The polar factors of the sharded layers, W₁ and W₂ᵀ as tall row
-                              // shares.
-                              const BlacsGrid& grid = network.shards->grid();
-                              const Index block = problem.distribution.block;
-                              s[0] = orthonormal_columns(Retraction::polar, s[0], grid, block);
-                              s[1] = transpose(orthonormal_columns(Retraction::polar,
-                                                                   transpose(s[1]), grid, block));
-                          },
-                          config.reference_tolerance,
-                          [&](double x) { return at.shards ? at.shards->max(x) : x; }),
-                      FlowState{w0.w1, w0.w2}, 0.0});
+        reference.emplace(Reference{
+            ReferenceFlow(
+                [&](const FlowState& s) {
+                    TwoLayerWeights f =
+                        two_layer_flow_field(rule, network.exact(), {s[0], s[1]}, at.shards);
+                    return FlowState{std::move(f.w1), std::move(f.w2)};
+                },
+                [&](FlowState& s) {
+                    if (!constrained) return;
+                    if (!network.shards) {
+                        for (Matrix& layer : s) layer = nearest_on_manifold(layer);
+                        return;
+                    }
+                    // The polar factors of the sharded layers, W₁ and W₂ᵀ as tall row
+                    // shares.
+                    const BlacsGrid& grid = network.shards->grid();
+                    const Index block = problem.distribution.block;
+                    s[0] = orthonormal_columns(Retraction::polar, s[0], grid, block);
+                    s[1] = transpose(
+                        orthonormal_columns(Retraction::polar, transpose(s[1]), grid, block));
+                },
+                config.reference_tolerance,
+                [&](double x) { return at.shards ? at.shards->max(x) : x; }),
+            FlowState{w0.w1, w0.w2}, 0.0});
 
     const ConstView ntk_probes = problem.probes.columns(0, config.ntk_probes);
     // Kernels at initialisation, for their relative change along training (THEORY §4.4); the
@@ -393,7 +404,7 @@ RunResult simulate_two_layer(const RunConfig& config, const Problem& problem,
             theory = reference->weights();
         }
         if (theory && finite(*theory, at)) {  // a lost flow leaves its records NaN
-            r.theory = measure_network(problem, *theory, objective.loss(*theory), at);
+            r.theory = measure_network(problem, *theory, network.exact().loss(*theory), at);
             r.theory_distance = relative_distance(net, *theory, at);
         } else {
             r.theory = missing_snapshot(k);

@@ -22,6 +22,24 @@ TEST(Config, CanonicalTextRoundTrips) {
     EXPECT_EQ(get_value(a, "spikes"), "9,7.5,0.001");
 }
 
+// Keys added after stores were written (precision) stay out of the identity at their default,
+// so that earlier runs keep their ids, and are in it otherwise.
+TEST(Config, KeysAddedLaterChangeTheIdentityOnlyAwayFromTheirDefault) {
+    RunConfig a;
+    set_value(a, "model", "two-layer");
+    EXPECT_EQ(canonical_text(a).find("precision"), std::string::npos);
+    EXPECT_NE(canonical_text(a).find("activation = tanh\n"), std::string::npos);
+    RunConfig b = a;
+    set_value(b, "precision", "float32");
+    EXPECT_NE(canonical_text(b).find("precision = float32\n"), std::string::npos);
+    EXPECT_NE(run_id(a), run_id(b));
+    set_value(b, "precision", "float64");
+    EXPECT_EQ(run_id(a), run_id(b));
+    set_value(b, "model", "linear");
+    set_value(b, "precision", "float32");
+    EXPECT_THROW(validate(b), InputError);
+}
+
 TEST(Config, BadValuesNameTheirKey) {
     RunConfig c;
     auto message = [&](const char* key, const char* value) {

@@ -34,6 +34,16 @@ TwoLayerWeights make_weights() {
             gaussian_matrix(stream, k, h, 1.0 / std::sqrt(double(h)))};
 }
 
+// The largest entry error of got, relative to want's largest entry.
+double worst(const Matrix& got, const Matrix& want) {
+    double scale = 0.0, error = 0.0;
+    for (Index i = 0; i < want.size(); ++i) {
+        scale = std::max(scale, std::fabs(want.data()[i]));
+        error = std::max(error, std::fabs(got.data()[i] - want.data()[i]));
+    }
+    return error / scale;
+}
+
 class Gradients : public ::testing::TestWithParam<std::tuple<Activation, Loss>> {};
 
 }  // namespace
@@ -138,14 +148,6 @@ TEST(TwoLayer, BackPropagationEqualsTheWholeMatrixFormulas) {
                             gaussian_matrix(stream, k, big_h, 1.0 / std::sqrt(double(big_h)))};
     const ConstView s = views.stacked(views_used(Loss::noncontrastive));
     const Matrix u = multiply(Op::transpose, Op::transpose, s, w.w1);  // 2n x h
-    auto worst = [](const Matrix& got, const Matrix& want) {
-        double scale = 0.0, error = 0.0;
-        for (Index i = 0; i < want.size(); ++i) {
-            scale = std::max(scale, std::fabs(want.data()[i]));
-            error = std::max(error, std::fabs(got.data()[i] - want.data()[i]));
-        }
-        return error / scale;
-    };
     for (const Nonlinearity units :
          {Nonlinearity(Activation::identity), Nonlinearity(Activation::tanh),
           Nonlinearity(Activation::erf), Nonlinearity(Activation::gelu),
@@ -209,5 +211,37 @@ TEST(TwoLayer, ElementwisePassesOnSeveralThreadsAndReusedBuffers) {
         for (Index i = 0; i < first.w2.size(); ++i)
             EXPECT_EQ(again.w2.data()[i], first.w2.data()[i]) << name;
         EXPECT_EQ(again.loss, first.loss) << name;
+    }
+}
+
+// The float32 passes (model/precision.hpp) against float64 on the same weights, across unit
+// blocks (h = 1100) and for σ′ kept (gelu) or taken from σ (tanh, relu, an affine part). Every
+// entry is a float sum of at most K = 1100 rounded terms: its error is at most γ_K ≈ K·u = 7e-5
+// of the sum of their magnitudes, so 1e-4 of the largest entry (measured: 3e-7 to 6e-7). It must
+// differ from float64 too (> 1e-9), or the float path was not taken.
+TEST(TwoLayer, Float32PassesMatchFloat64ToSingleRounding) {
+    const Index big_n = 300, big_h = 1100;
+    const SpikedCovariance spiked(d, {4.0, 2.0}, 0.5, true, 3);
+    RandomStream stream(5);
+    const Views views(spiked.sample(big_n, stream), Augmentation{0.3, 1.0}, true, 9, 1);
+    const TwoLayerWeights w{gaussian_matrix(stream, big_h, d, 1.0 / std::sqrt(double(d))),
+                            gaussian_matrix(stream, k, big_h, 1.0 / std::sqrt(double(big_h)))};
+    for (const Nonlinearity units :
+         {Nonlinearity(Activation::tanh), Nonlinearity(Activation::gelu),
+          Nonlinearity(Activation::relu), Nonlinearity(Activation::softplus, true)}) {
+        const std::string name = std::string(name_of(activation_names, units.activation)) +
+                                 (units.linearised ? " (affine part)" : "");
+        const TwoLayerGradient exact =
+            TwoLayerObjective(views, Loss::contrastive, units).evaluate(w);
+        const TwoLayerObjective single(views, Loss::contrastive, units, Precision::float32);
+        const TwoLayerGradient rounded = single.evaluate(w);
+        EXPECT_NEAR(rounded.loss, exact.loss, 1e-4 * std::fabs(exact.loss)) << name;
+        EXPECT_NEAR(single.loss(w), rounded.loss, 1e-12 * std::fabs(exact.loss)) << name;
+        for (const auto& [got, want] :
+             {std::pair{&rounded.w1, &exact.w1}, std::pair{&rounded.w2, &exact.w2}}) {
+            const double error = worst(*got, *want);
+            EXPECT_LT(error, 1e-4) << name;
+            EXPECT_GT(error, 1e-9) << name;
+        }
     }
 }
