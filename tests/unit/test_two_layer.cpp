@@ -44,6 +44,16 @@ double worst(const Matrix& got, const Matrix& want) {
     return error / scale;
 }
 
+// 2n = 600 samples and h = 1100 units: one whole block of 1024 units and a part.
+struct WideNetwork {
+    static constexpr Index n = 300, h = 1100;
+    RandomStream stream{5};
+    const Views views{SpikedCovariance(d, {4.0, 2.0}, 0.5, true, 3).sample(n, stream),
+                      Augmentation{0.3, 1.0}, true, 9, 1};
+    const TwoLayerWeights w{gaussian_matrix(stream, h, d, 1.0 / std::sqrt(double(d))),
+                            gaussian_matrix(stream, k, h, 1.0 / std::sqrt(double(h)))};
+};
+
 class Gradients : public ::testing::TestWithParam<std::tuple<Activation, Loss>> {};
 
 }  // namespace
@@ -140,12 +150,9 @@ TEST(Activations, DerivativesAndValuesAtZero) {
 // sums; σ′ from σ (softplus: 1 − e^{−σ} against the logistic function) and the vector tanh
 // (4 ulp) differ in the last bits: 1e-12 of the largest entry.
 TEST(TwoLayer, BackPropagationEqualsTheWholeMatrixFormulas) {
-    const Index big_n = 300, big_h = 1100;
-    const SpikedCovariance spiked(d, {4.0, 2.0}, 0.5, true, 3);
-    RandomStream stream(5);
-    const Views views(spiked.sample(big_n, stream), Augmentation{0.3, 1.0}, true, 9, 1);
-    const TwoLayerWeights w{gaussian_matrix(stream, big_h, d, 1.0 / std::sqrt(double(d))),
-                            gaussian_matrix(stream, k, big_h, 1.0 / std::sqrt(double(big_h)))};
+    const WideNetwork net;
+    const Views& views = net.views;
+    const TwoLayerWeights& w = net.w;
     const ConstView s = views.stacked(views_used(Loss::noncontrastive));
     const Matrix u = multiply(Op::transpose, Op::transpose, s, w.w1);  // 2n x h
     for (const Nonlinearity units :
@@ -163,9 +170,9 @@ TEST(TwoLayer, BackPropagationEqualsTheWholeMatrixFormulas) {
                 units.linearised ? affine.slope : activate_derivative(units.activation, x);
         }
         const Matrix f = multiply(Op::none, Op::transpose, a, w.w2);
-        const Matrix back_f = batch_loss_gradient(f, big_n, Loss::noncontrastive);
-        const double scale_back = -1.0 / double(big_n);
-        Matrix w2(k, big_h), back(u.rows(), u.cols()), w1(big_h, d);
+        const Matrix back_f = batch_loss_gradient(f, WideNetwork::n, Loss::noncontrastive);
+        const double scale_back = -1.0 / double(WideNetwork::n);
+        Matrix w2(k, WideNetwork::h), back(u.rows(), u.cols()), w1(WideNetwork::h, d);
         gemm(Op::transpose, Op::none, scale_back, back_f, a, 0.0, w2);
         gemm(Op::none, Op::none, scale_back, back_f, w.w2, 0.0, back);
         for (Index i = 0; i < back.size(); ++i) back.data()[i] *= slope.data()[i];
@@ -175,7 +182,8 @@ TEST(TwoLayer, BackPropagationEqualsTheWholeMatrixFormulas) {
         const TwoLayerGradient g = objective.evaluate(w);
         const std::string name = std::string(name_of(activation_names, units.activation)) +
                                  (units.linearised ? " (affine part)" : "");
-        EXPECT_NEAR(g.loss, batch_loss(f, big_n, Loss::noncontrastive), 1e-12 * std::fabs(g.loss))
+        EXPECT_NEAR(g.loss, batch_loss(f, WideNetwork::n, Loss::noncontrastive),
+                    1e-12 * std::fabs(g.loss))
             << name;
         EXPECT_LT(worst(g.w2, w2), 1e-12) << name;
         EXPECT_LT(worst(g.w1, w1), 1e-12) << name;
@@ -220,12 +228,9 @@ TEST(TwoLayer, ElementwisePassesOnSeveralThreadsAndReusedBuffers) {
 // of the sum of their magnitudes, so 1e-4 of the largest entry (measured: 3e-7 to 6e-7). It must
 // differ from float64 too (> 1e-9), or the float path was not taken.
 TEST(TwoLayer, Float32PassesMatchFloat64ToSingleRounding) {
-    const Index big_n = 300, big_h = 1100;
-    const SpikedCovariance spiked(d, {4.0, 2.0}, 0.5, true, 3);
-    RandomStream stream(5);
-    const Views views(spiked.sample(big_n, stream), Augmentation{0.3, 1.0}, true, 9, 1);
-    const TwoLayerWeights w{gaussian_matrix(stream, big_h, d, 1.0 / std::sqrt(double(d))),
-                            gaussian_matrix(stream, k, big_h, 1.0 / std::sqrt(double(big_h)))};
+    const WideNetwork net;
+    const Views& views = net.views;
+    const TwoLayerWeights& w = net.w;
     for (const Nonlinearity units :
          {Nonlinearity(Activation::tanh), Nonlinearity(Activation::gelu),
           Nonlinearity(Activation::relu), Nonlinearity(Activation::softplus, true)}) {
