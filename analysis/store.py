@@ -37,6 +37,7 @@ SECTIONS = {
 }
 WIDTH_KEY = "h"
 ACTIVATION_KEY = "activation"
+PRECISION_KEY = "precision"  # float64 unless a run says float32 (absent in older stores)
 SUPERVISED_MODEL = "supervised"
 
 

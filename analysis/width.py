@@ -6,7 +6,7 @@ sweeps without two-layer runs are skipped with a note."""
 import numpy as np
 
 from .common import Result, Table, plt, reached, save, write_csv
-from .store import ACTIVATION_KEY, SUPERVISED_MODEL, WIDTH_KEY
+from .store import ACTIVATION_KEY, PRECISION_KEY, SUPERVISED_MODEL, WIDTH_KEY
 from .stats import fit_line
 
 MIN_WIDTHS = 3  # a fitted exponent with an interval needs three widths or more
@@ -26,6 +26,13 @@ def _width_runs(sweep, series, result):
                           f"and a '{WIDTH_KEY}' setting")
         return None
     return runs
+
+
+def _activation_group(run):
+    """The group of a run in the width fits: its activation, float32 runs apart."""
+    group = run.config.get(ACTIVATION_KEY, "?")
+    precision = run.config.get(PRECISION_KEY, "float64")
+    return group if precision == "float64" else f"{group} ({precision})"
 
 
 def _ends(run, name):
@@ -92,7 +99,7 @@ def linear_limit(sweep, folder, prefix):
     points = []
     for r in runs:
         first, last, t_last = _ends(r, "output_deviation")
-        points.append([r.config.get(ACTIVATION_KEY, "?"), r.id, r.status, float(r.config[WIDTH_KEY]),
+        points.append([_activation_group(r), r.id, r.status, float(r.config[WIDTH_KEY]),
                        first, last, t_last])
     _two_panels(sweep, folder, prefix, result, "linear_limit", points,
                 ["activation", "run_id", "status", "width", "deviation_initial",
@@ -166,7 +173,7 @@ def linear_pair(sweep, folder, prefix):
     runs = _width_runs(sweep, ("gram_deviation", "loss_deviation"), result)
     if runs is None:
         return result
-    points = [[r.config.get(ACTIVATION_KEY, "?"), r.id, r.status, float(r.config[WIDTH_KEY]),
+    points = [[_activation_group(r), r.id, r.status, float(r.config[WIDTH_KEY]),
                _ends(r, "gram_deviation")[1], _ends(r, "loss_deviation")[1]] for r in runs]
     _two_panels(sweep, folder, prefix, result, "linear_pair", points,
                 ["activation", "run_id", "status", "width", "gram_deviation", "loss_deviation"],

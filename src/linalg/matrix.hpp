@@ -9,7 +9,7 @@ namespace ssldyn {
 using Index = std::ptrdiff_t;
 
 // Views and matrices of doubles, the scalar of everything but the optional float32 passes of
-// the two-layer model (model/hidden_layer.hpp), which use the same types of floats.
+// the two-layer model (model/precision.hpp), which use the same types of floats.
 template <class T>
 struct BasicConstView {
     const T* data;
@@ -116,13 +116,6 @@ void convert(BasicConstView<From> from, BasicView<To> to) {
 template <class To, class From>
 void convert(BasicView<From> from, BasicView<To> to) {
     convert(BasicConstView<From>(from), to);
-}
-// from as a new matrix of To.
-template <class To, class From>
-BasicMatrix<To> converted(BasicConstView<From> from) {
-    BasicMatrix<To> out(from.rows, from.cols);
-    convert(from, out.view());
-    return out;
 }
 
 Matrix copy_of(ConstView a);

@@ -96,11 +96,8 @@ void as_floats(ConstView m, FloatMatrix& buffer) {
 }  // namespace
 
 void HiddenLayer::use_data(ConstView stacked) {
-    if (stacked.data == stacked_.data && stacked.rows == stacked_.rows &&
-        stacked.cols == stacked_.cols && stacked.ld == stacked_.ld)
-        return;
     stacked_ = stacked;
-    if (precision_ == Precision::float32) as_floats(stacked, stacked32_);
+    floats_current_ = false;
 }
 
 Matrix& HiddenLayer::forward(const TwoLayerWeights& w, bool with_slope) {
@@ -109,6 +106,8 @@ Matrix& HiddenLayer::forward(const TwoLayerWeights& w, bool with_slope) {
         forward_pass<double>(stacked_, units_, w.w1.view(), w.w2.view(), with_slope, work_);
         return work_.outputs;
     }
+    if (!floats_current_) as_floats(stacked_, stacked32_);
+    floats_current_ = true;
     as_floats(w.w1, w1_);
     as_floats(w.w2, w2_);
     forward_pass<float>(stacked32_.view(), units_, w1_.view(), w2_.view(), with_slope, work32_);

@@ -44,7 +44,8 @@ struct HiddenActivity {
 // hidden units, so a set gives its term of F; given ∂L/∂F, its gradient blocks need nothing from
 // the other units. The buffers are kept from one evaluation to the next: fresh ones cost a page
 // fault per page each step, a third of the step's time at n = 20000, h = 2048. In float32 the
-// samples are copied to floats once and kept until use_data is called again.
+// samples are copied to floats at the first forward after use_data and kept (a sharded SGD run
+// switches to each minibatch and back: the whole views are copied again only when evaluated).
 class HiddenLayer {
   public:
     HiddenLayer(const Nonlinearity& units, Precision precision)
@@ -66,6 +67,7 @@ class HiddenLayer {
     Nonlinearity units_;
     Precision precision_;
     ConstView stacked_{nullptr, 0, 0, 0};
+    bool floats_current_ = false;  // stacked32_ holds stacked_
     HiddenActivity<double> work_;
     // float32: the samples, the weights, A and the gradients as floats, and F in double.
     HiddenActivity<float> work32_;

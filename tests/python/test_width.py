@@ -235,7 +235,7 @@ class Float32Test(unittest.TestCase):
         final weights differ from the float64 run's by less than a hundredth of GD's distance to
         the flow (float rounding, ~1e-7 relative a step, against O(eta); measured 7e-7..6e-6 of
         it), by more than 0 (the float path ran). The losses agree to 1e-4 relative, the
-        gradient test's bound (measured 1.2e-7)."""
+        gradient test's bound (measured 1.2e-7). The report fits the two precisions apart."""
         with tempfile.TemporaryDirectory() as folder:
             config = os.path.join(folder, "float32.ini")
             with open(config, "w") as f:
@@ -265,6 +265,13 @@ class Float32Test(unittest.TestCase):
                          / np.linalg.norm(double["W"]))
                 self.assertLess(moved, 0.01 * double["distance"][-1], key)
                 self.assertGreater(moved, 0.0, key)
+            # The report's width figures keep float32 runs apart from float64 ones.
+            out = os.path.join(folder, "report")
+            result = report(store, out, "--sweep", "float32")
+            self.assertEqual(result.returncode, 0, result.stderr)
+            groups = {r["activation"] for r in read_csv(os.path.join(out,
+                                                                     "float32_linear_limit.csv"))}
+            self.assertEqual(groups, {"tanh", "tanh (float32)"})
 
 
 if __name__ == "__main__":
