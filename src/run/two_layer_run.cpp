@@ -201,21 +201,23 @@ bool sharded(const RunConfig& config, const Problem& problem) {
 constexpr Index max_kernel_entries = Index{1} << 31;
 
 // The network's objective and its step, replicated or sharded (Placement), at the run's
-// precision; a float32 run's reference flow evaluates the same objective in float64.
+// precision. A float32 network followed by the reference flow also holds the objective in
+// float64 for it (built only then: a sharded one makes a BLACS grid, and its buffers are the
+// size of the activity).
 struct Network {
     std::unique_ptr<NetworkObjective> objective;
     ShardedTwoLayerObjective* shards = nullptr;  // objective, when sharded
-    std::unique_ptr<NetworkObjective> float64;   // float32 runs: the objective in float64
+    std::unique_ptr<NetworkObjective> float64;   // float32 with a reference: in float64
 
     Network(const RunConfig& config, const Problem& problem, const Nonlinearity& units,
-            const Placement& at) {
+            const Placement& at, bool with_reference) {
         objective = make(config, problem, units, at, config.precision);
         if (at.shards) shards = static_cast<ShardedTwoLayerObjective*>(objective.get());
-        if (config.precision != Precision::float64)
+        if (with_reference && config.precision != Precision::float64)
             float64 = make(config, problem, units, at, Precision::float64);
     }
 
-    // The objective to the precision of the reference flow.
+    // The objective to the precision of the reference flow (float64).
     const NetworkObjective& exact() const { return float64 ? *float64 : *objective; }
 
     static std::unique_ptr<NetworkObjective> make(const RunConfig& config, const Problem& problem,
@@ -284,10 +286,10 @@ RunResult simulate_two_layer(const RunConfig& config, const Problem& problem,
             " has no form for a W₁ sharded over the run group (h = " + std::to_string(h) +
             " > d); take qr or polar, or raise --distribute-above");
     const Nonlinearity units(config.activation), affine(config.activation, true);
-    const Network network(config, problem, units, at);
+    const Network network(config, problem, units, at, config.reference_tolerance > 0);
     const NetworkObjective& objective = *network.objective;
     std::optional<Network> pair_network;
-    if (paired(config)) pair_network.emplace(config, problem, affine, at);
+    if (paired(config)) pair_network.emplace(config, problem, affine, at, false);
 
     RandomStream init_stream(config.seed, network_weights);
     const TwoLayerWeights w0 =
