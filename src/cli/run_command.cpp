@@ -7,8 +7,8 @@
 #include "core/error.hpp"
 #include "core/progress.hpp"
 #include "core/provenance.hpp"
-#include "run/simulation.hpp"
-#include "run/two_layer_run.hpp"
+#include "run/driver.hpp"
+#include "run/model_table.hpp"
 #include "store/sweep_store.hpp"
 #include "sweep/plan.hpp"
 
@@ -16,45 +16,16 @@ namespace ssldyn::cli {
 
 namespace {
 
-// The two-layer run's own lines: its layers, its pair and its laziness (THEORY §4.3–4.4).
-void print_network(const RunResult& r) {
-    const RunConfig& c = r.config;
-    const NetworkRecord& first = r.records.front().network;
-    const NetworkRecord& last = r.records.back().network;
-    std::printf("  %-22s %14.3e %14.3e   (W1, W2)\n", "orthogonality error",
-                last.w1_orthogonality_error, last.w2_orthogonality_error);
-    if (c.model == Model::two_layer)
-        std::printf("  %-22s %14.3e -> %.3e   (||f - f_lin|| / ||f_lin|| on %lld probes)\n",
-                    "linear-limit deviation", first.output_deviation, last.output_deviation,
-                    static_cast<long long>(c.probes));
-    if (paired(c))
-        std::printf("  %-22s %14.3e %14.3e   (loss, Gram of representations)\n",
-                    "vs paired linear run", last.loss_deviation, last.gram_deviation);
-    std::printf("  %-22s %14.3e", "relative weight change", last.weight_change);
-    if (c.ntk_probes > 0)
-        std::printf("   kernel change %.3e, tangent kernel %.3e", last.kernel_change,
-                    last.tangent_kernel_change);
-    std::printf("\n");
-    if (c.reference_tolerance > 0)
-        std::printf("  %-22s %14.3e   (relative, in both layers; tolerance %g, %ld steps)\n",
-                    "distance to reference", r.records.back().theory_distance,
-                    c.reference_tolerance, r.reference_accepted);
-}
-
 void print_summary(const RunResult& r, const std::string& store) {
     const RunConfig& c = r.config;
-    const bool network = is_network(c.model);
+    const ModelKind& model = model_kind(c.model);
+    const bool network = model.record_layout(c).network;
     std::printf("run %s: %s, %s%s loss, %s dynamics", r.config_id().c_str(),
-                data_source_text(c).c_str(),
-                network ? ("two-layer " + std::string(name_of(activation_names, c.activation)) +
-                           " network, h = " + std::to_string(c.h) + ", ")
-                              .c_str()
-                        : "",
+                data_source_text(c).c_str(), model.describe(c).c_str(),
                 std::string(name_of(loss_names, c.loss)).c_str(),
                 std::string(name_of(dynamics_names, c.dynamics)).c_str());
     if (c.dynamics == Dynamics::orthogonal)
-        std::printf(" (%s retraction)",
-                    std::string(name_of(retraction_names, r.retraction)).c_str());
+        std::printf(" (%s retraction)", retraction_text(r).c_str());
     std::printf(
         "\n  k = %lld, d = %zu, lambda_max(C) = %.4g, eta = %.4g (eta*lambda_max = %.3g), "
         "%lld steps to t = %.4g, %s path, %.2fs\n",
@@ -75,14 +46,7 @@ void print_summary(const RunResult& r, const std::string& store) {
         std::printf("  %-22s %14.3e %14.3e\n", "s2/s1", last.simulated.s2_s1, last.theory.s2_s1);
         std::printf("  %-22s %14.3e %14.3e\n", "sin angle to top-k", last.simulated.topk_sin_angle,
                     last.theory.topk_sin_angle);
-        if (network) {
-            print_network(r);
-            std::printf("  store: %s\n", store.c_str());
-            return;
-        }
-        std::printf("  %-22s %14.3e\n", "||W W^T - I||_F", last.simulated.orthogonality_error);
-        std::printf("  %-22s %14.3e   (%s)\n", "distance to theory", last.theory_distance,
-                    grassmann_reference(c.dynamics) ? "||P - P_theory||_F" : "relative, in W");
+        model.print_summary(r, stdout);
     }
     std::printf("  store: %s\n", store.c_str());
 }

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "run/simulation.hpp"
+#include "run/run_result.hpp"
 #include "store/h5/file.hpp"
 
 namespace ssldyn {

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "run/simulation.hpp"
+#include "run/run_result.hpp"
 
 namespace ssldyn::schema {
 
@@ -155,7 +155,12 @@ inline const std::vector<Column>& result_columns() {
                       "sqrt(sum (lambda_i/(2 mu))^2) (penalty), NaN (naive, sphere)"},
                      {"failed_step", ColumnType::integer, 0, "step at which a failed run stopped"},
                      {"failure", ColumnType::text, 200, "why a failed run stopped"},
-                     {"retraction_used", ColumnType::text, 16, "retraction after resolving auto"},
+                     {"retraction_used", ColumnType::text, 16,
+                      "retraction after resolving auto (two-layer: W1's/W2's when they differ)"},
+                     {"retraction_w1", ColumnType::text, 16,
+                      "two-layer: retraction of W1 after resolving auto for its shape"},
+                     {"retraction_w2", ColumnType::text, 16,
+                      "two-layer: retraction of W2 after resolving auto for its shape"},
                      {"gradient_path_used", ColumnType::text, 16, "covariance or data"},
                      {"host", ColumnType::text, 64, "host that ran it"},
                  });

@@ -15,7 +15,8 @@
 #include <set>
 
 #include "core/error.hpp"
-#include "run/two_layer_run.hpp"
+#include "run/driver.hpp"
+#include "run/model_table.hpp"
 #include "store/h5/attribute.hpp"
 #include "store/h5/dataset.hpp"
 #include "store/lock.hpp"
@@ -36,7 +37,7 @@ hsize_t size(Index n) {
 
 // The datasets of one side (gradient descent or theory) of a run, at their final size.
 void create_side(const h5::Group& group, Index records, Index k, const std::string& what,
-                 bool with_distance, bool network, Dynamics dynamics) {
+                 const RecordLayout& layout, bool with_distance) {
     describe(h5::Dataset::create_integers(group.id(), "step", {size(records)}, -1).id(), "1",
              "gradient-descent step of the record (-1: not reached)");
     describe(h5::Dataset::create_doubles(group.id(), "t", {size(records)}).id(), "1",
@@ -46,17 +47,10 @@ void create_side(const h5::Group& group, Index records, Index k, const std::stri
                  metric.units, what + ": " + metric.description);
     describe(
         h5::Dataset::create_doubles(group.id(), "singular_values", {size(records), size(k)}).id(),
-        "1",
-        what + (network ? ": singular values of W2 W1, descending"
-                        : ": singular values of W, descending"));
+        "1", what + ": singular values of " + layout.singular_values + ", descending");
     if (with_distance)
         describe(h5::Dataset::create_doubles(group.id(), "theory_distance", {size(records)}).id(),
-                 "1",
-                 network ? "||theta - theta_ref||_F / ||theta_ref||_F over both layers, to the "
-                           "reference flow"
-                 : grassmann_reference(dynamics)
-                     ? "||P - P_theory||_F between the row-space projectors of GD and the flow"
-                     : "||W - W_theory||_F / ||W_theory||_F");
+                 "1", layout.theory_distance);
 }
 
 void write_doubles(const h5::Group& group, const char* name, std::vector<double> values,
@@ -267,38 +261,32 @@ void create_sweep(const h5::File& file, const SweepPlan& plan, const Provenance&
     for (std::size_t i = 0; i < plan.runs.size(); ++i) {
         const RunConfig& c = plan.runs[i];
         const Index records = record_count(c), d = plan.dimensions[i];
-        const bool grassmann = grassmann_reference(c.dynamics);
-        const bool network = is_network(c.model);
-        const StateShape weights = state_shape(c, d);
+        const ModelKind& model = model_kind(c.model);
+        const StateLayout weights = model.state_layout(c, d);
+        const RecordLayout layout = model.record_layout(c);
+        // Everything the template's datasets and descriptions depend on.
         const std::string shape = std::to_string(c.k) + "x" + std::to_string(d) + "x" +
                                   std::to_string(records) + "x" + std::to_string(weights.rows) +
-                                  "x" + std::to_string(weights.cols) +
-                                  (network     ? "n"
-                                   : grassmann ? "g"
-                                               : "w");
+                                  "x" + std::to_string(weights.cols) + "|" + weights.description +
+                                  "|" + layout.theory + "|" + layout.singular_values + "|" +
+                                  layout.theory_distance + (layout.network ? "|network" : "");
         auto found = templates.find(shape);
         if (found == templates.end()) {
-            const std::string path = "/" + shape;
+            const std::string path = "/template-" + std::to_string(templates.size());
             const auto run = h5::Group::create(scratch.id(), path);
-            create_side(run.create_group("trajectory"), records, c.k, "gradient descent", true,
-                        network, c.dynamics);
-            create_side(run.create_group("theory"), records, c.k,
-                        network ? "reference flow" : "closed-form flow", false, network,
-                        c.dynamics);
-            if (network) {
+            create_side(run.create_group("trajectory"), records, c.k, "gradient descent", layout,
+                        true);
+            create_side(run.create_group("theory"), records, c.k, layout.theory, layout, false);
+            if (layout.network) {
                 const auto group = run.create_group("network");
                 for (const auto& m : schema::network_metrics())
                     describe(h5::Dataset::create_doubles(group.id(), m.name, {size(records)}).id(),
                              "1", m.description);
             }
-            const std::string layout = network
-                                           ? std::string("[W1 | W2^T], h x (d + k)") +
-                                                 (paired(c) ? ", then the paired linear run's" : "")
-                                           : "k x d";
             describe(h5::Dataset::create_doubles(run.create_group("init").id(), "W0",
                                                  {size(weights.rows), size(weights.cols)})
                          .id(),
-                     "1", "initial weights, " + layout);
+                     "1", "initial weights, " + weights.description);
             describe(h5::Dataset::create_doubles(run.create_group("spectrum").id(), "eigenvalues",
                                                  {size(d)})
                          .id(),
@@ -307,7 +295,7 @@ void create_sweep(const h5::File& file, const SweepPlan& plan, const Provenance&
             describe(h5::Dataset::create_doubles(checkpoint.id(), "W",
                                                  {size(weights.rows), size(weights.cols)})
                          .id(),
-                     "1", "weights after `step` steps, " + layout);
+                     "1", "weights after `step` steps, " + weights.description);
             describe(h5::Dataset::create_integers(checkpoint.id(), "step", {1}, -1).id(), "1",
                      "steps W holds (-1: none); the last step of a done run, else where a "
                      "resumed run continues");
@@ -366,7 +354,7 @@ void SweepWriter::write_records(const h5::Group& run, const RunConfig& config,
     std::vector<double> distance;
     for (const auto& rec : records) distance.push_back(rec.theory_distance);
     write_doubles(run.open_group("trajectory"), "theory_distance", distance, length);
-    if (!is_network(config.model)) return;
+    if (!model_kind(config.model).record_layout(config).network) return;
     const auto network = run.open_group("network");
     for (const auto& m : schema::network_metrics()) {
         std::vector<double> values;
@@ -447,7 +435,11 @@ void SweepWriter::write_run(Index row, const RunResult& r, const std::string& ho
     number("optimum_orthogonality_error", r.optimum_orthogonality_error);
     integer("failed_step", r.failed_step);
     text("failure", r.failure);
-    text("retraction_used", std::string(name_of(retraction_names, r.retraction)));
+    text("retraction_used", retraction_text(r));
+    if (r.layer_retractions)
+        for (std::size_t l = 0; l < 2; ++l)
+            text(l == 0 ? "retraction_w1" : "retraction_w2",
+                 std::string(name_of(retraction_names, (*r.layer_retractions)[l])));
     text("gradient_path_used", std::string(name_of(gradient_path_names, r.path)));
     text("host", host);
     // Last: a run is done only once everything above is in the file.
@@ -473,7 +465,7 @@ std::optional<Checkpoint> read_checkpoint(const h5::File& file, const std::strin
     read_side(run.open_group("theory"), &Record::theory, c.step, config.k, c.records);
     const auto distance = h5::Dataset::open(run.id(), "trajectory/theory_distance").read_doubles();
     for (std::size_t i = 0; i < c.records.size(); ++i) c.records[i].theory_distance = distance[i];
-    if (is_network(config.model))
+    if (model_kind(config.model).record_layout(config).network)
         for (const auto& m : schema::network_metrics()) {
             const auto recorded =
                 h5::Dataset::open(run.id(), std::string("network/") + m.name).read_doubles();

@@ -10,7 +10,8 @@
 
 #include "core/error.hpp"
 #include "core/provenance.hpp"
-#include "run/simulation.hpp"
+#include "run/checkpoint.hpp"
+#include "run/run_result.hpp"
 #include "store/h5/dataset.hpp"
 #include "store/h5/file.hpp"
 #include "store/schema.hpp"

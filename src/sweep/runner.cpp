@@ -15,6 +15,7 @@
 #include "core/stop_signals.hpp"
 #include "linalg/blacs.hpp"
 #include "mpi/shared_counters.hpp"
+#include "run/driver.hpp"
 #include "run/problem_cache.hpp"
 #include "store/h5/file.hpp"
 #include "store/lock.hpp"

@@ -7,6 +7,8 @@
 #include <map>
 #include <tuple>
 
+#include "run/model_table.hpp"
+
 namespace ssldyn {
 
 namespace {
@@ -26,21 +28,23 @@ std::string format(const char* pattern, double value) {
 }  // namespace
 
 std::string sweep_summary(const SweepIndex& index) {
-    // Networks are told apart by their model ("two-layer orthogonal", "supervised"), linear runs
-    // by their dynamics alone.
+    // Runs are grouped by their model's label ("orthogonal" for the linear model, "two-layer
+    // orthogonal", "supervised"), loss and k; each group's distance is its model's.
     using Key = std::tuple<std::string, std::string, long>;
     std::map<Key, Group> groups;
+    std::map<std::string, std::string> distance_meaning;  // by label
     const auto& erank = index.numbers.at("final_effective_rank");
     const auto& distance = index.numbers.at("max_theory_distance");
     const auto model = index.config.find("model");
-    auto label = [&](std::size_t i) {
-        const std::string& dynamics = index.config.at("dynamics")[i];
-        if (model == index.config.end() || model->second[i] == "linear") return dynamics;
-        if (model->second[i] == "supervised") return model->second[i];
-        return model->second[i] + " " + dynamics;
-    };
     for (std::size_t i = 0; i < index.size(); ++i) {
-        const Key key{label(i), index.config.at("loss")[i], std::stol(index.config.at("k")[i])};
+        RunConfig run;  // what the model table needs to label it
+        run.dynamics = parse_name(dynamics_names, index.config.at("dynamics")[i], "dynamics");
+        if (model != index.config.end())
+            run.model = parse_name(model_names, model->second[i], "model");
+        const ModelKind& kind = model_kind(run.model);
+        const std::string label = kind.label(run);
+        distance_meaning.emplace(label, kind.record_layout(run).distance_short);
+        const Key key{label, index.config.at("loss")[i], std::stol(index.config.at("k")[i])};
         Group& g = groups[key];
         ++g.runs;
         if (index.status[i] == RunStatus::failed) ++g.failed;
@@ -73,15 +77,10 @@ std::string sweep_summary(const SweepIndex& index) {
                 verdict = "no collapse";
             else
                 verdict = "partial";
-            const bool network =
-                dynamics.find(' ') != std::string::npos || dynamics == "supervised";
             if (g.distance_min <= g.distance_max)
-                distance_text =
-                    format("%.1e", g.distance_min) + " .. " + format("%.1e", g.distance_max) +
-                    (network ? "  relative, in both layers, to the reference flow"
-                     : grassmann_reference(parse_name(dynamics_names, dynamics, "dynamics"))
-                         ? "  ||P - P_flow||_F"
-                         : "  relative, in W");
+                distance_text = format("%.1e", g.distance_min) + " .. " +
+                                format("%.1e", g.distance_max) + "  " +
+                                distance_meaning.at(dynamics);
         }
         std::snprintf(line, sizeof line, "%-*s %-15s %5ld %5ld %6ld  %-16s %-13s %s\n", width,
                       dynamics.c_str(), loss.c_str(), k, g.runs, g.failed, erank_text.c_str(),

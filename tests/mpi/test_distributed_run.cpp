@@ -20,8 +20,8 @@
 #include "linalg/blas.hpp"
 #include "linalg/scalapack.hpp"
 #include "random/stream.hpp"
+#include "run/driver.hpp"
 #include "run/problem.hpp"
-#include "run/simulation.hpp"
 
 using namespace ssldyn;
 

@@ -11,8 +11,8 @@
 #include <cstring>
 
 #include "grids.hpp"
+#include "run/driver.hpp"
 #include "run/problem.hpp"
-#include "run/simulation.hpp"
 
 using namespace ssldyn;
 

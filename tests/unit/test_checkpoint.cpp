@@ -4,8 +4,8 @@
 
 #include <cstring>
 
+#include "run/driver.hpp"
 #include "run/problem.hpp"
-#include "run/simulation.hpp"
 
 using namespace ssldyn;
 

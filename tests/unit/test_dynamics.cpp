@@ -7,8 +7,8 @@
 
 #include "metrics/metrics.hpp"
 #include "random/stream.hpp"
+#include "run/driver.hpp"
 #include "run/problem.hpp"
-#include "run/simulation.hpp"
 
 using namespace ssldyn;
 

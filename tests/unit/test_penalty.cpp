@@ -8,7 +8,7 @@
 
 #include "config/run_config.hpp"
 #include "metrics/metrics.hpp"
-#include "run/simulation.hpp"
+#include "run/driver.hpp"
 #include "test_support.hpp"
 #include "theory/closed_form.hpp"
 

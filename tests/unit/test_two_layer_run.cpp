@@ -1,15 +1,15 @@
-// Two-layer runs (run/two_layer_run.hpp) against independent computations: the identity network
-// is its own linear pair; GD's distance to the reference flow is O(η) (THEORY §4.3); the packed
-// weights are the network's; minibatches are fresh each step and reproducible.
+// Two-layer runs (run/two_layer_run.hpp, through run/driver.hpp) against independent computations:
+// the identity network is its own linear pair; GD's distance to the reference flow is O(η) (THEORY
+// §4.3); the packed weights are the network's; minibatches are fresh each step and reproducible.
 #include <gtest/gtest.h>
 
 #include <cmath>
 
 #include "linalg/blas.hpp"
 #include "model/two_layer_dynamics.hpp"
+#include "run/driver.hpp"
+#include "run/model_table.hpp"
 #include "run/problem.hpp"
-#include "run/simulation.hpp"
-#include "run/two_layer_run.hpp"
 
 using namespace ssldyn;
 
@@ -49,7 +49,7 @@ TEST(TwoLayerRun, IdentityNetworkIsItsOwnLinearPair) {
         EXPECT_EQ(rec.network.gram_deviation, 0.0);
         EXPECT_LT(rec.network.projector_deviation, 1e-7);  // √2 sin θ of equal spaces: √u
     }
-    const StateShape shape = state_shape(c, 8);
+    const StateLayout shape = state_layout(c, 8);
     EXPECT_EQ(r.w.rows(), shape.rows);
     EXPECT_EQ(r.w.cols(), 2 * (8 + 2));
     for (Index j = 0; j < 10; ++j)

@@ -1,14 +1,15 @@
 #pragma once
-// One run of the linear model: gradient descent next to its closed-form flow, recorded on
-// the same clock t = η·step (THEORY §4–5).
-#include <functional>
+// What a run leaves behind, whatever its model: the records of gradient descent next to its
+// theory on the clock t = η·step (THEORY §4–5), its weights, and the summaries the store's index
+// holds.
+#include <array>
 #include <limits>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "config/run_config.hpp"
 #include "metrics/metrics.hpp"
-#include "run/checkpoint.hpp"
 #include "run/record.hpp"
 
 namespace ssldyn {
@@ -27,12 +28,14 @@ struct RunResult {
     std::string failure;  // why a failed run stopped
     Index failed_step = -1;
     std::vector<Record> records;
-    Matrix w0;                     // initial weights, k x d
-    Matrix w;                      // weights after the last step taken
+    Matrix w0;                     // initial weights, packed as the model's StateLayout says
+    Matrix w;                      // weights after the last step taken, packed alike
     Index steps_taken = 0;         // including those before a resume
     std::vector<double> spectrum;  // eigenvalues of C, descending
     double eta = 0.0, lambda_max = 0.0;
     Retraction retraction = Retraction::qr;  // resolved
+    // Network runs: the retraction of W₁ and of W₂, each resolved for its own shape.
+    std::optional<std::array<Retraction, 2>> layer_retractions;
     GradientPath path = GradientPath::covariance;
     double theory_conditioning = 1.0;
     double seconds = 0.0;
@@ -60,30 +63,13 @@ struct RunResult {
     std::string config_id() const { return run_id(config); }
 };
 
-// progress(step, steps) is called now and then from the step loop.
-using Progress = std::function<void(Index step, Index steps)>;
-
-// Asked after every step (so keep it cheap): go on, save the state, or save it and stop.
-enum class StepAction { proceed, save, save_and_stop };
-
-// How a caller steers a run: progress, checkpoints and interruptions. A run stopped by
-// save_and_stop comes back with status `running`; continuing it from its last saved state gives
-// the records and weights of an uninterrupted run, bit for bit.
-struct RunControl {
-    Progress progress;
-    std::function<StepAction(Index step)> poll;
-    std::function<void(const RunState&)> save;
-    const Checkpoint* resume_from = nullptr;  // continue after resume_from->step
-};
-
-struct Problem;
-
-// Builds the problem (data, C, its eigendecomposition), then runs.
-RunResult simulate(const RunConfig& config, const Progress& progress = {});
-// Runs on a problem built before (shared by the runs of a sweep with the same data).
-RunResult simulate(const RunConfig& config, const Problem& problem, const RunControl& control = {});
-
-// Records a successful run writes: step 0, every record_every steps, and the last step.
-Index record_count(const RunConfig& config);
+// The retraction a run used, `auto` resolved: its name, or a network's "W₁'s/W₂'s" when its
+// layers' differ.
+inline std::string retraction_text(const RunResult& r) {
+    const std::string name(name_of(retraction_names, r.retraction));
+    if (!r.layer_retractions || (*r.layer_retractions)[0] == (*r.layer_retractions)[1]) return name;
+    return std::string(name_of(retraction_names, (*r.layer_retractions)[0])) + "/" +
+           std::string(name_of(retraction_names, (*r.layer_retractions)[1]));
+}
 
 }  // namespace ssldyn

@@ -1,0 +1,149 @@
+#include "run/linear_run.hpp"
+
+#include <cmath>
+
+#include "core/error.hpp"
+#include "random/stream.hpp"
+#include "run/problem.hpp"
+#include "theory/closed_form.hpp"
+
+namespace ssldyn {
+
+namespace {
+
+enum StreamPurpose : std::uint64_t { initial_weights_stream = 21 };
+
+bool finite(const Snapshot& s) {
+    return std::isfinite(s.loss) && std::isfinite(s.effective_rank) && std::isfinite(s.s2_s1);
+}
+
+// The comparison summaries of RunResult (see there).
+void summarise(RunResult& result, const RunConfig& config, const std::vector<double>& lambda) {
+    double optimum = 0.0;
+    for (Index i = 0; i < config.k; ++i) optimum -= lambda[static_cast<std::size_t>(i)];
+    const Record& last = result.records.back();
+    if (optimum != 0.0) {
+        result.final_loss_gap = (last.simulated.loss - optimum) / std::fabs(optimum);
+        result.theory_final_loss_gap = (last.theory.loss - optimum) / std::fabs(optimum);
+    }
+    if (config.dynamics == Dynamics::orthogonal) {
+        result.optimum_effective_rank = static_cast<double>(config.k);
+        result.optimum_orthogonality_error = 0.0;
+    } else if (config.dynamics == Dynamics::penalty) {
+        const std::vector<double> s =
+            penalty_optimum_singular_values(lambda, config.k, config.penalty);
+        result.optimum_effective_rank = effective_rank(s);
+        double squares = 0.0;
+        for (double x : s) squares += (x * x - 1.0) * (x * x - 1.0);
+        result.optimum_orthogonality_error = std::sqrt(squares);
+    }
+}
+
+class LinearRun final : public ModelRun {
+  public:
+    LinearRun(const RunConfig& config, const Problem& problem, RunResult& result)
+        : config_(config),
+          problem_(problem),
+          rule_{config.dynamics,     result.retraction, result.eta,
+                config.weight_decay, config.penalty,    problem.distribution},
+          w_(initial(config, problem, rule_)),
+          w0_(w_),
+          flow_(problem.eigen.values, problem.coordinates(w_), config.dynamics,
+                config.weight_decay),
+          objective_(problem.objective(config.loss)) {
+        result.theory_conditioning = flow_.conditioning();
+    }
+
+    Matrix initial_state() const override { return w0_; }
+
+    void resume(const Checkpoint& from) override { w_ = from.w; }
+
+    bool record(Record& r) override {
+        const Matrix rows = problem_.coordinates(w_);
+        const FlowPoint theory = flow_.at(r.t);
+        r.simulated = measure(rows, 0.0, problem_.eigen.values);
+        r.theory = measure(theory.rows, theory.log_scale, problem_.eigen.values);
+        r.theory_distance = grassmann_reference(config_.dynamics)
+                                ? subspace_distance(rows, theory.rows)
+                                : relative_distance(rows, 0.0, theory.rows, theory.log_scale);
+        return finite(r.simulated);
+    }
+
+    std::string step(Index step) override {
+        gradient_step(rule_, *objective_, w_);
+        return all_finite(w_) ? "" : "non-finite weights at step " + std::to_string(step);
+    }
+
+    Matrix state() const override { return w_; }
+
+    void finish(RunResult& result) const override {
+        const bool healthy = result.status == RunStatus::done;
+        summarise(result, config_, problem_.eigen.values);
+        if (healthy && grassmann_reference(config_.dynamics)) {
+            result.final_grassmann_distance = result.records.back().theory_distance;
+        } else if (healthy) {
+            // The naive and sphere flows add only k x k left factors to dW/dt = 2WC, so their row
+            // space follows the Grassmann flow from the same W0 too; this measures how well GD
+            // kept it.
+            const ClosedFormFlow grassmann(problem_.eigen.values, problem_.coordinates(w0_),
+                                           Dynamics::orthogonal, 0.0);
+            result.final_grassmann_distance = subspace_distance(
+                problem_.coordinates(w_), grassmann.at(result.records.back().t).rows);
+        }
+    }
+
+  private:
+    static Matrix initial(const RunConfig& config, const Problem& problem, const StepRule& rule) {
+        RandomStream stream(config.seed, initial_weights_stream);
+        const double sigma = 1.0 / std::sqrt(static_cast<double>(problem.d));
+        return initial_weights(rule, gaussian_matrix(stream, config.k, problem.d, sigma));
+    }
+
+    const RunConfig& config_;
+    const Problem& problem_;
+    StepRule rule_;
+    Matrix w_, w0_;
+    ClosedFormFlow flow_;
+    std::unique_ptr<Objective> objective_;
+};
+
+}  // namespace
+
+std::unique_ptr<ModelRun> LinearKind::start(const RunConfig& config, const Problem& problem,
+                                            RunResult& result) const {
+    if (config.k > problem.d)
+        throw InputError("k: " + std::to_string(config.k) +
+                         " exceeds the input dimension d = " + std::to_string(problem.d));
+    result.retraction = resolve(config.retraction, config.k, problem.d);
+    return std::make_unique<LinearRun>(config, problem, result);
+}
+
+StateLayout LinearKind::state_layout(const RunConfig& config, Index d) const {
+    return {config.k, d, "k x d"};
+}
+
+RecordLayout LinearKind::record_layout(const RunConfig& config) const {
+    if (grassmann_reference(config.dynamics))
+        return {false, "closed-form flow", "W",
+                "||P - P_theory||_F between the row-space projectors of GD and the flow",
+                "||P - P_flow||_F"};
+    return {false, "closed-form flow", "W", "||W - W_theory||_F / ||W_theory||_F",
+            "relative, in W"};
+}
+
+std::string LinearKind::describe(const RunConfig&) const {
+    return "";
+}
+
+std::string LinearKind::label(const RunConfig& config) const {
+    return std::string(name_of(dynamics_names, config.dynamics));
+}
+
+void LinearKind::print_summary(const RunResult& r, std::FILE* out) const {
+    const Record& last = r.records.back();
+    std::fprintf(out, "  %-22s %14.3e\n", "||W W^T - I||_F", last.simulated.orthogonality_error);
+    std::fprintf(out, "  %-22s %14.3e   (%s)\n", "distance to theory", last.theory_distance,
+                 grassmann_reference(r.config.dynamics) ? "||P - P_theory||_F" : "relative, in W");
+}
+
+}  // namespace ssldyn
