@@ -8,6 +8,12 @@ Every client needs SLURM_CONF (cluster.env has it; without it the clients look f
 slurm.conf and its controller). The daemons are stopped by the process ids this module started,
 never by name, after every job of the cluster is cancelled and gone.
 
+The daemons and clients run in FOLDER/cores: slurmctld and slurmd raise their core-size limit to
+the hard limit, and slurmstepd inherits slurmd's folder, so with the kernel's usual relative
+core_pattern a core dump lands there, never in the caller's folder. core_dumps() finds them and
+describe_core() says which program died of which signal, and where (gdb's backtrace when gdb is
+installed, else only the core's own header).
+
 From a shell (the daemons then outlive this script; stop them with `stop`):
 
     python3 tests/python/slurm_cluster.py start DIR    # prints: export SLURM_CONF=DIR/slurm.conf
@@ -15,9 +21,11 @@ From a shell (the daemons then outlive this script; stop them with `stop`):
 """
 
 import os
+import re
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import time
@@ -78,6 +86,102 @@ def _alive(pid, name):
     return not argv0 or os.path.basename(argv0) == name or comm == name[:15]
 
 
+CORE_NAME = re.compile(r"^core(\.\d+)?$")  # the names a relative core_pattern gives
+FAULTS = (signal.SIGILL, signal.SIGBUS, signal.SIGFPE, signal.SIGSEGV)  # with a fault address
+
+
+def _elf_notes(data):
+    """(type, description) of the notes of an ELF64 little-endian core file; [] for any other
+    file."""
+    if len(data) < 64 or data[:4] != b"\x7fELF" or data[4] != 2 or data[5] != 1:
+        return []
+    e_type, = struct.unpack_from("<H", data, 16)
+    phoff, = struct.unpack_from("<Q", data, 32)
+    phentsize, phnum = struct.unpack_from("<HH", data, 54)
+    if e_type != 4:  # ET_CORE
+        return []
+    notes = []
+    for i in range(phnum):
+        p_type, _, p_offset, _, _, p_filesz = struct.unpack_from("<IIQQQQ", data,
+                                                                 phoff + i * phentsize)
+        if p_type != 4:  # PT_NOTE
+            continue
+        at, end = p_offset, min(p_offset + p_filesz, len(data))
+        while at + 12 <= end:
+            namesz, descsz, n_type = struct.unpack_from("<III", data, at)
+            desc = at + 12 + (namesz + 3) // 4 * 4
+            notes.append((n_type, data[desc:desc + descsz]))
+            at = desc + (descsz + 3) // 4 * 4
+    return notes
+
+
+def is_core_dump(path):
+    """Whether path is an ELF core file."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(18)
+    except OSError:
+        return False
+    return len(head) == 18 and head[:4] == b"\x7fELF" and struct.unpack_from("<H", head, 16)[0] == 4
+
+
+def core_header(path):
+    """What a core file's notes say: program (16 characters at most), command, pid, signal and,
+    for a fault, address."""
+    with open(path, "rb") as f:
+        data = f.read()
+    out = {}
+    for n_type, desc in _elf_notes(data):
+        if n_type == 3 and len(desc) >= 136:  # NT_PRPSINFO (x86-64 layout)
+            out["pid"], = struct.unpack_from("<i", desc, 24)
+            out["program"] = desc[40:56].split(b"\0")[0].decode(errors="replace")
+            out["command"] = desc[56:136].split(b"\0")[0].decode(errors="replace").strip()
+        elif n_type == 0x53494749 and len(desc) >= 24:  # NT_SIGINFO: signo, errno, code, addr
+            out["signal"], = struct.unpack_from("<i", desc, 0)
+            out["address"], = struct.unpack_from("<Q", desc, 16)
+        elif n_type == 1 and len(desc) >= 4:  # NT_PRSTATUS, where there is no NT_SIGINFO
+            out.setdefault("signal", struct.unpack_from("<i", desc, 0)[0])
+    return out
+
+
+def describe_core(path, frames=12):
+    """Lines on a core file: the program, the signal that killed it and the fault address, from
+    the core's header; then gdb's backtrace of the crashing thread when gdb is installed."""
+    header = core_header(path)
+    try:
+        killed = signal.Signals(header.get("signal")).name
+    except ValueError:
+        killed = f"signal {header.get('signal')}"
+    at = f" at address {header['address']:#x}" if header.get("signal") in FAULTS else ""
+    lines = [f"{path}: core of '{header.get('command') or header.get('program', '?')}' "
+             f"(pid {header.get('pid', '?')}), killed by {killed}{at}"]
+    program = find_program(header["program"]) if header.get("program") else None
+    gdb = shutil.which("gdb")
+    if gdb and program:
+        try:
+            result = subprocess.run([gdb, "-batch", "-nx", "-ex", "bt", program, path],
+                                    capture_output=True, text=True, timeout=120)
+            trace = [line for line in result.stdout.splitlines() if line.startswith("#")]
+            starts = [i for i, line in enumerate(trace) if line.startswith("#0 ")]
+            # gdb shows frame #0 once on loading the core, then the backtrace.
+            lines += ["  " + line for line in trace[starts[-1] if starts else 0:][:frames]]
+        except (OSError, subprocess.SubprocessError):
+            pass
+    else:
+        lines.append("  (no backtrace: " + ("gdb is not installed" if not gdb else
+                                             f"{header.get('program')} not found") + ")")
+    return "\n".join(lines)
+
+
+def core_dumps(folder):
+    """Core files (named core or core.NUMBER, ELF cores) anywhere under folder."""
+    found = []
+    for root, _, files in os.walk(folder):
+        found += [os.path.join(root, f) for f in sorted(files)
+                  if CORE_NAME.match(f) and is_core_dump(os.path.join(root, f))]
+    return found
+
+
 class SlurmCluster:
     def __init__(self, folder, new_session=False):
         """folder: where everything lives (created; should be empty or a stopped cluster's).
@@ -89,6 +193,9 @@ class SlurmCluster:
         self.conf = os.path.join(self.dir, "slurm.conf")
         self.munge_socket = os.path.join(self.dir, "munge", "munge.socket")
         self.pid_file = os.path.join(self.dir, "daemons.pid")
+        # The working folder of the daemons and clients started here, where core dumps land.
+        self.cores = os.path.join(self.dir, "cores")
+        self._cores_seen = set()
         self.env = dict(os.environ, SLURM_CONF=self.conf)
         self.node = None
         self.cpus = None
@@ -124,7 +231,8 @@ class SlurmCluster:
 
     def _write_files(self):
         for sub, mode in (("", 0o755), ("munge-key", 0o700), ("munge", 0o755), ("log", 0o755),
-                          ("run", 0o755), ("state", 0o755), ("spool", 0o755), ("tmp", 0o1777)):
+                          ("run", 0o755), ("state", 0o755), ("spool", 0o755), ("tmp", 0o1777),
+                          ("cores", 0o755)):
             path = os.path.join(self.dir, sub)
             os.makedirs(path, exist_ok=True)
             os.chmod(path, mode)
@@ -185,7 +293,7 @@ PartitionName=test Nodes={self.node} Default=YES MaxTime=INFINITE State=UP
         log = open(os.path.join(self.dir, "log", name + ".out"), "ab")
         try:
             process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log,
-                                       stderr=subprocess.STDOUT, env=self.env,
+                                       stderr=subprocess.STDOUT, env=self.env, cwd=self.cores,
                                        start_new_session=self.new_session)
         finally:
             log.close()
@@ -229,9 +337,18 @@ PartitionName=test Nodes={self.node} Default=YES MaxTime=INFINITE State=UP
                     out += f.read().splitlines()[-lines:]
         return "\n".join(out)
 
+    def new_core_dumps(self, *folders):
+        """Core files under the cluster's folder (daemons, job steps) and the folders given (jobs'
+        working folders) not returned before."""
+        found = [path for folder in (self.dir, *folders) for path in core_dumps(folder)
+                 if path not in self._cores_seen]
+        self._cores_seen.update(found)
+        return found
+
     # -- clients -----------------------------------------------------------------------------
     def client(self, program, *args, check=True, timeout=60, env=None):
         return subprocess.run([find_program(PROGRAMS[program]), *args], env=env or self.env,
+                              cwd=self.cores if os.path.isdir(self.cores) else None,
                               capture_output=True, text=True, check=check, timeout=timeout)
 
     def job_ids(self):
@@ -316,6 +433,8 @@ def main(argv):
         print(f"export SLURM_CONF={cluster.conf}")
     else:
         cluster.stop()
+        for path in cluster.new_core_dumps():
+            print(describe_core(path), file=sys.stderr)
     return 0
 
 
