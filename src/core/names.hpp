@@ -28,6 +28,14 @@ constexpr auto name_table(const std::array<Row, N>& rows) {
     return detail::name_table(rows, std::make_index_sequence<N>{});
 }
 
+// Whether a table's rows hold the values 0, 1, 2, ... in order, so that a value indexes its row.
+template <typename Row, std::size_t N>
+constexpr bool in_enumeration_order(const std::array<Row, N>& rows) {
+    for (std::size_t i = 0; i < N; ++i)
+        if (static_cast<std::size_t>(rows[i].value) != i) return false;
+    return true;
+}
+
 template <typename Enum, std::size_t N>
 std::string_view name_of(const NameTable<Enum, N>& table, Enum value) {
     for (const auto& [e, name] : table)

@@ -241,12 +241,8 @@ constexpr std::array<ActivationRow, 6> activation_rows{{
      pointwise_kernels<float, relu_value, relu_slope, ReluSlopeOfValue>()},
 }};
 
-constexpr bool rows_in_enumeration_order() {
-    for (std::size_t i = 0; i < activation_rows.size(); ++i)
-        if (static_cast<std::size_t>(activation_rows[i].value) != i) return false;
-    return true;
-}
-static_assert(rows_in_enumeration_order(), "activation_rows: one row per value, in order");
+static_assert(in_enumeration_order(activation_rows),
+              "activation_rows: one row per value, in order");
 
 const ActivationRow& row_of(Activation a) {
     return activation_rows[static_cast<std::size_t>(a)];

@@ -279,12 +279,11 @@ RunResult simulate_two_layer(const RunConfig& config, const Problem& problem,
     const TwoLayerRule rule{constrained, config.retraction, result.eta, config.weight_decay,
                             problem.distribution};
     const Placement at{sharded(config, problem) ? problem.distribution.group : nullptr};
-    if (at.shards && constrained &&
-        (config.retraction == Retraction::cayley || config.retraction == Retraction::geodesic))
-        throw InputError(
-            "retraction: " + std::string(name_of(retraction_names, config.retraction)) +
-            " has no form for a W₁ sharded over the run group (h = " + std::to_string(h) +
-            " > d); take qr or polar, or raise --distribute-above");
+    if (at.shards && constrained)
+        require_distributed_form(
+            config.retraction,
+            "a W₁ sharded over the run group (h = " + std::to_string(h) + " > d)",
+            "raise --distribute-above");
     const Nonlinearity units(config.activation), affine(config.activation, true);
     const Network network(config, problem, units, at, config.reference_tolerance > 0);
     const NetworkObjective& objective = *network.objective;
