@@ -13,6 +13,29 @@ namespace ssldyn {
 template <typename Enum, std::size_t N>
 using NameTable = std::array<std::pair<Enum, std::string_view>, N>;
 
+namespace detail {
+template <typename Row, std::size_t N, std::size_t... I>
+constexpr auto name_table(const std::array<Row, N>& rows, std::index_sequence<I...>) {
+    using Enum = decltype(Row::value);
+    return NameTable<Enum, N>{{std::pair<Enum, std::string_view>{rows[I].value, rows[I].name}...}};
+}
+}  // namespace detail
+
+// The names of a table whose rows say more about each value (a `value` and a `name` member, and
+// what the value can do), so that the names and the capabilities are one list.
+template <typename Row, std::size_t N>
+constexpr auto name_table(const std::array<Row, N>& rows) {
+    return detail::name_table(rows, std::make_index_sequence<N>{});
+}
+
+// Whether a table's rows hold the values 0, 1, 2, ... in order, so that a value indexes its row.
+template <typename Row, std::size_t N>
+constexpr bool in_enumeration_order(const std::array<Row, N>& rows) {
+    for (std::size_t i = 0; i < N; ++i)
+        if (static_cast<std::size_t>(rows[i].value) != i) return false;
+    return true;
+}
+
 template <typename Enum, std::size_t N>
 std::string_view name_of(const NameTable<Enum, N>& table, Enum value) {
     for (const auto& [e, name] : table)

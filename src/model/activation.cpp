@@ -1,9 +1,9 @@
 #include "model/activation.hpp"
 
+#include <array>
 #include <cmath>
-#include <string>
-
-#include "core/error.hpp"
+#include <string_view>
+#include <type_traits>
 
 // glibc 2.35 and later ship vector variants of tanh (libmvec, within 4 ulp): declaring them lets
 // the tanh loops below take 2, 4 or 8 entries per call, several times faster than the scalar
@@ -28,47 +28,131 @@ constexpr double inv_sqrt2 = 0.70710678118654752440;
 constexpr double inv_sqrt_2pi = 0.39894228040143267794;
 constexpr double two_over_sqrt_pi = 1.12837916709551257390;
 
-}  // namespace
+// The kernels of one activation on a contiguous span of double or float entries (the float32
+// passes of back-propagation).
+template <class T>
+struct SpanKernels {
+    // value <- σ(in) and, when slope is not null, slope <- σ′(in); any of the three may be the
+    // same array, each entry being read before it is written.
+    void (*activate)(const T* in, T* value, T* slope, Index count);
+    // b <- b ∘ σ′ with σ′ computed from value = σ(u); null when σ′ is not a function of σ.
+    void (*multiply_by_slope_of_value)(T* b, const T* value, Index count);
+};
 
-double activate(Activation a, double u) {
-    switch (a) {
-        case Activation::identity:
-            return u;
-        case Activation::tanh:
-            return std::tanh(u);
-        case Activation::erf:
-            return std::erf(u);
-        case Activation::gelu:  // u Φ(u), the exact form
-            return 0.5 * u * std::erfc(-u * inv_sqrt2);
-        case Activation::softplus:  // log(1 + eᵘ) without overflow or cancellation
-            return std::fmax(u, 0.0) + std::log1p(std::exp(-std::fabs(u)));
-        case Activation::relu:
-            return u > 0.0 ? u : 0.0;
+// One activation: σ and σ′ at a point, the span kernels, and the affine part σ(0) + σ′(0)u
+// (THEORY §4.3).
+struct ActivationRow {
+    Activation value;
+    std::string_view name;
+    double (*sigma)(double);
+    double (*slope)(double);  // σ′
+    Linearisation affine;
+    SpanKernels<double> kernels;
+    SpanKernels<float> float_kernels;
+};
+
+// σ and σ′ of a span entry by entry through the scalar functions, in double: floats are converted
+// (the float32 passes are there for tanh networks' speed, whose kernels are vectorised).
+template <double (*sigma)(double), double (*slope)(double), class T>
+void pointwise_span(const T* in, T* value, T* s, Index count) {
+    for (Index i = 0; i < count; ++i) {
+        const double x = in[i];
+        if (s) s[i] = static_cast<T>(slope(x));
+        value[i] = static_cast<T>(sigma(x));
     }
-    return u;
 }
 
-double activate_derivative(Activation a, double u) {
-    switch (a) {
-        case Activation::identity:
-            return 1.0;
-        case Activation::tanh: {
-            const double t = std::tanh(u);
-            return 1.0 - t * t;
-        }
-        case Activation::erf:
-            return two_over_sqrt_pi * std::exp(-u * u);
-        case Activation::gelu:  // Φ(u) + u φ(u)
-            return 0.5 * std::erfc(-u * inv_sqrt2) + u * inv_sqrt_2pi * std::exp(-0.5 * u * u);
-        case Activation::softplus:  // the logistic function, from the side that cannot overflow
-            return u >= 0.0 ? 1.0 / (1.0 + std::exp(-u)) : std::exp(u) / (1.0 + std::exp(u));
-        case Activation::relu:
-            return u > 0.0 ? 1.0 : 0.0;
+// b <- b ∘ σ′ with σ′ = slope_of_value(σ), in the type of the pass.
+template <class SlopeOfValue, class T>
+void multiply_by_slope_of(T* b, const T* value, Index count) {
+    for (Index i = 0; i < count; ++i) b[i] *= SlopeOfValue{}(value[i]);
+}
+
+// σ′ = 1 (the identity) as a function of σ.
+struct UnitSlope {
+    template <class T>
+    T operator()(T) const {
+        return T(1);
     }
+};
+
+template <class T>
+void multiply_by_unit_slope(T*, const T*, Index) {}
+
+// The kernels of σ and σ′ entry by entry, and when σ′ is a function of σ, of SlopeOfValue (a
+// class whose call operator is templated on the type; UnitSlope multiplies by nothing).
+template <class T, double (*sigma)(double), double (*slope)(double), class SlopeOfValue = void>
+constexpr SpanKernels<T> pointwise_kernels() {
+    if constexpr (std::is_void_v<SlopeOfValue>)
+        return {pointwise_span<sigma, slope, T>, nullptr};
+    else if constexpr (std::is_same_v<SlopeOfValue, UnitSlope>)
+        return {pointwise_span<sigma, slope, T>, multiply_by_unit_slope<T>};
+    else
+        return {pointwise_span<sigma, slope, T>, multiply_by_slope_of<SlopeOfValue, T>};
+}
+
+double identity_value(double u) {
+    return u;
+}
+double identity_slope(double) {
     return 1.0;
 }
 
-namespace {
+// tanh′ = 1 − tanh².
+struct TanhSlopeOfValue {
+    template <class T>
+    T operator()(T t) const {
+        return T(1) - t * t;
+    }
+};
+double tanh_value(double u) {
+    return std::tanh(u);
+}
+double tanh_slope(double u) {
+    return TanhSlopeOfValue{}(std::tanh(u));
+}
+
+double erf_value(double u) {
+    return std::erf(u);
+}
+double erf_slope(double u) {
+    return two_over_sqrt_pi * std::exp(-u * u);
+}
+
+double gelu_value(double u) {  // u Φ(u), the exact form
+    return 0.5 * u * std::erfc(-u * inv_sqrt2);
+}
+double gelu_slope(double u) {  // Φ(u) + u φ(u)
+    return 0.5 * std::erfc(-u * inv_sqrt2) + u * inv_sqrt_2pi * std::exp(-0.5 * u * u);
+}
+
+double softplus_value(double u) {  // log(1 + eᵘ) without overflow or cancellation
+    return std::fmax(u, 0.0) + std::log1p(std::exp(-std::fabs(u)));
+}
+double softplus_slope(double u) {  // the logistic function, from the side that cannot overflow
+    return u >= 0.0 ? 1.0 / (1.0 + std::exp(-u)) : std::exp(u) / (1.0 + std::exp(u));
+}
+// The logistic function of u from σ = softplus(u): 1 − e^{−σ}.
+struct SoftplusSlopeOfValue {
+    template <class T>
+    T operator()(T s) const {
+        return -std::expm1(-s);
+    }
+};
+
+double relu_value(double u) {
+    return u > 0.0 ? u : 0.0;
+}
+double relu_slope(double u) {  // 0 at u = 0
+    return u > 0.0 ? 1.0 : 0.0;
+}
+// relu′(u) = [u > 0] = [relu(u) > 0].
+struct ReluSlopeOfValue {
+    template <class T>
+    T operator()(T r) const {
+        return r > T(0) ? T(1) : T(0);
+    }
+};
 
 // value <- tanh(in) and, when slope is not null, slope <- 1 − value² (one tanh an entry, not
 // two); any of the three may be the same array, each entry being read before it is written.
@@ -79,7 +163,7 @@ template <class T>
 #pragma omp simd
         for (Index i = 0; i < count; ++i) {
             const T t = std::tanh(in[i]);
-            slope[i] = T(1) - t * t;
+            slope[i] = TanhSlopeOfValue{}(t);
             value[i] = t;
         }
     } else {
@@ -92,7 +176,7 @@ template <class T>
 template <class T>
 [[gnu::always_inline]] inline void tanh_slope_loop(T* b, const T* t, Index count) {
 #pragma omp simd
-    for (Index i = 0; i < count; ++i) b[i] *= T(1) - t[i] * t[i];
+    for (Index i = 0; i < count; ++i) b[i] *= TanhSlopeOfValue{}(t[i]);
 }
 
 SSLDYN_VECTOR_WIDTHS void tanh_span(const double* in, double* value, double* slope, Index count) {
@@ -108,6 +192,70 @@ SSLDYN_VECTOR_WIDTHS void multiply_by_tanh_slope(float* b, const float* t, Index
     tanh_slope_loop(b, t, count);
 }
 
+// The table of activations, in the order of the enumeration. relu, which has no expansion at 0,
+// takes its symmetric slope 1/2 (relu(u) = u/2 + |u|/2), so that its pair is not the zero map;
+// the others' affine parts are σ(0) and σ′(0) as the functions above give them (softplus:
+// log1p(1) = log 2, correctly rounded).
+constexpr std::array<ActivationRow, 6> activation_rows{{
+    {Activation::identity,
+     "identity",
+     identity_value,
+     identity_slope,
+     {0.0, 1.0},
+     pointwise_kernels<double, identity_value, identity_slope, UnitSlope>(),
+     pointwise_kernels<float, identity_value, identity_slope, UnitSlope>()},
+    {Activation::tanh,
+     "tanh",
+     tanh_value,
+     tanh_slope,
+     {0.0, 1.0},
+     {tanh_span, multiply_by_tanh_slope},
+     {tanh_span, multiply_by_tanh_slope}},
+    {Activation::erf,
+     "erf",
+     erf_value,
+     erf_slope,
+     {0.0, two_over_sqrt_pi},
+     pointwise_kernels<double, erf_value, erf_slope>(),
+     pointwise_kernels<float, erf_value, erf_slope>()},
+    {Activation::gelu,
+     "gelu",
+     gelu_value,
+     gelu_slope,
+     {0.0, 0.5},
+     pointwise_kernels<double, gelu_value, gelu_slope>(),
+     pointwise_kernels<float, gelu_value, gelu_slope>()},
+    {Activation::softplus,
+     "softplus",
+     softplus_value,
+     softplus_slope,
+     {0.69314718055994530942, 0.5},
+     pointwise_kernels<double, softplus_value, softplus_slope, SoftplusSlopeOfValue>(),
+     pointwise_kernels<float, softplus_value, softplus_slope, SoftplusSlopeOfValue>()},
+    {Activation::relu,
+     "relu",
+     relu_value,
+     relu_slope,
+     {0.0, 0.5},
+     pointwise_kernels<double, relu_value, relu_slope, ReluSlopeOfValue>(),
+     pointwise_kernels<float, relu_value, relu_slope, ReluSlopeOfValue>()},
+}};
+
+static_assert(in_enumeration_order(activation_rows),
+              "activation_rows: one row per value, in order");
+
+const ActivationRow& row_of(Activation a) {
+    return activation_rows[static_cast<std::size_t>(a)];
+}
+
+template <class T>
+const SpanKernels<T>& kernels_of(Activation a) {
+    if constexpr (std::is_same_v<T, float>)
+        return row_of(a).float_kernels;
+    else
+        return row_of(a).kernels;
+}
+
 template <class T>
 void affine_span(const Linearisation& affine, const T* in, T* value, T* slope, Index count) {
     const T offset = static_cast<T>(affine.offset), constant = static_cast<T>(affine.slope);
@@ -117,21 +265,13 @@ void affine_span(const Linearisation& affine, const T* in, T* value, T* slope, I
     }
 }
 
-// σ (and σ′) of a contiguous span, as activate(units, u, out, derivative) describes. Floats go
-// through the double σ but for tanh: the float32 passes are there for tanh networks' speed.
+// σ (and σ′) of a contiguous span, as activate(units, u, out, derivative) describes.
 template <class T>
 void activate_span(const Nonlinearity& units, const T* in, T* value, T* slope, Index count) {
-    if (units.linearised) {
+    if (units.linearised)
         affine_span(linearisation(units.activation), in, value, slope, count);
-    } else if (units.activation == Activation::tanh) {
-        tanh_span(in, value, slope, count);
-    } else {
-        for (Index i = 0; i < count; ++i) {
-            const double x = in[i];
-            if (slope) slope[i] = static_cast<T>(activate_derivative(units.activation, x));
-            value[i] = static_cast<T>(activate(units.activation, x));
-        }
-    }
+    else
+        kernels_of<T>(units.activation).activate(in, value, slope, count);
 }
 
 template <class T>
@@ -144,7 +284,7 @@ void activate_columns(const Nonlinearity& units, BasicView<T> u, BasicView<T> sl
 template <class T>
 void multiply_columns_by_slope(const Nonlinearity& units, BasicView<T> b, BasicConstView<T> value,
                                BasicConstView<T> slope) {
-    if (!slope_from_value(units)) {  // erf, gelu: σ′ was kept
+    if (!slope_from_value(units)) {  // σ′ was kept
         for (Index j = 0; j < b.cols; ++j) {
             T* out = b.data + j * b.ld;
             const T* s = slope.data + j * slope.ld;
@@ -152,26 +292,18 @@ void multiply_columns_by_slope(const Nonlinearity& units, BasicView<T> b, BasicC
         }
         return;
     }
-    const Activation a = units.activation;
-    const bool affine = units.linearised || a == Activation::identity;
-    const T constant = static_cast<T>(units.linearised ? linearisation(a).slope : 1.0);
-    if (affine && constant == T(1)) return;
-    if (!affine && a != Activation::tanh && a != Activation::relu && a != Activation::softplus)
-        throw RuntimeFailure("multiply_by_slope: no σ′ from σ for " +
-                             std::string(name_of(activation_names, a)));
-    for (Index j = 0; j < b.cols; ++j) {
-        T* out = b.data + j * b.ld;
-        const T* t = value.data + j * value.ld;
-        if (affine) {
+    if (units.linearised) {
+        const T constant = static_cast<T>(linearisation(units.activation).slope);
+        if (constant == T(1)) return;
+        for (Index j = 0; j < b.cols; ++j) {
+            T* out = b.data + j * b.ld;
             for (Index i = 0; i < b.rows; ++i) out[i] *= constant;
-        } else if (a == Activation::tanh) {
-            multiply_by_tanh_slope(out, t, b.rows);
-        } else if (a == Activation::relu) {  // relu′(u) = [u > 0] = [relu(u) > 0]
-            for (Index i = 0; i < b.rows; ++i) out[i] *= t[i] > T(0) ? T(1) : T(0);
-        } else {  // softplus: the logistic function, 1 − e^{−σ}
-            for (Index i = 0; i < b.rows; ++i) out[i] *= -std::expm1(-t[i]);
         }
+        return;
     }
+    const auto multiply = kernels_of<T>(units.activation).multiply_by_slope_of_value;
+    for (Index j = 0; j < b.cols; ++j)
+        multiply(b.data + j * b.ld, value.data + j * value.ld, b.rows);
 }
 
 void shape_like(const Matrix& u, Matrix& m) {
@@ -179,6 +311,16 @@ void shape_like(const Matrix& u, Matrix& m) {
 }
 
 }  // namespace
+
+constexpr NameTable<Activation, 6> activation_names = name_table(activation_rows);
+
+double activate(Activation a, double u) {
+    return row_of(a).sigma(u);
+}
+
+double activate_derivative(Activation a, double u) {
+    return row_of(a).slope(u);
+}
 
 void activate(Activation a, const Matrix& u, Matrix& out, Matrix* derivative) {
     activate(Nonlinearity(a), u, out, derivative);
@@ -199,8 +341,9 @@ void activate_in_place(const Nonlinearity& units, FloatView u, FloatView slope) 
 }
 
 bool slope_from_value(const Nonlinearity& units) {
+    // The two kernel sets are built alike: the double one says for both.
     return units.linearised ||
-           (units.activation != Activation::erf && units.activation != Activation::gelu);
+           row_of(units.activation).kernels.multiply_by_slope_of_value != nullptr;
 }
 
 void multiply_by_slope(const Nonlinearity& units, View b, ConstView value, ConstView slope) {
@@ -213,8 +356,7 @@ void multiply_by_slope(const Nonlinearity& units, FloatView b, FloatConstView va
 }
 
 Linearisation linearisation(Activation a) {
-    if (a == Activation::relu) return {0.0, 0.5};
-    return {activate(a, 0.0), activate_derivative(a, 0.0)};
+    return row_of(a).affine;
 }
 
 void activate(const Linearisation& affine, const Matrix& u, Matrix& out, Matrix* derivative) {

@@ -9,14 +9,10 @@ namespace ssldyn {
 
 enum class Activation { identity, tanh, erf, gelu, softplus, relu };
 
-inline constexpr NameTable<Activation, 6> activation_names{{
-    {Activation::identity, "identity"},
-    {Activation::tanh, "tanh"},
-    {Activation::erf, "erf"},
-    {Activation::gelu, "gelu"},
-    {Activation::softplus, "softplus"},
-    {Activation::relu, "relu"},
-}};
+// The names of the activation table (model/activation.cpp), whose rows hold each σ with σ′, its
+// kernels, whether σ′ is a function of σ, and its affine part at 0: adding an activation is
+// adding a row there (the count here is checked against it).
+extern const NameTable<Activation, 6> activation_names;
 
 double activate(Activation a, double u);
 double activate_derivative(Activation a, double u);  // relu: 0 at u = 0
@@ -52,9 +48,10 @@ void activate(const Nonlinearity& units, const Matrix& u, Matrix& out,
 void activate_in_place(const Nonlinearity& units, View u, View slope);
 void activate_in_place(const Nonlinearity& units, FloatView u, FloatView slope);
 
-// Whether σ′ is a function of σ: tanh (1 − σ²), relu ([σ > 0]), softplus (1 − e^{−σ}), the
-// identity and every affine part, but not erf or gelu. Back-propagation then takes σ′ from the
-// kept σ(U), and σ′(U) need not be kept: one (samples) x (units) matrix less.
+// Whether σ′ is a function of σ, as the activation's row says (tanh: 1 − σ², relu: [σ > 0],
+// softplus: 1 − e^{−σ}, the identity: 1; not erf or gelu), or units are an affine part.
+// Back-propagation then takes σ′ from the kept σ(U), and σ′(U) need not be kept: one
+// (samples) x (units) matrix less.
 bool slope_from_value(const Nonlinearity& units);
 
 // b <- b ∘ σ′(U) entry by entry: σ′ from value = σ(U) when slope_from_value(units), else from

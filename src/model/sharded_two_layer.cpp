@@ -21,15 +21,21 @@ Matrix from_values(Index rows, Index cols, const std::vector<double>& values) {
 // W ← R_W(−η grad L) for a layer with orthonormal columns, its rows sharded: the Stiefel gradient
 // in column form, then the orthonormal factor of W + ξ. The layer and its gradient are released
 // as soon as they are used: at large h they are the largest matrices of the step.
-Matrix sharded_stiefel_step(const TwoLayerRule& rule, const ShardedTwoLayerObjective& objective,
-                            Matrix gradient, Matrix w) {
+Matrix sharded_stiefel_step(Retraction method, const TwoLayerRule& rule,
+                            const ShardedTwoLayerObjective& objective, Matrix gradient, Matrix w) {
     Matrix z = stiefel_gradient_columns(gradient, w, &objective.group());
     gradient = Matrix();
     scale(-rule.eta, z);
     axpy(1.0, w, z);
     w = Matrix();
-    return orthonormal_columns(rule.retraction, std::move(z), objective.grid(),
-                               rule.distribution.block);
+    return orthonormal_columns(method, std::move(z), objective.grid(), rule.distribution.block);
+}
+
+// h, the units of all the ranks' shares.
+Index whole_width(const TwoLayerWeights& local, const mpi::Communicator& group) {
+    double units = static_cast<double>(local.w1.rows());
+    group.sum(&units, 1);
+    return static_cast<Index>(units);
 }
 
 }  // namespace
@@ -112,9 +118,9 @@ TwoLayerWeights initial_sharded_two_layer_weights(const TwoLayerRule& rule, Inde
     TwoLayerWeights w = gaussian_two_layer_weights(d, h, k, s.begin, s.size(), stream);
     if (rule.constrained) {
         const Index block = rule.distribution.block;
-        w.w1 = orthonormal_columns(rule.retraction, w.w1, objective.grid(), block);
-        w.w2 = transpose(
-            orthonormal_columns(rule.retraction, transpose(w.w2), objective.grid(), block));
+        const LayerRetractions methods = resolve_layers(rule.retraction, d, h, k);
+        w.w1 = orthonormal_columns(methods.w1, w.w1, objective.grid(), block);
+        w.w2 = transpose(orthonormal_columns(methods.w2, transpose(w.w2), objective.grid(), block));
     }
     return w;
 }
@@ -123,10 +129,14 @@ double sharded_two_layer_step(const TwoLayerRule& rule, const ShardedTwoLayerObj
                               TwoLayerWeights& local) {
     TwoLayerGradient g = objective.evaluate(local);
     if (rule.constrained) {
+        const LayerRetractions methods =
+            resolve_layers(rule.retraction, local.w1.cols(), whole_width(local, objective.group()),
+                           local.w2.rows());
         // W₁ has orthonormal columns, W₂ orthonormal rows: W₂ᵀ (h x k) is tall as W₁.
-        local.w1 = sharded_stiefel_step(rule, objective, std::move(g.w1), std::move(local.w1));
-        local.w2 =
-            transpose(sharded_stiefel_step(rule, objective, transpose(g.w2), transpose(local.w2)));
+        local.w1 =
+            sharded_stiefel_step(methods.w1, rule, objective, std::move(g.w1), std::move(local.w1));
+        local.w2 = transpose(sharded_stiefel_step(methods.w2, rule, objective, transpose(g.w2),
+                                                  transpose(local.w2)));
     } else {
         naive_step(rule, g.w1, local.w1);
         naive_step(rule, g.w2, local.w2);

@@ -69,9 +69,9 @@ TwoLayerWeights initial_sharded_two_layer_weights(const TwoLayerRule& rule, Inde
 // two_layer_step on this rank's share: the same step to round-off (the sums run in another order).
 // Constrained: both layers in row form with their columns sharded (W₁ᵀ and W₂), the Stiefel
 // gradient with its Gram product summed over the group, then (W + ξ)ᵀ, tall and row-sharded,
-// orthonormalised by the retraction's factor (qr or polar; `auto` resolved as two_layer_step
-// resolves it, in square blocks of rule.distribution.block). Naive: local. Returns the loss before
-// the step.
+// orthonormalised by the distributed form of each layer's method (resolve_layers, as in
+// two_layer_step; in square blocks of rule.distribution.block). Naive: local. Returns the loss
+// before the step.
 double sharded_two_layer_step(const TwoLayerRule& rule, const ShardedTwoLayerObjective& objective,
                               TwoLayerWeights& local);
 

@@ -1,5 +1,6 @@
 #include "model/two_layer_dynamics.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "linalg/blas.hpp"
@@ -26,12 +27,13 @@ Matrix stiefel_gradient_in(bool rows, const Matrix& gradient, const Matrix& w,
 
 // W <- R_W(−η grad L) (optim/retraction.hpp), rows or columns orthonormal; a layer with
 // orthonormal columns is retracted in column form (no transposes for replicated QR).
-void constrained_step(const TwoLayerRule& rule, const Matrix& gradient, Matrix& layer) {
+void constrained_step(Retraction method, const TwoLayerRule& rule, const Matrix& gradient,
+                      Matrix& layer) {
     const bool rows = orthonormal_rows(layer);
     Matrix step = stiefel_gradient_in(rows, gradient, layer, nullptr);
     scale(-rule.eta, step);
-    layer = rows ? retract(rule.retraction, layer, step, rule.distribution)
-                 : retract_columns(rule.retraction, layer, step, rule.distribution);
+    layer = rows ? retract(method, layer, step, rule.distribution)
+                 : retract_columns(method, layer, step, rule.distribution);
 }
 
 Matrix on_manifold(Retraction method, const Matrix& layer) {
@@ -39,7 +41,16 @@ Matrix on_manifold(Retraction method, const Matrix& layer) {
     return transpose(orthonormalise_rows(method, transpose(layer)));
 }
 
+// The method of a layer m x n: `auto` resolved for its min(m, n) orthonormal vectors.
+Retraction resolve_layer(Retraction method, Index m, Index n) {
+    return resolve(method, std::min(m, n), std::max(m, n));
+}
+
 }  // namespace
+
+LayerRetractions resolve_layers(LayerRetractions methods, Index d, Index h, Index k) {
+    return {resolve_layer(methods.w1, h, d), resolve_layer(methods.w2, k, h)};
+}
 
 Matrix stiefel_gradient_rows(const Matrix& gradient, const Matrix& w,
                              const mpi::Communicator* group) {
@@ -117,8 +128,9 @@ TwoLayerWeights initial_two_layer_weights(const TwoLayerRule& rule, Index d, Ind
                                           RandomStream& stream) {
     TwoLayerWeights w = gaussian_two_layer_weights(d, h, k, 0, h, stream);
     if (rule.constrained) {
-        w.w1 = on_manifold(rule.retraction, w.w1);
-        w.w2 = on_manifold(rule.retraction, w.w2);
+        const LayerRetractions methods = resolve_layers(rule.retraction, d, h, k);
+        w.w1 = on_manifold(methods.w1, w.w1);
+        w.w2 = on_manifold(methods.w2, w.w2);
     }
     return w;
 }
@@ -127,8 +139,10 @@ double two_layer_step(const TwoLayerRule& rule, const NetworkObjective& objectiv
                       TwoLayerWeights& w) {
     TwoLayerGradient g = objective.evaluate(w);
     if (rule.constrained) {
-        constrained_step(rule, g.w1, w.w1);
-        constrained_step(rule, g.w2, w.w2);
+        const LayerRetractions methods =
+            resolve_layers(rule.retraction, w.w1.cols(), w.w1.rows(), w.w2.rows());
+        constrained_step(methods.w1, rule, g.w1, w.w1);
+        constrained_step(methods.w2, rule, g.w2, w.w2);
     } else {
         naive_step(rule, g.w1, w.w1);
         naive_step(rule, g.w2, w.w2);

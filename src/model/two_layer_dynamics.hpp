@@ -12,10 +12,24 @@
 
 namespace ssldyn {
 
+// The retraction of each layer; one method for both converts to it.
+struct LayerRetractions {
+    Retraction w1 = Retraction::automatic, w2 = Retraction::automatic;
+    LayerRetractions() = default;
+    LayerRetractions(Retraction both) : w1(both), w2(both) {}
+    LayerRetractions(Retraction first, Retraction second) : w1(first), w2(second) {}
+};
+
+// Each layer's method with `auto` resolved by the layer's shape, as resolve (optim/retraction.hpp)
+// does for its orthonormal vectors: min(h, d) of W₁ (h x d), min(k, h) of W₂ (k x h). So a wide or
+// large W₁ may take QR while W₂ takes polar. The initial weights and every step use it, and it is
+// what a run uses.
+LayerRetractions resolve_layers(LayerRetractions methods, Index d, Index h, Index k);
+
 struct TwoLayerRule {
     bool constrained = true;
-    Retraction retraction = Retraction::automatic;
-    double eta = 0.0;           // step size
+    LayerRetractions retraction = {};  // `auto` resolved by resolve_layers
+    double eta = 0.0;                  // step size
     double weight_decay = 0.0;  // λ of the naive dynamics: GD on L + λ(‖W₁‖² + ‖W₂‖²)
     Distribution distribution = {};
 };
@@ -64,11 +78,12 @@ TwoLayerWeights gaussian_two_layer_weights(Index d, Index h, Index k, Index firs
                                            RandomStream& stream);
 
 // Initial weights: Gaussian with variance 1/fan-in, put on their manifolds when constrained
-// (the orthonormal factor the retraction's method gives).
+// (the orthonormal factor each layer's method gives, resolved by resolve_layers).
 TwoLayerWeights initial_two_layer_weights(const TwoLayerRule& rule, Index d, Index h, Index k,
                                           RandomStream& stream);
 
-// One GD step of both layers from the same gradient. Returns the loss before the step.
+// One GD step of both layers from the same gradient, each constrained layer retracted by its
+// method (resolve_layers). Returns the loss before the step.
 double two_layer_step(const TwoLayerRule& rule, const NetworkObjective& objective,
                       TwoLayerWeights& w);
 

@@ -124,13 +124,34 @@ Matrix geodesic(const Matrix& w_in, const Matrix& step) {
 }
 
 // The distributed orthonormalisation that gives the factor of retract_qr or retract_polar (both
-// unique: diag(R) > 0, and the polar factor of a full-rank matrix).
+// unique: diag(R) > 0, and the polar factor of a full-rank matrix), as the row of the resolved
+// method says; refused for a method without one.
 Orthonormalisation orthonormalisation_of(Retraction resolved) {
-    return resolved == Retraction::qr ? Orthonormalisation::automatic
-                                      : Orthonormalisation::polar_svd;
+    require_distributed_form(resolved, "a layer spread over a grid");
+    return row_of(resolved).orthonormalisation;
+}
+
+// The names of the methods with a distributed form: "a, b or c".
+std::string distributed_choices() {
+    std::string out, last;
+    for (const RetractionRow& row : retraction_table) {
+        if (!row.distributed) continue;
+        if (!last.empty()) out += (out.empty() ? "" : ", ") + last;
+        last = row.name;
+    }
+    return out.empty() ? last : out + " or " + last;
 }
 
 }  // namespace
+
+void require_distributed_form(Retraction method, std::string_view where,
+                              std::string_view otherwise) {
+    const RetractionRow& row = row_of(method);
+    if (row.distributed) return;
+    throw InputError("retraction: " + std::string(row.name) + " has no form for " +
+                     std::string(where) + "; take " + distributed_choices() +
+                     (otherwise.empty() ? "" : ", or " + std::string(otherwise)));
+}
 
 Retraction resolve(Retraction method, Index k, Index /*d*/) {
     if (method != Retraction::automatic) return method;
@@ -157,18 +178,13 @@ Matrix orthonormal_columns(Retraction method, Matrix my_rows, const BlacsGrid& g
     if (z.rows() <= z.cols())
         throw InputError("orthonormal_columns: the spread matrix is " + std::to_string(z.rows()) +
                          " x " + std::to_string(z.cols()) + ", not taller than wide");
-    const Retraction resolved = resolve(method, z.cols(), z.rows());
-    if (resolved != Retraction::qr && resolved != Retraction::polar)
-        throw InputError("retraction " + std::string(name_of(retraction_names, resolved)) +
-                         " of a spread layer: only qr and polar are implemented there");
-    orthonormalise(orthonormalisation_of(resolved), z);
+    orthonormalise(orthonormalisation_of(resolve(method, z.cols(), z.rows())), z);
     return z.to_row_blocks(my_row_count);
 }
 
 Matrix retract(Retraction method, const Matrix& w, const Matrix& step, const Distribution& where) {
     const Retraction resolved = resolve(method, w.rows(), w.cols());
-    if ((resolved == Retraction::qr || resolved == Retraction::polar) &&
-        where.distributes(w.cols(), w.rows())) {
+    if (row_of(resolved).distributed && where.distributes(w.cols(), w.rows())) {
         // The same factors as retract_qr and retract_polar, so the trajectory is the replicated
         // one to round-off.
         DistributedMatrix zt = DistributedMatrix::scatter(*where.tall, transpose(sum_of(w, step)),

@@ -17,31 +17,61 @@
 // QR and polar give the same row space (both orthonormalise W + ξ), so Grassmann trajectories of
 // QR and polar GD coincide. For horizontal ξ (ξWᵀ = 0, as every GD step here) polar, Cayley and
 // the geodesic agree to O(|ξ|³) and differ from QR at O(|ξ|²) only by a rotation of the frame.
+#include <array>
+#include <string_view>
+
 #include "core/names.hpp"
 #include "linalg/distribution.hpp"
 #include "linalg/matrix.hpp"
+#include "linalg/orthonormalise.hpp"
 
 namespace ssldyn {
 
 enum class Retraction { automatic, qr, polar, cayley, geodesic };
 
-inline constexpr NameTable<Retraction, 5> retraction_names{{
-    {Retraction::automatic, "auto"},
-    {Retraction::qr, "qr"},
-    {Retraction::polar, "polar"},
-    {Retraction::cayley, "cayley"},
-    {Retraction::geodesic, "geodesic"},
+// One row per retraction: besides its replicated form, whether it has one for a tall matrix
+// spread over a BLACS grid (W₁ of a wide network sharded over a run group, or W with k·d above
+// --distribute-above), and the orthonormalisation of linalg/orthonormalise.hpp that computes it
+// there: qr its QR factor (cholesky_qr2, or householder), polar its polar factor (polar_svd).
+// Cayley and the geodesic, O(k²d) in k x k solves, have none and stay replicated. `auto` takes
+// the form of the method it resolves to, which has one.
+struct RetractionRow {
+    Retraction value;
+    std::string_view name;
+    bool distributed;
+    Orthonormalisation orthonormalisation;  // when distributed (for auto: none of its own)
+};
+
+inline constexpr std::array<RetractionRow, 5> retraction_table{{
+    {Retraction::automatic, "auto", true, Orthonormalisation::automatic},
+    {Retraction::qr, "qr", true, Orthonormalisation::automatic},
+    {Retraction::polar, "polar", true, Orthonormalisation::polar_svd},
+    {Retraction::cayley, "cayley", false, Orthonormalisation::automatic},
+    {Retraction::geodesic, "geodesic", false, Orthonormalisation::automatic},
 }};
+
+inline constexpr NameTable<Retraction, 5> retraction_names = name_table(retraction_table);
+
+static_assert(in_enumeration_order(retraction_table), "one row per value, in order");
+
+constexpr const RetractionRow& row_of(Retraction method) {
+    return retraction_table[static_cast<std::size_t>(method)];
+}
+
+// Refuses (InputError naming `retraction`) a method without a distributed form, for `where` it
+// would be needed ("a W₁ sharded over the run group"), naming the methods that have one and
+// `otherwise`, another way out ("raise --distribute-above"), when given.
+void require_distributed_form(Retraction method, std::string_view where,
+                              std::string_view otherwise = {});
 
 // `auto` looks at the shape: polar (second order, the closest orthonormal matrix) while its
 // thin SVD is cheap, QR (first order, about 4x fewer flops than the SVD) for large k.
 Retraction resolve(Retraction method, Index k, Index d);
 
 // R_W(ξ): w k x d with orthonormal rows, step k x d tangent at w (−η·grad for a GD step).
-// Returns k x d with orthonormal rows. When the distribution spreads a d x k matrix, qr and
-// polar orthonormalise (W + ξ)ᵀ over the group's tall grid (linalg/orthonormalise.hpp: the QR
-// factor by cholesky_qr2 or householder, the polar factor by polar_svd), collective over the
-// group; cayley and geodesic, O(k²d) in k x k solves, stay replicated.
+// Returns k x d with orthonormal rows. When the distribution spreads a d x k matrix, a method
+// with a distributed form (RetractionRow) orthonormalises (W + ξ)ᵀ over the group's tall grid,
+// collective over the group; the others stay replicated.
 Matrix retract(Retraction method, const Matrix& w, const Matrix& step,
                const Distribution& where = {});
 
@@ -59,7 +89,8 @@ Matrix orthonormalise_rows(Retraction method, const Matrix& z);
 // over the ranks of a grid in contiguous blocks, in rank order (my_rows: this rank's block):
 // this rank's rows of transpose(orthonormalise_rows(method, Zᵀ)), to round-off, with `auto`
 // resolved for Zᵀ's shape. Collective over the grid (a P x 1 grid keeps the products local);
-// qr and polar only, by linalg/orthonormalise.hpp in square blocks of `block`. my_rows is
+// methods with a distributed form only (else InputError naming `retraction`), by
+// linalg/orthonormalise.hpp in square blocks of `block`. my_rows is
 // released once spread, so that a rank holds at most three copies of its rows at a time.
 Matrix orthonormal_columns(Retraction method, Matrix my_rows, const BlacsGrid& grid, Index block);
 

@@ -138,24 +138,6 @@ struct Reference {
 
 namespace {
 
-// The retraction of each layer, `auto` resolved for its shape: W₁ (h x d) in its orthonormal form,
-// W₂ (k x h) by rows.
-struct LayerRetractions {
-    Retraction w1, w2;
-};
-LayerRetractions resolve_layers(Retraction method, Index d, Index h, Index k) {
-    return {resolve(method, std::min(h, d), std::max(h, d)), resolve(method, k, h)};
-}
-
-void require_distributed_form(Retraction method, Index h, Index d) {
-    if (method == Retraction::cayley || method == Retraction::geodesic)
-        throw InputError(
-            "retraction: " + std::string(name_of(retraction_names, method)) +
-            " has no form for a W₁ sharded over the run group (h = " + std::to_string(h) +
-            " > d); take qr or polar, or raise --distribute-above");
-    (void)d;
-}
-
 // Whether a run group of several ranks spreads an m x n matrix over its ranks: above the threshold.
 bool spread_over_group(const Distribution& where, Index m, Index n) {
     return where.group != nullptr && where.group->size() > 1 && where.distributes(m, n);
@@ -220,7 +202,10 @@ class NetworkRun final : public ModelRun {
           probes_(problem.probes.columns(0, config.probes)),
           ntk_probes_(problem.probes.columns(0, config.ntk_probes)) {
         if (at_.shards && model.constrained)
-            require_distributed_form(config.retraction, config.h, problem.d);
+            require_distributed_form(
+                config.retraction,
+                "a W₁ sharded over the run group (h = " + std::to_string(config.h) + " > d)",
+                "raise --distribute-above");
         network_.emplace(model, config, problem, units_, at_, config.reference_tolerance > 0);
         if (paired) pair_network_.emplace(model, config, problem, affine_, at_, false);
 

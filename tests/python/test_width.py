@@ -91,6 +91,11 @@ class WidthSweepTest(unittest.TestCase):
                 self.assertTrue(np.all((distance[1:] > 1e-6) & (distance[1:] < 0.1)), distance)
             accepted = sweep["index/result/reference_accepted"][()]
             self.assertTrue(np.all(accepted > 0), accepted)
+            # Each layer's retraction, auto resolved for its shape: W1 has min(h, d) <= 8
+            # orthonormal vectors, W2 k = 2, so polar for both (QR beyond 32).
+            for layer in ("retraction_w1", "retraction_w2", "retraction_used"):
+                self.assertEqual({v.decode() for v in sweep[f"index/result/{layer}"][()]},
+                                 {"polar"}, layer)
 
     def test_two_ranks_and_spread_groups_equal_one_rank(self):
         two = os.path.join(self.dir, "two.h5")

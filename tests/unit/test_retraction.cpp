@@ -99,6 +99,29 @@ TEST(Retraction, NamesRoundTrip) {
     for (Retraction r : all_methods) EXPECT_EQ(resolve(r, 8, 100), r);
 }
 
+// The distributed forms come from the table: qr and polar have one (and auto, whatever the shape
+// it resolves for), cayley and geodesic are refused with a message that names the key, the
+// method, where the form was wanted and the methods that have one.
+TEST(Retraction, DistributedFormsFromTheTable) {
+    for (Retraction r : {Retraction::automatic, Retraction::qr, Retraction::polar})
+        EXPECT_NO_THROW(require_distributed_form(r, "a sharded layer")) << name(r);
+    for (Index k : {1, 2, 32, 33, 784})
+        EXPECT_TRUE(row_of(resolve(Retraction::automatic, k, 1000)).distributed) << k;
+    EXPECT_EQ(row_of(Retraction::qr).orthonormalisation, Orthonormalisation::automatic);
+    EXPECT_EQ(row_of(Retraction::polar).orthonormalisation, Orthonormalisation::polar_svd);
+    for (Retraction r : {Retraction::cayley, Retraction::geodesic}) {
+        try {
+            require_distributed_form(r, "a sharded layer", "replicate it");
+            ADD_FAILURE() << name(r) << " was not refused";
+        } catch (const InputError& e) {
+            EXPECT_EQ(std::string(e.what()),
+                      "retraction: " + name(r) +
+                          " has no form for a sharded layer; take auto, qr or polar, or "
+                          "replicate it");
+        }
+    }
+}
+
 TEST(Retraction, QrGivesOrthonormalRowsWithPositiveTriangle) {
     RandomStream stream(1);
     const Matrix z = gaussian_matrix(stream, 5, 40);

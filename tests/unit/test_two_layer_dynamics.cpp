@@ -5,7 +5,9 @@
 // independently (a Grassmann projection, or none, would give another value).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <string>
 #include <tuple>
 
@@ -43,6 +45,19 @@ double inner(const Matrix& a, const Matrix& b) {
     for (Index j = 0; j < a.cols(); ++j)
         for (Index i = 0; i < a.rows(); ++i) s += a(i, j) * b(i, j);
     return s;
+}
+
+bool same_bits(const Matrix& a, const Matrix& b) {
+    return a.rows() == b.rows() && a.cols() == b.cols() &&
+           std::memcmp(a.data(), b.data(), sizeof(double) * static_cast<std::size_t>(a.size())) ==
+               0;
+}
+
+double largest_difference(const Matrix& a, const Matrix& b) {
+    double largest = 0.0;
+    for (Index i = 0; i < a.size(); ++i)
+        largest = std::max(largest, std::fabs(a.data()[i] - b.data()[i]));
+    return largest;
 }
 
 class ByShapeAndRetraction : public ::testing::TestWithParam<std::tuple<Index, Retraction>> {};
@@ -110,4 +125,68 @@ TEST(TwoLayerDynamics, NaiveStepIsPlainGradientDescent) {
         for (Index i = 0; i < 8; ++i)
             EXPECT_DOUBLE_EQ(w.w1(i, j),
                              before.w1(i, j) - 0.01 * (g.w1(i, j) + 0.6 * before.w1(i, j)));
+}
+
+// `auto` is resolved for each layer by its orthonormal vectors (resolve: polar up to 32, QR
+// beyond): W₁ h x d has min(h, d) of them, W₂ k x h has min(k, h). Explicit methods stand.
+TEST(TwoLayerDynamics, AutoIsResolvedForEachLayerByItsShape) {
+    struct Case {
+        Index d, h, k;
+        Retraction w1, w2;
+    };
+    for (const Case& c : {Case{64, 48, 4, Retraction::qr, Retraction::polar},     // rows, 48
+                          Case{40, 64, 4, Retraction::qr, Retraction::polar},     // columns, 40
+                          Case{16, 64, 4, Retraction::polar, Retraction::polar},  // columns, 16
+                          Case{64, 48, 40, Retraction::qr, Retraction::qr},
+                          Case{6, 4, 2, Retraction::polar, Retraction::polar}}) {
+        const LayerRetractions used = resolve_layers(Retraction::automatic, c.d, c.h, c.k);
+        EXPECT_EQ(used.w1, c.w1) << c.d << " " << c.h << " " << c.k;
+        EXPECT_EQ(used.w2, c.w2) << c.d << " " << c.h << " " << c.k;
+        const LayerRetractions kept =
+            resolve_layers({Retraction::cayley, Retraction::geodesic}, c.d, c.h, c.k);
+        EXPECT_EQ(kept.w1, Retraction::cayley);
+        EXPECT_EQ(kept.w2, Retraction::geodesic);
+    }
+}
+
+// What `auto` runs is what resolve_layers says: the initial weights and two steps with `auto`
+// equal, bit for bit, those with the resolved methods given per layer (QR for W₁, polar for
+// W₂), narrow and wide; with polar forced on W₁ they differ: the initial W₁ by O(1) (another
+// orthonormal basis of the same rows), and the stepped W₁ (from the same start) by the
+// O(η²|∇L|²) rotation between the QR and polar factors (measured: 4e-5 and 1e-4 of the largest
+// entry), far above round-off: 1e-6 required.
+TEST(TwoLayerDynamics, AutoRunsTheMethodsItResolvesTo) {
+    struct Shape {
+        Index d, h;
+    };
+    for (const Shape s : {Shape{64, 48}, Shape{40, 64}}) {
+        constexpr Index outputs = 4;
+        const SpikedCovariance spiked(s.d, {4.0, 3.0, 2.0}, 0.5, true, 11);
+        RandomStream data(12);
+        const Views views(spiked.sample(80, data), Augmentation{0.3, 1.0}, true, 2, 1);
+        const TwoLayerObjective objective(views, Loss::noncontrastive, Activation::tanh);
+        const TwoLayerRule automatic{true, Retraction::automatic, 0.05, 0.0};
+        const TwoLayerRule resolved{true, {Retraction::qr, Retraction::polar}, 0.05, 0.0};
+        const TwoLayerRule polar{true, Retraction::polar, 0.05, 0.0};
+        const std::string shape = std::to_string(s.d) + " x " + std::to_string(s.h);
+
+        RandomStream stream_a(13), stream_b(13), stream_c(13);
+        TwoLayerWeights a = initial_two_layer_weights(automatic, s.d, s.h, outputs, stream_a);
+        TwoLayerWeights b = initial_two_layer_weights(resolved, s.d, s.h, outputs, stream_b);
+        const TwoLayerWeights c = initial_two_layer_weights(polar, s.d, s.h, outputs, stream_c);
+        EXPECT_TRUE(same_bits(a.w1, b.w1) && same_bits(a.w2, b.w2)) << shape;
+        EXPECT_GT(largest_difference(a.w1, c.w1), 0.1) << shape;
+        EXPECT_TRUE(same_bits(a.w2, c.w2)) << shape;  // W₂ takes polar either way
+
+        TwoLayerWeights forced = a;
+        for (int step = 0; step < 2; ++step) {
+            two_layer_step(automatic, objective, a);
+            two_layer_step(resolved, objective, b);
+        }
+        EXPECT_TRUE(same_bits(a.w1, b.w1) && same_bits(a.w2, b.w2)) << shape;
+        TwoLayerWeights once = forced;
+        two_layer_step(automatic, objective, once);
+        two_layer_step(polar, objective, forced);
+        EXPECT_GT(largest_difference(once.w1, forced.w1), 1e-6) << shape;
+    }
 }

@@ -3,6 +3,7 @@
 // §4.3); the packed weights are the network's; minibatches are fresh each step and reproducible.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "linalg/blas.hpp"
@@ -115,4 +116,48 @@ TEST(TwoLayerRun, WeightChangeIsRelativeToInitialWeights) {
                 frobenius_norm(change) / frobenius_norm(r.w0), 1e-14);
     EXPECT_TRUE(std::isnan(r.records.back().network.loss_deviation));  // no pair
     EXPECT_GT(r.records.back().simulated.orthogonality_error, 1e-3);   // naive: off the manifold
+}
+
+// A run with `auto` records the retraction each layer took, and those are what ran: replayed by
+// hand from the run's W₀ with the recorded methods per layer, GD ends at the run's weights bit
+// for bit, and with polar forced on W₁ it does not (QR and polar factors differ by a rotation of
+// O(η²), far above round-off). h = 40 gives W₁ 40 orthonormal rows (QR beyond 32), W₂ 2 (polar).
+TEST(TwoLayerRun, RecordsTheRetractionOfEachLayerThatAReplayConfirms) {
+    RunConfig c = two_layer(40, Activation::tanh);
+    c.d = 48;
+    c.pair_linear = false;
+    c.reference_tolerance = 0.0;
+    c.steps = 20;
+    const Problem problem = build_problem(c);
+    const RunResult r = simulate(c, problem);
+    ASSERT_EQ(r.status, RunStatus::done) << r.failure;
+    ASSERT_TRUE(r.layer_retractions.has_value());
+    EXPECT_EQ((*r.layer_retractions)[0], Retraction::qr);
+    EXPECT_EQ((*r.layer_retractions)[1], Retraction::polar);
+    EXPECT_EQ(retraction_text(r), "qr/polar");
+
+    // [W₁ | W₂ᵀ], columns contiguous.
+    auto unpack = [&](const Matrix& packed) {
+        Matrix w2t(c.h, c.k);
+        std::copy(packed.data() + c.h * c.d, packed.data() + packed.size(), w2t.data());
+        TwoLayerWeights w{Matrix(c.h, c.d), transpose(w2t)};
+        std::copy(packed.data(), packed.data() + c.h * c.d, w.w1.data());
+        return w;
+    };
+    const TwoLayerObjective objective(*problem.views, c.loss, c.activation);
+    auto replay = [&](LayerRetractions methods) {
+        const TwoLayerRule rule{true, methods, r.eta, 0.0};
+        TwoLayerWeights w = unpack(r.w0);
+        for (Index step = 0; step < c.steps; ++step) two_layer_step(rule, objective, w);
+        return w;
+    };
+    const TwoLayerWeights end = unpack(r.w);
+    const TwoLayerWeights recorded = replay({(*r.layer_retractions)[0], (*r.layer_retractions)[1]});
+    const TwoLayerWeights polar = replay({Retraction::polar, Retraction::polar});
+    EXPECT_TRUE(std::equal(end.w1.data(), end.w1.data() + end.w1.size(), recorded.w1.data()));
+    EXPECT_TRUE(std::equal(end.w2.data(), end.w2.data() + end.w2.size(), recorded.w2.data()));
+    double apart = 0.0;
+    for (Index i = 0; i < end.w1.size(); ++i)
+        apart = std::max(apart, std::fabs(end.w1.data()[i] - polar.w1.data()[i]));
+    EXPECT_GT(apart, 1e-9);
 }
