@@ -30,44 +30,51 @@ struct Options {
     Index block = 64;
 };
 
-const char* const usage =
-    R"(ssldyn_bench_sharded [flags]   (run under mpirun; OPENBLAS_NUM_THREADS=1)
+// The choices come from the tables: --retraction takes the methods with a distributed form.
+std::string usage() {
+    return R"(ssldyn_bench_sharded [flags]   (run under mpirun; OPENBLAS_NUM_THREADS=1)
   --d N --n N --k N --h N   input dimension, samples, outputs, hidden units (784 2000 16 16384)
   --steps N                 timed constrained steps after one untimed (default 2)
-  --retraction NAME         qr or polar (default qr)
-  --activation NAME         (default tanh)
-  --loss NAME               noncontrastive or contrastive (default noncontrastive)
+  --retraction NAME         )" +
+           alternatives_of(retraction_table, [](const RetractionRow& r) { return r.distributed; }) +
+           R"( (default qr)
+  --activation NAME         )" +
+           choices_of(activation_names) + R"( (default tanh)
+  --loss NAME               )" +
+           choices_of(loss_names) + R"( (default noncontrastive)
   --block N                 block size of the distributed orthonormalisation (default 64)
 Prints one line: ranks, h, the largest rank's memory before the model and its peak (MiB), the
 rank's share of W₁ and of the hidden activities (MiB), and seconds per step (slowest rank), and
 of that the loss and gradient alone.
 )";
+}
 
 Options parse(int argc, char** argv) {
     Options o;
     using bench::to_index;
-    bench::for_each_flag(argc, argv, usage, [&](const std::string& flag, const std::string& value) {
-        if (flag == "--d")
-            o.d = to_index(flag, value);
-        else if (flag == "--n")
-            o.n = to_index(flag, value);
-        else if (flag == "--k")
-            o.k = to_index(flag, value);
-        else if (flag == "--h")
-            o.h = to_index(flag, value);
-        else if (flag == "--steps")
-            o.steps = std::max(1, static_cast<int>(to_index(flag, value)));
-        else if (flag == "--block")
-            o.block = std::max<Index>(1, to_index(flag, value));
-        else if (flag == "--retraction")
-            o.retraction = parse_name(retraction_names, value, flag);
-        else if (flag == "--activation")
-            o.activation = parse_name(activation_names, value, flag);
-        else if (flag == "--loss")
-            o.loss = parse_name(loss_names, value, flag);
-        else
-            throw bench::unknown_flag(flag);
-    });
+    bench::for_each_flag(argc, argv, usage().c_str(),
+                         [&](const std::string& flag, const std::string& value) {
+                             if (flag == "--d")
+                                 o.d = to_index(flag, value);
+                             else if (flag == "--n")
+                                 o.n = to_index(flag, value);
+                             else if (flag == "--k")
+                                 o.k = to_index(flag, value);
+                             else if (flag == "--h")
+                                 o.h = to_index(flag, value);
+                             else if (flag == "--steps")
+                                 o.steps = std::max(1, static_cast<int>(to_index(flag, value)));
+                             else if (flag == "--block")
+                                 o.block = std::max<Index>(1, to_index(flag, value));
+                             else if (flag == "--retraction")
+                                 o.retraction = parse_name(retraction_names, value, flag);
+                             else if (flag == "--activation")
+                                 o.activation = parse_name(activation_names, value, flag);
+                             else if (flag == "--loss")
+                                 o.loss = parse_name(loss_names, value, flag);
+                             else
+                                 throw bench::unknown_flag(flag);
+                         });
     return o;
 }
 

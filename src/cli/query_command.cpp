@@ -289,7 +289,7 @@ int query_command(const std::vector<std::string>& args) {
         "at", po::value<std::string>()->value_name("WHEN")->default_value("final"),
         "final, all (every record) or t=VALUE (the record nearest to t)")(
         "format", po::value<std::string>()->value_name("F")->default_value("table"),
-        "table, csv or json");
+        ("output format; one of: " + choices_of(format_names)).c_str());
     const auto parsed = parse_store_command(args, options);
     if (!parsed) return exit_ok;
     const po::variables_map& vm = *parsed;

@@ -77,9 +77,10 @@ ConfigKey added_later(ConfigKey key) {
     return key;
 }
 
+// A key whose value is a name of `table`: its help text ends with the table's names.
 #define SSLDYN_NAMED_KEY(key, field, table, help_text)                              \
     ConfigKey {                                                                     \
-        key, help_text,                                                             \
+        key, std::string(help_text) + "; one of: " + choices_of(table),             \
             [](RunConfig& c, std::string_view v) {                                  \
                 c.field = parse_name(table, trimmed(v), key);                       \
             },                                                                      \
@@ -108,8 +109,9 @@ ConfigKey added_later(ConfigKey key) {
 
 const std::vector<ConfigKey>& config_keys() {
     static const std::vector<ConfigKey> keys{
-        SSLDYN_NAMED_KEY("data", data, data_source_names,
-                         "data source: fashion-mnist (Debian's package), idx (idx_path), spiked"),
+        SSLDYN_NAMED_KEY(
+            "data", data, data_source_names,
+            "data source (fashion-mnist: Debian's package; idx: the file at idx_path)"),
         ConfigKey{"idx_path", "IDX image file (raw or gzip) for data = idx",
                   [](RunConfig& c, std::string_view v) { c.idx_path = trimmed(v); },
                   [](const RunConfig& c) { return c.idx_path; }},
@@ -126,18 +128,21 @@ const std::vector<ConfigKey>& config_keys() {
         SSLDYN_BOOL_KEY("random_basis", random_basis,
                         "spiked eigenvectors Haar-random (true) or the standard basis"),
         SSLDYN_NAMED_KEY("covariance", covariance, covariance_source_names,
-                         "spiked only: C from the samples (empirical) or exact (C = Σ)"),
+                         "spiked only: C from the drawn samples, or exact: the population's C = Σ"),
         SSLDYN_BOOL_KEY("centre", centre, "subtract the mean sample"),
         SSLDYN_NUMBER_KEY("sigma_aug", sigma_aug, "augmentation: Gaussian noise σ_aug"),
         SSLDYN_NUMBER_KEY("keep_prob", keep_prob, "augmentation: masking keep-probability p"),
-        SSLDYN_NAMED_KEY("loss", loss, loss_names, "noncontrastive or contrastive"),
+        SSLDYN_NAMED_KEY("loss", loss, loss_names, "self-supervised loss of the views"),
+        SSLDYN_NAMED_KEY("dynamics", dynamics, dynamics_names,
+                         "gradient descent: naive with weight_decay, on the sphere ‖W‖ = 1, "
+                         "orthogonal (WWᵀ = I), "
+                         "or with penalty·‖WWᵀ − I‖² added to L"),
         SSLDYN_NAMED_KEY(
-            "dynamics", dynamics, dynamics_names,
-            "naive (weight decay), sphere, orthogonal, penalty (L + penalty·‖WWᵀ − I‖²)"),
-        SSLDYN_NAMED_KEY("retraction", retraction, retraction_names,
-                         "orthogonal dynamics: auto, qr, polar, cayley, geodesic"),
-        SSLDYN_NAMED_KEY("path", path, gradient_path_names,
-                         "gradient through C (covariance), the data, or auto (C for linear)"),
+            "retraction", retraction, retraction_names,
+            "orthogonal dynamics: the retraction onto WWᵀ = I (auto: by the shape of each layer)"),
+        SSLDYN_NAMED_KEY(
+            "path", path, gradient_path_names,
+            "gradient through C or the data (auto: C for the linear model, the data for networks)"),
         SSLDYN_INTEGER_KEY("k", k, "output dimension (rows of W)"),
         SSLDYN_NUMBER_KEY("eta", eta, "step size η (0: use eta_rel)"),
         SSLDYN_NUMBER_KEY("eta_rel", eta_rel, "step size relative to C: η·λ_max(C)"),
@@ -145,16 +150,17 @@ const std::vector<ConfigKey>& config_keys() {
                           "weight decay λ (naive dynamics; others ignore it)"),
         SSLDYN_NUMBER_KEY("penalty", penalty,
                           "orthogonality penalty μ > 0 of dynamics = penalty (others ignore it)"),
-        SSLDYN_NAMED_KEY("model", model, model_names,
-                         "linear (W), two-layer (W2 σ(W1 x), both layers constrained by shape), "
-                         "supervised (the NTK-parametrised baseline on one-hot labels)"),
+        SSLDYN_NAMED_KEY(
+            "model", model, model_names,
+            "W (linear), W2 σ(W1 x) with both layers constrained by shape (two-layer), or "
+            "that network NTK-parametrised on one-hot labels (supervised)"),
         SSLDYN_INTEGER_KEY("h", h, "two-layer: hidden width"),
         SSLDYN_NAMED_KEY("activation", activation, activation_names,
-                         "two-layer: identity, tanh, erf, gelu, softplus, relu"),
+                         "two-layer: σ of the hidden units"),
         added_later(SSLDYN_NAMED_KEY(
             "precision", precision, precision_names,
-            "two-layer: float64, or float32 for the passes through the data (weights, steps, "
-            "records and the reference flow stay float64)")),
+            "two-layer: the floats of the passes through the data (weights, steps, records and the "
+            "reference flow stay float64)")),
         SSLDYN_INTEGER_KEY("batch", batch,
                            "two-layer: minibatch size, fresh samples and views each step (0: "
                            "full batch)"),
@@ -234,13 +240,19 @@ void validate(const RunConfig& c) {
         const std::string two = " for model = " + std::string(name_of(model_names, c.model));
         require(c.h >= 1, "h: must be at least 1, got " + std::to_string(c.h));
         require(c.k <= c.h, "k: " + std::to_string(c.k) + " exceeds h = " + std::to_string(c.h));
-        require(c.dynamics == Dynamics::orthogonal || c.dynamics == Dynamics::naive,
-                "dynamics: '" + std::string(name_of(dynamics_names, c.dynamics)) +
-                    "' is for the linear model; orthogonal or naive" + two);
+        require(
+            row_of(c.dynamics).networks,
+            "dynamics: '" + std::string(name_of(dynamics_names, c.dynamics)) +
+                "' is for the linear model; " +
+                alternatives_of(dynamics_table, [](const DynamicsRow& r) { return r.networks; }) +
+                two);
         require(c.covariance == CovarianceSource::empirical,
                 "covariance: the two-layer model learns from samples (empirical)" + two);
-        require(c.path != GradientPath::covariance,
-                "path: the two-layer gradient goes through the data (auto or data)" + two);
+        require(row_of(c.path).networks,
+                "path: the two-layer gradient goes through the data (" +
+                    alternatives_of(gradient_path_table,
+                                    [](const GradientPathRow& r) { return r.networks; }) +
+                    ")" + two);
         require(c.batch >= 0 && c.batch != 1,
                 "batch: must be 0 (full batch) or at least 2, got " + std::to_string(c.batch));
         require(c.n == 0 || c.batch <= c.n,

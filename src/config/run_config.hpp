@@ -21,13 +21,24 @@ inline constexpr NameTable<DataSource, 3> data_source_names{{
     {DataSource::spiked, "spiked"},
 }};
 
-// Where the linear model's loss and gradient come from (THEORY §3).
+// Where the linear model's loss and gradient come from (THEORY §3); `auto` takes C for the linear
+// model and the data for the networks, which have only that path.
 enum class GradientPath { automatic, covariance, data };
-inline constexpr NameTable<GradientPath, 3> gradient_path_names{{
-    {GradientPath::automatic, "auto"},
-    {GradientPath::covariance, "covariance"},
-    {GradientPath::data, "data"},
+struct GradientPathRow {
+    GradientPath value;
+    std::string_view name;
+    bool networks;
+};
+inline constexpr std::array<GradientPathRow, 3> gradient_path_table{{
+    {GradientPath::automatic, "auto", true},
+    {GradientPath::covariance, "covariance", false},
+    {GradientPath::data, "data", true},
 }};
+inline constexpr NameTable<GradientPath, 3> gradient_path_names = name_table(gradient_path_table);
+static_assert(in_enumeration_order(gradient_path_table), "one row per value, in order");
+constexpr const GradientPathRow& row_of(GradientPath p) {
+    return gradient_path_table[static_cast<std::size_t>(p)];
+}
 
 // Spiked data only: C from the drawn samples, or the exact population C = Σ.
 enum class CovarianceSource { empirical, exact };
@@ -96,7 +107,7 @@ struct RunConfig {
 
 struct ConfigKey {
     std::string_view name;
-    std::string_view help;
+    std::string help;  // with the choices of a named value, from its table
     void (*parse)(RunConfig&, std::string_view value);  // throws InputError naming the key
     std::string (*print)(const RunConfig&);
     // Keys added after stores were written are part of a run's identity only away from their

@@ -53,6 +53,19 @@ std::string choices_of(const NameTable<Enum, N>& table) {
     return out;
 }
 
+// The names of the rows of a table with capabilities that `keep` accepts, as alternatives for a
+// message: "a", "a or b", "a, b or c".
+template <typename Row, std::size_t N, typename Keep>
+std::string alternatives_of(const std::array<Row, N>& rows, Keep keep) {
+    std::string out, last;
+    for (const Row& row : rows) {
+        if (!keep(row)) continue;
+        if (!last.empty()) out += (out.empty() ? "" : ", ") + last;
+        last = std::string(row.name);
+    }
+    return out.empty() ? last : out + " or " + last;
+}
+
 // `what` names the input (a config key) so the message says where the bad value came from.
 template <typename Enum, std::size_t N>
 Enum parse_name(const NameTable<Enum, N>& table, std::string_view text, std::string_view what) {

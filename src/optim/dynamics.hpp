@@ -14,12 +14,28 @@ enum class Dynamics {
     penalty  // unconstrained GD on L + μ‖W Wᵀ − I‖²_F (orthogonality regularisation μ > 0)
 };
 
-inline constexpr NameTable<Dynamics, 4> dynamics_names{{
-    {Dynamics::naive, "naive"},
-    {Dynamics::sphere, "sphere"},
-    {Dynamics::orthogonal, "orthogonal"},
-    {Dynamics::penalty, "penalty"},
+// One row per dynamics: whether it has a form for the networks (model/two_layer_dynamics.hpp:
+// plain GD, or both layers constrained by shape), besides the linear model's.
+struct DynamicsRow {
+    Dynamics value;
+    std::string_view name;
+    bool networks;
+};
+
+inline constexpr std::array<DynamicsRow, 4> dynamics_table{{
+    {Dynamics::naive, "naive", true},
+    {Dynamics::sphere, "sphere", false},
+    {Dynamics::orthogonal, "orthogonal", true},
+    {Dynamics::penalty, "penalty", false},
 }};
+
+inline constexpr NameTable<Dynamics, 4> dynamics_names = name_table(dynamics_table);
+
+static_assert(in_enumeration_order(dynamics_table), "one row per value, in order");
+
+constexpr const DynamicsRow& row_of(Dynamics d) {
+    return dynamics_table[static_cast<std::size_t>(d)];
+}
 
 // Runs whose reference is the Grassmann flow and whose distance to it is ‖P − P_flow‖_F of the
 // row spaces: the constrained runs and their soft (penalty) version, whose exact flow moves the

@@ -131,26 +131,17 @@ Orthonormalisation orthonormalisation_of(Retraction resolved) {
     return row_of(resolved).orthonormalisation;
 }
 
-// The names of the methods with a distributed form: "a, b or c".
-std::string distributed_choices() {
-    std::string out, last;
-    for (const RetractionRow& row : retraction_table) {
-        if (!row.distributed) continue;
-        if (!last.empty()) out += (out.empty() ? "" : ", ") + last;
-        last = row.name;
-    }
-    return out.empty() ? last : out + " or " + last;
-}
-
 }  // namespace
 
 void require_distributed_form(Retraction method, std::string_view where,
                               std::string_view otherwise) {
     const RetractionRow& row = row_of(method);
     if (row.distributed) return;
-    throw InputError("retraction: " + std::string(row.name) + " has no form for " +
-                     std::string(where) + "; take " + distributed_choices() +
-                     (otherwise.empty() ? "" : ", or " + std::string(otherwise)));
+    throw InputError(
+        "retraction: " + std::string(row.name) + " has no form for " + std::string(where) +
+        "; take " +
+        alternatives_of(retraction_table, [](const RetractionRow& r) { return r.distributed; }) +
+        (otherwise.empty() ? "" : ", or " + std::string(otherwise)));
 }
 
 Retraction resolve(Retraction method, Index k, Index /*d*/) {

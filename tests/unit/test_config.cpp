@@ -77,3 +77,35 @@ TEST(Config, ValidationCatchesImpossibleRuns) {
     rejects([](RunConfig& c) { c.data = DataSource::idx; });
     EXPECT_NO_THROW(validate(RunConfig{}));
 }
+
+// The help of a named key ends with its table's names, and the refusals of what a network cannot
+// take name what it can, from the tables' rows.
+TEST(Config, ChoicesComeFromTheTables) {
+    EXPECT_NE(config_key("activation")
+                  .help.find("; one of: identity, tanh, erf, gelu, softplus, "
+                             "relu"),
+              std::string::npos);
+    EXPECT_NE(config_key("retraction").help.find("; one of: auto, qr, polar, cayley, geodesic"),
+              std::string::npos);
+    auto refusal = [](auto change) {
+        RunConfig c;
+        c.model = Model::two_layer;
+        change(c);
+        try {
+            validate(c);
+        } catch (const InputError& e) {
+            return std::string(e.what());
+        }
+        return std::string("no error");
+    };
+    EXPECT_EQ(refusal([](RunConfig& c) { c.dynamics = Dynamics::sphere; }),
+              "dynamics: 'sphere' is for the linear model; naive or orthogonal for model = "
+              "two-layer");
+    EXPECT_EQ(refusal([](RunConfig& c) { c.path = GradientPath::covariance; }),
+              "path: the two-layer gradient goes through the data (auto or data) for model = "
+              "two-layer");
+    for (const DynamicsRow& row : dynamics_table) {
+        if (!row.networks) continue;
+        EXPECT_EQ(refusal([&](RunConfig& c) { c.dynamics = row.value; }), "no error") << row.name;
+    }
+}
