@@ -247,6 +247,18 @@ class SweepTest(unittest.TestCase):
                                     "all", "--format", "csv"], capture_output=True, text=True,
                                    check=True).stdout.splitlines()
             self.assertEqual(len(every), 1 + len(t))
+            # A linear run records no network/ values: NaN (empty in CSV) along the trajectory,
+            # as in its index column.
+            for at in ("all", "final"):
+                rows = subprocess.run([BIN, "query", store, "--where", f"run_id=={run_id}",
+                                       "--at", at, "--metric", "loss,kernel_change", "--format",
+                                       "json"], capture_output=True, text=True, check=True).stdout
+                rows = json.loads(rows)
+                self.assertEqual(len(rows), len(t) if at == "all" else 1)
+                for row in rows:
+                    self.assertIsNone(row["network/kernel_change" if at == "all"
+                                          else "final_kernel_change"])
+                    self.assertIsNotNone(row["trajectory/loss" if at == "all" else "final_loss"])
         listing = subprocess.run([BIN, "ls", store], capture_output=True, text=True,
                                  check=True).stdout
         self.assertRegex(listing, r"grid\s+24\s+24\s+0\s+0\s+0")
