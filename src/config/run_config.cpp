@@ -77,6 +77,12 @@ ConfigKey added_later(ConfigKey key) {
     return key;
 }
 
+// A key that changes the Problem (ConfigKey).
+ConfigKey of_the_problem(ConfigKey key) {
+    key.defines_problem = true;
+    return key;
+}
+
 // A key whose value is a name of `table`: its help text ends with the table's names.
 #define SSLDYN_NAMED_KEY(key, field, table, help_text)                              \
     ConfigKey {                                                                     \
@@ -109,30 +115,38 @@ ConfigKey added_later(ConfigKey key) {
 
 const std::vector<ConfigKey>& config_keys() {
     static const std::vector<ConfigKey> keys{
-        SSLDYN_NAMED_KEY(
+        of_the_problem(SSLDYN_NAMED_KEY(
             "data", data, data_source_names,
-            "data source (fashion-mnist: Debian's package; idx: the file at idx_path)"),
-        ConfigKey{"idx_path", "IDX image file (raw or gzip) for data = idx",
-                  [](RunConfig& c, std::string_view v) { c.idx_path = trimmed(v); },
-                  [](const RunConfig& c) { return c.idx_path; }},
-        ConfigKey{"labels_path",
-                  "IDX label file for model = supervised (default for fashion-mnist: Debian's)",
-                  [](RunConfig& c, std::string_view v) { c.labels_path = trimmed(v); },
-                  [](const RunConfig& c) { return c.labels_path; }},
-        SSLDYN_INTEGER_KEY("n", n, "number of samples (0: the whole file)"),
-        SSLDYN_INTEGER_KEY("d", d, "input dimension of spiked data"),
-        ConfigKey{"spikes", "top eigenvalues of the spiked covariance, comma separated",
-                  [](RunConfig& c, std::string_view v) { c.spikes = parse_list("spikes", v); },
-                  [](const RunConfig& c) { return print_list(c.spikes); }},
-        SSLDYN_NUMBER_KEY("bulk", bulk, "the other eigenvalues of the spiked covariance"),
-        SSLDYN_BOOL_KEY("random_basis", random_basis,
-                        "spiked eigenvectors Haar-random (true) or the standard basis"),
-        SSLDYN_NAMED_KEY("covariance", covariance, covariance_source_names,
-                         "spiked only: C from the drawn samples, or exact: the population's C = Σ"),
-        SSLDYN_BOOL_KEY("centre", centre, "subtract the mean sample"),
-        SSLDYN_NUMBER_KEY("sigma_aug", sigma_aug, "augmentation: Gaussian noise σ_aug"),
-        SSLDYN_NUMBER_KEY("keep_prob", keep_prob, "augmentation: masking keep-probability p"),
-        SSLDYN_NAMED_KEY("loss", loss, loss_names, "self-supervised loss of the views"),
+            "data source (fashion-mnist: Debian's package; idx: the file at idx_path)")),
+        of_the_problem(ConfigKey{"idx_path", "IDX image file (raw or gzip) for data = idx",
+                                 [](RunConfig& c, std::string_view v) { c.idx_path = trimmed(v); },
+                                 [](const RunConfig& c) { return c.idx_path; }}),
+        of_the_problem(
+            ConfigKey{"labels_path",
+                      "IDX label file for model = supervised (default for fashion-mnist: Debian's)",
+                      [](RunConfig& c, std::string_view v) { c.labels_path = trimmed(v); },
+                      [](const RunConfig& c) { return c.labels_path; }}),
+        of_the_problem(SSLDYN_INTEGER_KEY("n", n, "number of samples (0: the whole file)")),
+        of_the_problem(SSLDYN_INTEGER_KEY("d", d, "input dimension of spiked data")),
+        of_the_problem(
+            ConfigKey{"spikes", "top eigenvalues of the spiked covariance, comma separated",
+                      [](RunConfig& c, std::string_view v) { c.spikes = parse_list("spikes", v); },
+                      [](const RunConfig& c) { return print_list(c.spikes); }}),
+        of_the_problem(
+            SSLDYN_NUMBER_KEY("bulk", bulk, "the other eigenvalues of the spiked covariance")),
+        of_the_problem(
+            SSLDYN_BOOL_KEY("random_basis", random_basis,
+                            "spiked eigenvectors Haar-random (true) or the standard basis")),
+        of_the_problem(SSLDYN_NAMED_KEY(
+            "covariance", covariance, covariance_source_names,
+            "spiked only: C from the drawn samples, or exact: the population's C = Σ")),
+        of_the_problem(SSLDYN_BOOL_KEY("centre", centre, "subtract the mean sample")),
+        of_the_problem(
+            SSLDYN_NUMBER_KEY("sigma_aug", sigma_aug, "augmentation: Gaussian noise σ_aug")),
+        of_the_problem(
+            SSLDYN_NUMBER_KEY("keep_prob", keep_prob, "augmentation: masking keep-probability p")),
+        of_the_problem(
+            SSLDYN_NAMED_KEY("loss", loss, loss_names, "self-supervised loss of the views")),
         SSLDYN_NAMED_KEY("dynamics", dynamics, dynamics_names,
                          "gradient descent: naive with weight_decay, on the sphere ‖W‖ = 1, "
                          "orthogonal (WWᵀ = I), "
@@ -140,9 +154,9 @@ const std::vector<ConfigKey>& config_keys() {
         SSLDYN_NAMED_KEY(
             "retraction", retraction, retraction_names,
             "orthogonal dynamics: the retraction onto WWᵀ = I (auto: by the shape of each layer)"),
-        SSLDYN_NAMED_KEY(
-            "path", path, gradient_path_names,
-            "gradient through C or the data (auto: C for the linear model, the data for networks)"),
+        of_the_problem(SSLDYN_NAMED_KEY("path", path, gradient_path_names,
+                                        "gradient through C or the data (auto: C for the linear "
+                                        "model, the data for networks)")),
         SSLDYN_INTEGER_KEY("k", k, "output dimension (rows of W)"),
         SSLDYN_NUMBER_KEY("eta", eta, "step size η (0: use eta_rel)"),
         SSLDYN_NUMBER_KEY("eta_rel", eta_rel, "step size relative to C: η·λ_max(C)"),
@@ -150,10 +164,10 @@ const std::vector<ConfigKey>& config_keys() {
                           "weight decay λ (naive dynamics; others ignore it)"),
         SSLDYN_NUMBER_KEY("penalty", penalty,
                           "orthogonality penalty μ > 0 of dynamics = penalty (others ignore it)"),
-        SSLDYN_NAMED_KEY(
+        of_the_problem(SSLDYN_NAMED_KEY(
             "model", model, model_names,
             "W (linear), W2 σ(W1 x) with both layers constrained by shape (two-layer), or "
-            "that network NTK-parametrised on one-hot labels (supervised)"),
+            "that network NTK-parametrised on one-hot labels (supervised)")),
         SSLDYN_INTEGER_KEY("h", h, "two-layer: hidden width"),
         SSLDYN_NAMED_KEY("activation", activation, activation_names,
                          "two-layer: σ of the hidden units"),
@@ -161,14 +175,17 @@ const std::vector<ConfigKey>& config_keys() {
             "precision", precision, precision_names,
             "two-layer: the floats of the passes through the data (weights, steps, records and the "
             "reference flow stay float64)")),
-        SSLDYN_INTEGER_KEY("batch", batch,
-                           "two-layer: minibatch size, fresh samples and views each step (0: "
-                           "full batch)"),
-        SSLDYN_INTEGER_KEY("probes", probes,
-                           "two-layer: samples on which outputs and representation Gram "
-                           "matrices are compared with the linear model"),
-        SSLDYN_INTEGER_KEY("ntk_probes", ntk_probes,
-                           "two-layer: samples of the empirical and tangent kernels (0: none)"),
+        of_the_problem(
+            SSLDYN_INTEGER_KEY("batch", batch,
+                               "two-layer: minibatch size, fresh samples and views each step (0: "
+                               "full batch)")),
+        of_the_problem(
+            SSLDYN_INTEGER_KEY("probes", probes,
+                               "two-layer: samples on which outputs and representation Gram "
+                               "matrices are compared with the linear model")),
+        of_the_problem(SSLDYN_INTEGER_KEY(
+            "ntk_probes", ntk_probes,
+            "two-layer: samples of the empirical and tangent kernels (0: none)")),
         SSLDYN_NUMBER_KEY("reference_tolerance", reference_tolerance,
                           "two-layer: local error per step of the reference flow (0: none)"),
         SSLDYN_BOOL_KEY("pair_linear", pair_linear,
@@ -176,7 +193,8 @@ const std::vector<ConfigKey>& config_keys() {
                         "alongside"),
         SSLDYN_INTEGER_KEY("steps", steps, "number of GD steps"),
         SSLDYN_INTEGER_KEY("record_every", record_every, "record every this many steps"),
-        SSLDYN_INTEGER_KEY("seed", seed, "random seed (data draws, views, initial weights)"),
+        of_the_problem(
+            SSLDYN_INTEGER_KEY("seed", seed, "random seed (data draws, views, initial weights)")),
     };
     return keys;
 }

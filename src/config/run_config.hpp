@@ -113,6 +113,10 @@ struct ConfigKey {
     // Keys added after stores were written are part of a run's identity only away from their
     // default, so that the ids of those stores' runs stand.
     bool identity_at_default = true;
+    // The key changes the Problem (run/problem.hpp: the data, the views, the labels, C or its
+    // eigendecomposition, the samples or probes kept): runs share a Problem only when every such
+    // key is equal.
+    bool defines_problem = false;
 };
 
 const std::vector<ConfigKey>& config_keys();

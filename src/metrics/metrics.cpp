@@ -55,6 +55,7 @@ Snapshot measure(const Matrix& rows, double log_scale, const std::vector<double>
     const double factor = std::exp(log_scale);
     for (double x : sv) s.singular_values.push_back(x * factor);
 
+    s.topk_sin_angle = 0.0;  // k = d, or W = 0
     if (k < d && sv[0] > 0.0) {
         // Principal angles between the numerical row space (right singular vectors with
         // s_i > rank_tolerance·s₁, each determined to about ε/tolerance) and span(e₁…e_k):

@@ -1,21 +1,31 @@
 #pragma once
 // What every trajectory records (THEORY §5), computed in eigen-coordinates of C for the
 // simulated and the theoretical weights alike.
+#include <limits>
 #include <vector>
 
 #include "linalg/matrix.hpp"
 
 namespace ssldyn {
 
+// NaN where nothing was measured: measure() sets every value.
 struct Snapshot {
-    double loss = 0.0;                    // −Tr(W C Wᵀ)
-    double orthogonality_error = 0.0;     // ‖W Wᵀ − I‖_F
+    static constexpr double none = std::numeric_limits<double>::quiet_NaN();
+    double loss = none;                   // −Tr(W C Wᵀ)
+    double orthogonality_error = none;    // ‖W Wᵀ − I‖_F
     std::vector<double> singular_values;  // of W, descending
-    double s2_s1 = 0.0;                   // s₂/s₁ (0 when k = 1)
-    double effective_rank = 0.0;          // exp(−Σ pᵢ log pᵢ), pᵢ = sᵢ/Σ s
+    double s2_s1 = none;                  // s₂/s₁ (0 when k = 1)
+    double effective_rank = none;         // exp(−Σ pᵢ log pᵢ), pᵢ = sᵢ/Σ s
     // Sine of the largest principal angle between span(v₁…v_k) and the numerical row space of W
     // (directions with s_i > 1e-8·s₁; a collapsed W has a row space of lower dimension).
-    double topk_sin_angle = 0.0;
+    double topk_sin_angle = none;
+
+    // A record of k singular values with nothing measured (a theory not followed).
+    static Snapshot missing(Index k) {
+        Snapshot s;
+        s.singular_values.assign(static_cast<std::size_t>(k), none);
+        return s;
+    }
 };
 
 double effective_rank(const std::vector<double>& singular_values);

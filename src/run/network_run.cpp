@@ -81,14 +81,6 @@ Snapshot measure_network(const Problem& problem, const TwoLayerWeights& w, doubl
     return s;
 }
 
-Snapshot missing_snapshot(Index k) {
-    const double nan = std::numeric_limits<double>::quiet_NaN();
-    Snapshot s;
-    s.loss = s.orthogonality_error = s.s2_s1 = s.effective_rank = s.topk_sin_angle = nan;
-    s.singular_values.assign(static_cast<std::size_t>(k), nan);
-    return s;
-}
-
 // G = FᵀF, the Gram matrix of the representations of the probes.
 Matrix gram(const Matrix& outputs) {
     return multiply(Op::transpose, Op::none, outputs, outputs);
@@ -266,7 +258,7 @@ class NetworkRun final : public ModelRun {
             r.theory = measure_network(problem_, *theory, network_->exact().loss(*theory), at_);
             r.theory_distance = relative_distance(net_, *theory, at_);
         } else {
-            r.theory = missing_snapshot(config_.k);
+            r.theory = Snapshot::missing(config_.k);
             r.theory_distance = std::numeric_limits<double>::quiet_NaN();
         }
         return std::isfinite(r.simulated.loss) && std::isfinite(r.simulated.effective_rank) &&

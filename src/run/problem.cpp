@@ -82,10 +82,9 @@ Index input_dimension(const RunConfig& config) {
 
 std::string problem_key(const RunConfig& config) {
     std::string key;
-    for (const char* name : {"data", "idx_path", "n", "d", "spikes", "bulk", "random_basis",
-                             "covariance", "centre", "sigma_aug", "keep_prob", "loss", "path",
-                             "seed", "model", "batch", "probes", "ntk_probes"})
-        key += get_value(config, name) + ";";
+    for (const auto& setting : config_keys())
+        if (setting.defines_problem)
+            key += std::string(setting.name) + "=" + setting.print(config) + ";";
     return key;
 }
 

@@ -247,9 +247,67 @@ class SweepTest(unittest.TestCase):
                                     "all", "--format", "csv"], capture_output=True, text=True,
                                    check=True).stdout.splitlines()
             self.assertEqual(len(every), 1 + len(t))
+            # A linear run records no network/ values: NaN (empty in CSV) along the trajectory,
+            # as in its index column.
+            for at in ("all", "final"):
+                rows = subprocess.run([BIN, "query", store, "--where", f"run_id=={run_id}",
+                                       "--at", at, "--metric", "loss,kernel_change", "--format",
+                                       "json"], capture_output=True, text=True, check=True).stdout
+                rows = json.loads(rows)
+                self.assertEqual(len(rows), len(t) if at == "all" else 1)
+                for row in rows:
+                    self.assertIsNone(row["network/kernel_change" if at == "all"
+                                          else "final_kernel_change"])
+                    self.assertIsNotNone(row["trajectory/loss" if at == "all" else "final_loss"])
         listing = subprocess.run([BIN, "ls", store], capture_output=True, text=True,
                                  check=True).stdout
         self.assertRegex(listing, r"grid\s+24\s+24\s+0\s+0\s+0")
+
+    def test_runs_on_other_labels_do_not_share_a_problem(self):
+        """A supervised sweep over labels_path on one rank (whose runs share one Problem cache):
+        the run on labels B ends exactly as B swept alone, and not as the run on labels A (the
+        problem key once left labels_path out, and B's run trained on A's labels)."""
+        rng = np.random.default_rng(5)
+
+        def idx(name, dims, values):
+            path = os.path.join(self.dir, name)
+            magic = bytes([0, 0, 8, len(dims)])
+            with open(path, "wb") as f:
+                f.write(magic + b"".join(int(v).to_bytes(4, "big") for v in dims)
+                        + bytes(values.astype(np.uint8)))
+            return path
+
+        images = idx("images.idx", (40, 4, 4), rng.integers(0, 256, 40 * 16))
+        a = idx("a.idx", (40,), rng.integers(0, 3, 40))
+        b = idx("b.idx", (40,), rng.integers(0, 3, 40))
+        base = f"""
+[sweep]
+name = labels
+[fixed]
+model = supervised
+data = idx
+idx_path = {images}
+n = 40
+k = 3
+h = 8
+probes = 4
+steps = 20
+record_every = 10
+"""
+
+        def final_losses(name, text):
+            store = os.path.join(self.dir, name + ".h5")
+            self.sweep(1, store, config=self.write(name + ".ini", text))
+            with h5py.File(store, "r") as f:
+                index = f["sweeps/labels/index"]
+                paths = [p.decode() for p in index["config/labels_path"][()]]
+                self.assertTrue(np.all(f["sweeps/labels/status"][()] == 2))
+                return dict(zip(paths, index["result/final_loss"][()]))
+
+        both = final_losses("both", base + f"[axes]\nlabels_path = {a}, {b}\n")
+        alone = final_losses("alone", base + f"labels_path = {b}\n")
+        self.assertEqual(both[b], alone[b])
+        self.assertNotEqual(both[b], both[a])
 
     def test_bad_configs_are_rejected_before_any_write(self):
         store = os.path.join(self.dir, "store.h5")

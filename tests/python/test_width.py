@@ -3,6 +3,8 @@ ranks, every matrix spread over a run group equal to the replicated runs to roun
 stopped by a signal and resumed equal to the uninterrupted sweep, and the report's width
 figures equal to the store's records."""
 
+import csv
+import io
 import os
 import signal
 import subprocess
@@ -14,7 +16,7 @@ import h5py
 import numpy as np
 
 from test_report import read_csv, report
-from test_sweep import ENV, assert_close_runs, assert_same_runs, run_datasets, sweep_command
+from test_sweep import BIN, ENV, assert_close_runs, assert_same_runs, run_datasets, sweep_command
 
 WIDTH = """
 [sweep]
@@ -141,6 +143,39 @@ class WidthSweepTest(unittest.TestCase):
         resumed = self.sweep(2, store, "--resume", config=config)
         self.assertIn("continued from a saved state", resumed.stdout, resumed.stderr)
         assert_same_runs(self, run_datasets(whole), run_datasets(store))
+
+    def test_query_reads_the_network_series(self):
+        """`ssldyn query` of two-layer values: --at all gives every record of network/<name>
+        bit for bit (CSV carries every digit), --at final the index column, equal to the last
+        record; an unknown metric is bad input naming it and listing the network metrics."""
+        names = ("kernel_change", "tangent_kernel_change")
+
+        def query(*args):
+            out = subprocess.run([BIN, "query", self.reference, "--metric", ",".join(names),
+                                  "--format", "csv", *args], capture_output=True, text=True,
+                                 check=True).stdout
+            return list(csv.DictReader(io.StringIO(out)))
+
+        every, final = query("--at", "all"), query()
+        self.assertEqual(len(every), 16 * 5)
+        self.assertEqual(len(final), 16)
+        with h5py.File(self.reference, "r") as f:
+            runs = f["sweeps/width/runs"]
+            for run_id, run in runs.items():
+                rows = [r for r in every if r["run_id"] == run_id]
+                last, = [r for r in final if r["run_id"] == run_id]
+                self.assertEqual([int(r["step"]) for r in rows], list(run["trajectory/step"]))
+                for name in names:
+                    stored = run[f"network/{name}"][()]
+                    self.assertGreater(stored[-1], 0.0, name)  # the kernels moved
+                    self.assertEqual([float(r[f"network/{name}"]) for r in rows], list(stored))
+                    self.assertEqual(float(last[f"final_{name}"]), stored[-1])
+        bad = subprocess.run([BIN, "query", self.reference, "--at", "all", "--metric",
+                              "loss,kernel_chnage"], capture_output=True, text=True)
+        self.assertEqual(bad.returncode, 2, bad.stderr)
+        self.assertIn("--metric: unknown metric 'kernel_chnage'", bad.stderr)
+        for name in NETWORK:
+            self.assertIn(name, bad.stderr)
 
     def test_report_fits_the_width_figures_from_the_records(self):
         out = os.path.join(self.dir, "report")

@@ -1,0 +1,64 @@
+#include "query/listing.hpp"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "core/lists.hpp"
+#include "store/h5/attribute.hpp"
+#include "store/index_reader.hpp"
+#include "store/schema.hpp"
+#include "store/sweep_store.hpp"
+
+namespace ssldyn {
+
+Table sweep_listing(const h5::File& file) {
+    Table table{{"sweep", "runs", "done", "failed", "running", "pending", "axes"}, {}};
+    for (const auto& sweep : list_sweeps(file)) {
+        const auto status = read_statuses(file, sweep);
+        auto count = [&](RunStatus s) {
+            return static_cast<double>(std::count(status.begin(), status.end(), s));
+        };
+        const auto group = h5::Group::open(file.id(), schema::sweep_path(sweep));
+        std::vector<Cell> row;
+        row.emplace_back(sweep);
+        row.emplace_back(static_cast<double>(status.size()));
+        for (RunStatus s :
+             {RunStatus::done, RunStatus::failed, RunStatus::running, RunStatus::pending})
+            row.emplace_back(count(s));
+        row.emplace_back(h5::read_string_attribute(group.id(), "axes"));
+        table.rows.push_back(std::move(row));
+    }
+    return table;
+}
+
+std::string failed_listing(const h5::File& file, const std::string& store) {
+    std::string out;
+    char line[64];
+    for (const auto& sweep : list_sweeps(file)) {
+        const SweepIndex index = read_index(file, sweep);
+        const auto group = h5::Group::open(file.id(), schema::sweep_path(sweep));
+        const std::string axes = h5::read_string_attribute(group.id(), "axes");
+        std::vector<std::size_t> failed;
+        for (std::size_t r = 0; r < index.size(); ++r)
+            if (index.status[r] == RunStatus::failed) failed.push_back(r);
+        if (failed.empty()) continue;
+        out += "\nfailed runs of " + sweep + ":\n";
+        constexpr std::size_t shown = 5;
+        for (std::size_t i = 0; i < std::min(failed.size(), shown); ++i) {
+            const std::size_t r = failed[i];
+            std::string values;
+            for (const auto& key : split_list(axes))
+                values += (values.empty() ? "" : " ") + key + "=" + index.config.at(key)[r];
+            out += "  " + index.run_ids[r] + "  " + values + ": " + index.texts.at("failure")[r] +
+                   "\n";
+        }
+        if (failed.size() > shown) {
+            std::snprintf(line, sizeof line, "  ... and %zu more", failed.size() - shown);
+            out += std::string(line) + " (ssldyn query " + store + " --sweep " + sweep +
+                   " --where status==failed --metric failure)\n";
+        }
+    }
+    return out;
+}
+
+}  // namespace ssldyn
