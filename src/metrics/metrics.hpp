@@ -28,6 +28,31 @@ struct Snapshot {
     }
 };
 
+// One recorded scalar of a Snapshot: its name in the store, units, meaning and field. A metric
+// added to Snapshot gets its row here and its value in measure(): the store, query and the
+// Python reader take it from this table.
+struct SnapshotMetric {
+    const char* name;
+    const char* units;
+    const char* description;
+    double Snapshot::*field;
+};
+
+inline const std::vector<SnapshotMetric>& snapshot_metrics() {
+    static const std::vector<SnapshotMetric> table{
+        {"loss", "1", "L = -Tr(W C W^T), THEORY 3", &Snapshot::loss},
+        {"orthogonality_error", "1", "||W W^T - I||_F", &Snapshot::orthogonality_error},
+        {"s2_s1", "1", "ratio of the two largest singular values of W", &Snapshot::s2_s1},
+        {"effective_rank", "1", "exp(-sum p_i log p_i), p_i = s_i / sum_j s_j (THEORY 4.1)",
+         &Snapshot::effective_rank},
+        {"topk_sin_angle", "1",
+         "sine of the largest principal angle between the numerical row space of W and the "
+         "top-k eigenspace of C",
+         &Snapshot::topk_sin_angle},
+    };
+    return table;
+}
+
 double effective_rank(const std::vector<double>& singular_values);
 
 // rows: W V scaled by exp(log_scale); eigenvalues: λ₁ ≥ … ≥ λ_d of C.

@@ -2,6 +2,7 @@
 // One point of a run's trajectory: gradient descent and its theory on the same clock t = η·step
 // (THEORY §4–5): the closed-form flow for the linear model, the reference flow for two-layer.
 #include <limits>
+#include <vector>
 
 #include "metrics/metrics.hpp"
 
@@ -21,6 +22,46 @@ struct NetworkRecord {
     double kernel_change = none;        // ‖Θ − Θ₀‖_F/‖Θ₀‖_F
     double tangent_kernel_change = none;  // the same for Θ_T
 };
+
+// One recorded value of a network record, in the store's network/ series: its name, meaning and
+// field. A value added to NetworkRecord gets its row here and is measured in run/network_run.cpp.
+struct NetworkMetric {
+    const char* name;
+    const char* description;
+    double NetworkRecord::*field;
+};
+
+inline const std::vector<NetworkMetric>& network_metrics() {
+    static const std::vector<NetworkMetric> table{
+        {"w1_orthogonality_error", "||W1 W1^T - I||_F (h <= d) or ||W1^T W1 - I||_F (h > d)",
+         &NetworkRecord::w1_orthogonality_error},
+        {"w2_orthogonality_error", "||W2 W2^T - I||_F", &NetworkRecord::w2_orthogonality_error},
+        {"output_deviation",
+         "||f - f_lin||_F / ||f_lin||_F on the probes at the same weights, f_lin = sigma(0) W2 1 + "
+         "sigma'(0) W2 W1 x (THEORY 4.3)",
+         &NetworkRecord::output_deviation},
+        {"linear_loss",
+         "loss of the paired linear run (same W0, sigma replaced by its affine part)",
+         &NetworkRecord::linear_loss},
+        {"loss_deviation", "|L - L_lin| / |L_lin| against the paired linear run",
+         &NetworkRecord::loss_deviation},
+        {"gram_deviation",
+         "||G - G_lin||_F / ||G_lin||_F, G = F^T F the Gram matrix of the probes' representations, "
+         "against the paired linear run",
+         &NetworkRecord::gram_deviation},
+        {"projector_deviation",
+         "||P - P_lin||_F between the row spaces of W2 W1 and of the paired linear run's",
+         &NetworkRecord::projector_deviation},
+        {"weight_change", "||theta - theta_0||_F / ||theta_0||_F over both layers (THEORY 4.4)",
+         &NetworkRecord::weight_change},
+        {"kernel_change", "||Theta - Theta_0||_F / ||Theta_0||_F, empirical NTK on the ntk probes",
+         &NetworkRecord::kernel_change},
+        {"tangent_kernel_change",
+         "the same for the tangent kernel J Pi_T J^T of the constraint manifold",
+         &NetworkRecord::tangent_kernel_change},
+    };
+    return table;
+}
 
 struct Record {
     Index step = 0;

@@ -26,66 +26,15 @@ inline std::string result_column(const std::string& sweep, const std::string& na
     return sweep_path(sweep) + "/index/result/" + name;
 }
 
-// One recorded scalar metric: its dataset name, units, meaning and where it lives in a Snapshot.
-struct Metric {
-    const char* name;
-    const char* units;
-    const char* description;
-    double Snapshot::*field;
-};
-
+// The recorded metrics: a Snapshot's (metrics/metrics.hpp) in trajectory/ and theory/, a network
+// record's (run/record.hpp) in network/. Each table sits beside the values it names.
+using Metric = SnapshotMetric;
 inline const std::vector<Metric>& metrics() {
-    static const std::vector<Metric> table{
-        {"loss", "1", "L = -Tr(W C W^T), THEORY 3", &Snapshot::loss},
-        {"orthogonality_error", "1", "||W W^T - I||_F", &Snapshot::orthogonality_error},
-        {"s2_s1", "1", "ratio of the two largest singular values of W", &Snapshot::s2_s1},
-        {"effective_rank", "1", "exp(-sum p_i log p_i), p_i = s_i / sum_j s_j (THEORY 4.1)",
-         &Snapshot::effective_rank},
-        {"topk_sin_angle", "1",
-         "sine of the largest principal angle between the numerical row space of W and the "
-         "top-k eigenspace of C",
-         &Snapshot::topk_sin_angle},
-    };
-    return table;
+    return snapshot_metrics();
 }
-
-// One recorded value of a two-layer run (run/record.hpp), in the run's `network` group.
-struct NetworkMetric {
-    const char* name;
-    const char* description;
-    double NetworkRecord::*field;
-};
-
+using ssldyn::NetworkMetric;
 inline const std::vector<NetworkMetric>& network_metrics() {
-    static const std::vector<NetworkMetric> table{
-        {"w1_orthogonality_error", "||W1 W1^T - I||_F (h <= d) or ||W1^T W1 - I||_F (h > d)",
-         &NetworkRecord::w1_orthogonality_error},
-        {"w2_orthogonality_error", "||W2 W2^T - I||_F", &NetworkRecord::w2_orthogonality_error},
-        {"output_deviation",
-         "||f - f_lin||_F / ||f_lin||_F on the probes at the same weights, f_lin = sigma(0) W2 1 + "
-         "sigma'(0) W2 W1 x (THEORY 4.3)",
-         &NetworkRecord::output_deviation},
-        {"linear_loss",
-         "loss of the paired linear run (same W0, sigma replaced by its affine part)",
-         &NetworkRecord::linear_loss},
-        {"loss_deviation", "|L - L_lin| / |L_lin| against the paired linear run",
-         &NetworkRecord::loss_deviation},
-        {"gram_deviation",
-         "||G - G_lin||_F / ||G_lin||_F, G = F^T F the Gram matrix of the probes' representations, "
-         "against the paired linear run",
-         &NetworkRecord::gram_deviation},
-        {"projector_deviation",
-         "||P - P_lin||_F between the row spaces of W2 W1 and of the paired linear run's",
-         &NetworkRecord::projector_deviation},
-        {"weight_change", "||theta - theta_0||_F / ||theta_0||_F over both layers (THEORY 4.4)",
-         &NetworkRecord::weight_change},
-        {"kernel_change", "||Theta - Theta_0||_F / ||Theta_0||_F, empirical NTK on the ntk probes",
-         &NetworkRecord::kernel_change},
-        {"tangent_kernel_change",
-         "the same for the tangent kernel J Pi_T J^T of the constraint manifold",
-         &NetworkRecord::tangent_kernel_change},
-    };
-    return table;
+    return ssldyn::network_metrics();
 }
 
 // Per-run results known only after the run: columns of /sweeps/<name>/index/result.
