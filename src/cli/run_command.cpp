@@ -7,10 +7,10 @@
 #include "core/error.hpp"
 #include "core/progress.hpp"
 #include "core/provenance.hpp"
+#include "plan/plan.hpp"
 #include "run/simulation.hpp"
 #include "run/two_layer_run.hpp"
 #include "store/sweep_store.hpp"
-#include "sweep/plan.hpp"
 
 namespace ssldyn::cli {
 

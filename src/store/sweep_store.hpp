@@ -10,11 +10,11 @@
 
 #include "core/error.hpp"
 #include "core/provenance.hpp"
+#include "plan/plan.hpp"
 #include "run/simulation.hpp"
 #include "store/h5/dataset.hpp"
 #include "store/h5/file.hpp"
 #include "store/schema.hpp"
-#include "sweep/plan.hpp"
 
 namespace ssldyn {
 

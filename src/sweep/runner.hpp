@@ -5,7 +5,7 @@
 
 #include "linalg/distribution.hpp"
 #include "mpi/mpi.hpp"
-#include "sweep/plan.hpp"
+#include "plan/plan.hpp"
 
 namespace ssldyn {
 
