@@ -6,10 +6,10 @@
 #include "cli/config_options.hpp"
 #include "core/error.hpp"
 #include "core/progress.hpp"
-#include "core/provenance.hpp"
 #include "plan/plan.hpp"
 #include "run/simulation.hpp"
 #include "run/two_layer_run.hpp"
+#include "store/provenance.hpp"
 #include "store/sweep_store.hpp"
 
 namespace ssldyn::cli {

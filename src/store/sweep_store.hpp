@@ -9,11 +9,11 @@
 #include <vector>
 
 #include "core/error.hpp"
-#include "core/provenance.hpp"
 #include "plan/plan.hpp"
 #include "run/simulation.hpp"
 #include "store/h5/dataset.hpp"
 #include "store/h5/file.hpp"
+#include "store/provenance.hpp"
 #include "store/schema.hpp"
 
 namespace ssldyn {

@@ -11,13 +11,13 @@
 
 #include "core/error.hpp"
 #include "core/progress.hpp"
-#include "core/provenance.hpp"
 #include "core/stop_signals.hpp"
 #include "linalg/blacs.hpp"
 #include "mpi/shared_counters.hpp"
 #include "run/problem_cache.hpp"
 #include "store/h5/file.hpp"
 #include "store/lock.hpp"
+#include "store/provenance.hpp"
 #include "store/sweep_store.hpp"
 
 namespace ssldyn {
