@@ -6,8 +6,8 @@
 
 #include "cli/commands.hpp"
 #include "core/error.hpp"
-#include "core/provenance.hpp"
 #include "mpi/mpi.hpp"
+#include "store/provenance.hpp"
 
 namespace {
 

@@ -5,9 +5,9 @@
 #include "cli/commands.hpp"
 #include "cli/config_options.hpp"
 #include "core/error.hpp"
-#include "core/provenance.hpp"
 #include "mpi/mpi.hpp"
 #include "store/merge.hpp"
+#include "store/provenance.hpp"
 
 namespace ssldyn::cli {
 

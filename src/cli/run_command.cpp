@@ -6,11 +6,11 @@
 #include "cli/config_options.hpp"
 #include "core/error.hpp"
 #include "core/progress.hpp"
-#include "core/provenance.hpp"
+#include "plan/plan.hpp"
 #include "run/driver.hpp"
 #include "run/model_table.hpp"
+#include "store/provenance.hpp"
 #include "store/sweep_store.hpp"
-#include "sweep/plan.hpp"
 
 namespace ssldyn::cli {
 

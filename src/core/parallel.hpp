@@ -7,7 +7,7 @@
 #include <thread>
 #include <vector>
 
-#include "linalg/matrix.hpp"
+#include "core/index.hpp"
 
 namespace ssldyn {
 

@@ -1,7 +1,6 @@
 #include "linalg/blacs.hpp"
 
 #include <algorithm>
-#include <climits>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -10,7 +9,7 @@
 
 extern "C" {
 // Debian ships no headers for BLACS or ScaLAPACK: the prototypes live here, once.
-int Csys2blacs_handle(MPI_Comm comm);
+int Csys2blacs_handle(ssldyn::mpi::Communicator::Handle comm);
 void Cfree_blacs_system_handle(int handle);
 void Cblacs_gridinit(int* context, const char* order, int nprow, int npcol);
 void Cblacs_gridinfo(int context, int* nprow, int* npcol, int* myrow, int* mycol);
@@ -78,11 +77,11 @@ void check_root(const BlacsGrid& grid, int root) {
 }  // namespace
 
 BlacsGrid::BlacsGrid(const mpi::Communicator& comm, int p, int q)
-    : p_(p), q_(q), own_(comm.split(0, comm.rank())), comm_(own_.handle()) {
+    : p_(p), q_(q), own_(comm.split(0, comm.rank())) {
     if (p < 1 || q < 1 || p * q != comm.size())
         throw InputError("process grid " + std::to_string(p) + "x" + std::to_string(q) +
                          " does not match " + std::to_string(comm.size()) + " ranks");
-    system_handle_ = Csys2blacs_handle(comm_);
+    system_handle_ = Csys2blacs_handle(own_.handle());
     context_ = system_handle_;
     Cblacs_gridinit(&context_, "Row", p, q);
     int pp = 0, qq = 0;
@@ -185,7 +184,7 @@ DistributedMatrix DistributedMatrix::scatter_from(const BlacsGrid& grid, int roo
     // so that all of them throw or none.
     long shape[3] = {static_cast<long>(global.rows), static_cast<long>(global.cols),
                      global.ld >= std::max<Index>(1, global.rows) ? 1L : 0L};
-    mpi::check(MPI_Bcast(shape, 3, MPI_LONG, root, grid.comm()), "MPI_Bcast");
+    grid.communicator().broadcast(shape, 3, root);
     if (shape[2] == 0) throw RuntimeFailure("scatter_from: leading dimension below the row count");
     DistributedMatrix out(grid, shape[0], shape[1], mb, nb);
     const int row = root / grid.cols(), col = root % grid.cols();
@@ -197,10 +196,8 @@ DistributedMatrix DistributedMatrix::scatter_from(const BlacsGrid& grid, int roo
 DistributedMatrix DistributedMatrix::from_row_blocks(const BlacsGrid& grid, ConstView my_rows,
                                                      Index mb, Index nb) {
     const int size = grid.size();
-    MPI_Comm comm = grid.comm();
-    long mine[2] = {static_cast<long>(my_rows.rows), static_cast<long>(my_rows.cols)};
-    std::vector<long> shapes(2 * static_cast<std::size_t>(size));
-    mpi::check(MPI_Allgather(mine, 2, MPI_LONG, shapes.data(), 2, MPI_LONG, comm), "MPI_Allgather");
+    const long mine[2] = {static_cast<long>(my_rows.rows), static_cast<long>(my_rows.cols)};
+    const std::vector<long> shapes = grid.communicator().all_gather(mine, 2);
     // first[r]: global index of rank r's first row.
     std::vector<Index> first(static_cast<std::size_t>(size) + 1, 0);
     const Index n = shapes[1];
@@ -218,16 +215,15 @@ DistributedMatrix DistributedMatrix::from_row_blocks(const BlacsGrid& grid, Cons
     const Index my_first = first[static_cast<std::size_t>(me)];
 
     // What I send: each of my rows goes to one process row, each column to one process column.
-    std::vector<int> send_count(static_cast<std::size_t>(size), 0);
+    std::vector<long> send_count(static_cast<std::size_t>(size), 0);
     std::vector<Index> rows_to(static_cast<std::size_t>(grid.rows()), 0);
     std::vector<Index> cols_to(static_cast<std::size_t>(grid.cols()), 0);
     for (Index i = 0; i < my_rows.rows; ++i) ++rows_to[((my_first + i) / mb) % grid.rows()];
     for (Index j = 0; j < n; ++j) ++cols_to[(j / nb) % grid.cols()];
     for (int pr = 0; pr < grid.rows(); ++pr)
         for (int pc = 0; pc < grid.cols(); ++pc)
-            send_count[static_cast<std::size_t>(grid.rank_of(pr, pc))] = fortran_int(
-                rows_to[static_cast<std::size_t>(pr)] * cols_to[static_cast<std::size_t>(pc)],
-                "MPI_Alltoallv");
+            send_count[static_cast<std::size_t>(grid.rank_of(pr, pc))] =
+                rows_to[static_cast<std::size_t>(pr)] * cols_to[static_cast<std::size_t>(pc)];
 
     // What I receive from rank s: my local rows [lo[s], lo[s + 1]) (global rows ascend with the
     // local index, and the ranks' row ranges ascend with the rank), all my local columns.
@@ -237,28 +233,24 @@ DistributedMatrix DistributedMatrix::from_row_blocks(const BlacsGrid& grid, Cons
         while (i > 0 && out.global_row(i - 1) >= first[static_cast<std::size_t>(s)]) --i;
         lo[static_cast<std::size_t>(s)] = i;
     }
-    std::vector<int> recv_count(static_cast<std::size_t>(size));
+    std::vector<long> recv_count(static_cast<std::size_t>(size));
     for (int s = 0; s < size; ++s) {
         const auto si = static_cast<std::size_t>(s);
-        recv_count[si] = fortran_int((lo[si + 1] - lo[si]) * local.cols(), "MPI_Alltoallv");
+        recv_count[si] = (lo[si + 1] - lo[si]) * local.cols();
     }
 
-    const auto displacements = [](const std::vector<int>& counts) {
-        std::vector<int> out_disp(counts.size(), 0);
-        Index total = 0;
-        for (std::size_t r = 0; r < counts.size(); ++r) {
-            out_disp[r] = fortran_int(total, "MPI_Alltoallv");
-            total += counts[r];
-        }
-        fortran_int(total, "MPI_Alltoallv");
+    const auto displacements = [](const std::vector<long>& counts) {
+        std::vector<long> out_disp(counts.size(), 0);
+        for (std::size_t r = 1; r < counts.size(); ++r)
+            out_disp[r] = out_disp[r - 1] + counts[r - 1];
         return out_disp;
     };
-    const std::vector<int> send_disp = displacements(send_count);
-    const std::vector<int> recv_disp = displacements(recv_count);
+    const std::vector<long> send_disp = displacements(send_count);
+    const std::vector<long> recv_disp = displacements(recv_count);
 
     // Pack column by column, rows ascending: the order in which the receiver walks its blocks.
     std::vector<double> send(static_cast<std::size_t>(my_rows.rows * n));
-    std::vector<int> next = send_disp;
+    std::vector<long> next = send_disp;
     for (Index j = 0; j < n; ++j) {
         const int pc = static_cast<int>((j / nb) % grid.cols());
         for (Index i = 0; i < my_rows.rows; ++i) {
@@ -268,10 +260,8 @@ DistributedMatrix DistributedMatrix::from_row_blocks(const BlacsGrid& grid, Cons
         }
     }
     std::vector<double> received(static_cast<std::size_t>(local.size()));
-    mpi::check(
-        MPI_Alltoallv(send.data(), send_count.data(), send_disp.data(), MPI_DOUBLE, received.data(),
-                      recv_count.data(), recv_disp.data(), MPI_DOUBLE, comm),
-        "MPI_Alltoallv");
+    grid.communicator().all_to_all(send.data(), send_count, send_disp, received.data(), recv_count,
+                                   recv_disp);
     send = {};
     for (int s = 0; s < size; ++s) {
         const auto si = static_cast<std::size_t>(s);
@@ -284,10 +274,8 @@ DistributedMatrix DistributedMatrix::from_row_blocks(const BlacsGrid& grid, Cons
 
 Matrix DistributedMatrix::to_row_blocks(Index my_row_count) const {
     const int size = grid_->size();
-    long mine = static_cast<long>(my_row_count);
-    std::vector<long> counts(static_cast<std::size_t>(size));
-    mpi::check(MPI_Allgather(&mine, 1, MPI_LONG, counts.data(), 1, MPI_LONG, grid_->comm()),
-               "MPI_Allgather");
+    const long mine = static_cast<long>(my_row_count);
+    const std::vector<long> counts = grid_->communicator().all_gather(&mine, 1);
     Index total = 0;
     for (const long c : counts) total += c;
     if (total != m_)
@@ -320,15 +308,7 @@ Matrix DistributedMatrix::gather() const {
         for (Index i = 0; i < local_.rows(); ++i)
             global(global_row(i), global_col(j)) = local_(i, j);
     // Each entry is owned by exactly one rank, so a sum assembles the matrix.
-    MPI_Comm comm = grid_->comm();
-    const long count = static_cast<long>(global.size());
-    for (long done = 0; done < count;) {
-        const int chunk = static_cast<int>(std::min<long>(count - done, INT_MAX / 2));
-        mpi::check(
-            MPI_Allreduce(MPI_IN_PLACE, global.data() + done, chunk, MPI_DOUBLE, MPI_SUM, comm),
-            "MPI_Allreduce");
-        done += chunk;
-    }
+    grid_->communicator().sum(global.data(), global.size());
     return global;
 }
 
@@ -351,9 +331,7 @@ DistributedMatrix DistributedMatrix::redistribute(const BlacsGrid& grid, Index m
 void copy(const DistributedMatrix& a, DistributedMatrix& b) {
     if (a.rows() != b.rows() || a.cols() != b.cols())
         throw RuntimeFailure("copy: shape mismatch between distributed matrices");
-    int relation = MPI_UNEQUAL;
-    mpi::check(MPI_Comm_compare(a.grid().comm(), b.grid().comm(), &relation), "MPI_Comm_compare");
-    if (relation != MPI_IDENT && relation != MPI_CONGRUENT)
+    if (!a.grid().communicator().same_processes(b.grid().communicator()))
         throw RuntimeFailure("copy: the two grids are not over the same processes");
     Descriptor desc_a{}, desc_b{};
     std::copy_n(a.descriptor(), 9, desc_a.begin());

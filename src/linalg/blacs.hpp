@@ -23,7 +23,7 @@ class BlacsGrid {
     // matrix's m/n, ties to the larger p. P x 1 for tall-skinny (m/n >= P), square-ish for square
     // matrices, so every rank's local block is as square as the rank count allows.
     static BlacsGrid for_shape(const mpi::Communicator& comm, Index m, Index n);
-    // The 1 x 1 grid of this process alone (MPI_COMM_SELF): the serial path of every routine.
+    // The 1 x 1 grid of this process alone: the serial path of every routine.
     static BlacsGrid serial();
     ~BlacsGrid();
     BlacsGrid(const BlacsGrid&) = delete;
@@ -37,7 +37,8 @@ class BlacsGrid {
     int my_col() const { return my_col_; }
     // The communicator's rank of grid process (row, col).
     int rank_of(int row, int col) const { return row * q_ + col; }
-    MPI_Comm comm() const { return comm_; }
+    // The grid's processes, ranked as in the communicator the grid was made over.
+    const mpi::Communicator& communicator() const { return own_; }
 
   private:
     int context_ = -1, p_ = 0, q_ = 0, my_row_ = -1, my_col_ = -1;
@@ -45,7 +46,6 @@ class BlacsGrid {
     // A duplicate of the communicator: BLACS hands out one system handle per communicator, so
     // two grids over one communicator (square and tall over a run group) would free it twice.
     mpi::Communicator own_;
-    MPI_Comm comm_;
 };
 
 // An m x n matrix distributed block-cyclically (block mb x nb, first block on process (0, 0))

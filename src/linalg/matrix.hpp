@@ -4,9 +4,9 @@
 #include <cstddef>
 #include <vector>
 
-namespace ssldyn {
+#include "core/index.hpp"
 
-using Index = std::ptrdiff_t;
+namespace ssldyn {
 
 // Views and matrices of doubles, the scalar of everything but the optional float32 passes of
 // the two-layer model (model/precision.hpp), which use the same types of floats.

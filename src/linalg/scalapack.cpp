@@ -103,16 +103,6 @@ bool rows_are_local(const DistributedMatrix& tall, Index small_size) {
            small_size * tall.grid().rows() <= tall.rows() * std::max<Index>(1, tall.cols());
 }
 
-void sum_over_grid(const BlacsGrid& grid, Matrix& m) {
-    for (Index done = 0; done < m.size();) {
-        const int chunk = static_cast<int>(std::min<Index>(m.size() - done, 1 << 30));
-        mpi::check(
-            MPI_Allreduce(MPI_IN_PLACE, m.data() + done, chunk, MPI_DOUBLE, MPI_SUM, grid.comm()),
-            "MPI_Allreduce");
-        done += chunk;
-    }
-}
-
 // c <- alpha s + beta c for s replicated on every rank; each rank writes its own blocks.
 void add_replicated(double alpha, const Matrix& s, double beta, DistributedMatrix& c) {
     Matrix& local = c.local();
@@ -140,7 +130,7 @@ void pgemm(Op op_a, Op op_b, double alpha, const DistributedMatrix& a, const Dis
         rows_are_local(b, m * n) && a.block_rows() == b.block_rows()) {
         Matrix product(m, n);
         gemm(Op::transpose, Op::none, 1.0, a.local(), b.local(), 0.0, product);
-        sum_over_grid(a.grid(), product);
+        a.grid().communicator().sum(product.data(), product.size());
         add_replicated(alpha, product, beta, c);
         return;
     }
@@ -184,7 +174,7 @@ void psyrk(Op op, double alpha, const DistributedMatrix& a, double beta, Distrib
     if (op == Op::transpose && rows_are_local(a, n * n)) {
         Matrix gram(n, n);
         syrk(Op::transpose, 1.0, a.local(), 0.0, gram);
-        sum_over_grid(a.grid(), gram);
+        a.grid().communicator().sum(gram.data(), gram.size());
         add_replicated(alpha, gram, beta, c);
         return;
     }
@@ -265,7 +255,7 @@ DistributedSymmetricEigen symmetric_eigen(const DistributedMatrix& a) {
     for (double& value : out.values) value = -value;
     // Every rank computes the eigenvalues, and an ulp apart on one rank would part the replicated
     // weights of a run (its step size is set by λ₁): rank 0's for all.
-    mpi::check(MPI_Bcast(out.values.data(), n, MPI_DOUBLE, 0, a.grid().comm()), "MPI_Bcast");
+    a.grid().communicator().broadcast(out.values.data(), n, 0);
     copy(vectors, out.vectors);
     return out;
 }
@@ -296,8 +286,7 @@ void householder_qr(DistributedMatrix& a, DistributedMatrix* r) {
         const Index j = a.global_col(jl), il = a.local_row(j);
         if (il >= 0) sign[static_cast<std::size_t>(j)] = a.local()(il, jl) < 0 ? -1.0 : 1.0;
     }
-    mpi::check(MPI_Allreduce(MPI_IN_PLACE, sign.data(), n, MPI_DOUBLE, MPI_SUM, a.grid().comm()),
-               "MPI_Allreduce");
+    a.grid().communicator().sum(sign.data(), n);
     if (r) {
         // pdlacpy copies rank by rank, so R first takes A's blocking, then r's.
         DistributedMatrix top(a.grid(), n_, n_, a.block_rows(), a.block_cols());
@@ -335,8 +324,7 @@ bool cholesky(DistributedMatrix& a) {
     int info = 0;
     pdpotrf_(&uplo, &n, a.local().data(), &one, &one, a.descriptor(), &info);
     // Callers branch on the answer, so every rank must give the same one.
-    mpi::check(MPI_Allreduce(MPI_IN_PLACE, &info, 1, MPI_INT, MPI_MAX, a.grid().comm()),
-               "MPI_Allreduce");
+    info = a.grid().communicator().max(info);
     if (info > 0) return false;
     check_info(info, "pdpotrf");
     return true;
@@ -360,8 +348,7 @@ double cholesky_condition(const DistributedMatrix& r, double a_norm1) {
              &lwork, iwork.data(), &liwork, &info);
     check_info(info, "pdpocon");
     // The same estimate on every rank, so that callers branching on it stay together.
-    mpi::check(MPI_Allreduce(MPI_IN_PLACE, &rcond, 1, MPI_DOUBLE, MPI_MIN, r.grid().comm()),
-               "MPI_Allreduce");
+    rcond = r.grid().communicator().min(rcond);
     return rcond > 0 ? 1.0 / rcond : std::numeric_limits<double>::infinity();
 }
 

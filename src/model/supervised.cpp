@@ -62,16 +62,6 @@ TwoLayerGradient SupervisedObjective::evaluate(const TwoLayerWeights& w) const {
     return g;
 }
 
-KernelRows ntk_kernel(const TwoLayerWeights& w, Activation activation, ConstView probes,
-                      const mpi::Communicator* rows) {
-    const double a = 1.0 / std::sqrt(static_cast<double>(w.w1.cols()));
-    const double b = 1.0 / std::sqrt(static_cast<double>(w.w1.rows()));
-    TwoLayerWeights scaled = w;
-    scale(a, scaled.w1);
-    scale(b, scaled.w2);
-    return tangent_kernels(scaled, activation, probes, false, {nullptr, rows}, {a * a, b * b}).full;
-}
-
 TwoLayerWeights ntk_initial_weights(Index d, Index h, Index k, RandomStream& stream) {
     return {gaussian_matrix(stream, h, d), gaussian_matrix(stream, k, h)};
 }

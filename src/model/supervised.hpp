@@ -9,7 +9,6 @@
 #include "model/activation.hpp"
 #include "model/two_layer.hpp"
 #include "random/stream.hpp"
-#include "theory/ntk.hpp"
 
 namespace ssldyn {
 
@@ -28,13 +27,6 @@ class SupervisedObjective : public NetworkObjective {
     Matrix targets_;    // n x k one-hot
     Activation activation_;
 };
-
-// The empirical NTK Θ = J Jᵀ of this parametrisation on probes (columns, d x p), J the Jacobian of
-// the outputs with respect to the raw weights: f(W₁, W₂) = g(d^{-1/2}W₁, h^{-1/2}W₂) with g the
-// plain network (theory/ntk.hpp), so Θ is g's with its layers' terms scaled by d⁻¹ and h⁻¹. The
-// whole kernel, or this rank's share of its rows spread over `rows`.
-KernelRows ntk_kernel(const TwoLayerWeights& w, Activation activation, ConstView probes,
-                      const mpi::Communicator* rows = nullptr);
 
 // N(0, 1) entries: W₁ h x d, W₂ k x h.
 TwoLayerWeights ntk_initial_weights(Index d, Index h, Index k, RandomStream& stream);

@@ -3,11 +3,58 @@
 #include <algorithm>
 #include <climits>
 #include <cstdio>
+#include <cstdlib>
+#include <type_traits>
 #include <utility>
 
 #include "core/error.hpp"
 
 namespace ssldyn::mpi {
+
+namespace {
+
+template <class T>
+MPI_Datatype datatype() {
+    if constexpr (std::is_same_v<T, int>) {
+        return MPI_INT;
+    } else if constexpr (std::is_same_v<T, long>) {
+        return MPI_LONG;
+    } else if constexpr (std::is_same_v<T, double>) {
+        return MPI_DOUBLE;
+    } else {
+        static_assert(std::is_same_v<T, char>, "no MPI datatype for this type");
+        return MPI_CHAR;
+    }
+}
+
+// operation(offset, chunk) over [0, count) in chunks that keep the count inside MPI's int range
+// for very large matrices.
+template <class Operation>
+void in_chunks(long count, Operation operation) {
+    for (long done = 0; done < count;) {
+        const int chunk = static_cast<int>(std::min<long>(count - done, INT_MAX / 2));
+        operation(done, chunk);
+        done += chunk;
+    }
+}
+
+// One count or offset per rank, as the ints MPI takes; throws, naming the call, when they do not
+// fit or are not one per rank.
+std::vector<int> ints(const std::vector<long>& values, std::size_t ranks, const char* call) {
+    if (values.size() != ranks)
+        throw RuntimeFailure(std::string(call) + ": " + std::to_string(values.size()) +
+                             " counts or offsets for " + std::to_string(ranks) + " ranks");
+    std::vector<int> out(values.size());
+    for (std::size_t r = 0; r < values.size(); ++r) {
+        if (values[r] < 0 || values[r] > INT_MAX)
+            throw RuntimeFailure(std::string(call) + ": " + std::to_string(values[r]) +
+                                 " is outside the int range of MPI counts");
+        out[r] = static_cast<int>(values[r]);
+    }
+    return out;
+}
+
+}  // namespace
 
 void check(int code, const char* call) {
     if (code == MPI_SUCCESS) return;
@@ -76,8 +123,44 @@ Communicator Communicator::split(int color, int key) const {
     return Communicator(out, true);
 }
 
+bool Communicator::same_processes(const Communicator& other) const {
+    int relation = MPI_UNEQUAL;
+    check(MPI_Comm_compare(comm_, other.comm_, &relation), "MPI_Comm_compare");
+    return relation == MPI_IDENT || relation == MPI_CONGRUENT;
+}
+
 void Communicator::barrier() const {
     check(MPI_Barrier(comm_), "MPI_Barrier");
+}
+
+void Communicator::abort(int code) const {
+    MPI_Abort(comm_, code);
+    std::abort();  // MPI_Abort need not return, but may
+}
+
+template <class T>
+void Communicator::broadcast(T* values, long count, int root) const {
+    in_chunks(count, [&](long done, int chunk) {
+        check(MPI_Bcast(values + done, chunk, datatype<T>(), root, comm_), "MPI_Bcast");
+    });
+}
+template void Communicator::broadcast(int*, long, int) const;
+template void Communicator::broadcast(long*, long, int) const;
+template void Communicator::broadcast(double*, long, int) const;
+template void Communicator::broadcast(char*, long, int) const;
+
+void Communicator::broadcast(std::string& text, int root) const {
+    long length = static_cast<long>(text.size());
+    broadcast(&length, 1, root);
+    text.resize(static_cast<std::size_t>(length));
+    broadcast(text.data(), length, root);
+}
+
+void Communicator::broadcast(std::vector<long>& values, int root) const {
+    long count = static_cast<long>(values.size());
+    broadcast(&count, 1, root);
+    values.resize(static_cast<std::size_t>(count));
+    broadcast(values.data(), count, root);
 }
 
 int Communicator::max(int value) const {
@@ -92,20 +175,11 @@ double Communicator::max(double value) const {
     return out;
 }
 
-namespace {
-
-// reduce(offset, chunk) over [0, count) in chunks that keep the count inside MPI's int range for
-// very large matrices.
-template <class Reduce>
-void in_chunks(long count, Reduce reduce) {
-    for (long done = 0; done < count;) {
-        const int chunk = static_cast<int>(std::min<long>(count - done, INT_MAX / 2));
-        reduce(done, chunk);
-        done += chunk;
-    }
+double Communicator::min(double value) const {
+    double out = 0;
+    check(MPI_Allreduce(&value, &out, 1, MPI_DOUBLE, MPI_MIN, comm_), "MPI_Allreduce");
+    return out;
 }
-
-}  // namespace
 
 void Communicator::sum(double* values, long count) const {
     in_chunks(count, [&](long done, int chunk) {
@@ -123,7 +197,8 @@ void Communicator::sum_to(int root, double* values, long count) const {
     });
 }
 
-std::vector<double> Communicator::all_gather(const double* values, long count) const {
+template <class T>
+std::vector<T> Communicator::all_gather(const T* values, long count) const {
     const int ranks = size();
     std::vector<long> counts(static_cast<std::size_t>(ranks));
     check(MPI_Allgather(&count, 1, MPI_LONG, counts.data(), 1, MPI_LONG, comm_), "MPI_Allgather");
@@ -138,11 +213,26 @@ std::vector<double> Communicator::all_gather(const double* values, long count) c
         displacements[r] = static_cast<int>(total);
         total += counts[r];
     }
-    std::vector<double> out(static_cast<std::size_t>(total));
-    check(MPI_Allgatherv(values, static_cast<int>(count), MPI_DOUBLE, out.data(), count_ints.data(),
-                         displacements.data(), MPI_DOUBLE, comm_),
+    std::vector<T> out(static_cast<std::size_t>(total));
+    check(MPI_Allgatherv(values, static_cast<int>(count), datatype<T>(), out.data(),
+                         count_ints.data(), displacements.data(), datatype<T>(), comm_),
           "MPI_Allgatherv");
     return out;
+}
+template std::vector<long> Communicator::all_gather(const long*, long) const;
+template std::vector<double> Communicator::all_gather(const double*, long) const;
+
+void Communicator::all_to_all(const double* send, const std::vector<long>& send_counts,
+                              const std::vector<long>& send_offsets, double* received,
+                              const std::vector<long>& received_counts,
+                              const std::vector<long>& received_offsets) const {
+    const auto ranks = static_cast<std::size_t>(size());
+    const char* call = "MPI_Alltoallv";
+    check(MPI_Alltoallv(send, ints(send_counts, ranks, call).data(),
+                        ints(send_offsets, ranks, call).data(), MPI_DOUBLE, received,
+                        ints(received_counts, ranks, call).data(),
+                        ints(received_offsets, ranks, call).data(), MPI_DOUBLE, comm_),
+          call);
 }
 
 std::string library_version() {
@@ -152,6 +242,10 @@ std::string library_version() {
     std::string s(text, static_cast<size_t>(length));
     const auto comma = s.find(',');
     return comma == std::string::npos ? s : s.substr(0, comma);
+}
+
+MPI_Info no_hints() {
+    return MPI_INFO_NULL;
 }
 
 }  // namespace ssldyn::mpi

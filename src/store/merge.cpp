@@ -4,6 +4,7 @@
 #include <set>
 
 #include "core/error.hpp"
+#include "plan/plan.hpp"
 #include "store/h5/attribute.hpp"
 #include "store/h5/dataset.hpp"
 #include "store/h5/file.hpp"
@@ -11,7 +12,6 @@
 #include "store/lock.hpp"
 #include "store/schema.hpp"
 #include "store/sweep_store.hpp"
-#include "sweep/plan.hpp"
 
 namespace ssldyn {
 
@@ -71,7 +71,7 @@ MergeOutcome merge_shards(const std::string& out, const std::vector<std::string>
             if (!read_store(store.path, [&] { return h5::has_attribute(group.id(), "shard"); }))
                 throw InputError(store.path + ": sweep '" + name +
                                  "' is not a shard (written without --shard)");
-            const Shard shard = parse_shard(attribute("shard"), store.path);
+            const SweepShard shard = parse_shard(attribute("shard"), store.path);
             ShardedSweep& s = sweeps[name];
             const std::string config = attribute("config");
             if (s.shards.empty()) {
@@ -103,7 +103,7 @@ MergeOutcome merge_shards(const std::string& out, const std::vector<std::string>
             if (read_store(shard->path, [&] { return stored_signature(shard->file, name); }) !=
                 shard_of(whole, {index, s.count}).signature())
                 throw InputError(shard->path + ": sweep '" + name + "' does not hold the runs of " +
-                                 "shard " + Shard{index, s.count}.text() + " of its config");
+                                 "shard " + SweepShard{index, s.count}.text() + " of its config");
         plans.emplace(name, std::move(whole));
     }
 

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "core/provenance.hpp"
+#include "store/provenance.hpp"
 
 namespace ssldyn {
 

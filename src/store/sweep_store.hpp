@@ -9,13 +9,13 @@
 #include <vector>
 
 #include "core/error.hpp"
-#include "core/provenance.hpp"
+#include "plan/plan.hpp"
 #include "run/checkpoint.hpp"
 #include "run/run_result.hpp"
 #include "store/h5/dataset.hpp"
 #include "store/h5/file.hpp"
+#include "store/provenance.hpp"
 #include "store/schema.hpp"
-#include "sweep/plan.hpp"
 
 namespace ssldyn {
 

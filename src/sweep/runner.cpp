@@ -11,7 +11,6 @@
 
 #include "core/error.hpp"
 #include "core/progress.hpp"
-#include "core/provenance.hpp"
 #include "core/stop_signals.hpp"
 #include "linalg/blacs.hpp"
 #include "mpi/shared_counters.hpp"
@@ -19,6 +18,7 @@
 #include "run/problem_cache.hpp"
 #include "store/h5/file.hpp"
 #include "store/lock.hpp"
+#include "store/provenance.hpp"
 #include "store/sweep_store.hpp"
 
 namespace ssldyn {
@@ -56,12 +56,9 @@ void on_root_for_all(const mpi::Communicator& world, const std::function<void()>
             message = e.what();
         }
     }
-    mpi::check(MPI_Bcast(&code, 1, MPI_INT, 0, world.handle()), "MPI_Bcast");
+    world.broadcast(&code, 1, 0);
     if (code == 0) return;
-    int length = static_cast<int>(message.size());
-    mpi::check(MPI_Bcast(&length, 1, MPI_INT, 0, world.handle()), "MPI_Bcast");
-    message.resize(static_cast<std::size_t>(length));
-    mpi::check(MPI_Bcast(message.data(), length, MPI_CHAR, 0, world.handle()), "MPI_Bcast");
+    world.broadcast(message, 0);
     if (code == 2) throw InputError(message);
     throw RuntimeFailure(message);
 }
@@ -142,15 +139,6 @@ std::pair<int, int> grid_shape(const std::string& text, int group_size) {
     return {p, q};
 }
 
-std::vector<long> broadcast(const mpi::Communicator& world, std::vector<long> values) {
-    long count = static_cast<long>(values.size());
-    mpi::check(MPI_Bcast(&count, 1, MPI_LONG, 0, world.handle()), "MPI_Bcast");
-    values.resize(static_cast<std::size_t>(count));
-    mpi::check(MPI_Bcast(values.data(), static_cast<int>(count), MPI_LONG, 0, world.handle()),
-               "MPI_Bcast");
-    return values;
-}
-
 }  // namespace
 
 SweepOutcome run_sweep(const SweepPlan& plan, const SweepOptions& options,
@@ -183,7 +171,7 @@ SweepOutcome run_sweep(const SweepPlan& plan, const SweepOptions& options,
             timed_io(io);
         } catch (const std::exception& e) {
             std::fprintf(stderr, "ssldyn: failure on rank %d: %s\n", world.rank(), e.what());
-            MPI_Abort(world.handle(), 1);
+            world.abort(1);
         }
     };
     std::unique_ptr<StoreLock> lock;  // rank 0 holds the store for the whole sweep
@@ -194,10 +182,8 @@ SweepOutcome run_sweep(const SweepPlan& plan, const SweepOptions& options,
         });
     });
     outcome.prepare_seconds = hdf5_seconds;
-    todo = broadcast(world, todo);
-    long skipped = outcome.skipped;
-    mpi::check(MPI_Bcast(&skipped, 1, MPI_LONG, 0, world.handle()), "MPI_Bcast");
-    outcome.skipped = skipped;
+    world.broadcast(todo, 0);
+    world.broadcast(&outcome.skipped, 1, 0);
 
     // Run groups: consecutive ranks, each with its own communicator and BLACS grid.
     const mpi::Communicator group = world.split(world.rank() / options.group_size, world.rank());
@@ -243,7 +229,7 @@ SweepOutcome run_sweep(const SweepPlan& plan, const SweepOptions& options,
     while (true) {
         long slot = total;  // total: no more work for this group
         if (leader && !should_stop()) slot = counters.fetch_add(next_run, 1);
-        mpi::check(MPI_Bcast(&slot, 1, MPI_LONG, 0, group.handle()), "MPI_Bcast");
+        group.broadcast(&slot, 1, 0);
         if (slot >= total) break;
         // Every rank of the group runs it (the distributed parts are collective over the group;
         // the replicated ones are computed alike everywhere); the leader decides when to stop or
@@ -292,8 +278,7 @@ SweepOutcome run_sweep(const SweepPlan& plan, const SweepOptions& options,
                     else if (leader && options.checkpoint_every > 0 &&
                              since(last_saved) > options.checkpoint_every)
                         action = static_cast<int>(StepAction::save);
-                    if (group.size() > 1)
-                        mpi::check(MPI_Bcast(&action, 1, MPI_INT, 0, group.handle()), "MPI_Bcast");
+                    if (group.size() > 1) group.broadcast(&action, 1, 0);
                     return static_cast<StepAction>(action);
                 };
                 control.save = [&](const RunState& state) {
@@ -308,7 +293,7 @@ SweepOutcome run_sweep(const SweepPlan& plan, const SweepOptions& options,
                     // The rest of the group waits in a collective for this rank: nobody can go on.
                     std::fprintf(stderr, "ssldyn: rank %d ran out of memory in run %s of a group\n",
                                  world.rank(), run_id(config).c_str());
-                    MPI_Abort(world.handle(), 1);
+                    world.abort(1);
                 }
                 fail("out of memory");
             } catch (const std::exception& e) {
@@ -334,11 +319,10 @@ SweepOutcome run_sweep(const SweepPlan& plan, const SweepOptions& options,
     outcome.continued = counters.read(runs_continued);
     outcome.interrupted = counters.read(stop_requested) > 0 &&
                           outcome.done + outcome.failed < static_cast<long>(todo.size());
-    const double mine[2] = {hdf5_seconds, since(start)};
-    double sums[2] = {0, 0};
-    mpi::check(MPI_Reduce(mine, sums, 2, MPI_DOUBLE, MPI_SUM, 0, world.handle()), "MPI_Reduce");
-    outcome.hdf5_seconds = sums[0];
-    outcome.rank_seconds = sums[1];
+    double seconds[2] = {hdf5_seconds, since(start)};
+    world.sum_to(0, seconds, 2);
+    outcome.hdf5_seconds = seconds[0];
+    outcome.rank_seconds = seconds[1];
     outcome.seconds = since(start);
     return outcome;
 }

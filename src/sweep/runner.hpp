@@ -5,7 +5,7 @@
 
 #include "linalg/distribution.hpp"
 #include "mpi/mpi.hpp"
-#include "sweep/plan.hpp"
+#include "plan/plan.hpp"
 
 namespace ssldyn {
 
@@ -29,9 +29,9 @@ struct SweepOptions {
 struct SweepOutcome {
     long runs = 0, skipped = 0, done = 0, failed = 0;  // skipped: done before a resume
     double seconds = 0.0;
-    double hdf5_seconds = 0.0;     // summed over ranks
+    double hdf5_seconds = 0.0;     // summed over ranks (on rank 0; a rank's own elsewhere)
     double prepare_seconds = 0.0;  // rank 0 creating (or checking) the sweep's metadata
-    double rank_seconds = 0.0;     // wall time summed over ranks
+    double rank_seconds = 0.0;     // wall time summed over ranks (as hdf5_seconds)
     long checkpoints = 0;          // states saved, over all ranks
     long continued = 0;            // runs continued from a saved state
     // Stopped by a signal before every run was done; the running runs saved their state.

@@ -178,6 +178,16 @@ TangentKernels tangent_kernels(const TwoLayerWeights& w, Activation activation, 
     return out;
 }
 
+KernelRows ntk_kernel(const TwoLayerWeights& w, Activation activation, ConstView probes,
+                      const mpi::Communicator* rows) {
+    const double a = 1.0 / std::sqrt(static_cast<double>(w.w1.cols()));
+    const double b = 1.0 / std::sqrt(static_cast<double>(w.w1.rows()));
+    TwoLayerWeights scaled = w;
+    scale(a, scaled.w1);
+    scale(b, scaled.w2);
+    return tangent_kernels(scaled, activation, probes, false, {nullptr, rows}, {a * a, b * b}).full;
+}
+
 Index kernel_entries_per_rank(Index m, Index p, Index units, Index d,
                               const mpi::Communicator* rows) {
     const Index held = rows ? (m + rows->size() - 1) / rows->size() : m;

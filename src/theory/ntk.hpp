@@ -68,6 +68,14 @@ TangentKernels tangent_kernels(const TwoLayerWeights& w, Activation activation, 
                                bool constrained, const KernelPlacement& at = {},
                                LayerFactors factors = {});
 
+// The empirical NTK Θ = J Jᵀ of the supervised baseline (model/supervised.hpp) on probes
+// (columns, d x p), J the Jacobian of the outputs with respect to the raw weights: in the NTK
+// parametrisation f(W₁, W₂) = g(d^{-1/2}W₁, h^{-1/2}W₂) with g the plain network, so Θ is g's with
+// its layers' terms scaled by d⁻¹ and h⁻¹. The whole kernel, or this rank's share of its rows
+// spread over `rows`.
+KernelRows ntk_kernel(const TwoLayerWeights& w, Activation activation, ConstView probes,
+                      const mpi::Communicator* rows = nullptr);
+
 // The entries a rank holds for the kernels of a run on p probes (for its memory cap): its rows of
 // Θ and Θ_T now and at initialisation, one block of them in the making, B (m x units, the rank's
 // hidden units), V (m x d), Q (m x p) and U, σ(U), σ′(U) (units x p).

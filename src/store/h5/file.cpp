@@ -12,7 +12,7 @@ Handle access_plist(const mpi::Communicator* comm) {
     check(H5Pset_libver_bounds(fapl.id(), H5F_LIBVER_EARLIEST, H5F_LIBVER_V18),
           "H5Pset_libver_bounds");
     if (comm) {
-        check(H5Pset_fapl_mpio(fapl.id(), comm->handle(), MPI_INFO_NULL), "H5Pset_fapl_mpio");
+        check(H5Pset_fapl_mpio(fapl.id(), comm->handle(), mpi::no_hints()), "H5Pset_fapl_mpio");
         // Metadata is created before the runs; during them each rank opens datasets on its
         // own (independent metadata reads) and writes raw data only.
         check(H5Pset_coll_metadata_write(fapl.id(), true), "H5Pset_coll_metadata_write");

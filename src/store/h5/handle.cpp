@@ -22,6 +22,13 @@ void silence_error_printing() {
     H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
 }
 
+std::string library_version() {
+    unsigned major = 0, minor = 0, release = 0;
+    check(H5get_libversion(&major, &minor, &release), "H5get_libversion");
+    return "HDF5 " + std::to_string(major) + "." + std::to_string(minor) + "." +
+           std::to_string(release);
+}
+
 hid_t check(hid_t status, const char* call) {
     if (status >= 0) return status;
     std::string stack;

@@ -11,6 +11,8 @@ namespace ssldyn::h5 {
 // Throws RuntimeFailure("<call>: <HDF5 error stack>") when status < 0.
 hid_t check(hid_t status, const char* call);
 void silence_error_printing();
+// "HDF5 1.10.8": the library linked in.
+std::string library_version();
 
 class Handle {
   public:

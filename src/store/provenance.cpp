@@ -1,11 +1,11 @@
-#include "core/provenance.hpp"
+#include "store/provenance.hpp"
 
-#include <hdf5.h>
 #include <unistd.h>
 
 #include "core/version.hpp"
 #include "linalg/blas.hpp"
 #include "mpi/mpi.hpp"
+#include "store/h5/handle.hpp"
 
 namespace ssldyn {
 
@@ -17,10 +17,7 @@ Provenance current_provenance() {
     char host[256] = {};
     if (gethostname(host, sizeof host - 1) == 0) p.host = host;
     p.mpi_library = mpi::library_version();
-    unsigned major = 0, minor = 0, release = 0;
-    H5get_libversion(&major, &minor, &release);
-    p.hdf5_library = "HDF5 " + std::to_string(major) + "." + std::to_string(minor) + "." +
-                     std::to_string(release);
+    p.hdf5_library = h5::library_version();
     p.blas_threads = blas_threads();
     p.mpi_ranks = mpi::Communicator::world().size();
     return p;

@@ -1,4 +1,4 @@
-#include "sweep/plan.hpp"
+#include "plan/plan.hpp"
 
 #include <boost/program_options.hpp>
 #include <filesystem>
@@ -202,7 +202,7 @@ SweepPlan parse_sweep_plan(const std::string& text, const std::string& origin) {
     return plan;
 }
 
-Shard parse_shard(const std::string& text, const std::string& origin) {
+SweepShard parse_shard(const std::string& text, const std::string& origin) {
     const auto slash = text.find('/');
     auto number = [&](const std::string& part) {
         if (part.empty() || part.size() > 9 ||
@@ -212,13 +212,13 @@ Shard parse_shard(const std::string& text, const std::string& origin) {
     };
     if (slash == std::string::npos)
         throw InputError(origin + ": '" + text + "' is not a shard I/N (0 <= I < N)");
-    Shard shard{number(text.substr(0, slash)), number(text.substr(slash + 1))};
+    SweepShard shard{number(text.substr(0, slash)), number(text.substr(slash + 1))};
     if (shard.count < 1 || shard.index >= shard.count)
         throw InputError(origin + ": '" + text + "' is not a shard I/N (0 <= I < N)");
     return shard;
 }
 
-SweepPlan shard_of(const SweepPlan& whole, Shard shard) {
+SweepPlan shard_of(const SweepPlan& whole, SweepShard shard) {
     SweepPlan part = whole;
     part.runs.clear();
     part.dimensions.clear();

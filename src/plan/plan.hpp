@@ -18,13 +18,13 @@ namespace ssldyn {
 
 // A slice of a sweep for one task of a job array: the rows r with r mod count = index, strided
 // so that the slow and the fast corners of a grid spread over the shards.
-struct Shard {
+struct SweepShard {
     long index = 0, count = 1;
     bool whole() const { return count == 1; }
     std::string text() const { return std::to_string(index) + "/" + std::to_string(count); }
 };
 // "I/N" with 0 <= I < N; InputError naming origin otherwise.
-Shard parse_shard(const std::string& text, const std::string& origin);
+SweepShard parse_shard(const std::string& text, const std::string& origin);
 
 struct SweepPlan {
     std::string name;
@@ -33,7 +33,7 @@ struct SweepPlan {
     std::vector<RunConfig> runs;
     std::vector<Index> dimensions;  // input dimension d of each run
     std::vector<Index> rows;        // row of each run in the whole sweep
-    Shard shard;
+    SweepShard shard;
 
     // One line per run: its id. Equal signatures mean the same runs in the same order.
     std::string signature() const;
@@ -45,7 +45,7 @@ SweepPlan read_sweep_plan(const std::string& path);
 SweepPlan parse_sweep_plan(const std::string& text, const std::string& origin);
 
 // The runs of one shard of a whole sweep.
-SweepPlan shard_of(const SweepPlan& whole, Shard shard);
+SweepPlan shard_of(const SweepPlan& whole, SweepShard shard);
 
 // A sweep of one run (what `ssldyn run` stores).
 SweepPlan single_run_plan(const std::string& name, const RunConfig& config);
