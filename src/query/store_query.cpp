@@ -45,16 +45,16 @@ bool varies(const StoreColumns& columns, const Column& column, const std::vector
 }
 
 // The settings and result columns shown between the run's identity and the metrics: those of
-// --columns, else the settings named in --where or differing among the matches (the sweeps'
-// axes first, so that runs of sweeps over other fixed settings are never shown as comparable),
+// --columns, else the settings named in --where or differing among the matches (so that runs of
+// sweeps that fix a setting at different values never look comparable), the sweeps' axes first,
 // then the result columns named in --where.
 std::vector<const Column*> shown_columns(const StoreColumns& columns, const Query& query,
                                          const std::vector<std::string>& axes,
                                          const std::vector<Match>& matches) {
     std::vector<const Column*> out;
+    auto shown = [&](const Column* c) { return std::find(out.begin(), out.end(), c) != out.end(); };
     auto add = [&](const Column* c) {
-        if (c->kind != ColumnKind::identity && std::find(out.begin(), out.end(), c) == out.end())
-            out.push_back(c);
+        if (c->kind != ColumnKind::identity && !shown(c)) out.push_back(c);
     };
     if (query.columns) {
         for (const auto& name : *query.columns) {
@@ -78,7 +78,8 @@ std::vector<const Column*> shown_columns(const StoreColumns& columns, const Quer
         if (const Column* c = columns.find(key)) settings.push_back(c);
     for (const auto& c : columns.columns()) settings.push_back(&c);
     for (const Column* c : settings)
-        if (c->kind == ColumnKind::setting && (is_named(*c) || varies(columns, *c, matches)))
+        if (c->kind == ColumnKind::setting && !shown(c) &&
+            (is_named(*c) || varies(columns, *c, matches)))
             add(c);
     for (const auto& name : named)
         if (const Column* c = columns.find(name); c && c->kind == ColumnKind::result) add(c);
