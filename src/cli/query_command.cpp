@@ -61,8 +61,12 @@ int query_command(const std::vector<std::string>& args) {
     options.add_options()("help,h", "show this help")(
         "sweep", po::value<std::string>()->value_name("NAME"), "only this sweep")(
         "where", po::value<std::string>()->value_name("EXPR"),
-        "comparisons joined by 'and' over settings, status and result columns, "
-        "e.g. 'k>=16 and loss==contrastive and final_effective_rank<1.5'")(
+        "runs whose settings, result columns, status, sweep or run_id satisfy EXPR: comparisons "
+        "(== != < <= > >=, in (a, b)) joined by and, or, not and parentheses, e.g. "
+        "'(k==2 or k>=16) and loss==contrastive and final_effective_rank<1.5'")(
+        "columns", po::value<std::string>()->value_name("C,..."),
+        "settings and result columns to show (all: every one); default: the settings named in "
+        "--where and those that differ among the matching runs")(
         "metric",
         po::value<std::string>()->value_name("M,...")->default_value(
             "loss,effective_rank,s2_s1,topk_sin_angle,theory_distance"),
@@ -89,14 +93,24 @@ int query_command(const std::vector<std::string>& args) {
         throw InputError("--at: '" + at + "' (choose final, all or t=VALUE)");
     }
     if (vm.count("sweep")) query.sweep = vm["sweep"].as<std::string>();
-    if (vm.count("where")) query.filter = Filter(vm["where"].as<std::string>());
+    if (vm.count("where")) query.where = parse_where(vm["where"].as<std::string>());
+    if (vm.count("columns")) {
+        query.columns = split_list(vm["columns"].as<std::string>());
+        if (query.columns->empty()) throw InputError("--columns: no column named");
+    }
     query.metrics = split_list(vm["metric"].as<std::string>());
     if (query.metrics.empty()) throw InputError("--metric: no metric named");
 
     const std::string path = vm["store"].as<std::string>();
     const h5::File file = open_store(path);
-    const Table table = read_store(path, [&] { return query_table(file, path, query); });
-    std::fputs(render(table, format).c_str(), stdout);
+    const QueryResult result = read_store(path, [&] { return query_table(file, path, query); });
+    std::fputs(render(result.table, format).c_str(), stdout);
+    if (result.runs == 0) {  // a valid query: not an error, but worth saying
+        std::string what = "no run of " + path;
+        if (query.sweep) what += " in sweep " + *query.sweep;
+        what += query.where ? " matches --where '" + query.where->text + "'" : " to show";
+        std::fprintf(stderr, "ssldyn: note: %s\n", what.c_str());
+    }
     return exit_ok;
 }
 

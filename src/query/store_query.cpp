@@ -4,8 +4,8 @@
 #include <cmath>
 
 #include "core/error.hpp"
-#include "core/format.hpp"
 #include "core/lists.hpp"
+#include "query/columns.hpp"
 #include "query/metric.hpp"
 #include "store/h5/attribute.hpp"
 #include "store/index_reader.hpp"
@@ -16,25 +16,10 @@ namespace ssldyn {
 
 namespace {
 
-// A value of one run from its index row: config settings, result columns, status, id.
-std::optional<Cell> index_value(const SweepIndex& index, std::size_t row, const std::string& name) {
-    if (name == "sweep") return Cell{index.sweep};
-    if (name == "run_id") return Cell{index.run_ids[row]};
-    if (name == "status") return Cell{std::string(name_of(run_status_names, index.status[row]))};
-    if (auto it = index.config.find(name); it != index.config.end()) return Cell{it->second[row]};
-    if (auto it = index.numbers.find(name); it != index.numbers.end()) return Cell{it->second[row]};
-    if (auto it = index.texts.find(name); it != index.texts.end()) return Cell{it->second[row]};
-    return std::nullopt;
-}
-
-std::string as_text(const Cell& cell) {
-    if (const auto* s = std::get_if<std::string>(&cell)) return *s;
-    return shortest_text(std::get<double>(cell));
-}
-
-bool is_identity(const std::string& name) {
-    return name == "sweep" || name == "run_id" || name == "status";
-}
+struct Match {
+    const SweepIndex* index;
+    std::size_t row;
+};
 
 // The records of a run to show: every one reached, or the one nearest to t.
 std::vector<std::size_t> chosen_records(const RunSeries& run, const RecordChoice& at) {
@@ -51,38 +36,84 @@ std::vector<std::size_t> chosen_records(const RunSeries& run, const RecordChoice
     return records;
 }
 
+bool varies(const StoreColumns& columns, const Column& column, const std::vector<Match>& matches) {
+    if (matches.empty()) return false;
+    const Value first = columns.value(*matches[0].index, matches[0].row, column);
+    return std::any_of(matches.begin(), matches.end(), [&](const Match& m) {
+        return columns.value(*m.index, m.row, column) != first;
+    });
+}
+
+// The settings and result columns shown between the run's identity and the metrics: those of
+// --columns, else the settings named in --where or differing among the matches (so that runs of
+// sweeps that fix a setting at different values never look comparable), the sweeps' axes first,
+// then the result columns named in --where.
+std::vector<const Column*> shown_columns(const StoreColumns& columns, const Query& query,
+                                         const std::vector<std::string>& axes,
+                                         const std::vector<Match>& matches) {
+    std::vector<const Column*> out;
+    auto shown = [&](const Column* c) { return std::find(out.begin(), out.end(), c) != out.end(); };
+    auto add = [&](const Column* c) {
+        if (c->kind != ColumnKind::identity && !shown(c)) out.push_back(c);
+    };
+    if (query.columns) {
+        for (const auto& name : *query.columns) {
+            if (name == "all") {
+                for (const auto& c : columns.columns()) add(&c);
+            } else if (const Column* c = columns.find(name)) {
+                add(c);
+            } else {
+                throw InputError("--columns: unknown column '" + name + "' (" +
+                                 columns.known_names() + "; or all)");
+            }
+        }
+        return out;
+    }
+    const auto named = query.where ? query.where->expression.names() : std::vector<std::string>{};
+    auto is_named = [&](const Column& c) {
+        return std::find(named.begin(), named.end(), c.name) != named.end();
+    };
+    std::vector<const Column*> settings;
+    for (const auto& key : axes)
+        if (const Column* c = columns.find(key)) settings.push_back(c);
+    for (const auto& c : columns.columns()) settings.push_back(&c);
+    for (const Column* c : settings)
+        if (c->kind == ColumnKind::setting && !shown(c) &&
+            (is_named(*c) || varies(columns, *c, matches)))
+            add(c);
+    for (const auto& name : named)
+        if (const Column* c = columns.find(name); c && c->kind == ColumnKind::result) add(c);
+    return out;
+}
+
 }  // namespace
 
-Table query_table(const h5::File& file, const std::string& store, const Query& query) {
-    std::vector<std::string> sweeps = list_sweeps(file);
-    if (query.sweep) {
-        if (std::find(sweeps.begin(), sweeps.end(), *query.sweep) == sweeps.end())
-            throw InputError("--sweep: " + store + " holds no sweep '" + *query.sweep + "'");
-        sweeps = {*query.sweep};
-    }
+QueryResult query_table(const h5::File& file, const std::string& store, const Query& query) {
+    const std::vector<std::string> sweeps = list_sweeps(file);
+    if (query.sweep && std::find(sweeps.begin(), sweeps.end(), *query.sweep) == sweeps.end())
+        throw InputError("--sweep: " + store + " holds no sweep '" + *query.sweep + "'");
+    // Every sweep's index: names and values are checked against the whole store.
     std::vector<SweepIndex> indexes;
     for (const auto& sweep : sweeps) indexes.push_back(read_index(file, sweep));
+    const StoreColumns columns(indexes);
+    if (query.where) query.where->expression.check(columns, query.where->text);
 
-    // Columns: identity, the settings that vary (or are filtered on), then the metrics.
-    std::vector<std::string> keys;
-    auto add_key = [&](const std::string& key) {
-        if (std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(key);
-    };
-    for (const auto& sweep : sweeps)
+    std::vector<std::string> axes;
+    std::vector<Match> matches;
+    for (const auto& index : indexes) {
+        if (query.sweep && index.sweep != *query.sweep) continue;
         for (const auto& key : split_list(h5::read_string_attribute(
-                 h5::Group::open(file.id(), schema::sweep_path(sweep)).id(), "axes")))
-            add_key(key);
-    for (const auto& name : query.filter.names()) {
-        const bool known = std::any_of(indexes.begin(), indexes.end(), [&](const SweepIndex& i) {
-            return is_identity(name) || i.config.count(name) || i.numbers.count(name) ||
-                   i.texts.count(name);
-        });
-        if (!known && !indexes.empty())
-            throw InputError("--where: unknown name '" + name +
-                             "' (names: settings, status, run_id, sweep and result columns such "
-                             "as final_effective_rank)");
-        if (!is_identity(name)) add_key(name);
+                 h5::Group::open(file.id(), schema::sweep_path(index.sweep)).id(), "axes")))
+            if (std::find(axes.begin(), axes.end(), key) == axes.end()) axes.push_back(key);
+        for (std::size_t row = 0; row < index.size(); ++row) {
+            const bool keep =
+                !query.where || query.where->expression.matches([&](const auto& name) {
+                    return columns.value(index, row, name);
+                });
+            if (keep) matches.push_back({&index, row});
+        }
     }
+
     const bool final_only = query.at.kind == RecordChoice::Kind::final;
     // Metric columns are named as in the store: index columns for final values, the series'
     // dataset paths along the trajectory (so "loss" the metric never clashes with "loss" the
@@ -90,60 +121,59 @@ Table query_table(const h5::File& file, const std::string& store, const Query& q
     std::vector<std::string> final_columns;
     std::vector<const Series*> series;
     for (const auto& m : query.metrics) {
-        const bool is_column = std::any_of(
-            indexes.begin(), indexes.end(),
-            [&](const SweepIndex& i) { return i.numbers.count(m) || i.texts.count(m); });
-        if (final_only && is_column) {
+        const Column* c = columns.find(m);
+        if (final_only && c && c->kind == ColumnKind::result) {
             final_columns.push_back(m);
         } else {
             series.push_back(&metric_series(m));
             final_columns.push_back(series.back()->final_column);
         }
     }
-    Table table;
+    std::vector<const Column*> shown = shown_columns(columns, query, axes, matches);
+    if (final_only)  // a metric's column once, among the metrics
+        shown.erase(std::remove_if(shown.begin(), shown.end(),
+                                   [&](const Column* c) {
+                                       return std::find(final_columns.begin(), final_columns.end(),
+                                                        c->name) != final_columns.end();
+                                   }),
+                    shown.end());
+
+    QueryResult result;
+    result.runs = matches.size();
+    Table& table = result.table;
     table.columns = {"sweep", "run_id", "status"};
-    table.columns.insert(table.columns.end(), keys.begin(), keys.end());
+    for (const Column* c : shown) table.columns.push_back(c->name);
     if (final_only) {
         table.columns.insert(table.columns.end(), final_columns.begin(), final_columns.end());
     } else {
         table.columns.insert(table.columns.end(), {"step", "t"});
         for (const Series* s : series) table.columns.push_back(s->path());
     }
-
-    for (const auto& index : indexes) {
-        for (std::size_t row = 0; row < index.size(); ++row) {
-            const bool keep =
-                query.filter.matches([&](const std::string& name) -> std::optional<std::string> {
-                    const auto v = index_value(index, row, name);
-                    return v ? std::optional<std::string>(as_text(*v)) : std::nullopt;
-                });
-            if (!keep) continue;
-            std::vector<Cell> head;
-            head.emplace_back(index.sweep);
-            head.emplace_back(index.run_ids[row]);
-            head.emplace_back(std::string(name_of(run_status_names, index.status[row])));
-            for (const auto& key : keys)
-                head.push_back(index_value(index, row, key).value_or(Cell{""}));
-            if (final_only) {
-                for (const auto& column : final_columns)
-                    head.push_back(index_value(index, row, column).value_or(Cell{NAN}));
-                table.rows.push_back(std::move(head));
-                continue;
-            }
-            // Along the trajectory: read this run's series (only the runs that matched).
-            const RunSeries run(file, index, row);
-            std::vector<std::vector<double>> values;
-            for (const Series* s : series) values.push_back(run.read(*s));
-            for (std::size_t r : chosen_records(run, query.at)) {
-                std::vector<Cell> cells = head;
-                cells.push_back(static_cast<double>(run.steps()[r]));
-                cells.push_back(run.times()[r]);
-                for (const auto& v : values) cells.push_back(v[r]);
-                table.rows.push_back(std::move(cells));
-            }
+    for (const Match& match : matches) {
+        auto cell = [&](const std::string& name) {
+            return columns.value(*match.index, match.row, name).value_or(Cell{NAN});
+        };
+        std::vector<Cell> head;
+        for (const auto& name : {"sweep", "run_id", "status"}) head.push_back(cell(name));
+        for (const Column* c : shown) head.push_back(cell(c->name));
+        if (final_only) {
+            for (const auto& column : final_columns) head.push_back(cell(column));
+            table.rows.push_back(std::move(head));
+            continue;
+        }
+        // Along the trajectory: read this run's series (only the runs that matched).
+        const RunSeries run(file, *match.index, match.row);
+        std::vector<std::vector<double>> values;
+        for (const Series* s : series) values.push_back(run.read(*s));
+        for (std::size_t r : chosen_records(run, query.at)) {
+            std::vector<Cell> cells = head;
+            cells.push_back(static_cast<double>(run.steps()[r]));
+            cells.push_back(run.times()[r]);
+            for (const auto& v : values) cells.push_back(v[r]);
+            table.rows.push_back(std::move(cells));
         }
     }
-    return table;
+    return result;
 }
 
 }  // namespace ssldyn

@@ -11,11 +11,28 @@ namespace ssldyn {
 
 namespace {
 
+// Integers in all their digits (1000000, not 1e+06): exact below 2^53, where doubles hold every
+// integer.
+bool is_integer(double v) {
+    return std::fabs(v) < 9007199254740992.0 && v == std::trunc(v);
+}
+
+std::string integer_text(double v) {
+    char buffer[32];
+    std::snprintf(buffer, sizeof buffer, "%.0f", v);
+    return buffer;
+}
+
 std::string short_number(double v) {
     if (std::isnan(v)) return "-";
+    if (is_integer(v)) return integer_text(v);
     char buffer[32];
     std::snprintf(buffer, sizeof buffer, "%.6g", v);
     return buffer;
+}
+
+std::string exact_number(double v) {
+    return is_integer(v) ? integer_text(v) : shortest_text(v);
 }
 
 std::string csv_field(const std::string& s) {
@@ -56,7 +73,7 @@ std::string render(const Table& table, TableFormat format) {
                 if (const auto* s = std::get_if<std::string>(&cell))
                     out += json_string(*s);
                 else if (std::isfinite(std::get<double>(cell)))
-                    out += shortest_text(std::get<double>(cell));
+                    out += exact_number(std::get<double>(cell));
                 else
                     out += "null";
             }
@@ -74,7 +91,7 @@ std::string render(const Table& table, TableFormat format) {
                 if (const auto* s = std::get_if<std::string>(&row[c]))
                     out += csv_field(*s);
                 else if (!std::isnan(std::get<double>(row[c])))
-                    out += shortest_text(std::get<double>(row[c]));
+                    out += exact_number(std::get<double>(row[c]));
             }
             out += "\n";
         }

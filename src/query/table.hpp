@@ -15,7 +15,8 @@ struct Table {
 
 enum class TableFormat { table, csv, json };
 
-// Numbers: shortest round-trip text in CSV and JSON (NaN as empty / null), 6 digits in tables.
+// Numbers: integers in all their digits; others as the shortest text that reads back the same
+// double in CSV and JSON (NaN as empty / null), 6 digits in tables (NaN as -). Text: JSON strings.
 std::string render(const Table& table, TableFormat format);
 
 }  // namespace ssldyn

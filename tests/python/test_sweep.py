@@ -227,7 +227,7 @@ class SweepTest(unittest.TestCase):
             for row in rows:
                 run = f[f"sweeps/grid/runs/{row['run_id']}"]
                 self.assertEqual(row["dynamics"], "orthogonal")
-                self.assertEqual(row["k"], "3")
+                self.assertEqual(row["k"], 3)  # a number: JSON carries typed values
                 self.assertEqual(row["final_effective_rank"], run["trajectory/effective_rank"][-1])
                 self.assertEqual(row["final_theory_distance"], run["trajectory/theory_distance"][-1])
                 self.assertEqual(row["theory_final_loss"], run["theory/loss"][-1])

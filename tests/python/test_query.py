@@ -1,0 +1,216 @@
+"""`ssldyn query --where` on a real store: the runs each expression selects, worked out again here
+from the index tables read with h5py; bad expressions (exit 2, one line naming the token, nothing
+on stdout); a valid query that matches nothing (exit 0, a note on stderr); typed JSON and CSV;
+the columns shown by default and with --columns."""
+
+import csv
+import io
+import json
+import math
+import os
+import subprocess
+import tempfile
+import unittest
+
+import h5py
+
+BIN = os.environ.get("SSLDYN_BIN", "ssldyn")
+ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
+           OPENBLAS_NUM_THREADS="1")
+
+# Two sweeps of one store: `tiny` over k and dynamics at d = 16, `wide` at d = 32 with k = 16
+# (so that k > 9 tells numbers from text: as text, "16" < "9").
+TINY = """[sweep]
+name = tiny
+[fixed]
+data = spiked
+d = 16
+n = 200
+steps = 20
+record_every = 5
+[axes]
+k = 2, 4
+dynamics = orthogonal, naive
+"""
+WIDE = """[sweep]
+name = wide
+[fixed]
+data = spiked
+d = 32
+n = 200
+steps = 20
+record_every = 5
+dynamics = naive
+[axes]
+k = 2, 16
+"""
+
+
+def read_runs(store):
+    """One dict per run of every sweep: run_id, sweep, status, settings (as text) and results."""
+    runs = []
+    with h5py.File(store, "r") as f:
+        for sweep, group in f["sweeps"].items():
+            index = group["index"]
+            ids = [v.decode() for v in index["run_id"][()]]
+            config = {key: [v.decode() for v in column[()]]
+                      for key, column in index["config"].items()}
+            results = {name: column[()] for name, column in index["result"].items()}
+            for row, run_id in enumerate(ids):
+                run = {"run_id": run_id, "sweep": sweep, "status": int(group["status"][row])}
+                run.update({key: values[row] for key, values in config.items()})
+                run.update({name: values[row] for name, values in results.items()})
+                runs.append(run)
+    return runs
+
+
+class QueryTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        cls.store = os.path.join(cls.tmp.name, "q.h5")
+        for name, config in (("tiny", TINY), ("wide", WIDE)):
+            path = os.path.join(cls.tmp.name, name + ".ini")
+            with open(path, "w") as f:
+                f.write(config)
+            out = subprocess.run([BIN, "sweep", path, "--store", cls.store, "-q"], env=ENV,
+                                 capture_output=True, text=True, timeout=300)
+            if out.returncode != 0:
+                raise RuntimeError(f"could not make the store: {out.stderr}")
+        cls.runs = read_runs(cls.store)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def query(self, *args):
+        return subprocess.run([BIN, "query", self.store, *args], env=ENV, capture_output=True,
+                              text=True, timeout=120)
+
+    def rows(self, *args):
+        out = self.query(*args, "--format", "json")
+        self.assertEqual(out.returncode, 0, out.stderr)
+        return json.loads(out.stdout)
+
+    def selected(self, where, *args):
+        return sorted(row["run_id"] for row in self.rows("--where", where, *args))
+
+    def expected(self, keep):
+        return sorted(run["run_id"] for run in self.runs if keep(run))
+
+    def test_store_is_as_planned(self):
+        self.assertEqual(len(self.runs), 6)
+        self.assertEqual({int(r["k"]) for r in self.runs}, {2, 4, 16})
+
+    def test_expressions_select_their_runs(self):
+        cases = [
+            ("k==2 or k==4", lambda r: True if r["sweep"] == "tiny" else r["k"] == "2"),
+            ("not (k == 2)", lambda r: r["k"] != "2"),
+            ("k in (2, 4) and dynamics == 'naive'",
+             lambda r: r["k"] in ("2", "4") and r["dynamics"] == "naive"),
+            ("k > 9", lambda r: int(r["k"]) > 9),
+            ("k>3 and sweep==tiny or d == 32 and not k in (16)",
+             lambda r: (int(r["k"]) > 3 and r["sweep"] == "tiny")
+             or (r["d"] == "32" and r["k"] != "16")),
+            ("final_effective_rank < 2.5 and status == done",
+             lambda r: r["final_effective_rank"] < 2.5 and r["status"] == 2),
+        ]
+        for where, keep in cases:
+            with self.subTest(where=where):
+                want = self.expected(keep)
+                self.assertTrue(want, "a case that selects nothing tells nothing")
+                self.assertEqual(self.selected(where), want)
+        self.assertEqual(self.selected("k==2 or k==4", "--sweep", "tiny"),
+                         self.expected(lambda r: r["sweep"] == "tiny"))
+
+    def assert_bad(self, where, *named):
+        out = self.query("--where", where)
+        self.assertEqual(out.returncode, 2, out.stderr)
+        self.assertEqual(out.stdout, "")
+        lines = out.stderr.splitlines()
+        self.assertEqual(len(lines), 1, out.stderr)
+        self.assertTrue(lines[0].startswith(f"ssldyn: error: --where '{where}': "), lines[0])
+        for name in named:
+            self.assertIn(name, lines[0])
+        return lines[0]
+
+    def test_bad_expressions_name_the_token(self):
+        self.assert_bad("dynamics==spher", "'spher'", "position 11", "naive, orthogonal")
+        self.assert_bad("k>>3", "'>' at position 3")
+        line = self.assert_bad("kk==2", "unknown name 'kk' at position 1")
+        with h5py.File(self.store, "r") as f:
+            names = list(f["sweeps/tiny/index/config"]) + list(f["sweeps/tiny/index/result"])
+        for name in names:
+            self.assertRegex(line, rf"[ :]{name}[,;]")
+        self.assert_bad("k==3", "'3'", "2, 4, 16")
+        self.assert_bad("(k==2 or k==4", "')'", "the end of the expression")
+        self.assert_bad("loss < contrastive", "orders text")
+
+    def test_no_match_is_a_note(self):
+        out = self.query("--where", "k==2 and dynamics==orthogonal and sweep==wide",
+                         "--format", "csv")
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertEqual(len(out.stdout.splitlines()), 1)  # the header alone
+        self.assertIn("no run of", out.stderr)
+        self.assertIn("matches --where 'k==2 and dynamics==orthogonal and sweep==wide'",
+                      out.stderr)
+        self.assertEqual(self.rows("--where", "k==16", "--sweep", "tiny"), [])
+
+    def test_json_values_are_typed(self):
+        by_id = {run["run_id"]: run for run in self.runs}
+        rows = self.rows("--columns", "k,eta_rel,dynamics,random_basis,spikes",
+                         "--metric", "effective_rank,kernel_change,failure")
+        self.assertEqual(len(rows), 6)
+        for row in rows:
+            run = by_id[row["run_id"]]
+            self.assertIs(type(row["k"]), int)
+            self.assertEqual(row["k"], int(run["k"]))
+            self.assertIs(type(row["eta_rel"]), float)
+            self.assertEqual(row["eta_rel"], float(run["eta_rel"]))
+            self.assertEqual(row["dynamics"], run["dynamics"])
+            self.assertEqual(row["random_basis"], "true")
+            self.assertEqual(row["spikes"], run["spikes"])  # a list of numbers is text
+            self.assertIs(type(row["status"]), str)
+            # A JSON number (2 for an orthogonal run's rank of exactly 2.0).
+            self.assertIn(type(row["final_effective_rank"]), (int, float))
+            self.assertEqual(row["final_effective_rank"], run["final_effective_rank"])
+            self.assertTrue(math.isnan(run["final_kernel_change"]))  # a linear run
+            self.assertIsNone(row["final_kernel_change"])
+            self.assertEqual(row["failure"], "")
+        # CSV: NaN as an empty field, integers without decimals.
+        out = self.query("--columns", "k", "--metric", "kernel_change", "--format", "csv")
+        for row in csv.DictReader(io.StringIO(out.stdout)):
+            self.assertEqual(row["final_kernel_change"], "")
+            self.assertEqual(row["k"], by_id[row["run_id"]]["k"])
+
+    def test_columns(self):
+        identity = ["sweep", "run_id", "status"]
+        metrics = ["final_effective_rank"]
+        # By default the settings that differ among the matching runs: k and dynamics in tiny;
+        # across both sweeps also d, which the sweeps fix at different values.
+        header = list(self.rows("--sweep", "tiny", "--metric", "effective_rank")[0])
+        self.assertEqual(header, identity + ["k", "dynamics"] + metrics)
+        header = list(self.rows("--metric", "effective_rank")[0])
+        self.assertEqual(header, identity + ["k", "dynamics", "d"] + metrics)
+        # A setting named in --where is shown even when the matches share it.
+        header = list(self.rows("--where", "dynamics == naive and d == 16",
+                                "--metric", "effective_rank")[0])
+        self.assertEqual(header, identity + ["k", "dynamics", "d"] + metrics)
+        # --columns all: every setting and result column of the index, each once.
+        header = list(self.rows("--columns", "all", "--metric", "effective_rank")[0])
+        with h5py.File(self.store, "r") as f:
+            every = set(f["sweeps/tiny/index/config"]) | set(f["sweeps/tiny/index/result"])
+        self.assertEqual(set(header), every | set(identity))
+        self.assertEqual(len(header), len(set(header)))
+        self.assertEqual(header[-1], "final_effective_rank")
+        # Chosen columns, in the order given.
+        header = list(self.rows("--columns", "seed,n", "--metric", "effective_rank")[0])
+        self.assertEqual(header, identity + ["seed", "n"] + metrics)
+        bad = self.query("--columns", "k,bogus")
+        self.assertEqual(bad.returncode, 2)
+        self.assertIn("--columns: unknown column 'bogus'", bad.stderr)
+        self.assertIn("eta_rel", bad.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
