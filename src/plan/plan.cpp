@@ -7,6 +7,7 @@
 #include <set>
 #include <sstream>
 
+#include "config/data_files.hpp"
 #include "core/error.hpp"
 #include "data/idx.hpp"
 #include "run/problem.hpp"
@@ -181,10 +182,10 @@ SweepPlan parse_sweep_plan(const std::string& text, const std::string& origin) {
         try {
             d = input_dimension(config);
             // Each data file read through once (length, gzip trailer), before any store is touched.
-            if (config.data != DataSource::spiked && checked_files.insert(config.idx_path).second)
-                read_idx_images(
-                    config.idx_path.empty() ? std::string(fashion_mnist_images) : config.idx_path,
-                    1);
+            if (config.data != DataSource::spiked) {
+                const std::string images = images_file(config);
+                if (checked_files.insert(images).second) read_idx_images(images, 1);
+            }
         } catch (const InputError& e) {
             std::string values;
             for (const auto& key : plan.axes) values += " " + key + "=" + get_value(config, key);

@@ -4,6 +4,7 @@
 #include <exception>
 #include <utility>
 
+#include "config/data_files.hpp"
 #include "core/error.hpp"
 #include "data/idx.hpp"
 #include "data/spiked.hpp"
@@ -37,14 +38,6 @@ Matrix Problem::coordinates(const Matrix& w) const {
 
 namespace {
 
-std::string image_path(const RunConfig& config) {
-    return config.idx_path.empty() ? std::string(fashion_mnist_images) : config.idx_path;
-}
-
-}  // namespace
-
-namespace {
-
 // The input dimension and the sample count of a config, from its settings or the IDX header
 // (read once), checked against the file and k.
 struct DataShape {
@@ -55,7 +48,7 @@ DataShape data_shape(const RunConfig& config) {
     validate(config);
     DataShape shape{config.d, config.n};
     if (config.data != DataSource::spiked) {
-        const std::string path = image_path(config);
+        const std::string path = images_file(config);
         const IdxShape file = read_idx_image_shape(path);
         if (config.n > file.count)
             throw InputError("n: " + std::to_string(config.n) + " samples asked for, but " + path +
@@ -115,14 +108,13 @@ Source load_source(const RunConfig& config) {
             source.base = spiked.sample(config.n, stream);
         }
     } else {
-        const std::string path = image_path(config);
+        const std::string path = images_file(config);
         source.base = read_idx_images(path, config.n).pixels;
         if (config.n > 0 && source.base.cols() < config.n)
             throw InputError("n: " + std::to_string(config.n) + " samples asked for, but " + path +
                              " holds " + std::to_string(source.base.cols()));
         if (config.model == Model::supervised) {
-            const std::string labels =
-                config.labels_path.empty() ? std::string(fashion_mnist_labels) : config.labels_path;
+            const std::string labels = labels_file(config);
             for (const std::uint8_t label : read_idx_labels(labels, source.base.cols()))
                 source.labels.push_back(label);
             if (static_cast<Index>(source.labels.size()) < source.base.cols())
