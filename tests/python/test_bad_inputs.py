@@ -10,7 +10,9 @@ checks that
   with "ssldyn: error:" (exit 2) or "ssldyn: failure:" (exit 1), that names the input, and no
   traceback, crash report or HDF5 error dump;
 - every file in the folder, mounts included, has the same SHA-256 afterwards, and no file or
-  folder was added (no partial store, lock or report left behind).
+  folder was added (no partial store, lock or report left behind);
+- it answered within TIME_LIMIT seconds: a bad number or a bad file never makes a command hang
+  (a case still running then is killed, with all its processes, and fails).
 
 Read-only and full folders are tmpfs mounts (the tests run as root, whom permission bits do not
 stop); where mounting is not permitted those cases are skipped, saying so.
@@ -24,9 +26,11 @@ import gzip
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
+import time
 import traceback
 import unittest
 from concurrent.futures import ThreadPoolExecutor
@@ -63,6 +67,8 @@ RUN = [*SPIKED, "--n", "200", "--steps", "5", "-q"]
 IDX = ["--data", "idx", "--k", "2", "--steps", "5", "-q"]
 IDX_RUN = [*IDX, "--n", "50"]
 WORKERS = int(os.environ.get("SSLDYN_BAD_INPUT_WORKERS", "6"))
+# Seconds a case may take: refusing a bad input is quick; starting MPI takes most of it.
+TIME_LIMIT = 5.0
 
 # The full-disk mount: 256 KiB, of which the ballast (a file that must stay as it is) leaves
 # 32 KiB free, less than any good store needs.
@@ -520,6 +526,22 @@ def make_files(folder, case, stores):
                 f.write(content)
 
 
+def run_in_time(command, folder):
+    """Runs command in a session of its own: the exit code, the output and the seconds taken,
+    or, past TIME_LIMIT, the whole session killed and code None."""
+    start = time.monotonic()
+    proc = subprocess.Popen(command, env=ENV, cwd=folder, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        stdout, stderr = proc.communicate(timeout=TIME_LIMIT)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        stdout, stderr = proc.communicate()
+        return dict(code=None, seconds=time.monotonic() - start, stdout=stdout, stderr=stderr)
+    return dict(code=proc.returncode, seconds=time.monotonic() - start, stdout=stdout,
+                stderr=stderr)
+
+
 def run_case(case, stores):
     """Makes the case's files in a folder of its own, runs its command, and returns what the
     checks need; a mount is always undone and the folder removed."""
@@ -557,11 +579,8 @@ def run_case(case, stores):
                 command = [MPIEXEC, "-n", str(case.ranks), "--oversubscribe",
                            "--allow-run-as-root", *command]
             outcome["before"] = snapshot(folder)
-            out = subprocess.run(command, env=ENV, cwd=folder, capture_output=True, text=True,
-                                 timeout=120)
+            outcome.update(folder=folder, command=command, **run_in_time(command, folder))
             outcome["after"] = snapshot(folder)
-            outcome.update(folder=folder, command=command, code=out.returncode,
-                           stdout=out.stdout, stderr=out.stderr)
         except Exception:
             outcome["error"] = traceback.format_exc()
         finally:
@@ -605,8 +624,10 @@ class BadInputTest(unittest.TestCase):
             self.skipTest(outcome["skip"])
         self.assertNotIn("error", outcome, outcome.get("error"))
         folder, code, stderr = outcome["folder"], outcome["code"], outcome["stderr"]
-        what = f"{case.name}\n$ {' '.join(outcome['command'])}\nexit {code}\n" \
-               f"stdout: {outcome['stdout']}\nstderr: {stderr}"
+        what = f"{case.name}\n$ {' '.join(outcome['command'])}\nexit {code} after " \
+               f"{outcome['seconds']:.1f} s\nstdout: {outcome['stdout']}\nstderr: {stderr}"
+        self.assertIsNotNone(code, f"no answer within {TIME_LIMIT} s: killed\n{what}")
+        self.assertLess(outcome["seconds"], TIME_LIMIT, what)
         self.assertEqual(code, case.code, what)
         self.assertIsNone(FORBIDDEN.search(stderr), what)
         # Under mpirun, mpirun's own report of the exit code follows: only ours is counted.

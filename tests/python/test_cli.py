@@ -7,6 +7,7 @@ import hashlib
 import os
 import re
 import shutil
+import stat
 import subprocess
 import tempfile
 import unittest
@@ -22,15 +23,24 @@ FAST = ["--data", "spiked", "--d", "16", "--k", "2", "--n", "200", "--steps", "5
 
 
 def snapshot(folder):
-    """relative path -> sha256 of every file (and 'folder' for every folder) under folder."""
+    """relative path -> sha256 of every regular file under folder, 'folder' for every folder,
+    'link -> TARGET' for a symbolic link and the kind of anything else (a named pipe is never
+    opened)."""
     out = {}
     for root, dirs, files in os.walk(folder):
-        for name in dirs:
-            out[os.path.relpath(os.path.join(root, name), folder)] = "folder"
-        for name in files:
+        for name in dirs + files:
             path = os.path.join(root, name)
-            with open(path, "rb") as f:
-                out[os.path.relpath(path, folder)] = hashlib.sha256(f.read()).hexdigest()
+            mode = os.lstat(path).st_mode
+            if stat.S_ISLNK(mode):
+                entry = "link -> " + os.readlink(path)
+            elif stat.S_ISDIR(mode):
+                entry = "folder"
+            elif stat.S_ISREG(mode):
+                with open(path, "rb") as f:
+                    entry = hashlib.sha256(f.read()).hexdigest()
+            else:
+                entry = "fifo" if stat.S_ISFIFO(mode) else f"special file {stat.S_IFMT(mode):o}"
+            out[os.path.relpath(path, folder)] = entry
     return out
 
 
