@@ -3,14 +3,17 @@ schema or truncated, missing and read-only paths, and a full disk (a small tmpfs
 
 Every row of CASES is one bad input: the files it needs (made in a fresh folder, some inside a
 tmpfs mounted there), one ssldyn command, the exit code it must end with (2 bad input, 1 a
-runtime failure: only the full disk, see there), and what its message must name. Each case
-checks that
+runtime failure: the full disk, see there, and the numbers that make a run diverge), and what
+its message must name. Each case checks that
 
 - the command exits with that code, printing exactly one line of its own on stderr, starting
   with "ssldyn: error:" (exit 2) or "ssldyn: failure:" (exit 1), that names the input, and no
   traceback, crash report or HDF5 error dump;
 - every file in the folder, mounts included, has the same SHA-256 afterwards, and no file or
   folder was added (no partial store, lock or report left behind);
+- a run that diverges on its numbers (a step size of 1e308, say) is no bad input: the command
+  ends with exit code 1 and its store, the one file it adds, holds every run failed with a
+  reason (`recorded`), and nothing on stderr of its own;
 - it answered within TIME_LIMIT seconds: a bad number or a bad file never makes a command hang
   (a case still running then is killed, with all its processes, and fails).
 
@@ -155,6 +158,8 @@ class Case(NamedTuple):
     code: int = 2                   # 2 bad input, 1 runtime failure
     ranks: int = 0                  # 0: ssldyn started directly; n: under mpirun -n n
     mount: Tuple[str, ...] = ()     # (folder, "ro" or "full"): a tmpfs there, files inside
+    recorded: str = ""              # code 1: the store the command adds, every run failed there
+                                    # with a reason holding names
 
 
 def sweep(config: str, store: str, *extra: str):
@@ -475,6 +480,22 @@ CASES = [
     Case("path: report into a read-only folder", ["report", "{d}/ro/g.h5"],
          ["{d}/ro/g-report", "not writable"], {"ro/g.h5": copy_of("good")}, mount=("ro", "ro")),
 
+    # --- numbers that make a run diverge -----------------------------------------------------
+    # Exit 1 with the runs recorded failed: the numbers are valid, the dynamics diverge on them.
+    # The first step overflows to ±inf, which the polar retraction's SVD never returned from.
+    Case("numbers: step size 1e308 with the polar retraction",
+         ["run", *SPIKED[:-2], "--k", "3", "--n", "200", "--steps", "5", "--eta", "1e308",
+          "--retraction", "polar", "-q", "--store", "{d}/s.h5"],
+         ["non-finite weights at step 1"], code=1, recorded="s.h5"),
+    Case("numbers: step size 1e308, each retraction, in a sweep on two ranks",
+         sweep("{d}/c.ini", "{d}/s.h5"), ["non-finite weights at step 1"],
+         {"c.ini": GOOD.replace("steps = 20", "steps = 20\neta = 1e308")
+          + "retraction = qr, polar, cayley, geodesic\n"}, code=1, ranks=2, recorded="s.h5"),
+    Case("numbers: two-layer step size 1e308",
+         ["run", *SPIKED, "--n", "200", "--steps", "5", "--eta", "1e308", "--model", "two-layer",
+          "--h", "8", "-q", "--store", "{d}/s.h5"], ["non-finite weights", "at step 1"], code=1,
+         recorded="s.h5"),
+
     # --- a full disk --------------------------------------------------------------------------
     # Exit 1, a runtime failure: nothing is wrong with the command or its files, and the same
     # command succeeds once there is space (README: 1 runtime failure, 2 bad input). The store
@@ -502,7 +523,7 @@ CASES = [
          {"g.h5": copy_of("good"), "full/ballast": BALLAST}, code=1, mount=("full", "full")),
 ]
 
-CATEGORIES = ("config", "command line", "idx", "store", "path", "full disk")
+CATEGORIES = ("config", "command line", "idx", "store", "path", "numbers", "full disk")
 # Lines no bad input may print: tracebacks, crash reports, HDF5's own error dumps.
 FORBIDDEN = re.compile(r"Traceback|Segmentation|Signal:|HDF5-DIAG|terminate called|MPI_ABORT|"
                        r"core dumped|Aborted")
@@ -524,6 +545,19 @@ def make_files(folder, case, stores):
                 content = content.replace("{d}", folder)
             with open(path, "wb" if isinstance(content, bytes) else "w") as f:
                 f.write(content)
+
+
+def recorded_runs(path):
+    """(sweep, run id, status, failure) of every run in a store."""
+    text = lambda v: v.decode() if isinstance(v, bytes) else str(v)
+    runs = []
+    with h5py.File(path, "r") as f:
+        for name, sweep in f["sweeps"].items():
+            index = sweep["index"]
+            for row, run_id in enumerate(index["run_id"][()]):
+                runs.append((name, text(run_id), int(sweep["status"][row]),
+                             text(index["result/failure"][row])))
+    return runs
 
 
 def run_in_time(command, folder):
@@ -581,6 +615,8 @@ def run_case(case, stores):
             outcome["before"] = snapshot(folder)
             outcome.update(folder=folder, command=command, **run_in_time(command, folder))
             outcome["after"] = snapshot(folder)
+            if case.recorded and os.path.isfile(os.path.join(folder, case.recorded)):
+                outcome["runs"] = recorded_runs(os.path.join(folder, case.recorded))
         except Exception:
             outcome["error"] = traceback.format_exc()
         finally:
@@ -630,6 +666,9 @@ class BadInputTest(unittest.TestCase):
         self.assertLess(outcome["seconds"], TIME_LIMIT, what)
         self.assertEqual(code, case.code, what)
         self.assertIsNone(FORBIDDEN.search(stderr), what)
+        if case.recorded:
+            self.check_recorded(case, outcome, what)
+            return
         # Under mpirun, mpirun's own report of the exit code follows: only ours is counted.
         lines = [l for l in stderr.splitlines() if l.strip()]
         ours = [l for l in lines if l.startswith("ssldyn")] if case.ranks else lines
@@ -639,6 +678,21 @@ class BadInputTest(unittest.TestCase):
         for name in case.names:
             self.assertIn(name.replace("{d}", folder), ours[0], what)
         self.assertEqual(outcome["after"], outcome["before"], f"files changed\n{what}")
+
+    def check_recorded(self, case, outcome, what):
+        """A run that diverged: its store is the only file added, every run in it failed (3)
+        with a reason holding each name, and the command said nothing of its own on stderr."""
+        self.assertEqual([l for l in outcome["stderr"].splitlines() if l.startswith("ssldyn")],
+                         [], what)
+        after = dict(outcome["after"])
+        self.assertIn(case.recorded, after, f"no store written\n{what}")
+        del after[case.recorded]
+        self.assertEqual(after, outcome["before"], f"files changed\n{what}")
+        self.assertTrue(outcome["runs"], what)
+        for sweep, run_id, status, failure in outcome["runs"]:
+            self.assertEqual(status, 3, f"run {run_id} of {sweep} is not failed\n{what}")
+            for name in case.names:
+                self.assertIn(name, failure, f"run {run_id} of {sweep}\n{what}")
 
 
 def _slug(text):
