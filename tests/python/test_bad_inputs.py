@@ -128,6 +128,11 @@ def folder(path, stores):
     os.mkdir(path)
 
 
+def fifo(path, stores):
+    """A named pipe no one writes to: opening it to read would wait for ever."""
+    os.mkfifo(path)
+
+
 def plain_hdf5(path, stores):
     with h5py.File(path, "w") as f:
         f.create_group("data")
@@ -371,6 +376,23 @@ CASES = [
     Case("idx: data file is a folder", ["run", *IDX_RUN, "--idx_path", "{d}/x.idx", "--store",
                                         "{d}/s.h5"], ["{d}/x.idx", "is a folder"],
          {"x.idx": folder}),
+    Case("idx: data file is a named pipe", ["run", *IDX_RUN, "--idx_path", "{d}/p.idx",
+                                            "--store", "{d}/s.h5"],
+         ["{d}/p.idx", "is a named pipe, not a regular file"], {"p.idx": fifo}),
+    Case("idx: named pipe in a sweep config", sweep("{d}/c.ini", "{d}/s.h5"),
+         ["{d}/c.ini", "{d}/p.idx", "named pipe"],
+         {"c.ini": GOOD.replace("data = spiked", "data = idx\nidx_path = {d}/p.idx")
+          .replace("d = 16\n", ""), "p.idx": fifo}, ranks=2),
+    Case("idx: label file is a named pipe",
+         ["run", *IDX_RUN, "--idx_path", "{d}/x.idx", "--model", "supervised", "--labels_path",
+          "{d}/p.idx", "--store", "{d}/s.h5"], ["{d}/p.idx", "named pipe"],
+         {"x.idx": GOOD_IDX, "p.idx": fifo}),
+    Case("idx: data file is a device", ["run", *IDX_RUN, "--idx_path", "/dev/zero", "--store",
+                                        "{d}/s.h5"], ["/dev/zero", "character device"]),
+    Case("idx: gzip stream followed by other bytes",
+         ["run", *IDX_RUN, "--idx_path", "{d}/x.gz", "--store", "{d}/s.h5"],
+         ["{d}/x.gz", "data after the end of its gzip stream"],
+         {"x.gz": gzip.compress(GOOD_IDX) + b"trailing garbage\n"}),
     Case("idx: corrupt file named in a sweep config", sweep("{d}/c.ini", "{d}/s.h5"),
          ["{d}/c.ini", "{d}/x.gz"],
          {"c.ini": GOOD.replace("data = spiked", "data = idx\nidx_path = {d}/x.gz")
