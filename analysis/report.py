@@ -11,6 +11,7 @@ import argparse
 import errno
 import os
 import shutil
+import stat
 import sys
 import tempfile
 import traceback
@@ -54,6 +55,23 @@ def parse_args(argv):
                              "round-off)")
     parser.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
     return parser.parse_args(argv)
+
+
+def check_store_file(path):
+    """Refuse, before opening it, a store path that is not a regular file (or a link to one),
+    naming what it is: opening a named pipe would wait for a writer."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise BadInput(f"{path}: no such file") from None
+    if stat.S_ISDIR(mode):
+        raise BadInput(f"{path}: is a folder, not a store file")
+    if not stat.S_ISREG(mode):
+        kind = ("a named pipe" if stat.S_ISFIFO(mode) else
+                "a character device" if stat.S_ISCHR(mode) else
+                "a block device" if stat.S_ISBLK(mode) else
+                "a socket" if stat.S_ISSOCK(mode) else "a special file")
+        raise BadInput(f"{path}: is {kind}, not a regular file (a store is an HDF5 file)")
 
 
 def check_out(out):
@@ -137,10 +155,7 @@ def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     out = args.out or (os.path.splitext(args.store)[0] + "-report")
     try:
-        if not os.path.exists(args.store):
-            raise BadInput(f"{args.store}: no such file")
-        if not os.path.isfile(args.store):
-            raise BadInput(f"{args.store}: not a file")
+        check_store_file(args.store)
         try:
             store = Store(args.store)
         except StoreError as e:

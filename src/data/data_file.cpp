@@ -10,6 +10,7 @@
 #include <new>
 
 #include "core/error.hpp"
+#include "core/file_kind.hpp"
 
 namespace ssldyn {
 
@@ -25,12 +26,7 @@ std::string system_reason() {
 void require_regular(const std::string& path, mode_t mode) {
     if (S_ISREG(mode)) return;
     if (S_ISDIR(mode)) throw InputError(path + ": is a folder, not a data file");
-    const char* kind = S_ISFIFO(mode)   ? "a named pipe"
-                       : S_ISCHR(mode)  ? "a character device"
-                       : S_ISBLK(mode)  ? "a block device"
-                       : S_ISSOCK(mode) ? "a socket"
-                                        : "a special file";
-    throw InputError(path + ": is " + kind +
+    throw InputError(path + ": is " + file_kind(mode) +
                      ", not a regular file (a data file is a regular file, raw or gzip)");
 }
 

@@ -1,6 +1,7 @@
 #include "store/sweep_store.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,6 +16,7 @@
 #include <set>
 
 #include "core/error.hpp"
+#include "core/file_kind.hpp"
 #include "run/driver.hpp"
 #include "run/model_table.hpp"
 #include "store/h5/attribute.hpp"
@@ -169,11 +171,27 @@ void check_store_schema(const h5::File& file, const std::string& path) {
                          ", this ssldyn reads " + std::to_string(schema::version));
 }
 
+void require_store_file(const std::string& path) {
+    struct stat info {};
+    if (stat(path.c_str(), &info) != 0) throw InputError(path + ": no such store");
+    if (S_ISDIR(info.st_mode)) throw InputError(path + ": is a folder, not a store file");
+    if (!S_ISREG(info.st_mode))
+        throw InputError(path + ": is " + file_kind(info.st_mode) +
+                         ", not a regular file (a store is an HDF5 file)");
+}
+
+void check_store_writable(const std::string& path) {
+    require_store_file(path);
+    // Opened for writing and closed at once, which changes nothing: an immutable file
+    // (chattr +i), a read-only mount or, for others than root, a read-only file say no here
+    // rather than deep inside HDF5.
+    const int fd = open(path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) throw InputError(path + ": store is not writable (" + std::strerror(errno) + ")");
+    close(fd);
+}
+
 h5::File open_store(const std::string& path) {
-    std::error_code ec;
-    if (std::filesystem::is_directory(path, ec))
-        throw InputError(path + ": is a folder, not a store file");
-    if (!std::filesystem::is_regular_file(path, ec)) throw InputError(path + ": no such store");
+    require_store_file(path);
     if (!h5::is_hdf5(path)) throw InputError(path + ": not an HDF5 file");
     h5::File file = read_store(path, [&] { return h5::File::open(path, h5::Mode::read_only); });
     check_store_schema(file, path);
@@ -484,6 +502,7 @@ void check_store_target(const std::string& path, bool overwrite) {
     if (fs::is_directory(path, ec)) throw InputError(path + ": is a folder, not a store file");
     if (fs::exists(path, ec) && !overwrite)
         throw InputError(path + ": store exists already (pass --overwrite to replace it)");
+    if (fs::exists(path, ec)) check_store_writable(path);  // a store, not a pipe, to replace
     StoreLock::check_free(path);
     fs::path dir = fs::path(path).parent_path();
     if (dir.empty()) dir = ".";

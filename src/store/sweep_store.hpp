@@ -23,8 +23,14 @@ namespace ssldyn {
 void initialise_store(const h5::File& file);
 // InputError unless the file is a store of this schema version.
 void check_store_schema(const h5::File& file, const std::string& path);
-// A store to read: InputError naming path when it is missing, a folder, not HDF5, truncated or
-// of another schema.
+// InputError naming path unless it is a regular file (or a link to one): missing, a folder, a
+// named pipe, a device.
+void require_store_file(const std::string& path);
+// InputError naming path unless it is a store file this process may write: before a sweep is
+// added to it or resumed in it ("store is not writable (Operation not permitted)").
+void check_store_writable(const std::string& path);
+// A store to read: InputError naming path when it is missing, not a regular file, not HDF5,
+// truncated or of another schema.
 h5::File open_store(const std::string& path);
 // Runs read() on a store given as input: an HDF5 failure inside means a store truncated,
 // damaged or not of this schema, which is bad input naming path.

@@ -95,7 +95,9 @@ std::vector<long> prepare_store(const SweepPlan& plan, const SweepOptions& optio
         if (options.resume) throw InputError(path + ": no such store to resume");
         check_store_target(path, false);
     } else {
-        // A folder, not HDF5, truncated, damaged or of another schema: bad input.
+        // Not a regular file, not writable, not HDF5, truncated, damaged or of another schema:
+        // bad input.
+        check_store_writable(path);
         const h5::File file = open_store(path);
         const bool present = read_store(path, [&] { return has_sweep(file, plan.name); });
         if (options.resume) {

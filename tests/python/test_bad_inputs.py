@@ -94,6 +94,18 @@ def copy_of(store: str) -> Callable:
     return lambda path, stores: shutil.copyfile(stores[store], path)
 
 
+def immutable(make: Callable) -> Callable:
+    """A file made by make, then immutable (chattr +i): not even root may write it. The case's
+    folder releases it before it is removed."""
+    def make_immutable(path, stores):
+        make(path, stores)
+        done = subprocess.run(["chattr", "+i", path], capture_output=True, text=True)
+        if done.returncode != 0:
+            raise unittest.SkipTest(f"cannot make a file immutable here ({done.stderr.strip()})")
+    make_immutable.immutable = True
+    return make_immutable
+
+
 def cut_in_half(store: str) -> Callable:
     def make(path, stores):
         with open(stores[store], "rb") as f:
@@ -457,6 +469,34 @@ CASES = [
          ["{d}/dir.h5", "folder"], {"dir.h5": folder}),
     Case("store: a folder, swept into", sweep("{d}/c.ini", "{d}/dir.h5"),
          ["{d}/dir.h5", "folder"], {"c.ini": GOOD, "dir.h5": folder}),
+    Case("store: immutable, resumed", sweep("{d}/c.ini", "{d}/g.h5", "--resume"),
+         ["{d}/g.h5", "store is not writable (Operation not permitted)"],
+         {"c.ini": GOOD, "g.h5": immutable(copy_of("good"))}, ranks=2),
+    Case("store: immutable, a new sweep added", sweep("{d}/c.ini", "{d}/g.h5"),
+         ["{d}/g.h5", "store is not writable (Operation not permitted)"],
+         {"c.ini": OTHER, "g.h5": immutable(copy_of("good"))}),
+    Case("store: immutable, run --overwrite",
+         ["run", *RUN, "--overwrite", "--store", "{d}/g.h5"],
+         ["{d}/g.h5", "store is not writable (Operation not permitted)"],
+         {"g.h5": immutable(copy_of("single"))}),
+    Case("store: a named pipe, listed", ["ls", "{d}/p.h5"],
+         ["{d}/p.h5", "is a named pipe, not a regular file"], {"p.h5": fifo}),
+    Case("store: a named pipe, queried", ["query", "{d}/p.h5"],
+         ["{d}/p.h5", "is a named pipe, not a regular file"], {"p.h5": fifo}),
+    Case("store: a named pipe, resumed", sweep("{d}/c.ini", "{d}/p.h5", "--resume"),
+         ["{d}/p.h5", "is a named pipe, not a regular file"], {"c.ini": GOOD, "p.h5": fifo},
+         ranks=2),
+    Case("store: a named pipe, swept into", sweep("{d}/c.ini", "{d}/p.h5"),
+         ["{d}/p.h5", "is a named pipe, not a regular file"], {"c.ini": GOOD, "p.h5": fifo}),
+    Case("store: a named pipe, run --overwrite", ["run", *RUN, "--overwrite", "--store",
+                                                  "{d}/p.h5"],
+         ["{d}/p.h5", "is a named pipe, not a regular file"], {"p.h5": fifo}),
+    Case("store: a named pipe, reported", ["report", "{d}/p.h5"],
+         ["{d}/p.h5", "is a named pipe, not a regular file"], {"p.h5": fifo}),
+    Case("store: a named pipe as a shard", ["merge", "--store", "{d}/m.h5", "{d}/a.h5",
+                                            "{d}/p.h5"],
+         ["{d}/p.h5", "is a named pipe, not a regular file"],
+         {"a.h5": copy_of("shard0"), "p.h5": fifo}),
     Case("store: missing, listed", ["ls", "{d}/missing.h5"], ["{d}/missing.h5", "no such store"]),
     Case("store: existing, run without --overwrite", ["run", *RUN, "--store", "{d}/g.h5"],
          ["{d}/g.h5", "--overwrite"], {"g.h5": copy_of("good")}),
@@ -511,6 +551,9 @@ CASES = [
     Case("path: sweep adding to a store in a read-only folder",
          sweep("{d}/c.ini", "{d}/ro/g.h5"), ["{d}/ro/g.h5", "Read-only"],
          {"c.ini": OTHER, "ro/g.h5": copy_of("good")}, ranks=2, mount=("ro", "ro")),
+    Case("path: resume in a read-only folder", sweep("{d}/c.ini", "{d}/ro/g.h5", "--resume"),
+         ["{d}/ro/g.h5", "(Read-only file system)"],
+         {"c.ini": GOOD, "ro/g.h5": copy_of("good")}, ranks=1, mount=("ro", "ro")),
     Case("path: merge into a read-only folder",
          ["merge", "--store", "{d}/ro/m.h5", "{d}/a.h5", "{d}/b.h5"], ["{d}/ro/m.h5", "Read-only"],
          {"a.h5": copy_of("shard0"), "b.h5": copy_of("shard1"), "ro/keep.txt": "keep me\n"},
@@ -655,9 +698,15 @@ def run_case(case, stores):
             outcome["after"] = snapshot(folder)
             if case.recorded and os.path.isfile(os.path.join(folder, case.recorded)):
                 outcome["runs"] = recorded_runs(os.path.join(folder, case.recorded))
+        except unittest.SkipTest as e:
+            outcome["skip"] = str(e)
         except Exception:
             outcome["error"] = traceback.format_exc()
         finally:
+            for name, content in case.files.items():
+                if getattr(content, "immutable", False):
+                    subprocess.run(["chattr", "-i", os.path.join(folder, name)],
+                                   capture_output=True)
             if mounted:
                 unmount(mounted)
     return outcome
