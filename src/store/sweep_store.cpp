@@ -152,7 +152,25 @@ void write_new_file(const std::string& path, const std::string& temporary,
     }
 }
 
+// The temporary file a store is written into before it is renamed into place, beside it.
+std::string temporary_of(const std::string& target) {
+    return target + ".partial-" + std::to_string(getpid());
+}
+
 }  // namespace
+
+std::string link_target(const std::string& path) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    fs::path file = path;
+    // As the kernel does, at most 40 links; a loop is left to fail where the store is opened.
+    for (int hops = 0; hops < 40 && fs::is_symlink(file, ec); ++hops) {
+        const fs::path target = fs::read_symlink(file, ec);
+        if (ec) break;
+        file = target.is_absolute() ? target : file.parent_path() / target;
+    }
+    return file.string();
+}
 
 void initialise_store(const h5::File& file) {
     const auto root = file.root();
@@ -504,14 +522,16 @@ void check_store_target(const std::string& path, bool overwrite) {
         throw InputError(path + ": store exists already (pass --overwrite to replace it)");
     if (fs::exists(path, ec)) check_store_writable(path);  // a store, not a pipe, to replace
     StoreLock::check_free(path);
-    fs::path dir = fs::path(path).parent_path();
+    // The folder the store is written in: its target's, for a link.
+    const std::string target = link_target(path);
+    fs::path dir = fs::path(target).parent_path();
     if (dir.empty()) dir = ".";
     if (fs::exists(dir, ec) && !fs::is_directory(dir, ec))
         throw InputError(path + ": " + dir.string() + " is not a folder");
     if (!fs::is_directory(dir, ec))
         throw InputError(path + ": folder " + dir.string() + " does not exist");
     // Creating a file is the only reliable test (root passes access(W_OK) on /proc, say).
-    const std::string probe = path + ".partial-" + std::to_string(getpid());
+    const std::string probe = temporary_of(target);
     const int fd = open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0644);
     if (fd < 0)
         throw InputError(path + ": cannot write in folder " + dir.string() + " (" +
@@ -525,7 +545,9 @@ void replace_atomically(const std::string& path, bool copy_existing,
     // The new store is built in memory and written out with plain writes: HDF5 never meets a
     // failing write (its error paths for one inside H5Ocopy crash), and a full disk or a
     // quota fails the write below cleanly, leaving nothing behind.
-    const std::string temporary = path + ".partial-" + std::to_string(getpid());
+    // A store given as a link is replaced at its target, the link kept.
+    const std::string target = link_target(path);
+    const std::string temporary = temporary_of(target);
     std::vector<unsigned char> image;
     {
         h5::File file = copy_existing ? h5::File::from_image(temporary, read_bytes(path))
@@ -535,7 +557,7 @@ void replace_atomically(const std::string& path, bool copy_existing,
         image = file.image();
     }
     write_new_file(path, temporary, image);
-    if (std::rename(temporary.c_str(), path.c_str()) != 0) {
+    if (std::rename(temporary.c_str(), target.c_str()) != 0) {
         const std::string why = std::strerror(errno);
         std::remove(temporary.c_str());
         throw InputError(path + ": cannot write store (" + why + ")");

@@ -74,12 +74,18 @@ class SweepWriter {
 std::optional<Checkpoint> read_checkpoint(const h5::File& file, const std::string& sweep,
                                           const RunConfig& config, Index row);
 
+// The file path names with its symbolic links followed (a relative target from the link's
+// folder; a dangling link gives the file it would create): what replace_atomically replaces,
+// so that a store given as a link keeps its link. path itself when it is no link.
+std::string link_target(const std::string& path);
+
 // Checks, before any work, that a new store can be written at path (no --overwrite: it must
 // not exist).
 void check_store_target(const std::string& path, bool overwrite);
 
 // Builds `make(file)` in memory (starting from a copy of path when `copy_existing` is set),
-// writes it into a temporary file next to path and renames that into place. Either the whole
+// writes it into a temporary file next to path (next to its target, for a link) and renames
+// that into place (onto the target: the link stays). Either the whole
 // change lands or path is untouched; a write that fails (a full disk) is a RuntimeFailure.
 void replace_atomically(const std::string& path, bool copy_existing,
                         const std::function<void(const h5::File&)>& make);

@@ -89,7 +89,7 @@ std::vector<long> prepare_store(const SweepPlan& plan, const SweepOptions& optio
     namespace fs = std::filesystem;
     const std::string& path = options.store;
     std::error_code ec;
-    remove_stale_partials(path);
+    remove_stale_partials(link_target(path));
     const bool exists = fs::exists(path, ec);
     if (!exists) {
         if (options.resume) throw InputError(path + ": no such store to resume");

@@ -312,6 +312,47 @@ class CliTest(unittest.TestCase):
         # No temporary or partial files left next to it.
         self.assertEqual(sorted(os.listdir(self.dir)), ["afile", "notes.txt", "target.h5"])
 
+    def test_store_given_as_a_link_keeps_its_link(self):
+        # The store lives in another folder and is reached through a relative link, itself
+        # reached through a second link: a new sweep and a run --overwrite land in the real
+        # store, and both links stay links to it (they were replaced by regular files).
+        os.mkdir(self.path("real"))
+        real = self.path("real/store.h5")
+        shutil.copyfile(self.valid_store, real)
+        os.symlink("real/store.h5", self.path("link.h5"))
+        os.symlink("link.h5", self.path("link2.h5"))
+        config = self.write("other.ini", "[sweep]\nname = other\n[fixed]\n" +
+                            "\n".join(f"{FAST[i][2:]} = {FAST[i + 1]}"
+                                       for i in range(0, len(FAST), 2)) + "\n")
+        out = self.run_ssldyn(["sweep", config, "--store", self.path("link2.h5"), "-q"],
+                              self.dir)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertEqual(os.readlink(self.path("link.h5")), "real/store.h5")
+        self.assertEqual(os.readlink(self.path("link2.h5")), "link.h5")
+        with h5py.File(real, "r") as f:
+            self.assertEqual(sorted(f["sweeps"]), ["other", "single"])
+            self.assertEqual(list(f["sweeps/other/status"][()]), [2])
+        out = self.run_ssldyn(["run", *FAST, "--seed", "7", "--store", self.path("link.h5"),
+                               "--overwrite", "-q"], self.dir)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertEqual(os.readlink(self.path("link.h5")), "real/store.h5")
+        with h5py.File(real, "r") as f:
+            self.assertEqual(sorted(f["sweeps"]), ["single"])
+            run = next(iter(f["sweeps/single/runs"].values()))
+            self.assertIn("seed = 7\n", run.attrs["config"])
+        # Nothing else written: no temporary file beside the link or the target.
+        self.assertEqual(sorted(os.listdir(self.path("real"))), ["store.h5"])
+        self.assertEqual(sorted(os.listdir(self.dir)),
+                         ["afile", "link.h5", "link2.h5", "notes.txt", "other.ini", "real"])
+        # A link to a store yet to be made: the run makes it at the target.
+        os.symlink("real/new.h5", self.path("new-link.h5"))
+        out = self.run_ssldyn(["run", *FAST, "--store", self.path("new-link.h5"), "-q"],
+                              self.dir)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertTrue(os.path.islink(self.path("new-link.h5")))
+        with h5py.File(self.path("real/new.h5"), "r") as f:
+            self.assertEqual(list(f["sweeps"]), ["single"])
+
 
 if __name__ == "__main__":
     unittest.main()
