@@ -24,7 +24,7 @@ std::string trimmed(std::string_view s) {
 }
 
 [[noreturn]] void bad(std::string_view key, std::string_view value, std::string_view why) {
-    throw InputError(std::string(key) + ": '" + std::string(value) + "' " + std::string(why));
+    throw InputError(std::string(key) + ": " + echoed(value) + " " + std::string(why));
 }
 
 double parse_double(std::string_view key, std::string_view text) {
@@ -198,7 +198,7 @@ const std::vector<ConfigKey>& config_keys() {
 const ConfigKey& config_key(std::string_view name) {
     for (const auto& key : config_keys())
         if (key.name == name) return key;
-    throw InputError("unknown setting '" + std::string(name) + "'");
+    throw InputError("unknown setting " + echoed(name));
 }
 
 void set_value(RunConfig& config, std::string_view key, std::string_view value) {

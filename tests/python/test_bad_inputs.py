@@ -274,6 +274,32 @@ CASES = [
     Case("config: seed beyond 2^63 - 1 in an axis", sweep("{d}/c.ini", "{d}/s.h5"),
          ["{d}/c.ini", "[axes] seed", "'9223372036854775808'"],
          {"c.ini": GOOD + "seed = 1, 9223372036854775808\n"}),
+    Case("config: run config key without a value", ["run", "{d}/r.ini", "--store", "{d}/s.h5"],
+         ["{d}/r.ini:3", "k: ''"], {"r.ini": "data = spiked\nd = 16\nk =\n"}),
+    Case("config: sweep config key without a value", sweep("{d}/c.ini", "{d}/s.h5"),
+         ["{d}/c.ini:6", "[fixed] n: ''"], {"c.ini": GOOD.replace("n = 200", "n =")}),
+    Case("config: a value of 10 MB", ["run", "{d}/r.ini", "--store", "{d}/s.h5"],
+         ["{d}/r.ini:2", "k: 'xxxxxxxx", "…' (10000000 bytes) is not an integer"],
+         {"r.ini": "data = spiked\nk = " + "x" * 10_000_000 + "\n"}),
+    Case("config: a NUL byte in a value", sweep("{d}/c.ini", "{d}/s.h5"),
+         ["{d}/c.ini:4", "data: unknown value 'spiked\\0more'"],
+         {"c.ini": GOOD.replace("data = spiked", "data = spiked\0more")}),
+    Case("config: control characters in a sweep name", sweep("{d}/c.ini", "{d}/s.h5"),
+         ["{d}/c.ini:2", "'gr\\x1b[31mid'"],
+         {"c.ini": GOOD.replace("name = grid", "name = gr\x1b[31mid")}),
+    Case("config: byte-order mark, then a bad key", sweep("{d}/c.ini", "{d}/s.h5"),
+         ["{d}/c.ini:4", "[fixed] bogus", "unknown setting"],
+         {"c.ini": "\ufeff" + GOOD.replace("data = spiked", "bogus = 1")}),
+    Case("config: section in a run config", ["run", "{d}/r.ini", "--store", "{d}/s.h5"],
+         ["{d}/r.ini:3", "[fixed] d", "no sections"],
+         {"r.ini": "data = spiked\n[fixed]\nd = 16\n"}),
+    Case("config: run config key given twice", ["run", "{d}/r.ini", "--store", "{d}/s.h5"],
+         ["{d}/r.ini:3", "d: given twice (first on line 2)"],
+         {"r.ini": "data = spiked\nd = 16\nd = 8\n"}),
+    Case("config: run config is a named pipe", ["run", "{d}/r.ini", "--store", "{d}/s.h5"],
+         ["{d}/r.ini", "is a named pipe, not a regular file"], {"r.ini": fifo}),
+    Case("config: sweep config is a named pipe", sweep("{d}/c.ini", "{d}/s.h5"),
+         ["{d}/c.ini", "is a named pipe, not a regular file"], {"c.ini": fifo}, ranks=2),
     Case("config: sweep config file missing", sweep("{d}/missing.ini", "{d}/s.h5"),
          ["{d}/missing.ini"]),
     Case("config: sweep config is a folder", sweep("{d}/conf", "{d}/s.h5"),
@@ -749,6 +775,7 @@ class BadInputTest(unittest.TestCase):
         folder, code, stderr = outcome["folder"], outcome["code"], outcome["stderr"]
         what = f"{case.name}\n$ {' '.join(outcome['command'])}\nexit {code} after " \
                f"{outcome['seconds']:.1f} s\nstdout: {outcome['stdout']}\nstderr: {stderr}"
+        what = what if len(what) < 10_000 else what[:10_000] + "…"
         self.assertIsNotNone(code, f"no answer within {TIME_LIMIT} s: killed\n{what}")
         self.assertLess(outcome["seconds"], TIME_LIMIT, what)
         self.assertEqual(code, case.code, what)
@@ -760,6 +787,8 @@ class BadInputTest(unittest.TestCase):
         lines = [l for l in stderr.splitlines() if l.strip()]
         ours = [l for l in lines if l.startswith("ssldyn")] if case.ranks else lines
         self.assertEqual(len(ours), 1, what)
+        # Values are echoed cut and escaped: a message is one line a reader takes in at once.
+        self.assertLess(len(ours[0]), 1000, what)
         prefix = "ssldyn: error: " if case.code == 2 else "ssldyn: failure: "
         self.assertTrue(ours[0].startswith(prefix), what)
         for name in case.names:
