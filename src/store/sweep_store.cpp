@@ -1,6 +1,7 @@
 #include "store/sweep_store.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -540,8 +541,29 @@ void check_store_target(const std::string& path, bool overwrite) {
     std::remove(probe.c_str());
 }
 
+void remove_stale_partials(const std::string& path) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    const fs::path target = link_target(path);
+    fs::path dir = target.parent_path();
+    if (dir.empty()) dir = ".";
+    const std::string prefix = target.filename().string() + ".partial-";
+    for (const auto& entry : fs::directory_iterator(dir, ec)) {
+        const std::string name = entry.path().filename().string();
+        if (name.rfind(prefix, 0) != 0) continue;
+        const std::string pid = name.substr(prefix.size());
+        if (pid.empty() || pid.size() > 9 ||
+            pid.find_first_not_of("0123456789") != std::string::npos)
+            continue;
+        // Gone for certain only when no process has the id (EPERM: one has, of another user).
+        if (kill(static_cast<pid_t>(std::stol(pid)), 0) != 0 && errno == ESRCH)
+            fs::remove(entry.path(), ec);
+    }
+}
+
 void replace_atomically(const std::string& path, bool copy_existing,
                         const std::function<void(const h5::File&)>& make) {
+    remove_stale_partials(path);
     // The new store is built in memory and written out with plain writes: HDF5 never meets a
     // failing write (its error paths for one inside H5Ocopy crash), and a full disk or a
     // quota fails the write below cleanly, leaving nothing behind.

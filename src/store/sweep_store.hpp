@@ -83,10 +83,15 @@ std::string link_target(const std::string& path);
 // not exist).
 void check_store_target(const std::string& path, bool overwrite);
 
+// Removes the temporary files that writers of the store killed mid-way left beside it
+// (PATH.partial-PID, beside the target for a link) whose process is gone: no other process of
+// this host has that id. Those of running processes stay.
+void remove_stale_partials(const std::string& path);
+
 // Builds `make(file)` in memory (starting from a copy of path when `copy_existing` is set),
 // writes it into a temporary file next to path (next to its target, for a link) and renames
-// that into place (onto the target: the link stays). Either the whole
-// change lands or path is untouched; a write that fails (a full disk) is a RuntimeFailure.
+// that into place (onto the target: the link stays). Stale temporary files go first. Either the
+// whole change lands or path is untouched; a write that fails (a full disk) is a RuntimeFailure.
 void replace_atomically(const std::string& path, bool copy_existing,
                         const std::function<void(const h5::File&)>& make);
 

@@ -330,6 +330,34 @@ class CliTest(unittest.TestCase):
         # No temporary or partial files left next to it.
         self.assertEqual(sorted(os.listdir(self.dir)), ["afile", "notes.txt", "target.h5"])
 
+    def test_files_of_killed_writers_are_removed_once_their_process_is_gone(self):
+        # A merge (or run, or sweep) killed while writing leaves OUT.partial-PID, as large as
+        # the store; the next writer of OUT removes those whose process is gone, only those.
+        config = self.write("grid.ini", "[sweep]\nname = grid\n[fixed]\n" +
+                            "\n".join(f"{FAST[i][2:]} = {FAST[i + 1]}"
+                                       for i in range(0, len(FAST), 2) if FAST[i] != "--k") +
+                            "\n[axes]\nk = 2, 3\n")
+        shards = [self.path(f"shard{i}.h5") for i in range(2)]
+        for i, shard in enumerate(shards):
+            out = self.run_ssldyn(["sweep", config, "--store", shard, "--shard", f"{i}/2", "-q"],
+                                  self.dir)
+            self.assertEqual(out.returncode, 0, out.stderr)
+        dead = 4194305  # above Linux's largest pid: no process has it
+        gone = [f"m.h5.partial-{dead}"]
+        kept = [f"m.h5.partial-{os.getpid()}",  # a live writer's (this test's process)
+                "m.h5.partial-x1", f"other.h5.partial-{dead}"]  # not a pid; another store's
+        for name in gone + kept:
+            self.write(name, b"\x89HDF\r\n\x1a\n" + bytes(4096))
+        before = set(os.listdir(self.dir))
+        out = self.run_ssldyn(["merge", "--store", self.path("m.h5"), *shards], self.dir)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertEqual(set(os.listdir(self.dir)), before - set(gone) | {"m.h5"})
+        # The same for a run's store.
+        self.write(f"r.h5.partial-{dead}", "left by a killed run\n")
+        out = self.run_ssldyn(["run", *FAST, "--store", self.path("r.h5"), "-q"], self.dir)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertNotIn(f"r.h5.partial-{dead}", os.listdir(self.dir))
+
     def test_store_given_as_a_link_keeps_its_link(self):
         # The store lives in another folder and is reached through a relative link, itself
         # reached through a second link: a new sweep and a run --overwrite land in the real

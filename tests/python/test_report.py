@@ -404,6 +404,30 @@ class ReportTest(unittest.TestCase):
                 if r["run_id"] == drawn]
         self.assertIn(np.min(loss[np.isfinite(loss)]), [float(r["loss_gd"]) for r in rows])
 
+    def test_folders_of_killed_reports_are_removed_once_their_process_is_gone(self):
+        folder = os.path.join(self.dir, "leftovers")
+        os.makedirs(folder)
+        store = os.path.join(folder, "s.h5")
+        subprocess.run([BIN, "run", "--data", "spiked", "--d", "12", "--k", "3", "--n", "300",
+                        "--steps", "20", "--store", store, "-q"], check=True, capture_output=True,
+                       env=ENV)
+        dead = 4194305  # above Linux's largest pid: no process has it
+        gone = [f".rep.{dead}.k1ll3d", f".rep.{dead}.old-x7"]   # a report built, an old one
+        kept = [f".rep.{os.getpid()}.busy",  # a report of a live process (this test's)
+                ".rep.notapid", f".other.{dead}.x", ".rep.12345678901.x"]  # not ours to judge
+        for name in gone + kept:
+            os.makedirs(os.path.join(folder, name))
+            with open(os.path.join(folder, name, "figure.png"), "wb") as f:
+                f.write(b"\x89PNG partial")
+        result = report(store, os.path.join(folder, "rep"), command=[BIN, "report"])
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(sorted(os.listdir(folder)), sorted(kept + ["rep", "s.h5"]))
+        # A bad input removes nothing: it writes nothing at all.
+        os.makedirs(os.path.join(folder, gone[0]))
+        result = report(store, os.path.join(folder, "rep"), "--sweep", "nosuch")
+        self.assertEqual(result.returncode, 2, result.stderr)
+        self.assertIn(gone[0], os.listdir(folder))
+
     def test_width_figures_from_the_network_section(self):
         """The network/ section of two-layer runs (analysis.store.SECTIONS): synthetic power
         laws in a copy must come back as their exponents."""
