@@ -61,6 +61,9 @@ struct Axis {
 void check_sweep_name(const std::string& name, const std::string& origin) {
     if (name.empty() || name.size() > 64)
         throw InputError(origin + ": sweep name must have 1 to 64 characters");
+    // Job scripts make folders and files from the name: no hidden names, no "." or "..".
+    if (name.front() == '.')
+        throw InputError(origin + ": sweep name " + echoed(name) + " may not start with '.'");
     for (char ch : name)
         if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_' || ch == '.'))
             throw InputError(origin + ": sweep name " + echoed(name) +

@@ -358,6 +358,32 @@ class CliTest(unittest.TestCase):
         self.assertEqual(out.returncode, 0, out.stderr)
         self.assertNotIn(f"r.h5.partial-{dead}", os.listdir(self.dir))
 
+    def test_what_scripts_ask(self):
+        # `sweep CONFIG --check` prints the sweep's name after checking the config whole, and
+        # writes nothing; `ls STORE --sweeps` prints the names of the store's sweeps, one a
+        # line, and nothing else (no header, no list of failed runs).
+        config = self.write("failed.ini", "[sweep]\nname = failed\n[fixed]\n" +
+                            "\n".join(f"{FAST[i][2:]} = {FAST[i + 1]}"
+                                       for i in range(0, len(FAST), 2)) + "\n")
+        before = snapshot(self.dir)
+        out = self.run_ssldyn(["sweep", config, "--check"], self.dir)
+        self.assertEqual((out.returncode, out.stdout, out.stderr), (0, "failed\n", ""))
+        self.assertEqual(snapshot(self.dir), before)
+        store = self.path("s.h5")
+        shutil.copyfile(self.valid_store, store)
+        out = self.run_ssldyn(["run", *FAST, "--eta", "1e308", "--sweep", "diverged", "-q",
+                               "--store", self.path("d.h5")], self.dir)
+        self.assertEqual(out.returncode, 1, out.stderr)
+        for path, names in ((store, "single\n"), (self.path("d.h5"), "diverged\n")):
+            out = self.run_ssldyn(["ls", path, "--sweeps"], self.dir)
+            self.assertEqual((out.returncode, out.stdout, out.stderr), (0, names, ""))
+        out = self.run_ssldyn(["sweep", config, "--store", store, "-q"], self.dir)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        out = self.run_ssldyn(["ls", store, "--sweeps"], self.dir)
+        self.assertEqual(out.stdout, "failed\nsingle\n")
+        self.assertIn("failed runs of diverged:", self.run_ssldyn(["ls", self.path("d.h5")],
+                                                                  self.dir).stdout)
+
     def test_store_given_as_a_link_keeps_its_link(self):
         # The store lives in another folder and is reached through a relative link, itself
         # reached through a second link: a new sweep and a run --overwrite land in the real
