@@ -518,10 +518,12 @@ void check_store_target(const std::string& path, bool overwrite) {
     namespace fs = std::filesystem;
     std::error_code ec;
     if (path.empty()) throw InputError("--store: the store path is empty");
-    if (fs::is_directory(path, ec)) throw InputError(path + ": is a folder, not a store file");
-    if (fs::exists(path, ec) && !overwrite)
-        throw InputError(path + ": store exists already (pass --overwrite to replace it)");
-    if (fs::exists(path, ec)) check_store_writable(path);  // a store, not a pipe, to replace
+    if (fs::exists(path, ec)) {
+        require_store_file(path);  // a folder or a pipe is named as what it is
+        if (!overwrite)
+            throw InputError(path + ": store exists already (pass --overwrite to replace it)");
+        check_store_writable(path);
+    }
     StoreLock::check_free(path);
     // The folder the store is written in: its target's, for a link.
     const std::string target = link_target(path);

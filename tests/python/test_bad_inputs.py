@@ -527,6 +527,8 @@ CASES = [
     Case("store: a named pipe, run --overwrite", ["run", *RUN, "--overwrite", "--store",
                                                   "{d}/p.h5"],
          ["{d}/p.h5", "is a named pipe, not a regular file"], {"p.h5": fifo}),
+    Case("store: a named pipe, run into", ["run", *RUN, "--store", "{d}/p.h5"],
+         ["{d}/p.h5", "is a named pipe, not a regular file"], {"p.h5": fifo}),
     Case("store: a named pipe, reported", ["report", "{d}/p.h5"],
          ["{d}/p.h5", "is a named pipe, not a regular file"], {"p.h5": fifo}),
     Case("store: a named pipe as a shard", ["merge", "--store", "{d}/m.h5", "{d}/a.h5",
