@@ -23,6 +23,25 @@ plt.rcParams.update({
 
 DYNAMICS_COLOURS = {"naive": "tab:red", "sphere": "tab:orange", "orthogonal": "tab:blue"}
 
+# The largest magnitude drawn. A diverged run's values reach ±1.8e308, the largest double, and
+# matplotlib's axis limits and ticks (the span, its margins, tick steps) overflow there
+# (OverflowError, ValueError or IndexError out of savefig); below 1e300 they have room.
+DRAWABLE = 1e300
+
+
+def drawable(values):
+    """values as floats with what cannot be drawn (not finite, or beyond ±DRAWABLE) as NaN: a gap
+    in the line instead of an axis that breaks."""
+    values = np.asarray(values, dtype=float)
+    with np.errstate(invalid="ignore"):
+        return np.where(np.abs(values) <= DRAWABLE, values, np.nan)
+
+
+def undrawable(values):
+    """How many of values drawable() leaves out (NaN, a run that stopped, is not counted)."""
+    values = np.asarray(values, dtype=float)
+    return int(np.count_nonzero(~np.isnan(values) & ~(np.abs(values) <= DRAWABLE)))
+
 
 @dataclass
 class Table:

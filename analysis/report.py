@@ -11,6 +11,7 @@ import argparse
 import errno
 import os
 import shutil
+import stat
 import sys
 import tempfile
 import traceback
@@ -54,6 +55,23 @@ def parse_args(argv):
                              "round-off)")
     parser.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
     return parser.parse_args(argv)
+
+
+def check_store_file(path):
+    """Refuse, before opening it, a store path that is not a regular file (or a link to one),
+    naming what it is: opening a named pipe would wait for a writer."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise BadInput(f"{path}: no such file") from None
+    if stat.S_ISDIR(mode):
+        raise BadInput(f"{path}: is a folder, not a store file")
+    if not stat.S_ISREG(mode):
+        kind = ("a named pipe" if stat.S_ISFIFO(mode) else
+                "a character device" if stat.S_ISCHR(mode) else
+                "a block device" if stat.S_ISBLK(mode) else
+                "a socket" if stat.S_ISSOCK(mode) else "a special file")
+        raise BadInput(f"{path}: is {kind}, not a regular file (a store is an HDF5 file)")
 
 
 def check_out(out):
@@ -118,6 +136,39 @@ def build(store, names, folder, gd_error_t):
     return html, drawn, skipped, failures
 
 
+def work_prefix(out):
+    """The names of this process's folders beside out (the report being built, the old one
+    being replaced): .OUT.PID., so that a later report knows whose they are."""
+    return f".{os.path.basename(os.path.abspath(out))}.{os.getpid()}."
+
+
+def alive(pid):
+    """Whether a process of this host has the id (one of another user counts too)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_work(out):
+    """Remove the folders that reports of out killed mid-way left beside it (.OUT.PID.*) whose
+    process is gone; those of running reports, and anything else, stay."""
+    parent = os.path.dirname(os.path.abspath(out))
+    prefix = f".{os.path.basename(os.path.abspath(out))}."
+    for name in os.listdir(parent):
+        if not name.startswith(prefix):
+            continue
+        pid = name[len(prefix):].split(".", 1)[0]
+        if not (pid.isascii() and pid.isdigit() and 0 < len(pid) <= 9) or alive(int(pid)):
+            continue
+        path = os.path.join(parent, name)
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path, ignore_errors=True)
+
+
 def replace_folder(built, out):
     """Put the finished folder in place of out in two renames (an old report goes only then)."""
     umask = os.umask(0)
@@ -125,7 +176,8 @@ def replace_folder(built, out):
     os.chmod(built, 0o777 & ~umask)
     old = None
     if os.path.exists(out):
-        old = tempfile.mkdtemp(prefix=".old-", dir=os.path.dirname(os.path.abspath(out)))
+        old = tempfile.mkdtemp(prefix=work_prefix(out) + "old-",
+                               dir=os.path.dirname(os.path.abspath(out)))
         os.rmdir(old)
         os.rename(out, old)
     os.rename(built, out)
@@ -137,10 +189,7 @@ def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     out = args.out or (os.path.splitext(args.store)[0] + "-report")
     try:
-        if not os.path.exists(args.store):
-            raise BadInput(f"{args.store}: no such file")
-        if not os.path.isfile(args.store):
-            raise BadInput(f"{args.store}: not a file")
+        check_store_file(args.store)
         try:
             store = Store(args.store)
         except StoreError as e:
@@ -164,8 +213,8 @@ def main(argv=None):
     parent = os.path.dirname(os.path.abspath(out))
     folder = None
     try:
-        folder = tempfile.mkdtemp(prefix=f".{os.path.basename(os.path.abspath(out))}.",
-                                  dir=parent)
+        remove_stale_work(out)
+        folder = tempfile.mkdtemp(prefix=work_prefix(out), dir=parent)
         with store:
             html, drawn, skipped, failures = build(store, names, folder, args.gd_error_t)
         with open(os.path.join(folder, "index.html"), "w", encoding="utf-8") as f:

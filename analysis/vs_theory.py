@@ -6,7 +6,8 @@ One run per (dynamics, loss): the one with the smallest step (the closest to the
 import numpy as np
 from matplotlib.lines import Line2D
 
-from .common import DYNAMICS_COLOURS, Result, plt, reached, save, short, write_csv
+from .common import (DYNAMICS_COLOURS, DRAWABLE, Result, drawable, plt, reached, save, short,
+                     undrawable, write_csv)
 
 DYNAMICS_ORDER = {"naive": 0, "sphere": 1, "orthogonal": 2}
 LOSS_ORDER = {"noncontrastive": 0, "contrastive": 1}
@@ -41,7 +42,7 @@ def make(sweep, folder, prefix):
     chosen = representatives(usable)
 
     fig, axes = plt.subplots(len(chosen), 2, figsize=(10, 2.6 * len(chosen)), squeeze=False)
-    rows = []
+    rows, diverged = [], []
     for i, r in enumerate(chosen):
         traj, theory = r.trajectory, r.theory
         keep = reached(traj)
@@ -51,17 +52,20 @@ def make(sweep, folder, prefix):
         columns = []
         for j, (name, label, log) in enumerate(PANELS):
             gd, flow = traj[name][keep], theory[name][keep]
-            diff = gd - flow
+            with np.errstate(invalid="ignore", over="ignore"):  # inf − inf of a diverged run
+                diff = gd - flow
             columns += [gd, flow, diff]
+            if any(undrawable(c) for c in (gd, flow, diff)) and r.id not in diverged:
+                diverged.append(r.id)
             ax = axes[i][j]
-            ax.plot(t, _finite(gd), color=colour, lw=1.2)
-            ax.plot(t, _finite(flow), "k--", lw=1.0)
+            ax.plot(t, drawable(gd), color=colour, lw=1.2)
+            ax.plot(t, drawable(flow), "k--", lw=1.0)
             if log:
                 ax.set_yscale("log")
             ax.set_ylabel(label)
             ax.grid(True, alpha=0.3)
             twin = ax.twinx()
-            twin.plot(t, _finite(diff), color="tab:gray", ls=":", lw=1.2)
+            twin.plot(t, drawable(diff), color="tab:gray", ls=":", lw=1.2)
             twin.set_ylabel("GD − theory", color="tab:gray")
             twin.tick_params(axis="y", colors="tab:gray")
             failed = " — FAILED" if r.status == "failed" else ""
@@ -76,6 +80,10 @@ def make(sweep, folder, prefix):
                Line2D([], [], color="k", ls="--", label="closed-form flow"),
                Line2D([], [], color="tab:gray", ls=":", label="difference (right axis)")]
     axes[0][0].legend(handles=handles, loc="best")
+    if diverged:
+        result.notes.append(
+            f"Diverged (gradient descent or its flow): {', '.join(diverged)}. Their values "
+            f"beyond ±{DRAWABLE:.0e} or not finite are not drawn; the CSV holds them all.")
     fig.suptitle(f"{sweep.name}: gradient descent against the exact flow")
     fig.tight_layout()
     result.image = save(fig, folder, f"{prefix}theory.png")
@@ -91,8 +99,3 @@ def make(sweep, folder, prefix):
         "GD − theory. Runs drawn: " + ", ".join(r.id for r in chosen) + ".")
     return result
 
-
-def _finite(values):
-    """Non-finite values (a diverged run's -inf) as gaps rather than axis-breaking points."""
-    values = np.asarray(values, dtype=float)
-    return np.where(np.isfinite(values), values, np.nan)

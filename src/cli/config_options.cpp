@@ -1,9 +1,10 @@
 #include "cli/config_options.hpp"
 
-#include <filesystem>
-#include <fstream>
+#include <map>
 
+#include "config/ini.hpp"
 #include "core/error.hpp"
+#include "core/format.hpp"
 
 namespace ssldyn::cli {
 
@@ -18,6 +19,40 @@ po::options_description settings_options() {
     return settings;
 }
 
+namespace {
+
+// The settings of a run config file as options, each checked where it stands: an unknown key, a
+// key given twice, a section, or (unless the command line sets the key) a value its key refuses
+// is an InputError naming the file and the line.
+po::parsed_options config_file_options(const std::string& path,
+                                       const po::options_description& file_options,
+                                       const po::variables_map& command_line) {
+    po::parsed_options parsed(&file_options);
+    std::map<std::string, int> first_line;
+    RunConfig scratch;
+    for (const IniEntry& entry : parse_ini(read_config_file(path, "config file"), path)) {
+        const std::string where = ini_place(path, entry.line) + ": ";
+        if (!entry.section.empty())
+            throw InputError(where + "[" + entry.section + "] " + entry.key +
+                             ": a run config has no sections (key = value lines)");
+        if (!file_options.find_nothrow(entry.key, false))
+            throw InputError(where + "unknown setting " + echoed(entry.key) +
+                             " (see ssldyn run --help)");
+        if (const auto [it, first] = first_line.emplace(entry.key, entry.line); !first)
+            throw InputError(where + entry.key + ": given twice (first on line " +
+                             std::to_string(it->second) + ")");
+        if (!command_line.count(entry.key)) try {
+                set_value(scratch, entry.key, entry.value);
+            } catch (const InputError& e) {
+                throw InputError(where + e.what());
+            }
+        parsed.options.emplace_back(entry.key, std::vector<std::string>{entry.value});
+    }
+    return parsed;
+}
+
+}  // namespace
+
 po::variables_map parse(const std::vector<std::string>& args,
                         const po::options_description& command_line,
                         const po::positional_options_description& positional,
@@ -31,17 +66,8 @@ po::variables_map parse(const std::vector<std::string>& args,
     }
     if (read_config && vm.count("config")) {
         const auto path = vm["config"].as<std::string>();
-        std::error_code ec;
-        if (std::filesystem::is_directory(path, ec))
-            throw InputError(path + ": is a folder, not a config file");
-        std::ifstream in(path);
-        if (!in) throw InputError(path + ": cannot open config file");
-        try {
-            // Stored after the command line, so the command line wins.
-            po::store(po::parse_config_file(in, file_options, false), vm);
-        } catch (const po::error& e) {
-            throw InputError(path + ": " + e.what());
-        }
+        // Stored after the command line, so the command line wins.
+        po::store(config_file_options(path, file_options, vm), vm);
     }
     po::notify(vm);
     return vm;

@@ -6,6 +6,7 @@
 
 #include "cli/commands.hpp"
 #include "core/error.hpp"
+#include "core/format.hpp"
 #include "mpi/mpi.hpp"
 #include "store/provenance.hpp"
 
@@ -45,7 +46,12 @@ int dispatch(const std::vector<std::string>& args) {
     if (command == "merge") return cli::merge_command(rest);
     if (command == "ls") return cli::ls_command(rest);
     if (command == "query") return cli::query_command(rest);
-    throw InputError("unknown command '" + command + "' (see ssldyn --help)");
+    throw InputError("unknown command " + echoed(command) + " (see ssldyn --help)");
+}
+
+// The one line of an error: its control characters written out, so that it stays one line.
+void report(const char* kind, const std::exception& e) {
+    std::fprintf(stderr, "ssldyn: %s: %s\n", kind, ssldyn::escaped(e.what()).c_str());
 }
 
 }  // namespace
@@ -59,7 +65,7 @@ int main(int argc, char** argv) {
         try {
             return cli::report_command({args.begin() + 1, args.end()});
         } catch (const std::exception& e) {
-            std::fprintf(stderr, "ssldyn: failure: %s\n", e.what());
+            report("failure", e);
             return exit_failure;
         }
     }
@@ -69,16 +75,14 @@ int main(int argc, char** argv) {
             code = dispatch(args);
         } catch (const InputError& e) {
             // Raised on every rank alike (plans and store checks are shared): say it once.
-            if (mpi::Communicator::world().rank() == 0)
-                std::fprintf(stderr, "ssldyn: error: %s\n", e.what());
+            if (mpi::Communicator::world().rank() == 0) report("error", e);
             code = exit_bad_input;
         } catch (const std::exception& e) {
-            if (mpi::Communicator::world().rank() == 0)
-                std::fprintf(stderr, "ssldyn: failure: %s\n", e.what());
+            if (mpi::Communicator::world().rank() == 0) report("failure", e);
             code = exit_failure;
         }
     } catch (const std::exception& e) {
-        std::fprintf(stderr, "ssldyn: failure: %s\n", e.what());
+        report("failure", e);
         return exit_failure;
     }
     return code;

@@ -41,12 +41,19 @@ std::optional<po::variables_map> parse_store_command(const std::vector<std::stri
 
 int ls_command(const std::vector<std::string>& args) {
     po::options_description options(
-        "ssldyn ls STORE\n\nThe sweeps of a store and their runs by status.\n\nOptions");
-    options.add_options()("help,h", "show this help");
+        "ssldyn ls STORE [--sweeps]\n\nThe sweeps of a store and their runs by status.\n\n"
+        "Options");
+    options.add_options()("help,h", "show this help")(
+        "sweeps", "only the names of the sweeps, one a line (for scripts)");
     const auto parsed = parse_store_command(args, options);
     if (!parsed) return exit_ok;
     const std::string path = (*parsed)["store"].as<std::string>();
     const h5::File file = open_store(path);
+    if (parsed->count("sweeps")) {
+        for (const auto& sweep : read_store(path, [&] { return list_sweeps(file); }))
+            std::printf("%s\n", sweep.c_str());
+        return exit_ok;
+    }
     const Table table = read_store(path, [&] { return sweep_listing(file); });
     const std::string failures = read_store(path, [&] { return failed_listing(file, path); });
     std::fputs(render(table, TableFormat::table).c_str(), stdout);

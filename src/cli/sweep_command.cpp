@@ -24,6 +24,9 @@ int sweep_command(const std::vector<std::string>& args) {
         "config", po::value<std::string>()->value_name("FILE"), "sweep config (INI)")(
         "store", po::value<std::string>()->value_name("FILE"), "HDF5 store (created, or added to)")(
         "resume", "continue a sweep of the store: runs not done run again")(
+        "check",
+        "read and check the config (every run, the data files) and print the sweep's name; "
+        "nothing is run or written, no store is needed")(
         "break-lock", "clear the store's lock left by a job that is gone")(
         "group-size", po::value<int>()->value_name("G")->default_value(1),
         "ranks per run group (each group has its own communicator and BLACS grid)")(
@@ -55,6 +58,11 @@ int sweep_command(const std::vector<std::string>& args) {
         return exit_ok;
     }
     if (!vm.count("config")) throw InputError("command line: a sweep config is required");
+    if (vm.count("check")) {
+        const SweepPlan plan = read_sweep_plan(vm["config"].as<std::string>());
+        if (world.rank() == 0) std::printf("%s\n", plan.name.c_str());
+        return exit_ok;
+    }
     if (!vm.count("store")) throw InputError("command line: --store FILE is required");
     const int threads = vm["threads"].as<int>();
     if (threads < 1) throw InputError("--threads: must be at least 1");

@@ -5,7 +5,9 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <limits>
 #include <sstream>
+#include <utility>
 
 #include "config/data_files.hpp"
 #include "core/error.hpp"
@@ -23,7 +25,7 @@ std::string trimmed(std::string_view s) {
 }
 
 [[noreturn]] void bad(std::string_view key, std::string_view value, std::string_view why) {
-    throw InputError(std::string(key) + ": '" + std::string(value) + "' " + std::string(why));
+    throw InputError(std::string(key) + ": " + echoed(value) + " " + std::string(why));
 }
 
 double parse_double(std::string_view key, std::string_view text) {
@@ -42,7 +44,7 @@ long long parse_integer(std::string_view key, std::string_view text) {
     errno = 0;
     const long long v = std::strtoll(s.c_str(), &end, 10);
     if (s.empty() || end != s.c_str() + s.size()) bad(key, text, "is not an integer");
-    if (errno == ERANGE) bad(key, text, "is out of range");
+    if (errno == ERANGE) bad(key, text, "is out of range (-2^63 to 2^63 - 1)");
     return v;
 }
 
@@ -51,6 +53,17 @@ bool parse_bool(std::string_view key, std::string_view text) {
     if (s == "true" || s == "yes" || s == "on" || s == "1") return true;
     if (s == "false" || s == "no" || s == "off" || s == "0") return false;
     bad(key, text, "is not a boolean (true or false)");
+}
+
+// Digits only: a seed of -1 would wrap to 2^64 - 1 in the unsigned field (and a query for
+// seed == -1 then find nothing).
+std::uint64_t parse_seed(std::string_view text) {
+    const std::string s = trimmed(text);
+    errno = 0;
+    const long long v = std::strtoll(s.c_str(), nullptr, 10);
+    if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos || errno == ERANGE)
+        bad("seed", text, "is not a seed (an integer from 0 to 2^63 - 1)");
+    return static_cast<std::uint64_t>(v);
 }
 
 std::vector<double> parse_list(std::string_view key, std::string_view text) {
@@ -196,8 +209,10 @@ const std::vector<ConfigKey>& config_keys() {
                         "alongside"),
         SSLDYN_INTEGER_KEY("steps", steps, "number of GD steps"),
         SSLDYN_INTEGER_KEY("record_every", record_every, "record every this many steps"),
-        of_the_problem(
-            SSLDYN_INTEGER_KEY("seed", seed, "random seed (data draws, views, initial weights)")),
+        of_the_problem(ConfigKey{"seed",
+                                 "random seed (data draws, views, initial weights), 0 to 2^63 - 1",
+                                 [](RunConfig& c, std::string_view v) { c.seed = parse_seed(v); },
+                                 [](const RunConfig& c) { return std::to_string(c.seed); }}),
     };
     return keys;
 }
@@ -210,7 +225,7 @@ const std::vector<ConfigKey>& config_keys() {
 const ConfigKey& config_key(std::string_view name) {
     for (const auto& key : config_keys())
         if (key.name == name) return key;
-    throw InputError("unknown setting '" + std::string(name) + "'");
+    throw InputError("unknown setting " + echoed(name));
 }
 
 void set_value(RunConfig& config, std::string_view key, std::string_view value) {
@@ -225,6 +240,19 @@ void validate(const RunConfig& c) {
     auto require = [](bool ok, const std::string& message) {
         if (!ok) throw InputError(message);
     };
+    // Every number finite, also in a config not read from text (parse_double refuses NaN and
+    // infinities there).
+    std::vector<std::pair<const char*, double>> numbers{
+        {"bulk", c.bulk},           {"sigma_aug", c.sigma_aug},
+        {"keep_prob", c.keep_prob}, {"eta", c.eta},
+        {"eta_rel", c.eta_rel},     {"weight_decay", c.weight_decay},
+        {"penalty", c.penalty},     {"reference_tolerance", c.reference_tolerance}};
+    for (double spike : c.spikes) numbers.emplace_back("spikes", spike);
+    for (const auto& [key, value] : numbers)
+        require(std::isfinite(value),
+                std::string(key) + ": must be a finite number, got " + print_double(value));
+    require(c.seed <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()),
+            "seed: must be at most 2^63 - 1, got " + std::to_string(c.seed));
     require(c.k >= 1, "k: must be at least 1 (got " + std::to_string(c.k) + ")");
     require(c.n >= 0, "n: must be >= 0 (0 means all samples), got " + std::to_string(c.n));
     require(c.n != 1, "n: need at least 2 samples, got " + std::to_string(c.n));
@@ -234,6 +262,17 @@ void validate(const RunConfig& c) {
     require(c.eta >= 0, "eta: must be > 0 (or 0 to use eta_rel), got " + print_double(c.eta));
     require(c.eta > 0 || c.eta_rel > 0, "eta_rel: must be > 0, got " + print_double(c.eta_rel));
     require(c.sigma_aug >= 0, "sigma_aug: must be >= 0, got " + print_double(c.sigma_aug));
+    // The scales of the data: the samples' entries are Gaussians of variance bulk or a spike
+    // plus noise of standard deviation sigma_aug, and C sums n products of two of them. Values
+    // up to 1e150 keep those squares below 1e300, a factor 1e8 under the largest double (1.8e308)
+    // for the sum over the samples; beyond, C overflows and only its decomposition would fail,
+    // naming no setting.
+    const auto require_scale = [&](const std::string& key, double value) {
+        require(value <= 1e150, key + ": " + print_double(value) +
+                                    " is too large (at most 1e150: C sums squares of the "
+                                    "samples, which would overflow)");
+    };
+    require_scale("sigma_aug", c.sigma_aug);
     require(c.keep_prob > 0 && c.keep_prob <= 1,
             "keep_prob: must be in (0, 1], got " + print_double(c.keep_prob));
     require(c.weight_decay >= 0, "weight_decay: must be >= 0, got " + print_double(c.weight_decay));
@@ -242,6 +281,12 @@ void validate(const RunConfig& c) {
             "penalty: must be > 0 for dynamics = penalty, got " + print_double(c.penalty));
     if (c.data == DataSource::spiked) {
         require(c.d >= 1, "d: must be at least 1, got " + std::to_string(c.d));
+        require(c.bulk >= 0, "bulk: must be >= 0, got " + print_double(c.bulk));
+        require_scale("bulk", c.bulk);
+        for (double spike : c.spikes) {
+            require(spike >= 0, "spikes: eigenvalues must be >= 0, got " + print_double(spike));
+            require_scale("spikes", spike);
+        }
         require(c.k <= c.d, "k: " + std::to_string(c.k) + " exceeds d = " + std::to_string(c.d));
         require(c.covariance == CovarianceSource::exact || c.n >= 2,
                 "n: spiked data with empirical covariance needs n >= 2");

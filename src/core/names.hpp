@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "core/error.hpp"
+#include "core/format.hpp"
 
 namespace ssldyn {
 
@@ -71,8 +72,8 @@ template <typename Enum, std::size_t N>
 Enum parse_name(const NameTable<Enum, N>& table, std::string_view text, std::string_view what) {
     for (const auto& [e, name] : table)
         if (name == text) return e;
-    throw InputError(std::string(what) + ": unknown value '" + std::string(text) +
-                     "' (choose one of: " + choices_of(table) + ")");
+    throw InputError(std::string(what) + ": unknown value " + echoed(text) +
+                     " (choose one of: " + choices_of(table) + ")");
 }
 
 }  // namespace ssldyn

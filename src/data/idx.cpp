@@ -1,75 +1,14 @@
 #include "data/idx.hpp"
 
-#include <zlib.h>
-
 #include <algorithm>
 #include <array>
-#include <filesystem>
-#include <memory>
 
 #include "core/error.hpp"
+#include "data/data_file.hpp"
 
 namespace ssldyn {
 
 namespace {
-
-// zlib reads gzip and raw files alike; this owns the handle.
-class GzFile {
-  public:
-    explicit GzFile(const std::string& path) : path_(path), file_(gzopen(path.c_str(), "rb")) {
-        std::error_code ec;
-        if (file_ && std::filesystem::is_directory(path, ec)) {
-            gzclose(file_);
-            throw InputError(path + ": is a folder, not a data file");
-        }
-        if (!file_) throw InputError(path + ": cannot open data file");
-    }
-    ~GzFile() { gzclose(file_); }
-    GzFile(const GzFile&) = delete;
-    GzFile& operator=(const GzFile&) = delete;
-
-    // Reads exactly n bytes or throws naming what was being read.
-    void read(void* out, std::size_t n, const char* what) {
-        auto* p = static_cast<unsigned char*>(out);
-        while (n > 0) {
-            const unsigned chunk = static_cast<unsigned>(std::min<std::size_t>(n, 1u << 30));
-            const int got = gzread(file_, p, chunk);
-            if (got < 0) {
-                int code = 0;
-                throw InputError(path_ + ": corrupt compressed data (" + gzerror(file_, &code) +
-                                 ")");
-            }
-            if (got == 0) {
-                if (truncated_stream())
-                    throw InputError(path_ + ": compressed stream is cut short (truncated file)");
-                throw InputError(path_ + ": file ends early while reading " + what +
-                                 " (truncated IDX file?)");
-            }
-            p += got;
-            n -= static_cast<std::size_t>(got);
-        }
-    }
-
-    // Reads what is left after the last record: true at a clean end of the file. A gzip
-    // stream that lost its trailer (checksum and length) is not a clean end.
-    bool at_clean_end() {
-        unsigned char extra = 0;
-        const int got = gzread(file_, &extra, 1);
-        if (got < 0 || truncated_stream())
-            throw InputError(path_ + ": compressed stream is cut short or corrupt");
-        return got == 0;
-    }
-
-  private:
-    bool truncated_stream() {
-        int code = 0;
-        gzerror(file_, &code);
-        return code == Z_BUF_ERROR || code == Z_DATA_ERROR;
-    }
-
-    std::string path_;
-    gzFile file_;
-};
 
 std::uint32_t big_endian(const unsigned char* b) {
     return (std::uint32_t{b[0]} << 24) | (std::uint32_t{b[1]} << 16) | (std::uint32_t{b[2]} << 8) |
@@ -77,7 +16,7 @@ std::uint32_t big_endian(const unsigned char* b) {
 }
 
 // Header of an unsigned-byte IDX file with `ndims` dimensions.
-std::vector<std::uint32_t> read_header(GzFile& in, const std::string& path, int ndims) {
+std::vector<std::uint32_t> read_header(DataFile& in, const std::string& path, int ndims) {
     std::array<unsigned char, 4> magic{};
     in.read(magic.data(), 4, "the magic number");
     if (magic[0] != 0 || magic[1] != 0 || magic[2] != 0x08)
@@ -97,7 +36,7 @@ std::vector<std::uint32_t> read_header(GzFile& in, const std::string& path, int 
 
 // The whole file is read even when only a prefix is used, so a truncated or padded file is
 // never taken for a good one.
-void skip_and_expect_end(GzFile& in, const std::string& path, std::size_t skip) {
+void skip_and_expect_end(DataFile& in, const std::string& path, std::size_t skip) {
     std::vector<unsigned char> sink(std::min<std::size_t>(skip, 1u << 20));
     while (skip > 0) {
         const std::size_t chunk = std::min(skip, sink.size());
@@ -109,7 +48,7 @@ void skip_and_expect_end(GzFile& in, const std::string& path, std::size_t skip) 
 
 // Reads in slices before holding the whole: a header that claims more than the file holds
 // fails on the data, not on an allocation of its claimed size.
-std::vector<unsigned char> read_bytes(GzFile& in, std::size_t total, const char* what) {
+std::vector<unsigned char> read_bytes(DataFile& in, std::size_t total, const char* what) {
     std::vector<unsigned char> bytes;
     const std::size_t slice = std::size_t{1} << 24;
     while (bytes.size() < total) {
@@ -124,7 +63,7 @@ std::vector<unsigned char> read_bytes(GzFile& in, std::size_t total, const char*
 
 namespace {
 
-IdxShape image_header(GzFile& in, const std::string& path) {
+IdxShape image_header(DataFile& in, const std::string& path) {
     const auto dims = read_header(in, path, 3);
     if (dims[1] > 4096 || dims[2] > 4096)
         throw InputError(path + ": implausible image size " + std::to_string(dims[1]) + "x" +
@@ -135,12 +74,12 @@ IdxShape image_header(GzFile& in, const std::string& path) {
 }  // namespace
 
 IdxShape read_idx_image_shape(const std::string& path) {
-    GzFile in(path);
+    DataFile in(path);
     return image_header(in, path);
 }
 
 IdxImages read_idx_images(const std::string& path, Index max_count) {
-    GzFile in(path);
+    DataFile in(path);
     const auto [count, rows, cols] = image_header(in, path);
     const Index take = max_count > 0 && max_count < count ? max_count : count;
     const Index d = rows * cols;
@@ -155,7 +94,7 @@ IdxImages read_idx_images(const std::string& path, Index max_count) {
 }
 
 std::vector<std::uint8_t> read_idx_labels(const std::string& path, Index max_count) {
-    GzFile in(path);
+    DataFile in(path);
     const auto dims = read_header(in, path, 1);
     const Index count = dims[0];
     const Index take = max_count > 0 && max_count < count ? max_count : count;

@@ -37,11 +37,21 @@ int workspace_size(double query) {
     return std::max(1, static_cast<int>(query) + 1);
 }
 
+// LAPACK's iterative solvers can loop for ever on a NaN or an infinity (dgesdd's dbdsqr never
+// meets its convergence test on them), so no factorisation is handed one: weights that diverged
+// fail the step instead of hanging the run.
+void require_finite(ConstView a, const char* routine) {
+    if (!all_finite(a))
+        throw RuntimeFailure(std::string(routine) + ": the " + std::to_string(a.rows) + " x " +
+                             std::to_string(a.cols) + " matrix has non-finite entries");
+}
+
 }  // namespace
 
 SymmetricEigen symmetric_eigen(ConstView a) {
     if (a.rows != a.cols) throw RuntimeFailure("symmetric_eigen: matrix is not square");
     const int n = fortran_int(a.rows, "dsyevd");
+    require_finite(a, "dsyevd");
     Matrix v = copy_of(a);
     std::vector<double> w(static_cast<std::size_t>(n));
     if (n == 0) return {w, v};
@@ -71,6 +81,7 @@ namespace {
 Svd gesdd(ConstView a, bool vectors) {
     const int m = fortran_int(a.rows, "dgesdd"), n = fortran_int(a.cols, "dgesdd");
     const int r = std::min(m, n);
+    require_finite(a, "dgesdd");
     Matrix work_a = copy_of(a);
     Svd out{vectors ? Matrix(m, r) : Matrix(), std::vector<double>(static_cast<std::size_t>(r)),
             vectors ? Matrix(r, n) : Matrix()};
@@ -107,6 +118,7 @@ std::vector<double> singular_values(ConstView a) {
 Matrix orthonormal_factor(ConstView a) {
     const int m = fortran_int(a.rows, "dgeqrf"), n = fortran_int(a.cols, "dgeqrf");
     if (m < n) throw RuntimeFailure("orthonormal_factor: matrix has more columns than rows");
+    require_finite(a, "dgeqrf");
     Matrix q = copy_of(a);
     if (n == 0) return q;
     const int lda = std::max(1, m);
@@ -137,6 +149,8 @@ Matrix orthonormal_factor(ConstView a) {
 Matrix solve(ConstView a, ConstView b) {
     if (a.rows != a.cols || b.rows != a.rows) throw RuntimeFailure("solve: shape mismatch");
     const int n = fortran_int(a.rows, "dgesv"), nrhs = fortran_int(b.cols, "dgesv");
+    require_finite(a, "dgesv");
+    require_finite(b, "dgesv");
     Matrix lu = copy_of(a), x = copy_of(b);
     if (n == 0) return x;
     std::vector<int> ipiv(static_cast<std::size_t>(n));

@@ -82,6 +82,16 @@ int workspace_size(double query) {
     return std::max(1, static_cast<int>(query * 1.01) + 64);
 }
 
+// As lapack.cpp's: no iterative routine is handed a NaN or an infinity. Every rank of the grid
+// learns whether any rank holds one, so that all throw together instead of some waiting in a
+// collective.
+void require_finite(const DistributedMatrix& a, const char* routine) {
+    const double finite = a.grid().communicator().min(all_finite(a.local()) ? 1.0 : 0.0);
+    if (finite == 0.0)
+        throw RuntimeFailure(std::string(routine) + ": the " + std::to_string(a.rows()) + " x " +
+                             std::to_string(a.cols()) + " matrix has non-finite entries");
+}
+
 double lange(char norm, const DistributedMatrix& a) {
     if (a.rows() == 0 || a.cols() == 0) return 0.0;
     const int m = fortran_int(a.rows(), "pdlange"), n = fortran_int(a.cols(), "pdlange");
@@ -216,6 +226,7 @@ DistributedSymmetricEigen symmetric_eigen(const DistributedMatrix& a) {
     DistributedSymmetricEigen out{std::vector<double>(static_cast<std::size_t>(n_)),
                                   DistributedMatrix(a.grid(), n_, n_, nb, nb)};
     if (n_ == 0) return out;
+    require_finite(a, "pdsyevd");
     if (n_ == 1) {
         out.values[0] = a.gather()(0, 0);
         add_to_diagonal(1.0, out.vectors);
@@ -267,6 +278,7 @@ void householder_qr(DistributedMatrix& a, DistributedMatrix* r) {
         throw RuntimeFailure("householder_qr: R must be n x n");
     if (r) check_same_grid(a, *r, "householder_qr");
     if (n_ == 0) return;
+    require_finite(a, "pdgeqrf");
     const int m = fortran_int(m_, "pdgeqrf"), n = fortran_int(n_, "pdgeqrf");
     std::vector<double> tau(static_cast<std::size_t>(std::max<Index>(1, a.local().cols())));
     int info = 0, lwork = -1;

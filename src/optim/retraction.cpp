@@ -174,6 +174,10 @@ Matrix orthonormal_columns(Retraction method, Matrix my_rows, const BlacsGrid& g
 }
 
 Matrix retract(Retraction method, const Matrix& w, const Matrix& step, const Distribution& where) {
+    // A step that left the finite numbers (η far too large) is taken as it is, unretracted: the
+    // run then sees non-finite weights and fails, as a naive one does, and no factorisation is
+    // handed them (linalg/lapack.cpp).
+    if (!all_finite(step)) return sum_of(w, step);
     const Retraction resolved = resolve(method, w.rows(), w.cols());
     if (row_of(resolved).distributed && where.distributes(w.cols(), w.rows())) {
         // The same factors as retract_qr and retract_polar, so the trajectory is the replicated
@@ -199,6 +203,7 @@ Matrix retract(Retraction method, const Matrix& w, const Matrix& step, const Dis
 
 Matrix retract_columns(Retraction method, const Matrix& w, const Matrix& step,
                        const Distribution& where) {
+    if (!all_finite(step)) return sum_of(w, step);  // as retract's
     if (resolve(method, w.cols(), w.rows()) == Retraction::qr &&
         !where.distributes(w.rows(), w.cols()))
         return orthonormal_factor(sum_of(w, step));

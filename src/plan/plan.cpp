@@ -1,22 +1,19 @@
 #include "plan/plan.hpp"
 
-#include <boost/program_options.hpp>
-#include <filesystem>
-#include <fstream>
 #include <map>
 #include <set>
-#include <sstream>
+#include <utility>
 
 #include "config/data_files.hpp"
+#include "config/ini.hpp"
 #include "core/error.hpp"
+#include "core/format.hpp"
 #include "data/idx.hpp"
 #include "run/problem.hpp"
 
 namespace ssldyn {
 
 namespace {
-
-namespace po = boost::program_options;
 
 std::string trim(const std::string& s) {
     const auto first = s.find_first_not_of(" \t\r\n");
@@ -31,11 +28,11 @@ std::vector<std::string> split_values(const std::string& text, const std::string
     int depth = 0;
     for (char ch : text) {
         if (ch == '[') {
-            if (depth++ > 0) throw InputError(where + ": nested brackets in '" + text + "'");
+            if (depth++ > 0) throw InputError(where + ": nested brackets in " + echoed(text));
             continue;
         }
         if (ch == ']') {
-            if (--depth < 0) throw InputError(where + ": unmatched ']' in '" + text + "'");
+            if (--depth < 0) throw InputError(where + ": unmatched ']' in " + echoed(text));
             continue;
         }
         if (ch == ',' && depth == 0) {
@@ -45,16 +42,17 @@ std::vector<std::string> split_values(const std::string& text, const std::string
         }
         current += ch;
     }
-    if (depth != 0) throw InputError(where + ": unmatched '[' in '" + text + "'");
+    if (depth != 0) throw InputError(where + ": unmatched '[' in " + echoed(text));
     out.push_back(trim(current));
     for (const auto& v : out)
-        if (v.empty()) throw InputError(where + ": empty value in '" + text + "'");
+        if (v.empty()) throw InputError(where + ": empty value in " + echoed(text));
     return out;
 }
 
 struct Axis {
     std::vector<std::string> keys;                 // one key, or the keys of a zip section
     std::vector<std::vector<std::string>> values;  // values[i][j]: value j of key i
+    std::vector<int> lines;                        // the line of each key
     std::string section;
     Index length() const { return static_cast<Index>(values.front().size()); }
 };
@@ -64,10 +62,13 @@ struct Axis {
 void check_sweep_name(const std::string& name, const std::string& origin) {
     if (name.empty() || name.size() > 64)
         throw InputError(origin + ": sweep name must have 1 to 64 characters");
+    // Job scripts make folders and files from the name: no hidden names, no "." or "..".
+    if (name.front() == '.')
+        throw InputError(origin + ": sweep name " + echoed(name) + " may not start with '.'");
     for (char ch : name)
         if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_' || ch == '.'))
-            throw InputError(origin + ": sweep name '" + name +
-                             "' may hold only letters, digits, '-', '_' and '.'");
+            throw InputError(origin + ": sweep name " + echoed(name) +
+                             " may hold only letters, digits, '-', '_' and '.'");
 }
 
 std::string SweepPlan::signature() const {
@@ -77,27 +78,20 @@ std::string SweepPlan::signature() const {
 }
 
 SweepPlan parse_sweep_plan(const std::string& text, const std::string& origin) {
-    std::istringstream in(text);
-    po::parsed_options parsed(nullptr);
-    try {
-        parsed = po::parse_config_file(in, po::options_description(), true);
-    } catch (const po::error& e) {
-        throw InputError(origin + ": " + e.what());
-    }
+    const std::vector<IniEntry> entries = parse_ini(text, origin);
     SweepPlan plan;
     plan.source = text;
     RunConfig fixed;
     std::vector<Axis> axes;
-    std::map<std::string, std::size_t> zip_axis;  // zip section -> axis
-    std::set<std::string> seen;
-    for (const auto& option : parsed.options) {
-        const std::string& full = option.string_key;
-        const auto dot = full.rfind('.');
-        const std::string section = dot == std::string::npos ? "" : full.substr(0, dot);
-        const std::string key = dot == std::string::npos ? full : full.substr(dot + 1);
-        const std::string value = option.value.empty() ? "" : option.value.front();
-        const std::string where = origin + ": [" + section + "] " + key;
-        if (!seen.insert(full).second) throw InputError(where + ": given twice");
+    std::map<std::string, std::size_t> zip_axis;              // zip section -> axis
+    std::map<std::pair<std::string, std::string>, int> seen;  // (section, key) -> line
+    for (const IniEntry& entry : entries) {
+        const std::string &section = entry.section, &key = entry.key, &value = entry.value;
+        const std::string place = ini_place(origin, entry.line);
+        const std::string where = place + ": [" + section + "] " + key;
+        if (const auto [it, first] = seen.emplace(std::pair(section, key), entry.line); !first)
+            throw InputError(where + ": given twice (first on line " + std::to_string(it->second) +
+                             ")");
         if (section == "sweep") {
             if (key != "name") throw InputError(where + ": unknown key (the section has: name)");
             plan.name = trim(value);
@@ -105,12 +99,12 @@ SweepPlan parse_sweep_plan(const std::string& text, const std::string& origin) {
             continue;
         }
         if (section.empty())
-            throw InputError(origin + ": " + key +
+            throw InputError(place + ": " + key +
                              ": set before any section (sections: sweep, fixed, axes, zip, "
                              "zip.NAME)");
         const bool zipped = section == "zip" || section.rfind("zip.", 0) == 0;
         if (section != "fixed" && section != "axes" && !zipped)
-            throw InputError(origin + ": unknown section [" + section +
+            throw InputError(place + ": unknown section [" + section +
                              "] (sections: sweep, fixed, axes, zip, zip.NAME)");
         try {
             config_key(key);
@@ -125,7 +119,7 @@ SweepPlan parse_sweep_plan(const std::string& text, const std::string& origin) {
             try {
                 set_value(fixed, key, value);
             } catch (const InputError& e) {
-                throw InputError(origin + ": [fixed] " + e.what());
+                throw InputError(place + ": [fixed] " + e.what());
             }
             continue;
         }
@@ -138,19 +132,21 @@ SweepPlan parse_sweep_plan(const std::string& text, const std::string& origin) {
                                  std::to_string(axis.length()));
             axis.keys.push_back(key);
             axis.values.push_back(std::move(values));
+            axis.lines.push_back(entry.line);
             continue;
         }
         if (zipped) zip_axis[section] = axes.size();
-        axes.push_back({{key}, {std::move(values)}, section});
+        axes.push_back({{key}, {std::move(values)}, {entry.line}, section});
     }
     if (plan.name.empty()) throw InputError(origin + ": [sweep] name is missing");
     for (const auto& axis : axes)
         for (std::size_t i = 0; i < axis.keys.size(); ++i) {
             // A key set in [fixed] and varied in an axis is ambiguous.
-            for (const auto& option : parsed.options)
-                if (option.string_key == "fixed." + axis.keys[i])
-                    throw InputError(origin + ": " + axis.keys[i] +
-                                     " is both fixed and varied in [" + axis.section + "]");
+            for (const IniEntry& entry : entries)
+                if (entry.section == "fixed" && entry.key == axis.keys[i])
+                    throw InputError(ini_place(origin, axis.lines[i]) + ": " + axis.keys[i] +
+                                     " is both fixed and varied in [" + axis.section +
+                                     "] (fixed on line " + std::to_string(entry.line) + ")");
             plan.axes.push_back(axis.keys[i]);
         }
 
@@ -174,7 +170,8 @@ SweepPlan parse_sweep_plan(const std::string& text, const std::string& origin) {
                 try {
                     set_value(config, axis->keys[i], v);
                 } catch (const InputError& e) {
-                    throw InputError(origin + ": [" + axis->section + "] " + e.what());
+                    throw InputError(ini_place(origin, axis->lines[i]) + ": [" + axis->section +
+                                     "] " + e.what());
                 }
             }
         }
@@ -235,14 +232,7 @@ SweepPlan shard_of(const SweepPlan& whole, SweepShard shard) {
 }
 
 SweepPlan read_sweep_plan(const std::string& path) {
-    std::error_code ec;
-    if (std::filesystem::is_directory(path, ec))
-        throw InputError(path + ": is a folder, not a sweep config");
-    std::ifstream in(path);
-    if (!in) throw InputError(path + ": cannot open sweep config");
-    std::stringstream text;
-    text << in.rdbuf();
-    return parse_sweep_plan(text.str(), path);
+    return parse_sweep_plan(read_config_file(path, "sweep config"), path);
 }
 
 SweepPlan single_run_plan(const std::string& name, const RunConfig& config) {

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -37,6 +38,17 @@ void check_fits(const Checkpoint& from, const RunConfig& config, const StateLayo
                              " does not fit run " + run_id(config));
 }
 
+// What `part` of a step returns (its failure, or none), or the RuntimeFailure it raised: a
+// factorisation that refused non-finite weights (linalg/lapack.cpp), say, fails the run with its
+// reason and its records so far, as when the step itself saw them.
+std::string failure_of(Index step, const std::function<std::string()>& part) {
+    try {
+        return part();
+    } catch (const RuntimeFailure& e) {
+        return std::string(e.what()) + " at step " + std::to_string(step);
+    }
+}
+
 // Steps first_step..config.steps (or until a failure or an interruption), then the result's
 // status, failure, steps_taken, seconds_per_step, seconds and min_effective_rank. `healthy` is
 // false when the record before first_step already failed. Returns false when the run was
@@ -49,12 +61,14 @@ bool run_steps(ModelRun& run, const RunConfig& config, const RunControl& control
     bool interrupted = false;
     for (Index step = first_step; healthy && step <= config.steps; ++step) {
         const auto step_start = Clock::now();
-        std::string failure = run.step(step);
+        std::string failure = failure_of(step, [&] { return run.step(step); });
         step_seconds += seconds_since(step_start);
         ++steps_taken;
-        if (failure.empty() && (step % config.record_every == 0 || step == config.steps) &&
-            !record(step))
-            failure = "non-finite loss or metrics at step " + std::to_string(step);
+        if (failure.empty() && (step % config.record_every == 0 || step == config.steps))
+            failure = failure_of(step, [&] {
+                return record(step) ? std::string()
+                                    : "non-finite loss or metrics at step " + std::to_string(step);
+            });
         if (!failure.empty()) {
             healthy = false;
             result.failed_step = step;

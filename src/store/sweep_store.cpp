@@ -1,6 +1,8 @@
 #include "store/sweep_store.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,6 +17,7 @@
 #include <set>
 
 #include "core/error.hpp"
+#include "core/file_kind.hpp"
 #include "run/driver.hpp"
 #include "run/model_table.hpp"
 #include "store/h5/attribute.hpp"
@@ -150,7 +153,25 @@ void write_new_file(const std::string& path, const std::string& temporary,
     }
 }
 
+// The temporary file a store is written into before it is renamed into place, beside it.
+std::string temporary_of(const std::string& target) {
+    return target + ".partial-" + std::to_string(getpid());
+}
+
 }  // namespace
+
+std::string link_target(const std::string& path) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    fs::path file = path;
+    // As the kernel does, at most 40 links; a loop is left to fail where the store is opened.
+    for (int hops = 0; hops < 40 && fs::is_symlink(file, ec); ++hops) {
+        const fs::path target = fs::read_symlink(file, ec);
+        if (ec) break;
+        file = target.is_absolute() ? target : file.parent_path() / target;
+    }
+    return file.string();
+}
 
 void initialise_store(const h5::File& file) {
     const auto root = file.root();
@@ -169,11 +190,27 @@ void check_store_schema(const h5::File& file, const std::string& path) {
                          ", this ssldyn reads " + std::to_string(schema::version));
 }
 
+void require_store_file(const std::string& path) {
+    struct stat info {};
+    if (stat(path.c_str(), &info) != 0) throw InputError(path + ": no such store");
+    if (S_ISDIR(info.st_mode)) throw InputError(path + ": is a folder, not a store file");
+    if (!S_ISREG(info.st_mode))
+        throw InputError(path + ": is " + file_kind(info.st_mode) +
+                         ", not a regular file (a store is an HDF5 file)");
+}
+
+void check_store_writable(const std::string& path) {
+    require_store_file(path);
+    // Opened for writing and closed at once, which changes nothing: an immutable file
+    // (chattr +i), a read-only mount or, for others than root, a read-only file say no here
+    // rather than deep inside HDF5.
+    const int fd = open(path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) throw InputError(path + ": store is not writable (" + std::strerror(errno) + ")");
+    close(fd);
+}
+
 h5::File open_store(const std::string& path) {
-    std::error_code ec;
-    if (std::filesystem::is_directory(path, ec))
-        throw InputError(path + ": is a folder, not a store file");
-    if (!std::filesystem::is_regular_file(path, ec)) throw InputError(path + ": no such store");
+    require_store_file(path);
     if (!h5::is_hdf5(path)) throw InputError(path + ": not an HDF5 file");
     h5::File file = read_store(path, [&] { return h5::File::open(path, h5::Mode::read_only); });
     check_store_schema(file, path);
@@ -481,18 +518,23 @@ void check_store_target(const std::string& path, bool overwrite) {
     namespace fs = std::filesystem;
     std::error_code ec;
     if (path.empty()) throw InputError("--store: the store path is empty");
-    if (fs::is_directory(path, ec)) throw InputError(path + ": is a folder, not a store file");
-    if (fs::exists(path, ec) && !overwrite)
-        throw InputError(path + ": store exists already (pass --overwrite to replace it)");
+    if (fs::exists(path, ec)) {
+        require_store_file(path);  // a folder or a pipe is named as what it is
+        if (!overwrite)
+            throw InputError(path + ": store exists already (pass --overwrite to replace it)");
+        check_store_writable(path);
+    }
     StoreLock::check_free(path);
-    fs::path dir = fs::path(path).parent_path();
+    // The folder the store is written in: its target's, for a link.
+    const std::string target = link_target(path);
+    fs::path dir = fs::path(target).parent_path();
     if (dir.empty()) dir = ".";
     if (fs::exists(dir, ec) && !fs::is_directory(dir, ec))
         throw InputError(path + ": " + dir.string() + " is not a folder");
     if (!fs::is_directory(dir, ec))
         throw InputError(path + ": folder " + dir.string() + " does not exist");
     // Creating a file is the only reliable test (root passes access(W_OK) on /proc, say).
-    const std::string probe = path + ".partial-" + std::to_string(getpid());
+    const std::string probe = temporary_of(target);
     const int fd = open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0644);
     if (fd < 0)
         throw InputError(path + ": cannot write in folder " + dir.string() + " (" +
@@ -501,12 +543,35 @@ void check_store_target(const std::string& path, bool overwrite) {
     std::remove(probe.c_str());
 }
 
+void remove_stale_partials(const std::string& path) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    const fs::path target = link_target(path);
+    fs::path dir = target.parent_path();
+    if (dir.empty()) dir = ".";
+    const std::string prefix = target.filename().string() + ".partial-";
+    for (const auto& entry : fs::directory_iterator(dir, ec)) {
+        const std::string name = entry.path().filename().string();
+        if (name.rfind(prefix, 0) != 0) continue;
+        const std::string pid = name.substr(prefix.size());
+        if (pid.empty() || pid.size() > 9 ||
+            pid.find_first_not_of("0123456789") != std::string::npos)
+            continue;
+        // Gone for certain only when no process has the id (EPERM: one has, of another user).
+        if (kill(static_cast<pid_t>(std::stol(pid)), 0) != 0 && errno == ESRCH)
+            fs::remove(entry.path(), ec);
+    }
+}
+
 void replace_atomically(const std::string& path, bool copy_existing,
                         const std::function<void(const h5::File&)>& make) {
+    remove_stale_partials(path);
     // The new store is built in memory and written out with plain writes: HDF5 never meets a
     // failing write (its error paths for one inside H5Ocopy crash), and a full disk or a
     // quota fails the write below cleanly, leaving nothing behind.
-    const std::string temporary = path + ".partial-" + std::to_string(getpid());
+    // A store given as a link is replaced at its target, the link kept.
+    const std::string target = link_target(path);
+    const std::string temporary = temporary_of(target);
     std::vector<unsigned char> image;
     {
         h5::File file = copy_existing ? h5::File::from_image(temporary, read_bytes(path))
@@ -516,7 +581,7 @@ void replace_atomically(const std::string& path, bool copy_existing,
         image = file.image();
     }
     write_new_file(path, temporary, image);
-    if (std::rename(temporary.c_str(), path.c_str()) != 0) {
+    if (std::rename(temporary.c_str(), target.c_str()) != 0) {
         const std::string why = std::strerror(errno);
         std::remove(temporary.c_str());
         throw InputError(path + ": cannot write store (" + why + ")");

@@ -23,8 +23,14 @@ namespace ssldyn {
 void initialise_store(const h5::File& file);
 // InputError unless the file is a store of this schema version.
 void check_store_schema(const h5::File& file, const std::string& path);
-// A store to read: InputError naming path when it is missing, a folder, not HDF5, truncated or
-// of another schema.
+// InputError naming path unless it is a regular file (or a link to one): missing, a folder, a
+// named pipe, a device.
+void require_store_file(const std::string& path);
+// InputError naming path unless it is a store file this process may write: before a sweep is
+// added to it or resumed in it ("store is not writable (Operation not permitted)").
+void check_store_writable(const std::string& path);
+// A store to read: InputError naming path when it is missing, not a regular file, not HDF5,
+// truncated or of another schema.
 h5::File open_store(const std::string& path);
 // Runs read() on a store given as input: an HDF5 failure inside means a store truncated,
 // damaged or not of this schema, which is bad input naming path.
@@ -68,13 +74,24 @@ class SweepWriter {
 std::optional<Checkpoint> read_checkpoint(const h5::File& file, const std::string& sweep,
                                           const RunConfig& config, Index row);
 
+// The file path names with its symbolic links followed (a relative target from the link's
+// folder; a dangling link gives the file it would create): what replace_atomically replaces,
+// so that a store given as a link keeps its link. path itself when it is no link.
+std::string link_target(const std::string& path);
+
 // Checks, before any work, that a new store can be written at path (no --overwrite: it must
 // not exist).
 void check_store_target(const std::string& path, bool overwrite);
 
+// Removes the temporary files that writers of the store killed mid-way left beside it
+// (PATH.partial-PID, beside the target for a link) whose process is gone: no other process of
+// this host has that id. Those of running processes stay.
+void remove_stale_partials(const std::string& path);
+
 // Builds `make(file)` in memory (starting from a copy of path when `copy_existing` is set),
-// writes it into a temporary file next to path and renames that into place. Either the whole
-// change lands or path is untouched; a write that fails (a full disk) is a RuntimeFailure.
+// writes it into a temporary file next to path (next to its target, for a link) and renames
+// that into place (onto the target: the link stays). Stale temporary files go first. Either the
+// whole change lands or path is untouched; a write that fails (a full disk) is a RuntimeFailure.
 void replace_atomically(const std::string& path, bool copy_existing,
                         const std::function<void(const h5::File&)>& make);
 

@@ -1,8 +1,5 @@
 #include "sweep/runner.hpp"
 
-#include <signal.h>
-
-#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -63,23 +60,6 @@ void on_root_for_all(const mpi::Communicator& world, const std::function<void()>
     throw RuntimeFailure(message);
 }
 
-// Temporary files a killed sweep left next to the store (path.partial-PID, PID gone).
-void remove_stale_partials(const std::string& path) {
-    namespace fs = std::filesystem;
-    std::error_code ec;
-    fs::path dir = fs::path(path).parent_path();
-    if (dir.empty()) dir = ".";
-    const std::string prefix = fs::path(path).filename().string() + ".partial-";
-    for (const auto& entry : fs::directory_iterator(dir, ec)) {
-        const std::string name = entry.path().filename().string();
-        if (name.rfind(prefix, 0) != 0) continue;
-        const std::string pid = name.substr(prefix.size());
-        if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos) continue;
-        if (kill(static_cast<pid_t>(std::stol(pid)), 0) != 0 && errno == ESRCH)
-            fs::remove(entry.path(), ec);
-    }
-}
-
 // Creates the sweep's metadata (or checks it, on resume) and returns the rows still to run.
 std::vector<long> prepare_store(const SweepPlan& plan, const SweepOptions& options,
                                 const Provenance& provenance, SweepOutcome& outcome) {
@@ -92,7 +72,9 @@ std::vector<long> prepare_store(const SweepPlan& plan, const SweepOptions& optio
         if (options.resume) throw InputError(path + ": no such store to resume");
         check_store_target(path, false);
     } else {
-        // A folder, not HDF5, truncated, damaged or of another schema: bad input.
+        // Not a regular file, not writable, not HDF5, truncated, damaged or of another schema:
+        // bad input.
+        check_store_writable(path);
         const h5::File file = open_store(path);
         const bool present = read_store(path, [&] { return has_sweep(file, plan.name); });
         if (options.resume) {

@@ -290,3 +290,26 @@ TEST(ScaLapack, CholeskyConditionAndTriangularSolve) {
         }
     });
 }
+
+// A NaN in one rank's blocks: pdsyevd and pdgeqrf are refused on every rank of the grid alike
+// (none left waiting in a collective), before ScaLAPACK sees it.
+TEST(ScaLapack, NonFiniteInputIsRefusedOnEveryRank) {
+    RandomStream stream(14);
+    Matrix a = symmetric_part(gaussian_matrix(stream, 23, 23));
+    a(22, 21) = a(21, 22) = std::nan("");
+    for_each_grid([&](const mpi::Communicator&, const BlacsGrid& grid, const std::string& label) {
+        for (Index nb : blocks) {
+            const auto refused = [](const auto& call) {
+                try {
+                    call();
+                } catch (const RuntimeFailure& e) {
+                    return std::string(e.what()).find("non-finite") != std::string::npos;
+                }
+                return false;
+            };
+            auto c = DistributedMatrix::scatter(grid, a, nb, nb);
+            EXPECT_TRUE(everywhere(refused([&] { symmetric_eigen(c); }))) << where(label, nb);
+            EXPECT_TRUE(everywhere(refused([&] { householder_qr(c); }))) << where(label, nb);
+        }
+    });
+}

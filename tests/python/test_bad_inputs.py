@@ -3,14 +3,19 @@ schema or truncated, missing and read-only paths, and a full disk (a small tmpfs
 
 Every row of CASES is one bad input: the files it needs (made in a fresh folder, some inside a
 tmpfs mounted there), one ssldyn command, the exit code it must end with (2 bad input, 1 a
-runtime failure: only the full disk, see there), and what its message must name. Each case
-checks that
+runtime failure: the full disk, see there, and the numbers that make a run diverge), and what
+its message must name. Each case checks that
 
 - the command exits with that code, printing exactly one line of its own on stderr, starting
   with "ssldyn: error:" (exit 2) or "ssldyn: failure:" (exit 1), that names the input, and no
   traceback, crash report or HDF5 error dump;
 - every file in the folder, mounts included, has the same SHA-256 afterwards, and no file or
-  folder was added (no partial store, lock or report left behind).
+  folder was added (no partial store, lock or report left behind);
+- a run that diverges on its numbers (a step size of 1e308, say) is no bad input: the command
+  ends with exit code 1 and its store, the one file it adds, holds every run failed with a
+  reason (`recorded`), and nothing on stderr of its own;
+- it answered within TIME_LIMIT seconds: a bad number or a bad file never makes a command hang
+  (a case still running then is killed, with all its processes, and fails).
 
 Read-only and full folders are tmpfs mounts (the tests run as root, whom permission bits do not
 stop); where mounting is not permitted those cases are skipped, saying so.
@@ -24,9 +29,11 @@ import gzip
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
+import time
 import traceback
 import unittest
 from concurrent.futures import ThreadPoolExecutor
@@ -63,6 +70,8 @@ RUN = [*SPIKED, "--n", "200", "--steps", "5", "-q"]
 IDX = ["--data", "idx", "--k", "2", "--steps", "5", "-q"]
 IDX_RUN = [*IDX, "--n", "50"]
 WORKERS = int(os.environ.get("SSLDYN_BAD_INPUT_WORKERS", "6"))
+# Seconds a case may take: refusing a bad input is quick; starting MPI takes most of it.
+TIME_LIMIT = 5.0
 
 # The full-disk mount: 256 KiB, of which the ballast (a file that must stay as it is) leaves
 # 32 KiB free, less than any good store needs.
@@ -83,6 +92,18 @@ Content = Union[str, bytes, Callable[[str, Dict[str, str]], None]]
 def copy_of(store: str) -> Callable:
     """A copy of a store made in setUpClass."""
     return lambda path, stores: shutil.copyfile(stores[store], path)
+
+
+def immutable(make: Callable) -> Callable:
+    """A file made by make, then immutable (chattr +i): not even root may write it. The case's
+    folder releases it before it is removed."""
+    def make_immutable(path, stores):
+        make(path, stores)
+        done = subprocess.run(["chattr", "+i", path], capture_output=True, text=True)
+        if done.returncode != 0:
+            raise unittest.SkipTest(f"cannot make a file immutable here ({done.stderr.strip()})")
+    make_immutable.immutable = True
+    return make_immutable
 
 
 def cut_in_half(store: str) -> Callable:
@@ -119,6 +140,11 @@ def folder(path, stores):
     os.mkdir(path)
 
 
+def fifo(path, stores):
+    """A named pipe no one writes to: opening it to read would wait for ever."""
+    os.mkfifo(path)
+
+
 def plain_hdf5(path, stores):
     with h5py.File(path, "w") as f:
         f.create_group("data")
@@ -149,6 +175,8 @@ class Case(NamedTuple):
     code: int = 2                   # 2 bad input, 1 runtime failure
     ranks: int = 0                  # 0: ssldyn started directly; n: under mpirun -n n
     mount: Tuple[str, ...] = ()     # (folder, "ro" or "full"): a tmpfs there, files inside
+    recorded: str = ""              # code 1: the store the command adds, every run failed there
+                                    # with a reason holding names
 
 
 def sweep(config: str, store: str, *extra: str):
@@ -177,6 +205,12 @@ CASES = [
          ["{d}/c.ini", "[axis]"], {"c.ini": GOOD.replace("[axes]", "[axis]")}),
     Case("config: invalid sweep name", sweep("{d}/c.ini", "{d}/s.h5"),
          ["{d}/c.ini", "'a/b'"], {"c.ini": GOOD.replace("name = grid", "name = a/b")}),
+    Case("config: sweep name that climbs out of its folder", sweep("{d}/c.ini", "{d}/s.h5"),
+         ["{d}/c.ini:2", "name", "'../../x'", "may not start with '.'"],
+         {"c.ini": GOOD.replace("name = grid", "name = ../../x")}),
+    Case("config: hidden sweep name, checked only", ["sweep", "{d}/c.ini", "--check"],
+         ["{d}/c.ini:2", "name", "'.grid'"],
+         {"c.ini": GOOD.replace("name = grid", "name = .grid")}),
     Case("config: the same runs twice", sweep("{d}/c.ini", "{d}/s.h5"),
          ["{d}/c.ini", "run 2", "repeats an earlier run"],
          {"c.ini": GOOD.replace("k = 2, 3", "k = 2, 2")}, ranks=2),
@@ -240,6 +274,38 @@ CASES = [
     Case("command line: kernels larger than a rank holds",
          ["run", *SPIKED, "--n", "11000", "--steps", "5", "--model", "two-layer",
           "--ntk_probes", "11000", "--store", "{d}/s.h5"], ["ntk_probes", "run group"]),
+    Case("config: noise that overflows C", sweep("{d}/c.ini", "{d}/s.h5"),
+         ["{d}/c.ini", "sigma_aug", "1e+308 is too large"],
+         {"c.ini": GOOD.replace("d = 16", "d = 16\nsigma_aug = 1e308")}, ranks=2),
+    Case("config: seed beyond 2^63 - 1 in an axis", sweep("{d}/c.ini", "{d}/s.h5"),
+         ["{d}/c.ini", "[axes] seed", "'9223372036854775808'"],
+         {"c.ini": GOOD + "seed = 1, 9223372036854775808\n"}),
+    Case("config: run config key without a value", ["run", "{d}/r.ini", "--store", "{d}/s.h5"],
+         ["{d}/r.ini:3", "k: ''"], {"r.ini": "data = spiked\nd = 16\nk =\n"}),
+    Case("config: sweep config key without a value", sweep("{d}/c.ini", "{d}/s.h5"),
+         ["{d}/c.ini:6", "[fixed] n: ''"], {"c.ini": GOOD.replace("n = 200", "n =")}),
+    Case("config: a value of 10 MB", ["run", "{d}/r.ini", "--store", "{d}/s.h5"],
+         ["{d}/r.ini:2", "k: 'xxxxxxxx", "…' (10000000 bytes) is not an integer"],
+         {"r.ini": "data = spiked\nk = " + "x" * 10_000_000 + "\n"}),
+    Case("config: a NUL byte in a value", sweep("{d}/c.ini", "{d}/s.h5"),
+         ["{d}/c.ini:4", "data: unknown value 'spiked\\0more'"],
+         {"c.ini": GOOD.replace("data = spiked", "data = spiked\0more")}),
+    Case("config: control characters in a sweep name", sweep("{d}/c.ini", "{d}/s.h5"),
+         ["{d}/c.ini:2", "'gr\\x1b[31mid'"],
+         {"c.ini": GOOD.replace("name = grid", "name = gr\x1b[31mid")}),
+    Case("config: byte-order mark, then a bad key", sweep("{d}/c.ini", "{d}/s.h5"),
+         ["{d}/c.ini:4", "[fixed] bogus", "unknown setting"],
+         {"c.ini": "\ufeff" + GOOD.replace("data = spiked", "bogus = 1")}),
+    Case("config: section in a run config", ["run", "{d}/r.ini", "--store", "{d}/s.h5"],
+         ["{d}/r.ini:3", "[fixed] d", "no sections"],
+         {"r.ini": "data = spiked\n[fixed]\nd = 16\n"}),
+    Case("config: run config key given twice", ["run", "{d}/r.ini", "--store", "{d}/s.h5"],
+         ["{d}/r.ini:3", "d: given twice (first on line 2)"],
+         {"r.ini": "data = spiked\nd = 16\nd = 8\n"}),
+    Case("config: run config is a named pipe", ["run", "{d}/r.ini", "--store", "{d}/s.h5"],
+         ["{d}/r.ini", "is a named pipe, not a regular file"], {"r.ini": fifo}),
+    Case("config: sweep config is a named pipe", sweep("{d}/c.ini", "{d}/s.h5"),
+         ["{d}/c.ini", "is a named pipe, not a regular file"], {"c.ini": fifo}, ranks=2),
     Case("config: sweep config file missing", sweep("{d}/missing.ini", "{d}/s.h5"),
          ["{d}/missing.ini"]),
     Case("config: sweep config is a folder", sweep("{d}/conf", "{d}/s.h5"),
@@ -257,6 +323,16 @@ CASES = [
          ["--k"]),
     Case("command line: not a number", ["run", *RUN, "--eta", "fast", "--store", "{d}/s.h5"],
          ["eta", "fast"]),
+    Case("command line: spikes that overflow C",
+         ["run", *RUN, "--spikes", "1e308,1", "--store", "{d}/s.h5"],
+         ["spikes", "1e+308 is too large"]),
+    Case("command line: noise that overflows C",
+         ["run", *RUN, "--sigma_aug", "1e308", "--store", "{d}/s.h5"],
+         ["sigma_aug", "1e+308 is too large"]),
+    Case("command line: negative seed", ["run", *RUN, "--seed", "-1", "--store", "{d}/s.h5"],
+         ["seed", "'-1'", "0 to 2^63 - 1"]),
+    Case("command line: step size NaN", ["run", *RUN, "--eta", "nan", "--store", "{d}/s.h5"],
+         ["eta", "'nan'", "finite"]),
     Case("command line: zero steps",
          ["run", *SPIKED, "--n", "200", "--steps", "0", "--store", "{d}/s.h5"],
          ["steps", "got 0"]),
@@ -265,6 +341,10 @@ CASES = [
     Case("command line: empty store path", ["run", *RUN, "--store", ""], ["--store"]),
     Case("command line: invalid --sweep name", ["run", *RUN, "--sweep", "a b", "--store",
                                                 "{d}/s.h5"], ["--sweep", "'a b'"]),
+    Case("command line: --sweep name starting with '.'",
+         ["run", *RUN, "--sweep", "..", "--store", "{d}/s.h5"], ["--sweep", "name", "'..'"]),
+    Case("command line: ls --sweeps of a text file", ["ls", "{d}/notes.h5", "--sweeps"],
+         ["{d}/notes.h5", "not an HDF5 file"], {"notes.h5": "just some notes\n"}),
     Case("command line: sweep without --store", ["sweep", "{d}/c.ini"], ["--store"],
          {"c.ini": GOOD}, ranks=1),
     Case("command line: sweep without a config", ["sweep", "--store", "{d}/s.h5"], ["config"]),
@@ -360,6 +440,23 @@ CASES = [
     Case("idx: data file is a folder", ["run", *IDX_RUN, "--idx_path", "{d}/x.idx", "--store",
                                         "{d}/s.h5"], ["{d}/x.idx", "is a folder"],
          {"x.idx": folder}),
+    Case("idx: data file is a named pipe", ["run", *IDX_RUN, "--idx_path", "{d}/p.idx",
+                                            "--store", "{d}/s.h5"],
+         ["{d}/p.idx", "is a named pipe, not a regular file"], {"p.idx": fifo}),
+    Case("idx: named pipe in a sweep config", sweep("{d}/c.ini", "{d}/s.h5"),
+         ["{d}/c.ini", "{d}/p.idx", "named pipe"],
+         {"c.ini": GOOD.replace("data = spiked", "data = idx\nidx_path = {d}/p.idx")
+          .replace("d = 16\n", ""), "p.idx": fifo}, ranks=2),
+    Case("idx: label file is a named pipe",
+         ["run", *IDX_RUN, "--idx_path", "{d}/x.idx", "--model", "supervised", "--labels_path",
+          "{d}/p.idx", "--store", "{d}/s.h5"], ["{d}/p.idx", "named pipe"],
+         {"x.idx": GOOD_IDX, "p.idx": fifo}),
+    Case("idx: data file is a device", ["run", *IDX_RUN, "--idx_path", "/dev/zero", "--store",
+                                        "{d}/s.h5"], ["/dev/zero", "character device"]),
+    Case("idx: gzip stream followed by other bytes",
+         ["run", *IDX_RUN, "--idx_path", "{d}/x.gz", "--store", "{d}/s.h5"],
+         ["{d}/x.gz", "data after the end of its gzip stream"],
+         {"x.gz": gzip.compress(GOOD_IDX) + b"trailing garbage\n"}),
     Case("idx: corrupt file named in a sweep config", sweep("{d}/c.ini", "{d}/s.h5"),
          ["{d}/c.ini", "{d}/x.gz"],
          {"c.ini": GOOD.replace("data = spiked", "data = idx\nidx_path = {d}/x.gz")
@@ -408,6 +505,36 @@ CASES = [
          ["{d}/dir.h5", "folder"], {"dir.h5": folder}),
     Case("store: a folder, swept into", sweep("{d}/c.ini", "{d}/dir.h5"),
          ["{d}/dir.h5", "folder"], {"c.ini": GOOD, "dir.h5": folder}),
+    Case("store: immutable, resumed", sweep("{d}/c.ini", "{d}/g.h5", "--resume"),
+         ["{d}/g.h5", "store is not writable (Operation not permitted)"],
+         {"c.ini": GOOD, "g.h5": immutable(copy_of("good"))}, ranks=2),
+    Case("store: immutable, a new sweep added", sweep("{d}/c.ini", "{d}/g.h5"),
+         ["{d}/g.h5", "store is not writable (Operation not permitted)"],
+         {"c.ini": OTHER, "g.h5": immutable(copy_of("good"))}),
+    Case("store: immutable, run --overwrite",
+         ["run", *RUN, "--overwrite", "--store", "{d}/g.h5"],
+         ["{d}/g.h5", "store is not writable (Operation not permitted)"],
+         {"g.h5": immutable(copy_of("single"))}),
+    Case("store: a named pipe, listed", ["ls", "{d}/p.h5"],
+         ["{d}/p.h5", "is a named pipe, not a regular file"], {"p.h5": fifo}),
+    Case("store: a named pipe, queried", ["query", "{d}/p.h5"],
+         ["{d}/p.h5", "is a named pipe, not a regular file"], {"p.h5": fifo}),
+    Case("store: a named pipe, resumed", sweep("{d}/c.ini", "{d}/p.h5", "--resume"),
+         ["{d}/p.h5", "is a named pipe, not a regular file"], {"c.ini": GOOD, "p.h5": fifo},
+         ranks=2),
+    Case("store: a named pipe, swept into", sweep("{d}/c.ini", "{d}/p.h5"),
+         ["{d}/p.h5", "is a named pipe, not a regular file"], {"c.ini": GOOD, "p.h5": fifo}),
+    Case("store: a named pipe, run --overwrite", ["run", *RUN, "--overwrite", "--store",
+                                                  "{d}/p.h5"],
+         ["{d}/p.h5", "is a named pipe, not a regular file"], {"p.h5": fifo}),
+    Case("store: a named pipe, run into", ["run", *RUN, "--store", "{d}/p.h5"],
+         ["{d}/p.h5", "is a named pipe, not a regular file"], {"p.h5": fifo}),
+    Case("store: a named pipe, reported", ["report", "{d}/p.h5"],
+         ["{d}/p.h5", "is a named pipe, not a regular file"], {"p.h5": fifo}),
+    Case("store: a named pipe as a shard", ["merge", "--store", "{d}/m.h5", "{d}/a.h5",
+                                            "{d}/p.h5"],
+         ["{d}/p.h5", "is a named pipe, not a regular file"],
+         {"a.h5": copy_of("shard0"), "p.h5": fifo}),
     Case("store: missing, listed", ["ls", "{d}/missing.h5"], ["{d}/missing.h5", "no such store"]),
     Case("store: existing, run without --overwrite", ["run", *RUN, "--store", "{d}/g.h5"],
          ["{d}/g.h5", "--overwrite"], {"g.h5": copy_of("good")}),
@@ -462,12 +589,31 @@ CASES = [
     Case("path: sweep adding to a store in a read-only folder",
          sweep("{d}/c.ini", "{d}/ro/g.h5"), ["{d}/ro/g.h5", "Read-only"],
          {"c.ini": OTHER, "ro/g.h5": copy_of("good")}, ranks=2, mount=("ro", "ro")),
+    Case("path: resume in a read-only folder", sweep("{d}/c.ini", "{d}/ro/g.h5", "--resume"),
+         ["{d}/ro/g.h5", "(Read-only file system)"],
+         {"c.ini": GOOD, "ro/g.h5": copy_of("good")}, ranks=1, mount=("ro", "ro")),
     Case("path: merge into a read-only folder",
          ["merge", "--store", "{d}/ro/m.h5", "{d}/a.h5", "{d}/b.h5"], ["{d}/ro/m.h5", "Read-only"],
          {"a.h5": copy_of("shard0"), "b.h5": copy_of("shard1"), "ro/keep.txt": "keep me\n"},
          mount=("ro", "ro")),
     Case("path: report into a read-only folder", ["report", "{d}/ro/g.h5"],
          ["{d}/ro/g-report", "not writable"], {"ro/g.h5": copy_of("good")}, mount=("ro", "ro")),
+
+    # --- numbers that make a run diverge -----------------------------------------------------
+    # Exit 1 with the runs recorded failed: the numbers are valid, the dynamics diverge on them.
+    # The first step overflows to ±inf, which the polar retraction's SVD never returned from.
+    Case("numbers: step size 1e308 with the polar retraction",
+         ["run", *SPIKED[:-2], "--k", "3", "--n", "200", "--steps", "5", "--eta", "1e308",
+          "--retraction", "polar", "-q", "--store", "{d}/s.h5"],
+         ["non-finite weights at step 1"], code=1, recorded="s.h5"),
+    Case("numbers: step size 1e308, each retraction, in a sweep on two ranks",
+         sweep("{d}/c.ini", "{d}/s.h5"), ["non-finite weights at step 1"],
+         {"c.ini": GOOD.replace("steps = 20", "steps = 20\neta = 1e308")
+          + "retraction = qr, polar, cayley, geodesic\n"}, code=1, ranks=2, recorded="s.h5"),
+    Case("numbers: two-layer step size 1e308",
+         ["run", *SPIKED, "--n", "200", "--steps", "5", "--eta", "1e308", "--model", "two-layer",
+          "--h", "8", "-q", "--store", "{d}/s.h5"], ["non-finite weights", "at step 1"], code=1,
+         recorded="s.h5"),
 
     # --- a full disk --------------------------------------------------------------------------
     # Exit 1, a runtime failure: nothing is wrong with the command or its files, and the same
@@ -496,7 +642,7 @@ CASES = [
          {"g.h5": copy_of("good"), "full/ballast": BALLAST}, code=1, mount=("full", "full")),
 ]
 
-CATEGORIES = ("config", "command line", "idx", "store", "path", "full disk")
+CATEGORIES = ("config", "command line", "idx", "store", "path", "numbers", "full disk")
 # Lines no bad input may print: tracebacks, crash reports, HDF5's own error dumps.
 FORBIDDEN = re.compile(r"Traceback|Segmentation|Signal:|HDF5-DIAG|terminate called|MPI_ABORT|"
                        r"core dumped|Aborted")
@@ -518,6 +664,35 @@ def make_files(folder, case, stores):
                 content = content.replace("{d}", folder)
             with open(path, "wb" if isinstance(content, bytes) else "w") as f:
                 f.write(content)
+
+
+def recorded_runs(path):
+    """(sweep, run id, status, failure) of every run in a store."""
+    text = lambda v: v.decode() if isinstance(v, bytes) else str(v)
+    runs = []
+    with h5py.File(path, "r") as f:
+        for name, sweep in f["sweeps"].items():
+            index = sweep["index"]
+            for row, run_id in enumerate(index["run_id"][()]):
+                runs.append((name, text(run_id), int(sweep["status"][row]),
+                             text(index["result/failure"][row])))
+    return runs
+
+
+def run_in_time(command, folder):
+    """Runs command in a session of its own: the exit code, the output and the seconds taken,
+    or, past TIME_LIMIT, the whole session killed and code None."""
+    start = time.monotonic()
+    proc = subprocess.Popen(command, env=ENV, cwd=folder, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        stdout, stderr = proc.communicate(timeout=TIME_LIMIT)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        stdout, stderr = proc.communicate()
+        return dict(code=None, seconds=time.monotonic() - start, stdout=stdout, stderr=stderr)
+    return dict(code=proc.returncode, seconds=time.monotonic() - start, stdout=stdout,
+                stderr=stderr)
 
 
 def run_case(case, stores):
@@ -557,14 +732,19 @@ def run_case(case, stores):
                 command = [MPIEXEC, "-n", str(case.ranks), "--oversubscribe",
                            "--allow-run-as-root", *command]
             outcome["before"] = snapshot(folder)
-            out = subprocess.run(command, env=ENV, cwd=folder, capture_output=True, text=True,
-                                 timeout=120)
+            outcome.update(folder=folder, command=command, **run_in_time(command, folder))
             outcome["after"] = snapshot(folder)
-            outcome.update(folder=folder, command=command, code=out.returncode,
-                           stdout=out.stdout, stderr=out.stderr)
+            if case.recorded and os.path.isfile(os.path.join(folder, case.recorded)):
+                outcome["runs"] = recorded_runs(os.path.join(folder, case.recorded))
+        except unittest.SkipTest as e:
+            outcome["skip"] = str(e)
         except Exception:
             outcome["error"] = traceback.format_exc()
         finally:
+            for name, content in case.files.items():
+                if getattr(content, "immutable", False):
+                    subprocess.run(["chattr", "-i", os.path.join(folder, name)],
+                                   capture_output=True)
             if mounted:
                 unmount(mounted)
     return outcome
@@ -605,19 +785,42 @@ class BadInputTest(unittest.TestCase):
             self.skipTest(outcome["skip"])
         self.assertNotIn("error", outcome, outcome.get("error"))
         folder, code, stderr = outcome["folder"], outcome["code"], outcome["stderr"]
-        what = f"{case.name}\n$ {' '.join(outcome['command'])}\nexit {code}\n" \
-               f"stdout: {outcome['stdout']}\nstderr: {stderr}"
+        what = f"{case.name}\n$ {' '.join(outcome['command'])}\nexit {code} after " \
+               f"{outcome['seconds']:.1f} s\nstdout: {outcome['stdout']}\nstderr: {stderr}"
+        what = what if len(what) < 10_000 else what[:10_000] + "…"
+        self.assertIsNotNone(code, f"no answer within {TIME_LIMIT} s: killed\n{what}")
+        self.assertLess(outcome["seconds"], TIME_LIMIT, what)
         self.assertEqual(code, case.code, what)
         self.assertIsNone(FORBIDDEN.search(stderr), what)
+        if case.recorded:
+            self.check_recorded(case, outcome, what)
+            return
         # Under mpirun, mpirun's own report of the exit code follows: only ours is counted.
         lines = [l for l in stderr.splitlines() if l.strip()]
         ours = [l for l in lines if l.startswith("ssldyn")] if case.ranks else lines
         self.assertEqual(len(ours), 1, what)
+        # Values are echoed cut and escaped: a message is one line a reader takes in at once.
+        self.assertLess(len(ours[0]), 1000, what)
         prefix = "ssldyn: error: " if case.code == 2 else "ssldyn: failure: "
         self.assertTrue(ours[0].startswith(prefix), what)
         for name in case.names:
             self.assertIn(name.replace("{d}", folder), ours[0], what)
         self.assertEqual(outcome["after"], outcome["before"], f"files changed\n{what}")
+
+    def check_recorded(self, case, outcome, what):
+        """A run that diverged: its store is the only file added, every run in it failed (3)
+        with a reason holding each name, and the command said nothing of its own on stderr."""
+        self.assertEqual([l for l in outcome["stderr"].splitlines() if l.startswith("ssldyn")],
+                         [], what)
+        after = dict(outcome["after"])
+        self.assertIn(case.recorded, after, f"no store written\n{what}")
+        del after[case.recorded]
+        self.assertEqual(after, outcome["before"], f"files changed\n{what}")
+        self.assertTrue(outcome["runs"], what)
+        for sweep, run_id, status, failure in outcome["runs"]:
+            self.assertEqual(status, 3, f"run {run_id} of {sweep} is not failed\n{what}")
+            for name in case.names:
+                self.assertIn(name, failure, f"run {run_id} of {sweep}\n{what}")
 
 
 def _slug(text):

@@ -7,6 +7,7 @@ import hashlib
 import os
 import re
 import shutil
+import stat
 import subprocess
 import tempfile
 import unittest
@@ -22,15 +23,24 @@ FAST = ["--data", "spiked", "--d", "16", "--k", "2", "--n", "200", "--steps", "5
 
 
 def snapshot(folder):
-    """relative path -> sha256 of every file (and 'folder' for every folder) under folder."""
+    """relative path -> sha256 of every regular file under folder, 'folder' for every folder,
+    'link -> TARGET' for a symbolic link and the kind of anything else (a named pipe is never
+    opened)."""
     out = {}
     for root, dirs, files in os.walk(folder):
-        for name in dirs:
-            out[os.path.relpath(os.path.join(root, name), folder)] = "folder"
-        for name in files:
+        for name in dirs + files:
             path = os.path.join(root, name)
-            with open(path, "rb") as f:
-                out[os.path.relpath(path, folder)] = hashlib.sha256(f.read()).hexdigest()
+            mode = os.lstat(path).st_mode
+            if stat.S_ISLNK(mode):
+                entry = "link -> " + os.readlink(path)
+            elif stat.S_ISDIR(mode):
+                entry = "folder"
+            elif stat.S_ISREG(mode):
+                with open(path, "rb") as f:
+                    entry = hashlib.sha256(f.read()).hexdigest()
+            else:
+                entry = "fifo" if stat.S_ISFIFO(mode) else f"special file {stat.S_IFMT(mode):o}"
+            out[os.path.relpath(path, folder)] = entry
     return out
 
 
@@ -247,6 +257,24 @@ class CliTest(unittest.TestCase):
         config = self.write("malformed.ini", "data = spiked\nthis line has no equals sign\n")
         self.run_bad(config, names=[config])
 
+    def test_config_files_with_a_byte_order_mark(self):
+        # Editors that save UTF-8 "with signature" put U+FEFF first; Boost read it into the
+        # first key. Now it is skipped: the same run as without it, and a sweep as well.
+        settings = "data = spiked\nd = 16\nk = 2\nn = 200\nsteps = 5\n"
+        plain = self.write("plain.ini", settings)
+        marked = self.write("marked.ini", "\ufeff" + settings)
+        for config, store in ((plain, "plain.h5"), (marked, "marked.h5")):
+            out = self.run_ssldyn(["run", config, "--store", self.path(store), "-q"], self.dir)
+            self.assertEqual(out.returncode, 0, out.stderr)
+        with h5py.File(self.path("plain.h5"), "r") as a, h5py.File(self.path("marked.h5")) as b:
+            self.assertEqual(list(a["sweeps/single/runs"]), list(b["sweeps/single/runs"]))
+        sweep = self.write("sweep.ini", "\ufeff[sweep]\nname = marked\n[fixed]\n" + settings)
+        out = self.run_ssldyn(["sweep", sweep, "--store", self.path("sweep.h5"), "-q"],
+                              self.dir)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        with h5py.File(self.path("sweep.h5"), "r") as f:
+            self.assertEqual(list(f["sweeps"]), ["marked"])
+
     def test_missing_config_file(self):
         missing = self.path("missing.ini")
         self.run_bad(missing, names=[missing])
@@ -301,6 +329,101 @@ class CliTest(unittest.TestCase):
             self.assertIn("seed = 2\n", f["sweeps/single/runs"][second[0]].attrs["config"])
         # No temporary or partial files left next to it.
         self.assertEqual(sorted(os.listdir(self.dir)), ["afile", "notes.txt", "target.h5"])
+
+    def test_files_of_killed_writers_are_removed_once_their_process_is_gone(self):
+        # A merge (or run, or sweep) killed while writing leaves OUT.partial-PID, as large as
+        # the store; the next writer of OUT removes those whose process is gone, only those.
+        config = self.write("grid.ini", "[sweep]\nname = grid\n[fixed]\n" +
+                            "\n".join(f"{FAST[i][2:]} = {FAST[i + 1]}"
+                                       for i in range(0, len(FAST), 2) if FAST[i] != "--k") +
+                            "\n[axes]\nk = 2, 3\n")
+        shards = [self.path(f"shard{i}.h5") for i in range(2)]
+        for i, shard in enumerate(shards):
+            out = self.run_ssldyn(["sweep", config, "--store", shard, "--shard", f"{i}/2", "-q"],
+                                  self.dir)
+            self.assertEqual(out.returncode, 0, out.stderr)
+        dead = 4194305  # above Linux's largest pid: no process has it
+        gone = [f"m.h5.partial-{dead}"]
+        kept = [f"m.h5.partial-{os.getpid()}",  # a live writer's (this test's process)
+                "m.h5.partial-x1", f"other.h5.partial-{dead}"]  # not a pid; another store's
+        for name in gone + kept:
+            self.write(name, b"\x89HDF\r\n\x1a\n" + bytes(4096))
+        before = set(os.listdir(self.dir))
+        out = self.run_ssldyn(["merge", "--store", self.path("m.h5"), *shards], self.dir)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertEqual(set(os.listdir(self.dir)), before - set(gone) | {"m.h5"})
+        # The same for a run's store.
+        self.write(f"r.h5.partial-{dead}", "left by a killed run\n")
+        out = self.run_ssldyn(["run", *FAST, "--store", self.path("r.h5"), "-q"], self.dir)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertNotIn(f"r.h5.partial-{dead}", os.listdir(self.dir))
+
+    def test_what_scripts_ask(self):
+        # `sweep CONFIG --check` prints the sweep's name after checking the config whole, and
+        # writes nothing; `ls STORE --sweeps` prints the names of the store's sweeps, one a
+        # line, and nothing else (no header, no list of failed runs).
+        config = self.write("failed.ini", "[sweep]\nname = failed\n[fixed]\n" +
+                            "\n".join(f"{FAST[i][2:]} = {FAST[i + 1]}"
+                                       for i in range(0, len(FAST), 2)) + "\n")
+        before = snapshot(self.dir)
+        out = self.run_ssldyn(["sweep", config, "--check"], self.dir)
+        self.assertEqual((out.returncode, out.stdout, out.stderr), (0, "failed\n", ""))
+        self.assertEqual(snapshot(self.dir), before)
+        store = self.path("s.h5")
+        shutil.copyfile(self.valid_store, store)
+        out = self.run_ssldyn(["run", *FAST, "--eta", "1e308", "--sweep", "diverged", "-q",
+                               "--store", self.path("d.h5")], self.dir)
+        self.assertEqual(out.returncode, 1, out.stderr)
+        for path, names in ((store, "single\n"), (self.path("d.h5"), "diverged\n")):
+            out = self.run_ssldyn(["ls", path, "--sweeps"], self.dir)
+            self.assertEqual((out.returncode, out.stdout, out.stderr), (0, names, ""))
+        out = self.run_ssldyn(["sweep", config, "--store", store, "-q"], self.dir)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        out = self.run_ssldyn(["ls", store, "--sweeps"], self.dir)
+        self.assertEqual(out.stdout, "failed\nsingle\n")
+        self.assertIn("failed runs of diverged:", self.run_ssldyn(["ls", self.path("d.h5")],
+                                                                  self.dir).stdout)
+
+    def test_store_given_as_a_link_keeps_its_link(self):
+        # The store lives in another folder and is reached through a relative link, itself
+        # reached through a second link: a new sweep and a run --overwrite land in the real
+        # store, and both links stay links to it (they were replaced by regular files).
+        os.mkdir(self.path("real"))
+        real = self.path("real/store.h5")
+        shutil.copyfile(self.valid_store, real)
+        os.symlink("real/store.h5", self.path("link.h5"))
+        os.symlink("link.h5", self.path("link2.h5"))
+        config = self.write("other.ini", "[sweep]\nname = other\n[fixed]\n" +
+                            "\n".join(f"{FAST[i][2:]} = {FAST[i + 1]}"
+                                       for i in range(0, len(FAST), 2)) + "\n")
+        out = self.run_ssldyn(["sweep", config, "--store", self.path("link2.h5"), "-q"],
+                              self.dir)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertEqual(os.readlink(self.path("link.h5")), "real/store.h5")
+        self.assertEqual(os.readlink(self.path("link2.h5")), "link.h5")
+        with h5py.File(real, "r") as f:
+            self.assertEqual(sorted(f["sweeps"]), ["other", "single"])
+            self.assertEqual(list(f["sweeps/other/status"][()]), [2])
+        out = self.run_ssldyn(["run", *FAST, "--seed", "7", "--store", self.path("link.h5"),
+                               "--overwrite", "-q"], self.dir)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertEqual(os.readlink(self.path("link.h5")), "real/store.h5")
+        with h5py.File(real, "r") as f:
+            self.assertEqual(sorted(f["sweeps"]), ["single"])
+            run = next(iter(f["sweeps/single/runs"].values()))
+            self.assertIn("seed = 7\n", run.attrs["config"])
+        # Nothing else written: no temporary file beside the link or the target.
+        self.assertEqual(sorted(os.listdir(self.path("real"))), ["store.h5"])
+        self.assertEqual(sorted(os.listdir(self.dir)),
+                         ["afile", "link.h5", "link2.h5", "notes.txt", "other.ini", "real"])
+        # A link to a store yet to be made: the run makes it at the target.
+        os.symlink("real/new.h5", self.path("new-link.h5"))
+        out = self.run_ssldyn(["run", *FAST, "--store", self.path("new-link.h5"), "-q"],
+                              self.dir)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertTrue(os.path.islink(self.path("new-link.h5")))
+        with h5py.File(self.path("real/new.h5"), "r") as f:
+            self.assertEqual(list(f["sweeps"]), ["single"])
 
 
 if __name__ == "__main__":

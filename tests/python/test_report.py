@@ -65,6 +65,26 @@ dynamics = naive, naive
 weight_decay = 4, 4
 eta_rel = 0.05, 30
 """
+# Naive GD far beyond its stable step, one record per step: η = 0.64 takes the loss to
+# -1.41e308 one record before it overflows (measured), where matplotlib's axis limits and ticks
+# overflowed (OverflowError out of savefig, the report's exit code 1); η = 1.28 (-1.61e308)
+# failed with a ValueError. The orthogonal run is one that converges, drawn beside them.
+DIVERGE = """
+[sweep]
+name = diverge
+[fixed]
+data = spiked
+d = 12
+spikes = 5,3,2
+bulk = 0.5
+covariance = exact
+steps = 400
+record_every = 1
+k = 3
+[zip]
+dynamics = naive, naive, orthogonal
+eta = 0.64, 1.28, 0.01
+"""
 FIGURES = {"grid": ("collapse", "theory", "gd_error"), "blowup": ("collapse", "theory")}
 T975 = {1: math.tan(math.pi * 0.475), 2: 0.95 / math.sqrt(2 * 0.975 * 0.025)}  # closed forms
 
@@ -353,6 +373,60 @@ class ReportTest(unittest.TestCase):
         self.assertTrue({"single_collapse.png", "single_theory.png", "index.html"} <= names)
         self.assertNotIn("single_gd_error.png", names)
         self.assertIn("this sweep&#x27;s axes: none", self.page(out))
+
+    def test_diverged_runs_are_drawn_up_to_their_divergence(self):
+        config = os.path.join(self.dir, "diverge.ini")
+        with open(config, "w") as f:
+            f.write(DIVERGE)
+        store = os.path.join(self.dir, "diverge.h5")
+        out = subprocess.run([BIN, "sweep", config, "--store", store, "-q"], capture_output=True,
+                             text=True, env=ENV, timeout=120)
+        self.assertEqual(out.returncode, 1, out.stderr)  # the naive runs failed
+        raw = Raw(store)
+        self.addCleanup(raw.f.close)
+        ids = [text(x) for x in raw.sweep("diverge")["index/run_id"][()]]
+        drawn = ids[0]  # the smallest step of naive GD is the run the theory figure draws
+        loss = raw.run("diverge", drawn)["trajectory/loss"][()]
+        self.assertLess(np.min(loss[np.isfinite(loss)]), -1e308)  # the case it is about
+        folder = os.path.join(self.dir, "report-diverge")
+        result = report(store, folder, command=[BIN, "report"])
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertNotIn("Traceback", result.stderr)
+        self.assertNotIn("Warning", result.stderr)
+        with open(os.path.join(folder, "diverge_theory.png"), "rb") as f:
+            self.assertEqual(f.read(8), b"\x89PNG\r\n\x1a\n")
+        html = self.page(folder)
+        self.assertIn('<img src="diverge_theory.png"', html)
+        self.assertIn(f"Diverged (gradient descent or its flow): {drawn}.", html)
+        self.assertNotIn(ids[2], html.split("Diverged")[1].split("</p>")[0])  # converged
+        # The CSV keeps every value, the ones not drawn too.
+        rows = [r for r in read_csv(os.path.join(folder, "diverge_theory.csv"))
+                if r["run_id"] == drawn]
+        self.assertIn(np.min(loss[np.isfinite(loss)]), [float(r["loss_gd"]) for r in rows])
+
+    def test_folders_of_killed_reports_are_removed_once_their_process_is_gone(self):
+        folder = os.path.join(self.dir, "leftovers")
+        os.makedirs(folder)
+        store = os.path.join(folder, "s.h5")
+        subprocess.run([BIN, "run", "--data", "spiked", "--d", "12", "--k", "3", "--n", "300",
+                        "--steps", "20", "--store", store, "-q"], check=True, capture_output=True,
+                       env=ENV)
+        dead = 4194305  # above Linux's largest pid: no process has it
+        gone = [f".rep.{dead}.k1ll3d", f".rep.{dead}.old-x7"]   # a report built, an old one
+        kept = [f".rep.{os.getpid()}.busy",  # a report of a live process (this test's)
+                ".rep.notapid", f".other.{dead}.x", ".rep.12345678901.x"]  # not ours to judge
+        for name in gone + kept:
+            os.makedirs(os.path.join(folder, name))
+            with open(os.path.join(folder, name, "figure.png"), "wb") as f:
+                f.write(b"\x89PNG partial")
+        result = report(store, os.path.join(folder, "rep"), command=[BIN, "report"])
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(sorted(os.listdir(folder)), sorted(kept + ["rep", "s.h5"]))
+        # A bad input removes nothing: it writes nothing at all.
+        os.makedirs(os.path.join(folder, gone[0]))
+        result = report(store, os.path.join(folder, "rep"), "--sweep", "nosuch")
+        self.assertEqual(result.returncode, 2, result.stderr)
+        self.assertIn(gone[0], os.listdir(folder))
 
     def test_width_figures_from_the_network_section(self):
         """The network/ section of two-layer runs (analysis.store.SECTIONS): synthetic power

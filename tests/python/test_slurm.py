@@ -286,6 +286,46 @@ class SlurmJobsTest(unittest.TestCase):
         self.say(f"sweep.slurm: srun and mpirun jobs, a resubmission and a bad config in "
                  f"{time.time() - start:.1f} s")
 
+    def test_sweep_names_come_from_ssldyn(self):
+        # The script takes the sweep's name from `ssldyn sweep CONFIG --check` and makes the
+        # store's folder only then: a name that climbs out of the submit folder is bad input
+        # (it made folders outside it), and nothing is made.
+        start = time.time()
+        climbing = self.write("climbing.ini", SMALL.replace("name = grid",
+                                                            "name = ../../outside/x"))
+        outside = os.path.join(self.tmp, "outside")  # work/results/../../outside
+        self.assertFalse(os.path.exists(outside))
+        bad = self.sbatch("sweep.slurm", "--ntasks=1", CONFIG=climbing, LAUNCH="mpirun")
+        # Whether the store holds the sweep is asked exactly (`ls --sweeps`): a new sweep named
+        # `failed` in a store with failed runs ("failed runs of …" in `ssldyn ls`) was resumed,
+        # and refused as a resume of a sweep the store does not hold.
+        store = os.path.join(self.work, "with-failures.h5")
+        diverging = self.write("diverging.ini", SMALL.replace("steps = 300",
+                                                              "steps = 300\neta = 1e308"))
+        result = subprocess.run([BIN, "sweep", diverging, "--store", store, "-q"], env=ENV,
+                                capture_output=True, text=True, timeout=300)
+        self.assertEqual(result.returncode, 1, result.stderr)  # every run diverges at once
+        listing = subprocess.run([BIN, "ls", store], capture_output=True, text=True,
+                                 env=ENV).stdout
+        self.assertIn("\nfailed runs of grid:", listing)  # what the old script took for a sweep
+        named_failed = self.write("failed.ini", SMALL.replace("name = grid", "name = failed"))
+        added = self.sbatch("sweep.slurm", "--ntasks=1", CONFIG=named_failed, STORE=store,
+                            LAUNCH="mpirun")
+        self.wait_gone(bad, added)
+        log = self.log(f"ssldyn-sweep-{bad}.out")
+        self.assertEqual(self.state(bad).get("ExitCode"), "2:0", log)
+        self.assertIn("sweep name '../../outside/x' may not start with '.'", log)
+        self.assertFalse(os.path.exists(outside), log)
+        self.assertFalse(os.path.exists(os.path.join(self.work, "results")), log)
+        log = self.log(f"ssldyn-sweep-{added}.out")
+        self.assert_completed(self.state(added), log)
+        self.assertNotIn("--resume", log)
+        with h5py.File(store, "r") as f:
+            self.assertEqual(sorted(f["sweeps"]), ["failed", "grid"])
+            self.assertTrue(all(f["sweeps/failed/status"][()] == 2))
+        self.say(f"sweep names: a climbing name refused, a sweep named failed added "
+                 f"({time.time() - start:.1f} s)")
+
     def test_only_a_lock_of_the_same_job_is_broken(self):
         # A requeued job whose earlier incarnation was killed finds that incarnation's lock
         # (same job id): it is certainly gone, so the job clears it. Another job's lock stays.

@@ -1,6 +1,11 @@
 // The settings table: every key parses what it prints; bad values name their key.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <string>
+
 #include "config/run_config.hpp"
 #include "core/error.hpp"
 
@@ -108,4 +113,68 @@ TEST(Config, ChoicesComeFromTheTables) {
         if (!row.networks) continue;
         EXPECT_EQ(refusal([&](RunConfig& c) { c.dynamics = row.value; }), "no error") << row.name;
     }
+}
+
+// The message of validate(c), or "valid".
+std::string validation_of(const RunConfig& c) {
+    try {
+        validate(c);
+    } catch (const InputError& e) {
+        return e.what();
+    }
+    return "valid";
+}
+
+// Numbers a run cannot compute with are refused naming their key: NaN and infinities (also in a
+// config made in code), scales of the data whose squares would overflow C (1e308 ended in
+// "dsyevd: failed to converge", naming nothing), and seeds outside 0 to 2^63 - 1 (-1 was stored
+// as 2^64 - 1).
+TEST(Config, NumbersARunCannotComputeWithNameTheirKey) {
+    RunConfig spiked;
+    spiked.data = DataSource::spiked;
+    spiked.d = 16;
+    spiked.k = 2;
+    ASSERT_EQ(validation_of(spiked), "valid");
+    const auto with = [&](const char* key, const char* value) {
+        RunConfig c = spiked;
+        set_value(c, key, value);
+        return validation_of(c);
+    };
+    EXPECT_EQ(with("sigma_aug", "1e308"),
+              "sigma_aug: 1e+308 is too large (at most 1e150: C sums squares of the samples, "
+              "which would overflow)");
+    EXPECT_EQ(with("spikes", "1e308,1").rfind("spikes: 1e+308 is too large", 0), 0u);
+    EXPECT_EQ(with("bulk", "2e150").rfind("bulk: 2e+150 is too large", 0), 0u);
+    EXPECT_EQ(with("spikes", "3,-1"), "spikes: eigenvalues must be >= 0, got -1");
+    EXPECT_EQ(with("bulk", "-1e200"), "bulk: must be >= 0, got -1e+200");
+    // The bound itself passes, and a large step size is no bad input (the run fails).
+    EXPECT_EQ(with("sigma_aug", "1e150"), "valid");
+    EXPECT_EQ(with("spikes", "1e150,1"), "valid");
+    EXPECT_EQ(with("eta", "1e308"), "valid");
+
+    const double nan = std::nan(""), inf = std::numeric_limits<double>::infinity();
+    RunConfig c = spiked;
+    c.eta = nan;
+    EXPECT_EQ(validation_of(c), "eta: must be a finite number, got nan");
+    c = spiked;
+    c.weight_decay = inf;
+    EXPECT_EQ(validation_of(c), "weight_decay: must be a finite number, got inf");
+    c = spiked;
+    c.spikes = {4.0, -inf};
+    EXPECT_EQ(validation_of(c), "spikes: must be a finite number, got -inf");
+
+    for (const char* seed : {"-1", "+3", "1.5", "9223372036854775808", "", "0x10"}) {
+        try {
+            set_value(c, "seed", seed);
+            ADD_FAILURE() << "seed '" << seed << "' taken as " << c.seed;
+        } catch (const InputError& e) {
+            EXPECT_EQ(std::string(e.what()), "seed: '" + std::string(seed) +
+                                                 "' is not a seed (an integer from 0 to 2^63 - 1)");
+        }
+    }
+    set_value(c, "seed", "9223372036854775807");
+    EXPECT_EQ(get_value(c, "seed"), "9223372036854775807");
+    c = spiked;
+    c.seed = std::uint64_t{1} << 63;
+    EXPECT_EQ(validation_of(c), "seed: must be at most 2^63 - 1, got 9223372036854775808");
 }

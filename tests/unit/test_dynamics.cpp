@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <string>
 
 #include "metrics/metrics.hpp"
 #include "random/stream.hpp"
@@ -187,6 +188,32 @@ TEST(Simulation, DivergingRunIsMarkedFailedWithItsStep) {
     EXPECT_GT(r.failed_step, 0);
     EXPECT_LT(r.failed_step, 1000);
     EXPECT_NE(r.failure.find("non-finite"), std::string::npos);
+}
+
+// The reported hang: η = 1e308 on spiked data (d = 16, n = 200, k = 3, the default spectrum)
+// overflows the first step to ±inf, and the polar retraction's SVD of it never returned (killed
+// after 30 s). Every retraction now fails the run at step 1 with the reason, keeping its record
+// at step 0.
+TEST(Simulation, OverflowingStepFailsAtStepOneForEveryRetraction) {
+    for (Retraction method :
+         {Retraction::qr, Retraction::polar, Retraction::cayley, Retraction::geodesic}) {
+        RunConfig c;
+        c.data = DataSource::spiked;
+        c.d = 16;
+        c.n = 200;
+        c.k = 3;
+        c.retraction = method;
+        c.eta = 1e308;
+        c.steps = 5;
+        c.record_every = 1;
+        const RunResult r = simulate(c);
+        const std::string name(name_of(retraction_names, method));
+        EXPECT_EQ(r.status, RunStatus::failed) << name;
+        EXPECT_EQ(r.failed_step, 1) << name;
+        EXPECT_EQ(r.failure, "non-finite weights at step 1") << name;
+        ASSERT_EQ(r.records.size(), 1u) << name;
+        EXPECT_EQ(r.records.front().step, 0) << name;
+    }
 }
 
 TEST(Simulation, SameConfigSameTrajectoryBitForBit) {

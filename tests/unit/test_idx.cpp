@@ -2,6 +2,7 @@
 // InputError naming the file for every kind of broken file.
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <zlib.h>
 
 #include <cstdint>
@@ -306,4 +307,61 @@ TEST_F(IdxTest, MissingFilesAreRejected) {
     expect_input_error([&] { read_idx_image_shape(missing); }, missing);
     // A folder is not a file.
     expect_images_rejected(dir_.string());
+}
+
+// Only regular files (or links to one) are data files, refused at once by what they are: a named
+// pipe with no writer blocked the open (and SIGTERM with it), a device reads for ever.
+TEST_F(IdxTest, OnlyRegularFilesAreRead) {
+    const std::string fifo = path("pipe.idx");
+    ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+    for (const auto& read : std::vector<std::function<void()>>{
+             [&] { read_idx_images(fifo); }, [&] { read_idx_labels(fifo); },
+             [&] { read_idx_image_shape(fifo); }}) {
+        try {
+            read();
+            ADD_FAILURE() << "a named pipe was read";
+        } catch (const InputError& e) {
+            EXPECT_EQ(std::string(e.what()),
+                      fifo +
+                          ": is a named pipe, not a regular file (a data file is a regular "
+                          "file, raw or gzip)");
+        }
+    }
+    expect_images_rejected("/dev/null");
+    expect_images_rejected("/dev/zero");
+    // A link to a good file is read through.
+    const Bytes pixels = pixel_bytes(count * rows * cols);
+    const auto good = write_gzip("good.gz", concat(header({count, rows, cols}), pixels));
+    fs::create_symlink(good, path("link.gz"));
+    expect_pixels(read_idx_images(path("link.gz")), pixels, count);
+    fs::create_symlink(fifo, path("link-to-pipe.idx"));
+    expect_images_rejected(path("link-to-pipe.idx"));
+}
+
+// After a gzip stream: another member (read on, as gzip -d does) or the end of the file; any
+// other byte is an error (zlib's gzread skipped it and the file passed as good).
+TEST_F(IdxTest, OnlyGzipMembersMayFollowAGzipStream) {
+    const Bytes pixels = pixel_bytes(count * rows * cols);
+    const Bytes file = concat(header({count, rows, cols}), pixels);
+    const Bytes whole = read_file(write_gzip("whole.gz", file));
+    const Bytes first = read_file(write_gzip("first.gz", prefix(file, 30)));
+    const Bytes rest = read_file(write_gzip("rest.gz", Bytes(file.begin() + 30, file.end())));
+    expect_pixels(read_idx_images(write_raw("members.gz", concat(first, rest))), pixels, count);
+    for (const Bytes& garbage :
+         {Bytes{0}, Bytes{'x', 'y', 'z', '\n'}, Bytes{0x1f}, Bytes(4096, 0)}) {
+        const std::string p = write_raw("garbage.gz", concat(whole, garbage));
+        try {
+            read_idx_images(p);
+            ADD_FAILURE() << garbage.size() << " bytes after the stream were ignored";
+        } catch (const InputError& e) {
+            EXPECT_NE(std::string(e.what()).find(p + ": data after the end of its gzip stream"),
+                      std::string::npos)
+                << e.what();
+        }
+        expect_images_rejected(p, 1);
+    }
+    // An empty member after the data is a member: still good.
+    const Bytes empty = read_file(write_gzip("empty.gz", {}));
+    expect_pixels(read_idx_images(write_raw("trailing-empty.gz", concat(whole, empty))), pixels,
+                  count);
 }

@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
+#include <string>
 
 #include "metrics/metrics.hpp"
 #include "test_support.hpp"
@@ -52,6 +54,35 @@ TEST(Lapack, EigenSvdSolveReconstruct) {
     const Matrix m = gaussian_matrix(stream, 4, 4), rhs = gaussian_matrix(stream, 4, 2);
     EXPECT_LT(support::relative_difference(multiply(m, solve(m, rhs)), rhs), 1e-12);
     EXPECT_THROW(solve(Matrix(3, 3), Matrix(3, 1)), RuntimeFailure);
+}
+
+// dgesdd loops for ever on an infinity (measured: killed after 30 s): every factorisation refuses
+// a non-finite entry at once, wherever it sits, with a RuntimeFailure naming the routine.
+TEST(Lapack, NonFiniteInputIsRefusedBeforeAnyFactorisation) {
+    RandomStream stream(4);
+    for (const double bad : {std::numeric_limits<double>::infinity(),
+                             -std::numeric_limits<double>::infinity(), std::nan("")}) {
+        Matrix tall = gaussian_matrix(stream, 8, 3), square = gaussian_matrix(stream, 4, 4);
+        tall(7, 2) = bad;
+        square(0, 3) = bad;
+        square(3, 0) = bad;  // symmetric, as dsyevd's input
+        const auto expect_refused = [](const auto& call, const std::string& routine) {
+            try {
+                call();
+                ADD_FAILURE() << routine << " took a non-finite matrix";
+            } catch (const RuntimeFailure& e) {
+                EXPECT_NE(std::string(e.what()).find(routine + ": "), std::string::npos)
+                    << e.what();
+                EXPECT_NE(std::string(e.what()).find("non-finite"), std::string::npos) << e.what();
+            }
+        };
+        expect_refused([&] { thin_svd(tall); }, "dgesdd");
+        expect_refused([&] { singular_values(transpose(tall)); }, "dgesdd");
+        expect_refused([&] { symmetric_eigen(square); }, "dsyevd");
+        expect_refused([&] { orthonormal_factor(tall); }, "dgeqrf");
+        expect_refused([&] { solve(square, Matrix(4, 1)); }, "dgesv");
+        expect_refused([&] { solve(Matrix::identity(8), tall); }, "dgesv");
+    }
 }
 
 TEST(Metrics, EffectiveRankAndSubspaceDistance) {

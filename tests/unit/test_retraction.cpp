@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 
 #include "metrics/metrics.hpp"
 #include "optim/retraction.hpp"
@@ -295,5 +296,24 @@ TEST(Retraction, StaysOnTheManifoldOverManySteps) {
             worst = std::max(worst, orthogonality_error(w));
         }
         EXPECT_LT(worst, 1e-13) << name(r);
+    }
+}
+
+// A step beyond the finite numbers (η = 1e308) is taken as it is, unretracted: the weights come
+// back non-finite for the run to fail on (no factorisation is handed them), in row and column
+// form alike.
+TEST(Retraction, NonFiniteStepIsTakenAsItIs) {
+    const Matrix w = start(31, 3, 12);
+    Matrix step = horizontal_at(w, 32);
+    scale(1e308, step);
+    step(1, 4) = std::numeric_limits<double>::infinity();
+    for (Retraction method : all_methods) {
+        const Matrix rows = retract(method, w, step, Distribution());
+        const Matrix columns =
+            retract_columns(method, transpose(w), transpose(step), Distribution());
+        EXPECT_FALSE(all_finite(rows)) << name(method);
+        EXPECT_FALSE(all_finite(columns)) << name(method);
+        EXPECT_EQ(rows(1, 4), std::numeric_limits<double>::infinity()) << name(method);
+        EXPECT_EQ(rows(0, 0), w(0, 0) + step(0, 0)) << name(method);  // W + ξ, entry by entry
     }
 }
