@@ -88,16 +88,49 @@ const Column* StoreColumns::find(const std::string& name) const {
     return it == position_.end() ? nullptr : &columns_[it->second];
 }
 
-std::string StoreColumns::known_names() const {
-    std::vector<std::string> settings, results, identity;
-    for (const auto& column : columns_)
-        (column.kind == ColumnKind::setting  ? settings
-         : column.kind == ColumnKind::result ? results
-                                             : identity)
-            .push_back(column.name);
+namespace {
+
+// Edits (insertions, deletions, substitutions) that turn a into b.
+std::size_t edit_distance(const std::string& a, const std::string& b) {
+    std::vector<std::size_t> row(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+        std::size_t diagonal = row[0];
+        row[0] = i;
+        for (std::size_t j = 1; j <= b.size(); ++j) {
+            const std::size_t above = row[j];
+            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1])});
+            diagonal = above;
+        }
+    }
+    return row[b.size()];
+}
+
+// A misspelling or a part of the name: two edits at most, or one inside the other.
+bool resembles(const std::string& name, const std::string& unknown) {
+    return edit_distance(name, unknown) <= 2 || name.find(unknown) != std::string::npos ||
+           unknown.find(name) != std::string::npos;
+}
+
+}  // namespace
+
+std::string StoreColumns::known_names(const std::string& unknown) const {
+    std::vector<std::string> settings, results, alike, identity;
+    for (const auto& column : columns_) {
+        if (column.kind == ColumnKind::setting) settings.push_back(column.name);
+        if (column.kind == ColumnKind::identity) identity.push_back(column.name);
+        if (column.kind != ColumnKind::result) continue;
+        results.push_back(column.name);
+        if (resembles(column.name, unknown)) alike.push_back(column.name);
+    }
     const std::size_t everything = columns_.size();
-    return "settings: " + listed(settings, everything) +
-           "; results: " + listed(results, everything) + "; and " + listed(identity, everything);
+    const std::string of_results =
+        std::to_string(results.size()) + " results (--columns all shows them)";
+    return "settings: " + listed(settings, everything) + "; " +
+           (alike.empty()
+                ? of_results
+                : "results like it: " + listed(alike, everything) + ", of " + of_results) +
+           "; and " + listed(identity, everything);
 }
 
 Value StoreColumns::value(const SweepIndex& index, std::size_t row, const Column& column) const {

@@ -43,8 +43,9 @@ class StoreColumns {
     const Column* find(const std::string& name) const;  // nullptr when unknown
     // Settings in the order of the config table (others after, alphabetically), then results.
     const std::vector<Column>& columns() const { return columns_; }
-    // For messages: "settings: d, k, ...; results: ...; and run_id, status, sweep".
-    std::string known_names() const;
+    // For the message about an unknown name: every setting, the results that resemble it (a
+    // store has some sixty result columns, too many for one line), and run_id, status, sweep.
+    std::string known_names(const std::string& unknown) const;
 
     Value value(const SweepIndex& index, std::size_t row, const Column& column) const;
     // nullopt also for a name that is no column.

@@ -65,7 +65,7 @@ void check_comparison(const Comparison& c, const StoreColumns& columns, const st
     const Column* column = columns.find(c.name);
     if (!column)
         throw where_error(source, "unknown name '" + c.name + "' " + at(c.position) + " (" +
-                                      columns.known_names() + ")");
+                                      columns.known_names(c.name) + ")");
     if (is_ordering(c.relation) && column->type == ColumnType::text)
         throw where_error(source, "'" + c.name + " " +
                                       std::string(name_of(relation_names, c.relation)) + " " +

@@ -64,7 +64,7 @@ std::vector<const Column*> shown_columns(const StoreColumns& columns, const Quer
                 add(c);
             } else {
                 throw InputError("--columns: unknown column '" + name + "' (" +
-                                 columns.known_names() + "; or all)");
+                                 columns.known_names(name) + "; or all)");
             }
         }
         return out;

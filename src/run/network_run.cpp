@@ -126,10 +126,6 @@ struct Reference {
     }
 };
 
-}  // namespace
-
-namespace {
-
 // Whether a run group of several ranks spreads an m x n matrix over its ranks: above the threshold.
 bool spread_over_group(const Distribution& where, Index m, Index n) {
     return where.group != nullptr && where.group->size() > 1 && where.distributes(m, n);

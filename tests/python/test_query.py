@@ -137,11 +137,16 @@ class QueryTest(unittest.TestCase):
     def test_bad_expressions_name_the_token(self):
         self.assert_bad("dynamics==spher", "'spher'", "position 11", "naive, orthogonal")
         self.assert_bad("k>>3", "'>' at position 3")
-        line = self.assert_bad("kk==2", "unknown name 'kk' at position 1")
+        # Every setting is listed; of the sixty-odd results, those that resemble the name.
+        line = self.assert_bad("kk==2", "unknown name 'kk' at position 1",
+                               "results (--columns all shows them)")
         with h5py.File(self.store, "r") as f:
-            names = list(f["sweeps/tiny/index/config"]) + list(f["sweeps/tiny/index/result"])
-        for name in names:
+            settings = list(f["sweeps/tiny/index/config"])
+            results = list(f["sweeps/tiny/index/result"])
+        for name in settings:
             self.assertRegex(line, rf"[ :]{name}[,;]")
+        self.assertIn(f"{len(results)} results", line)
+        self.assert_bad("final_los < 0", "results like it: final_loss, final_loss_deviation")
         self.assert_bad("k==3", "'3'", "2, 4, 16")
         self.assert_bad("(k==2 or k==4", "')'", "the end of the expression")
         self.assert_bad("loss < contrastive", "orders text")

@@ -10,28 +10,23 @@
 #include <fstream>
 #include <functional>
 #include <iterator>
-#include <new>
 #include <string>
 #include <vector>
 
 #include "core/error.hpp"
 #include "data/idx.hpp"
+#include "test_files.hpp"
 
 using namespace ssldyn;
 
 namespace {
 
 namespace fs = std::filesystem;
-using Bytes = std::vector<unsigned char>;
+using test::Bytes;
 
-// The 4-byte magic number followed by the big-endian dimensions.
 Bytes header(std::vector<std::uint32_t> dims, unsigned char type = 0x08, unsigned char b0 = 0,
              unsigned char b1 = 0) {
-    Bytes out{b0, b1, type, static_cast<unsigned char>(dims.size())};
-    for (std::uint32_t v : dims)
-        for (int shift = 24; shift >= 0; shift -= 8)
-            out.push_back(static_cast<unsigned char>((v >> shift) & 0xffu));
-    return out;
+    return test::idx_header(dims, type, b0, b1);
 }
 
 Bytes concat(Bytes a, const Bytes& b) {
@@ -57,25 +52,11 @@ Bytes pixel_bytes(std::size_t n) {
 
 class IdxTest : public ::testing::Test {
   protected:
-    void SetUp() override {
-        std::string pattern = (fs::temp_directory_path() / "ssldyn-idx-XXXXXX").string();
-        ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-        dir_ = pattern;
-    }
-    void TearDown() override {
-        std::error_code ec;
-        fs::remove_all(dir_, ec);
-        EXPECT_FALSE(fs::exists(dir_));
-    }
-
-    std::string path(const std::string& name) const { return (dir_ / name).string(); }
+    std::string path(const std::string& name) const { return folder_.path(name); }
 
     std::string write_raw(const std::string& name, const Bytes& bytes) const {
         const std::string p = path(name);
-        std::ofstream out(p, std::ios::binary);
-        out.write(reinterpret_cast<const char*>(bytes.data()),
-                  static_cast<std::streamsize>(bytes.size()));
-        EXPECT_TRUE(out.good()) << p;
+        test::write_bytes(p, bytes);
         return p;
     }
 
@@ -97,7 +78,7 @@ class IdxTest : public ::testing::Test {
         return Bytes(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
     }
 
-    fs::path dir_;
+    test::TempFolder folder_{"ssldyn-idx"};
 };
 
 // f must throw an InputError whose message names the file.
@@ -306,7 +287,7 @@ TEST_F(IdxTest, MissingFilesAreRejected) {
     expect_labels_rejected(missing);
     expect_input_error([&] { read_idx_image_shape(missing); }, missing);
     // A folder is not a file.
-    expect_images_rejected(dir_.string());
+    expect_images_rejected(folder_.root().string());
 }
 
 // Only regular files (or links to one) are data files, refused at once by what they are: a named

@@ -18,27 +18,15 @@
 #include "config/run_config.hpp"
 #include "core/error.hpp"
 #include "run/problem.hpp"
+#include "test_files.hpp"
 
 using namespace ssldyn;
 
 namespace {
 
 namespace fs = std::filesystem;
+using test::write_idx;
 using Settings = std::vector<std::pair<std::string, std::string>>;
-
-// A raw IDX file: the magic number (unsigned bytes, `dims` dimensions), the big-endian
-// dimensions, the bytes.
-void write_idx(const std::string& path, const std::vector<std::uint32_t>& dims,
-               const std::vector<unsigned char>& bytes) {
-    std::vector<unsigned char> out{0, 0, 0x08, static_cast<unsigned char>(dims.size())};
-    for (std::uint32_t v : dims)
-        for (int shift = 24; shift >= 0; shift -= 8)
-            out.push_back(static_cast<unsigned char>((v >> shift) & 0xffu));
-    out.insert(out.end(), bytes.begin(), bytes.end());
-    std::ofstream file(path, std::ios::binary);
-    file.write(reinterpret_cast<const char*>(out.data()), static_cast<std::streamsize>(out.size()));
-    ASSERT_TRUE(file.good()) << path;
-}
 
 // count pseudo-random bytes below `below`, from a linear congruential generator.
 std::vector<unsigned char> bytes(std::size_t count, unsigned below, std::uint32_t seed) {
@@ -80,20 +68,13 @@ std::string difference(const Problem& a, const Problem& b) {
 class ProblemKeyTest : public ::testing::Test {
   protected:
     void SetUp() override {
-        std::string pattern = (fs::temp_directory_path() / "ssldyn-problem-XXXXXX").string();
-        ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-        dir_ = pattern;
         // 50 images of 3 x 3 pixels, labels in 0..2; B differs from A in every file.
         write_idx(path("a-images"), {50, 3, 3}, bytes(450, 256, 1));
         write_idx(path("b-images"), {50, 3, 3}, bytes(450, 256, 2));
         write_idx(path("a-labels"), {50}, bytes(50, 3, 3));
         write_idx(path("b-labels"), {50}, bytes(50, 3, 4));
     }
-    void TearDown() override {
-        std::error_code ec;
-        fs::remove_all(dir_, ec);
-    }
-    std::string path(const std::string& name) const { return (dir_ / name).string(); }
+    std::string path(const std::string& name) const { return folder_.path(name); }
 
     // Small configs in which every setting matters somewhere: the linear and the two-layer
     // model on spiked data, the linear model and the supervised baseline on IDX files.
@@ -155,7 +136,7 @@ class ProblemKeyTest : public ::testing::Test {
         };
     }
 
-    fs::path dir_;
+    test::TempFolder folder_{"ssldyn-problem"};
 };
 
 RunConfig config_of(const Settings& settings) {

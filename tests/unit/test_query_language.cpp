@@ -137,7 +137,10 @@ TEST(QueryLanguage, ErrorsNameTheToken) {
         // Against the store: unknown names list the names, unknown values the store's values.
         {"kk==2",
          {"unknown name 'kk' at position 1", "settings: d, loss, dynamics, k, eta_rel;",
-          "results: failure, final_effective_rank", "run_id"}},
+          "2 results (--columns all shows them)", "run_id"}},
+        {"effective_rank > 1",
+         {"unknown name 'effective_rank' at position 1",
+          "results like it: final_effective_rank, of 2 results"}},
         {"k == 2 or dynamcs == naive", {"unknown name 'dynamcs' at position 11"}},
         {"dynamics==spher",
          {"no run has dynamics 'spher' (at position 11)", "naive, orthogonal, penalty"}},
