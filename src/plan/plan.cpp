@@ -2,6 +2,7 @@
 
 #include <map>
 #include <set>
+#include <unordered_set>
 #include <utility>
 
 #include "config/data_files.hpp"
@@ -73,7 +74,7 @@ void check_sweep_name(const std::string& name, const std::string& origin) {
 
 std::string SweepPlan::signature() const {
     std::string out;
-    for (const auto& run : runs) out += run_id(run) + "\n";
+    for (const std::uint64_t id : ids) out += run_id_text(id) + "\n";
     return out;
 }
 
@@ -158,7 +159,8 @@ SweepPlan parse_sweep_plan(const std::string& text, const std::string& origin) {
             throw InputError(origin + ": the axes expand to more than 10^7 runs");
         total *= axis.length();
     }
-    std::set<std::string> ids, checked_files;
+    std::set<std::string> checked_files;
+    std::unordered_set<std::uint64_t> ids;
     for (Index r = 0; r < total; ++r) {
         RunConfig config = fixed;
         Index rest = r;
@@ -190,9 +192,11 @@ SweepPlan parse_sweep_plan(const std::string& text, const std::string& origin) {
                              (values.empty() ? " fixed settings" : values.substr(1)) +
                              "): " + e.what());
         }
-        if (!ids.insert(run_id(config)).second)
+        const std::uint64_t id = run_hash(config);
+        if (!ids.insert(id).second)
             throw InputError(origin + ": run " + std::to_string(r + 1) +
                              " repeats an earlier run (the same settings twice)");
+        plan.ids.push_back(id);
         plan.runs.push_back(std::move(config));
         plan.dimensions.push_back(d);
         plan.rows.push_back(static_cast<Index>(r));
@@ -219,12 +223,14 @@ SweepShard parse_shard(const std::string& text, const std::string& origin) {
 SweepPlan shard_of(const SweepPlan& whole, SweepShard shard) {
     SweepPlan part = whole;
     part.runs.clear();
+    part.ids.clear();
     part.dimensions.clear();
     part.rows.clear();
     part.shard = shard;
     for (std::size_t i = 0; i < whole.runs.size(); ++i) {
         if (whole.rows[i] % shard.count != shard.index) continue;
         part.runs.push_back(whole.runs[i]);
+        part.ids.push_back(whole.ids[i]);
         part.dimensions.push_back(whole.dimensions[i]);
         part.rows.push_back(whole.rows[i]);
     }
@@ -241,6 +247,7 @@ SweepPlan single_run_plan(const std::string& name, const RunConfig& config) {
     plan.name = name;
     plan.source = canonical_text(config);
     plan.runs.push_back(config);
+    plan.ids.push_back(run_hash(config));
     plan.dimensions.push_back(input_dimension(config));
     plan.rows.push_back(0);
     return plan;

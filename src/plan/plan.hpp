@@ -9,6 +9,7 @@
 //   [zip] / [zip.X]    keys whose value lists go together (equal lengths), one axis per section
 //
 // Keys are those of `ssldyn run`. Axes vary in the order written, the last fastest.
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -31,8 +32,9 @@ struct SweepPlan {
     std::string source;             // the config text as given
     std::vector<std::string> axes;  // varying keys, in expansion order
     std::vector<RunConfig> runs;
-    std::vector<Index> dimensions;  // input dimension d of each run
-    std::vector<Index> rows;        // row of each run in the whole sweep
+    std::vector<std::uint64_t> ids;  // run_hash of each run: its id, computed once
+    std::vector<Index> dimensions;   // input dimension d of each run
+    std::vector<Index> rows;         // row of each run in the whole sweep
     SweepShard shard;
 
     // One line per run: its id. Equal signatures mean the same runs in the same order.
