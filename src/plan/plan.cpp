@@ -78,7 +78,8 @@ std::string SweepPlan::signature() const {
     return out;
 }
 
-SweepPlan parse_sweep_plan(const std::string& text, const std::string& origin) {
+SweepPlan parse_sweep_plan(const std::string& text, const std::string& origin,
+                           const DimensionOf& dimension_of) {
     const std::vector<IniEntry> entries = parse_ini(text, origin);
     SweepPlan plan;
     plan.source = text;
@@ -179,9 +180,10 @@ SweepPlan parse_sweep_plan(const std::string& text, const std::string& origin) {
         }
         Index d = 0;
         try {
-            d = input_dimension(config);
-            // Each data file read through once (length, gzip trailer), before any store is touched.
-            if (config.data != DataSource::spiked) {
+            d = dimension_of ? dimension_of(config) : input_dimension(config);
+            // Each data file read through once (length, gzip trailer), before any store is touched
+            // (not at all when d is given).
+            if (!dimension_of && config.data != DataSource::spiked) {
                 const std::string images = images_file(config);
                 if (checked_files.insert(images).second) read_idx_images(images, 1);
             }

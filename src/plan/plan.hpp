@@ -10,6 +10,7 @@
 //
 // Keys are those of `ssldyn run`. Axes vary in the order written, the last fastest.
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -41,10 +42,16 @@ struct SweepPlan {
     std::string signature() const;
 };
 
+// The input dimension d of a run.
+using DimensionOf = std::function<Index(const RunConfig&)>;
+
 // Reads and expands a sweep config; every error is an InputError naming the file and the
 // section, key or value.
 SweepPlan read_sweep_plan(const std::string& path);
-SweepPlan parse_sweep_plan(const std::string& text, const std::string& origin);
+// dimension_of, when given, supplies each run's d instead of its data (whose files are then not
+// read): a store holding the runs knows it.
+SweepPlan parse_sweep_plan(const std::string& text, const std::string& origin,
+                           const DimensionOf& dimension_of = {});
 
 // The runs of one shard of a whole sweep.
 SweepPlan shard_of(const SweepPlan& whole, SweepShard shard);
