@@ -14,13 +14,16 @@
 #     --repeat R        sweeps per run count (default 1), each into a new store
 #     --add-sweep       add a 10-run sweep to the store of the last run count
 #     --python          time the Python reads (bench/store_read.py) on each store
+#     --analysis SRC    the source root whose analysis/store.py the reads use (default: this one)
 #     --label NAME      the name of the binary in the table and CSV (default: schema N)
 #     --csv FILE        append the rows to FILE (created with a header)
 #     --keep            keep the stores (default: each one is removed once measured)
 #
 # Stores go to a scratch folder under TMPDIR (default /tmp). A run count whose store would not fit
 # in the free space (its size extrapolated from the previous count, with 20 % to spare) is
-# skipped with a note. PYTHON overrides the interpreter of the reads (default /usr/bin/python3).
+# skipped with a note. The time ssldyn sweep --check takes (the expansion of the config every
+# rank does first) is printed for each count. PYTHON overrides the interpreter of the reads
+# (default /usr/bin/python3).
 set -euo pipefail
 wanted=${SSLDYN:-}
 runs_list="1000 10000 100000"
@@ -30,6 +33,7 @@ python_reads=0
 label=""
 csv=""
 keep=0
+analysis=()
 build=""
 while [[ $# -gt 0 ]]; do
   case $1 in
@@ -38,6 +42,7 @@ while [[ $# -gt 0 ]]; do
     --repeat) repeat=$2; shift 2 ;;
     --add-sweep) add_sweep=1; shift ;;
     --python) python_reads=1; shift ;;
+    --analysis) analysis=(--analysis "$2"); shift 2 ;;
     --label) label=$2; shift 2 ;;
     --csv) csv=$2; shift 2 ;;
     --keep) keep=1; shift ;;
@@ -79,17 +84,20 @@ sweep() {  # config store
   rss0=$(tail -1 "$OUT/rss.0")
   rss1=$(tail -1 "$OUT/rss.1")
 }
-# The figures ssldyn prints: "HDF5 X % of rank time (Y s preparing the store)".
+# The figures ssldyn prints: "W s on 2 ranks; HDF5 X % of rank time (Y s preparing the store)"
+# (W: from the store's preparation to the last run written; not the config's expansion before
+# it nor the summary read after it, which the wall time of mpirun includes).
+inside() { sed -n 's/.*, \([0-9.]*\) s on [0-9]* ranks.*/\1/p' <<< "$line"; }
 share() { sed -n 's/.*HDF5 \([0-9.]*\) % of rank time.*/\1/p' <<< "$line"; }
 prepare() { sed -n 's/.*(\([0-9.]*\) s preparing the store).*/\1/p' <<< "$line"; }
 mib() { awk -v k="$1" 'BEGIN { printf "%.0f", k / 1024 }'; }
 
 if [ -n "$csv" ] && [ ! -s "$csv" ]; then
-  echo "label,runs,repeat,wall_s,prepare_s,hdf5_share_pct,store_bytes,numbers_bytes,rss0_kib,rss1_kib,ms_per_run,load1" > "$csv"
+  echo "label,runs,repeat,wall_s,sweep_s,prepare_s,hdf5_share_pct,store_bytes,numbers_bytes,rss0_kib,rss1_kib,ms_per_run,load1" > "$csv"
 fi
 echo
-echo "| binary | runs | wall (s) | preparing the store (s) | HDF5 share of rank time | store size | store / numbers | peak RSS rank 0 / 1 (MiB) | cost per run (ms) | load |"
-echo "|---|---|---|---|---|---|---|---|---|---|"
+echo "| binary | runs | wall (s) | sweep (s) | preparing the store (s) | HDF5 share of rank time | store size | store / numbers | peak RSS rank 0 / 1 (MiB) | cost per run (ms) | load |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|"
 bytes_per_run=0
 last_store=""
 for runs in $runs_list; do
@@ -102,6 +110,10 @@ for runs in $runs_list; do
   fi
   config="$OUT/store$runs.ini"
   write_config "$config" "store$runs" "noncontrastive, contrastive" $((runs / 4))
+  # The config's expansion alone (every rank does it before the sweep), on one process.
+  start=$(now)
+  "$SSLDYN" sweep "$config" --check > /dev/null
+  echo "# $runs runs: expanding the config (ssldyn sweep --check) $(awk -v a="$(now)" -v b="$start" 'BEGIN { printf "%.2f", a - b }') s"
   for ((r = 1; r <= repeat; r++)); do
     store="$OUT/store$runs.h5"
     rm -f "$store"
@@ -115,11 +127,11 @@ for runs in $runs_list; do
     name=${label:-schema $schema}
     per_run=$(awk -v w="$wall" -v n="$runs" 'BEGIN { printf "%.3f", 1000 * w / n }')
     ratio=$(awk -v s="$size" -v n="$numbers" 'BEGIN { printf "%.2f", s / n }')
-    echo "| $name | $runs | $wall | $(prepare) | $(share) % | $((size / 1000000)) MB | $ratio | $(mib "$rss0") / $(mib "$rss1") | $per_run | $load |"
-    [ -z "$csv" ] || echo "$name,$runs,$r,$wall,$(prepare),$(share),$size,$numbers,$rss0,$rss1,$per_run,$load" >> "$csv"
+    echo "| $name | $runs | $wall | $(inside) | $(prepare) | $(share) % | $((size / 1000000)) MB | $ratio | $(mib "$rss0") / $(mib "$rss1") | $per_run | $load |"
+    [ -z "$csv" ] || echo "$name,$runs,$r,$wall,$(inside),$(prepare),$(share),$size,$numbers,$rss0,$rss1,$per_run,$load" >> "$csv"
   done
   if [ "$python_reads" = 1 ]; then
-    "$python" "$ROOT/bench/store_read.py" "$store" "store$runs" | sed 's/^/#   /'
+    "$python" "$ROOT/bench/store_read.py" "$store" "store$runs" "${analysis[@]}" | sed 's/^/#   /'
   fi
   last_store=$store
   # The last count's store stays for the added sweep.
@@ -134,6 +146,6 @@ if [ "$add_sweep" = 1 ] && [ -n "$last_store" ]; then
   echo "# a 10-run sweep added to the store of ${runs_list##* } runs ($((before / 1000000)) MB):" \
     "wall $wall s, peak RSS rank 0 / 1: $(mib "$rss0") / $(mib "$rss1") MiB, store now" \
     "$(($(stat -c %s "$last_store") / 1000000)) MB; $line"
-  [ -z "$csv" ] || echo "${label:-add},add10-to-${runs_list##* },1,$wall,$(prepare),$(share),$(stat -c %s "$last_store"),0,$rss0,$rss1,0,$(cut -d' ' -f1 /proc/loadavg)" >> "$csv"
+  [ -z "$csv" ] || echo "${label:-add},add10-to-${runs_list##* },1,$wall,$(inside),$(prepare),$(share),$(stat -c %s "$last_store"),0,$rss0,$rss1,0,$(cut -d' ' -f1 /proc/loadavg)" >> "$csv"
 fi
 [ "$keep" = 1 ] || rm -f "$OUT"/*.h5

@@ -142,23 +142,24 @@ def main():
         print(f"analysis/store.py of {src}: does not read schema {version}")
         return
 
-    def open_sweep():
-        return module.Store(args.store).sweep(args.sweep)
+    def with_sweep(read):
+        with module.Store(args.store) as store:
+            return read(store.sweep(args.sweep))
 
     if hasattr(module.Sweep, "to_dataframe"):
-        seconds, frame = timed(lambda: open_sweep().to_dataframe())
+        seconds, frame = timed(lambda: with_sweep(lambda sweep: sweep.to_dataframe()))
         print(f"analysis.store Sweep.to_dataframe(): {frame.shape[0]} runs x {frame.shape[1]} "
               f"columns: {seconds:.3f} s")
     if hasattr(module.Sweep, "series"):
-        seconds, loss = timed(lambda: open_sweep().series("gd_loss"))
-        print(f"analysis.store Sweep.series('gd_loss'): {np.shape(loss)}: {seconds:.3f} s")
+        seconds, loss = timed(lambda: with_sweep(lambda sweep: sweep.series("gd_loss").values))
+        print(f"analysis.store Sweep.series('gd_loss'): {loss.shape[0]} runs x {loss.shape[1]} "
+              f"records: {seconds:.3f} s")
     if version == 1:
-        def trajectories():
-            sweep = open_sweep()
+        def trajectories(sweep):
             n = min(len(sweep), args.trajectory_limit)
             return np.stack([sweep.run(row).trajectory["loss"] for row in range(n)])
 
-        seconds, loss = timed(trajectories)
+        seconds, loss = timed(lambda: with_sweep(trajectories))
         print(f"analysis.store run.trajectory['loss'] of {loss.shape[0]} runs (index read "
               f"included): {seconds:.3f} s")
 
