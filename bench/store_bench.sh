@@ -19,7 +19,7 @@
 #     --csv FILE        append the rows to FILE (created with a header)
 #     --keep            keep the stores (default: each one is removed once measured)
 #
-# Stores go to a scratch folder under TMPDIR (default /tmp). A run count whose store would not fit
+# Stores go to a scratch folder made by mktemp (under TMPDIR). A run count whose store would not fit
 # in the free space (its size extrapolated from the previous count, with 20 % to spare) is
 # skipped with a note. The time ssldyn sweep --check takes (the expansion of the config every
 # rank does first) is printed for each count. PYTHON overrides the interpreter of the reads
@@ -55,6 +55,10 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh" ${build:+"$build"}
 [ -n "$wanted" ] && SSLDYN=$wanted
 [ -x "$SSLDYN" ] || { echo "store_bench.sh: no ssldyn at $SSLDYN" >&2; exit 2; }
 python=${PYTHON:-/usr/bin/python3}
+for runs in $runs_list; do
+  [[ $runs =~ ^[0-9]+$ && $((runs % 4)) = 0 && $runs -gt 0 ]] ||
+    { echo "store_bench.sh: --runs: $runs is not a positive multiple of 4" >&2; exit 2; }
+done
 [ "$keep" = 1 ] && trap - EXIT && echo "# stores kept in $OUT"
 
 echo "# ssldyn: $SSLDYN ($("$SSLDYN" --version 2>/dev/null | head -1 || true))"
@@ -101,7 +105,6 @@ echo "|---|---|---|---|---|---|---|---|---|---|---|"
 bytes_per_run=0
 last_store=""
 for runs in $runs_list; do
-  [ $((runs % 4)) = 0 ] || { echo "store_bench.sh: --runs: $runs is not a multiple of 4" >&2; exit 2; }
   free=$(df -B1 --output=avail "$OUT" | tail -1)
   need=$(awk -v b="$bytes_per_run" -v n="$runs" 'BEGIN { printf "%.0f", 1.2 * b * n }')
   if [ "$need" -gt "$free" ]; then
@@ -141,11 +144,12 @@ done
 if [ "$add_sweep" = 1 ] && [ -n "$last_store" ]; then
   write_config "$OUT/add10.ini" add10 contrastive 5
   before=$(stat -c %s "$last_store")
+  load=$(cut -d' ' -f1 /proc/loadavg)
   sweep "$OUT/add10.ini" "$last_store"
   echo
   echo "# a 10-run sweep added to the store of ${runs_list##* } runs ($((before / 1000000)) MB):" \
     "wall $wall s, peak RSS rank 0 / 1: $(mib "$rss0") / $(mib "$rss1") MiB, store now" \
-    "$(($(stat -c %s "$last_store") / 1000000)) MB; $line"
-  [ -z "$csv" ] || echo "${label:-add},add10-to-${runs_list##* },1,$wall,$(inside),$(prepare),$(share),$(stat -c %s "$last_store"),0,$rss0,$rss1,0,$(cut -d' ' -f1 /proc/loadavg)" >> "$csv"
+    "$(($(stat -c %s "$last_store") / 1000000)) MB; load before $load; $line"
+  [ -z "$csv" ] || echo "${label:-add},add10-to-${runs_list##* },1,$wall,$(inside),$(prepare),$(share),$(stat -c %s "$last_store"),0,$rss0,$rss1,0,$load" >> "$csv"
 fi
 [ "$keep" = 1 ] || rm -f "$OUT"/*.h5
