@@ -1,10 +1,12 @@
 #include "config/run_config.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <limits>
 #include <sstream>
 #include <utility>
@@ -76,7 +78,19 @@ std::vector<double> parse_list(std::string_view key, std::string_view text) {
 }
 
 std::string print_double(double v) {
-    return shortest_text(v);
+    // A plan of a million runs prints the same few numbers tens of millions of times (its run
+    // ids, its problems): the text of each is remembered, in a small direct-mapped table.
+    struct Entry {
+        std::uint64_t bits = 0;
+        bool used = false;
+        std::string text;
+    };
+    thread_local std::array<Entry, 256> table;
+    std::uint64_t bits = 0;
+    std::memcpy(&bits, &v, sizeof bits);
+    Entry& e = table[(bits * 0x9E3779B97F4A7C15ULL) >> 56];
+    if (!e.used || e.bits != bits) e = {bits, true, shortest_text(v)};
+    return e.text;
 }
 
 std::string print_list(const std::vector<double>& values) {

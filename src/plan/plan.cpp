@@ -162,6 +162,11 @@ SweepPlan parse_sweep_plan(const std::string& text, const std::string& origin,
     }
     std::set<std::string> checked_files;
     std::unordered_set<std::uint64_t> ids;
+    ids.reserve(static_cast<std::size_t>(total));
+    plan.runs.reserve(static_cast<std::size_t>(total));
+    plan.ids.reserve(static_cast<std::size_t>(total));
+    plan.dimensions.reserve(static_cast<std::size_t>(total));
+    plan.rows.reserve(static_cast<std::size_t>(total));
     for (Index r = 0; r < total; ++r) {
         RunConfig config = fixed;
         Index rest = r;
