@@ -6,6 +6,7 @@
 #include <limits>
 #include <map>
 #include <tuple>
+#include <vector>
 
 #include "run/model_table.hpp"
 
@@ -36,25 +37,35 @@ std::string sweep_summary(const SweepIndex& index) {
     const auto& erank = index.numbers.at("final_effective_rank");
     const auto& distance = index.numbers.at("max_theory_distance");
     const auto model = index.config.find("model");
-    for (std::size_t i = 0; i < index.size(); ++i) {
+    // Rows are gathered by their settings' texts first: a million rows, a few groups, each
+    // labelled once.
+    using Settings = std::tuple<std::string, std::string, std::string, std::string>;
+    std::map<Settings, std::vector<std::size_t>> rows;
+    for (std::size_t i = 0; i < index.size(); ++i)
+        rows[{index.config.at("dynamics")[i],
+              model != index.config.end() ? model->second[i] : std::string(),
+              index.config.at("loss")[i], index.config.at("k")[i]}]
+            .push_back(i);
+    for (const auto& [settings, members] : rows) {
+        const auto& [dynamics_text, model_text, loss, k_text] = settings;
         RunConfig run;  // what the model table needs to label it
-        run.dynamics = parse_name(dynamics_names, index.config.at("dynamics")[i], "dynamics");
-        if (model != index.config.end())
-            run.model = parse_name(model_names, model->second[i], "model");
+        run.dynamics = parse_name(dynamics_names, dynamics_text, "dynamics");
+        if (!model_text.empty()) run.model = parse_name(model_names, model_text, "model");
         const ModelKind& kind = model_kind(run.model);
         const std::string label = kind.label(run);
         distance_meaning.emplace(label, kind.record_layout(run).distance_short);
-        const Key key{label, index.config.at("loss")[i], std::stol(index.config.at("k")[i])};
-        Group& g = groups[key];
-        ++g.runs;
-        if (index.status[i] == RunStatus::failed) ++g.failed;
-        if (index.status[i] != RunStatus::done) continue;
-        ++g.done;
-        g.erank_min = std::min(g.erank_min, erank[i]);
-        g.erank_max = std::max(g.erank_max, erank[i]);
-        if (!std::isfinite(distance[i])) continue;  // a run without a theory (reference off)
-        g.distance_min = std::min(g.distance_min, distance[i]);
-        g.distance_max = std::max(g.distance_max, distance[i]);
+        Group& g = groups[Key{label, loss, std::stol(k_text)}];
+        for (std::size_t i : members) {
+            ++g.runs;
+            if (index.status[i] == RunStatus::failed) ++g.failed;
+            if (index.status[i] != RunStatus::done) continue;
+            ++g.done;
+            g.erank_min = std::min(g.erank_min, erank[i]);
+            g.erank_max = std::max(g.erank_max, erank[i]);
+            if (!std::isfinite(distance[i])) continue;  // a run without a theory (reference off)
+            g.distance_min = std::min(g.distance_min, distance[i]);
+            g.distance_max = std::max(g.distance_max, distance[i]);
+        }
     }
     std::string out;
     char line[256];
