@@ -11,6 +11,7 @@
 #include "run/model_table.hpp"
 #include "store/provenance.hpp"
 #include "store/sweep_store.hpp"
+#include "store/sweep_writer.hpp"
 
 namespace ssldyn::cli {
 

@@ -7,6 +7,7 @@
 #include "store/h5/attribute.hpp"
 #include "store/index_reader.hpp"
 #include "store/schema.hpp"
+#include "store/sweep_reader.hpp"
 #include "store/sweep_store.hpp"
 
 namespace ssldyn {

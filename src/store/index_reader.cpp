@@ -5,6 +5,7 @@
 #include "config/run_config.hpp"
 #include "store/h5/dataset.hpp"
 #include "store/schema.hpp"
+#include "store/sweep_reader.hpp"
 #include "store/sweep_store.hpp"
 
 namespace ssldyn {

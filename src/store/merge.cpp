@@ -12,7 +12,9 @@
 #include "store/index_reader.hpp"
 #include "store/lock.hpp"
 #include "store/schema.hpp"
+#include "store/sweep_reader.hpp"
 #include "store/sweep_store.hpp"
+#include "store/sweep_writer.hpp"
 
 namespace ssldyn {
 

@@ -13,6 +13,7 @@
 
 #include "plan/plan.hpp"
 #include "store/h5/file.hpp"
+#include "store/stored_run.hpp"
 #include "store/sweep_store.hpp"
 
 namespace ssldyn::schema1 {

@@ -41,4 +41,9 @@ struct SweepLayout {
 
 SweepLayout sweep_layout(const SweepPlan& plan);
 
+// The dataset of block i of a family: W0_0, W_1, eigenvalues_0, ...
+inline std::string block_name(const char* what, std::size_t i) {
+    return std::string(what) + "_" + std::to_string(i);
+}
+
 }  // namespace ssldyn

@@ -1,20 +1,14 @@
 #pragma once
-// Writing sweeps into a store (README "The HDF5 store"). All metadata of a sweep (its group,
-// datasets at their final size, attributes) is created in one pass before any run starts;
-// afterwards runs only write raw data into space allocated then, and a run's status last.
+// A store file (README "The HDF5 store"): opening and checking one, creating one or growing it
+// by a sweep without ever leaving it half written, and the sweep's creation. All metadata of a
+// sweep (its group, datasets at their final size, attributes) is created in one pass before any
+// run starts; afterwards runs only write raw data into space allocated then (sweep_writer.hpp).
 #include <cstdint>
 #include <functional>
-#include <memory>
-#include <optional>
 #include <string>
-#include <vector>
 
 #include "core/error.hpp"
-#include "linalg/matrix.hpp"
 #include "plan/plan.hpp"
-#include "run/checkpoint.hpp"
-#include "run/run_result.hpp"
-#include "store/h5/dataset.hpp"
 #include "store/h5/file.hpp"
 #include "store/provenance.hpp"
 #include "store/schema.hpp"
@@ -57,82 +51,6 @@ void create_sweep(const h5::File& file, const SweepPlan& plan, const SweepLayout
 // The bytes create_sweep allocates, with room for HDF5's own structures: what an existing store
 // is grown by.
 std::uintmax_t sweep_bytes(const SweepPlan& plan, const SweepLayout& layout);
-std::string stored_signature(const h5::File& file, const std::string& sweep);
-std::vector<RunStatus> read_statuses(const h5::File& file, const std::string& sweep);
-
-// Everything the store holds of one run, row by row as the sweep's datasets do: what a finished
-// run writes, and what an upgrade of an older store copies.
-struct StoredRun {
-    Index row = 0;
-    RunStatus status = RunStatus::pending;
-    std::vector<Record> records;
-    Matrix w0;                     // empty: none (a run that failed before its first step)
-    Matrix w;                      // the weights after checkpoint_step steps
-    Index checkpoint_step = -1;    // -1: w holds nothing
-    std::vector<double> spectrum;  // empty: none
-    // The index's result columns, in the order of schema::result_columns().
-    std::vector<double> numbers;
-    std::vector<long long> integers;
-    std::vector<std::string> texts;
-
-    StoredRun();  // results NaN, -1 and empty
-    void set(const std::string& column, double value);
-    void set(const std::string& column, long long value);
-    void set(const std::string& column, const std::string& value);
-};
-
-// A finished run as the store holds it.
-StoredRun stored_run(Index row, const RunResult& result, const std::string& host);
-
-// Writes the runs of one sweep into its datasets: raw data only. Finished runs are staged and
-// written several at a time (one write per dataset for consecutive rows), their statuses last;
-// flush() writes what is staged.
-class SweepWriter {
-  public:
-    SweepWriter(const h5::File& file, const std::string& sweep);
-    ~SweepWriter();
-    SweepWriter(const SweepWriter&) = delete;
-    SweepWriter& operator=(const SweepWriter&) = delete;
-
-    void write_status(Index row, RunStatus status) const;
-    // A finished run (done or failed): staged; written at the next flush.
-    void add(const StoredRun& run);
-    // Writes what is staged, statuses last.
-    void flush();
-    // Whether staged runs have waited long enough (a second) or take enough memory to flush.
-    bool flush_due() const;
-    // The state of a running run, to continue from after an interruption (run/checkpoint.hpp),
-    // written at once.
-    void write_checkpoint(Index row, const RunConfig& config, const RunState& state);
-
-  private:
-    struct Targets;
-    struct Batch;
-    void stage(Batch& batch, const StoredRun& run) const;
-    void write(Batch& batch) const;
-    std::unique_ptr<Targets> targets_;
-    std::unique_ptr<Batch> pending_;
-};
-
-// Whole runs read back from a sweep, as a merge copies them: the per-run datasets are read once,
-// whole; the blocks slot by slot.
-class SweepReader {
-  public:
-    SweepReader(const h5::File& file, const std::string& sweep);
-    ~SweepReader();
-    SweepReader(const SweepReader&) = delete;
-    SweepReader& operator=(const SweepReader&) = delete;
-    // The run of that row (row set to it): a spectrum never written reads as none.
-    StoredRun run(Index row) const;
-
-  private:
-    struct Columns;
-    std::unique_ptr<Columns> columns_;
-};
-
-// The last saved state of a run (none when it has none: never saved, or failed).
-std::optional<Checkpoint> read_checkpoint(const h5::File& file, const std::string& sweep,
-                                          const RunConfig& config, Index row);
 
 // The file path names with its symbolic links followed (a relative target from the link's
 // folder; a dangling link gives the file it would create): what create_atomically replaces,

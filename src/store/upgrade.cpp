@@ -13,6 +13,7 @@
 #include "store/schema.hpp"
 #include "store/schema1_reader.hpp"
 #include "store/sweep_store.hpp"
+#include "store/sweep_writer.hpp"
 
 namespace ssldyn {
 

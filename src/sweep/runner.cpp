@@ -17,7 +17,9 @@
 #include "store/h5/file.hpp"
 #include "store/lock.hpp"
 #include "store/provenance.hpp"
+#include "store/sweep_reader.hpp"
 #include "store/sweep_store.hpp"
+#include "store/sweep_writer.hpp"
 
 namespace ssldyn {
 

@@ -11,7 +11,9 @@
 #include "run/driver.hpp"
 #include "run/problem.hpp"
 #include "store/run_series.hpp"
+#include "store/sweep_reader.hpp"
 #include "store/sweep_store.hpp"
+#include "store/sweep_writer.hpp"
 #include "test_files.hpp"
 
 namespace ssldyn {
