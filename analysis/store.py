@@ -227,18 +227,26 @@ class Sweep:
         return len(self.run_ids)
 
     def column(self, name):
-        """A dataset of the sweep group, whole, read once: numbers as numpy arrays (read-only),
-        booleans as bool, text decoded to an object array of str."""
+        """A dataset of the sweep group, whole, read once and kept (read-only: the runs' values
+        are views of it)."""
         if name not in self._arrays:
-            dataset = self._group[name]
-            values = dataset[()]
-            if values.dtype.kind == "S":
-                values = _decoded(values)
-            elif _is_boolean(dataset.dtype):
-                values = values.astype(bool)
+            values = self._read(name)
             values.flags.writeable = False
             self._arrays[name] = values
         return self._arrays[name]
+
+    def _read(self, name):
+        """A dataset of the sweep group: numbers as numpy arrays, booleans as bool, text
+        decoded to an object array of str."""
+        dataset = self._group[name]
+        values = dataset[()]
+        if values.dtype.kind == "S":
+            return _decoded(values)
+        return values.astype(bool) if _is_boolean(dataset.dtype) else values
+
+    def _own(self, name):
+        """A column the caller may change: the kept one copied, else read afresh."""
+        return self._arrays[name].copy() if name in self._arrays else self._read(name)
 
     @functools.cached_property
     def run_ids(self):
@@ -353,12 +361,14 @@ class Sweep:
         status (categorical: pending, running, done, failed) and every result column."""
         import pandas as pd
 
+        # Columns of the frame's own, taken as they are instead of consolidated into 2-d
+        # blocks (copy=False): several times faster for 10^5 runs.
+        columns = {key: self._own(key) for key in self.settings}
         codes = self.status_codes
-        columns = {key: self.column(key) for key in self.settings}
         columns["status"] = pd.Categorical.from_codes(
             np.where((codes >= 0) & (codes < len(STATUS)), codes, -1), categories=STATUS)
-        columns.update({name: self.column(name) for name in self.results})
-        return pd.DataFrame(columns, index=pd.Index(self.column("run"), name="run"))
+        columns.update({name: self._own(name) for name in self.results})
+        return pd.DataFrame(columns, index=pd.Index(self._own("run"), name="run"), copy=False)
 
     def series(self, metric):
         """One metric of every run (Series: values, t, step; runs x records, NaN padded).
@@ -451,10 +461,18 @@ def _is_boolean(dtype):
 
 
 def _decoded(values):
-    """Fixed-length UTF-8 bytes as an object array of str, each distinct value decoded once."""
-    distinct, inverse = np.unique(values, return_inverse=True)
-    text = np.array([v.decode("utf-8", "replace") for v in distinct.tolist()], dtype=object)
-    return text[inverse.reshape(values.shape)]
+    """Fixed-length UTF-8 bytes as an object array of str, each distinct value decoded once
+    (a column of 10^5 runs holds a handful: names, hosts, empty failures)."""
+    out = np.empty(values.shape, dtype=object)
+    if values.size and np.all(values == values.flat[0]):
+        out[...] = values.flat[0].decode("utf-8", "replace")
+        return out
+    # Sorted as raw bytes (void), by memcmp: several times faster than as strings.
+    distinct, inverse = np.unique(values.reshape(-1).view(f"V{values.dtype.itemsize}"),
+                                  return_inverse=True)
+    text = [v.decode("utf-8", "replace") for v in distinct.view(values.dtype).tolist()]
+    out[...] = np.array(text, dtype=object)[inverse].reshape(values.shape)
+    return out
 
 
 def _text(value):
