@@ -8,7 +8,8 @@ find_package(MPI REQUIRED COMPONENTS C)
 
 # Parallel HDF5: the serial build would be picked silently if both were installed.
 set(HDF5_PREFER_PARALLEL ON)
-find_package(HDF5 REQUIRED COMPONENTS C)
+# HL: the dimension scales that make a sweep a netCDF-4 group (xarray's coordinates).
+find_package(HDF5 REQUIRED COMPONENTS C HL)
 if(NOT HDF5_IS_PARALLEL)
   message(FATAL_ERROR
     "ssldyn needs the parallel (MPI) build of HDF5, but found a serial one "
@@ -17,7 +18,7 @@ if(NOT HDF5_IS_PARALLEL)
 endif()
 add_library(ssldyn_hdf5 INTERFACE)
 target_include_directories(ssldyn_hdf5 SYSTEM INTERFACE ${HDF5_C_INCLUDE_DIRS})
-target_link_libraries(ssldyn_hdf5 INTERFACE ${HDF5_C_LIBRARIES})
+target_link_libraries(ssldyn_hdf5 INTERFACE ${HDF5_C_HL_LIBRARIES} ${HDF5_C_LIBRARIES})
 target_compile_definitions(ssldyn_hdf5 INTERFACE ${HDF5_C_DEFINITIONS})
 
 # BLAS/LAPACK: OpenBLAS by preference (it can be told its thread count), else any.

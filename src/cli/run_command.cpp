@@ -87,9 +87,12 @@ int run_command(const std::vector<std::string>& args) {
         simulate(config, [&](Index step, Index steps) { progress.update(step, steps); });
     progress.finish();
     const Provenance provenance = current_provenance();
-    replace_atomically(store, false, [&](const h5::File& file) {
-        create_sweep(file, plan, provenance);
-        SweepWriter(file, plan.name).write_run(0, result, provenance.host);
+    const SweepLayout layout = sweep_layout(plan);
+    create_atomically(store, sweep_bytes(plan, layout), [&](const h5::File& file) {
+        create_sweep(file, plan, layout, provenance);
+        SweepWriter writer(file, plan.name);
+        writer.add(stored_run(0, result, provenance.host));
+        writer.flush();
     });
     print_summary(result, store);
     return result.status == RunStatus::done ? exit_ok : exit_failure;

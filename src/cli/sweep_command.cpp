@@ -109,7 +109,8 @@ int sweep_command(const std::vector<std::string>& args) {
         outcome.seconds, world.size(),
         outcome.rank_seconds > 0 ? 100.0 * outcome.hdf5_seconds / outcome.rank_seconds : 0.0,
         outcome.prepare_seconds);
-    std::fputs(sweep_summary(read_index(file, plan.name)).c_str(), stdout);
+    const std::vector<std::string> summarised = summary_columns();
+    std::fputs(sweep_summary(read_index(file, plan.name, &summarised)).c_str(), stdout);
     std::printf("\nstore: %s (ssldyn query %s --sweep %s)\n", sweep.store.c_str(),
                 sweep.store.c_str(), plan.name.c_str());
     return code;

@@ -91,6 +91,18 @@ ConfigKey added_later(ConfigKey key) {
     return key;
 }
 
+// Keys whose values a store holds as numbers (ConfigKey::kind).
+ConfigKey as_number(ConfigKey key, double (*number)(const RunConfig&)) {
+    key.kind = ValueKind::number;
+    key.number = number;
+    return key;
+}
+ConfigKey as_integer(ConfigKey key, ValueKind kind, long long (*integer)(const RunConfig&)) {
+    key.kind = kind;
+    key.integer = integer;
+    return key;
+}
+
 // A key that changes the Problem (ConfigKey).
 ConfigKey of_the_problem(ConfigKey key) {
     key.defines_problem = true;
@@ -107,23 +119,24 @@ ConfigKey of_the_problem(ConfigKey key) {
             [](const RunConfig& c) { return std::string(name_of(table, c.field)); } \
     }
 #define SSLDYN_NUMBER_KEY(key, field, help_text)                                                  \
-    ConfigKey {                                                                                   \
-        key, help_text, [](RunConfig& c, std::string_view v) { c.field = parse_double(key, v); }, \
-            [](const RunConfig& c) { return print_double(c.field); }                              \
-    }
-#define SSLDYN_INTEGER_KEY(key, field, help_text)                                \
-    ConfigKey {                                                                  \
-        key, help_text,                                                          \
-            [](RunConfig& c, std::string_view v) {                               \
-                c.field = static_cast<decltype(c.field)>(parse_integer(key, v)); \
-            },                                                                   \
-            [](const RunConfig& c) { return std::to_string(c.field); }           \
-    }
-#define SSLDYN_BOOL_KEY(key, field, help_text)                                                  \
-    ConfigKey {                                                                                 \
-        key, help_text, [](RunConfig& c, std::string_view v) { c.field = parse_bool(key, v); }, \
-            [](const RunConfig& c) { return std::string(c.field ? "true" : "false"); }          \
-    }
+    as_number(ConfigKey{key, help_text,                                                           \
+                        [](RunConfig& c, std::string_view v) { c.field = parse_double(key, v); }, \
+                        [](const RunConfig& c) { return print_double(c.field); }},                \
+              [](const RunConfig& c) { return static_cast<double>(c.field); })
+#define SSLDYN_INTEGER_KEY(key, field, help_text)                                             \
+    as_integer(ConfigKey{key, help_text,                                                      \
+                         [](RunConfig& c, std::string_view v) {                               \
+                             c.field = static_cast<decltype(c.field)>(parse_integer(key, v)); \
+                         },                                                                   \
+                         [](const RunConfig& c) { return std::to_string(c.field); }},         \
+               ValueKind::integer,                                                            \
+               [](const RunConfig& c) { return static_cast<long long>(c.field); })
+#define SSLDYN_BOOL_KEY(key, field, help_text)                                                 \
+    as_integer(                                                                                \
+        ConfigKey{key, help_text,                                                              \
+                  [](RunConfig& c, std::string_view v) { c.field = parse_bool(key, v); },      \
+                  [](const RunConfig& c) { return std::string(c.field ? "true" : "false"); }}, \
+        ValueKind::boolean, [](const RunConfig& c) { return static_cast<long long>(c.field); })
 
 }  // namespace
 
@@ -209,10 +222,11 @@ const std::vector<ConfigKey>& config_keys() {
                         "alongside"),
         SSLDYN_INTEGER_KEY("steps", steps, "number of GD steps"),
         SSLDYN_INTEGER_KEY("record_every", record_every, "record every this many steps"),
-        of_the_problem(ConfigKey{"seed",
-                                 "random seed (data draws, views, initial weights), 0 to 2^63 - 1",
-                                 [](RunConfig& c, std::string_view v) { c.seed = parse_seed(v); },
-                                 [](const RunConfig& c) { return std::to_string(c.seed); }}),
+        of_the_problem(as_integer(
+            ConfigKey{"seed", "random seed (data draws, views, initial weights), 0 to 2^63 - 1",
+                      [](RunConfig& c, std::string_view v) { c.seed = parse_seed(v); },
+                      [](const RunConfig& c) { return std::to_string(c.seed); }},
+            ValueKind::integer, [](const RunConfig& c) { return static_cast<long long>(c.seed); })),
     };
     return keys;
 }
@@ -221,6 +235,15 @@ const std::vector<ConfigKey>& config_keys() {
 #undef SSLDYN_NUMBER_KEY
 #undef SSLDYN_INTEGER_KEY
 #undef SSLDYN_BOOL_KEY
+
+std::string ConfigKey::text_of(double value) const {
+    return print_double(value);
+}
+
+std::string ConfigKey::text_of(long long value) const {
+    if (kind == ValueKind::boolean) return value != 0 ? "true" : "false";
+    return std::to_string(value);
+}
 
 const ConfigKey& config_key(std::string_view name) {
     for (const auto& key : config_keys())

@@ -107,6 +107,9 @@ struct RunConfig {
     std::uint64_t seed = 1;
 };
 
+// How a store holds a setting's values: names, paths and lists as text, the others as numbers.
+enum class ValueKind { text, number, integer, boolean };
+
 struct ConfigKey {
     std::string_view name;
     std::string help;  // with the choices of a named value, from its table
@@ -119,6 +122,14 @@ struct ConfigKey {
     // eigendecomposition, the samples or probes kept): runs share a Problem only when every such
     // key is equal.
     bool defines_problem = false;
+    ValueKind kind = ValueKind::text;
+    // The value as a number (number) or an integer (integer; boolean: 0 or 1); null for text.
+    double (*number)(const RunConfig&) = nullptr;
+    long long (*integer)(const RunConfig&) = nullptr;
+
+    // The text `print` gives for a value stored as a number or an integer.
+    std::string text_of(double value) const;
+    std::string text_of(long long value) const;
 };
 
 const std::vector<ConfigKey>& config_keys();

@@ -35,9 +35,11 @@ std::string failed_listing(const h5::File& file, const std::string& store) {
     std::string out;
     char line[64];
     for (const auto& sweep : list_sweeps(file)) {
-        const SweepIndex index = read_index(file, sweep);
         const auto group = h5::Group::open(file.id(), schema::sweep_path(sweep));
         const std::string axes = h5::read_string_attribute(group.id(), "axes");
+        std::vector<std::string> wanted = split_list(axes);
+        wanted.push_back("failure");
+        const SweepIndex index = read_index(file, sweep, &wanted);
         std::vector<std::size_t> failed;
         for (std::size_t r = 0; r < index.size(); ++r)
             if (index.status[r] == RunStatus::failed) failed.push_back(r);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 
 #include "core/error.hpp"
 #include "core/lists.hpp"
@@ -22,12 +23,12 @@ struct Match {
 };
 
 // The records of a run to show: every one reached, or the one nearest to t.
-std::vector<std::size_t> chosen_records(const RunSeries& run, const RecordChoice& at) {
+std::vector<std::size_t> chosen_records(const long long* steps, const double* times,
+                                        std::size_t count, const RecordChoice& at) {
     std::vector<std::size_t> records;
-    for (std::size_t r = 0; r < run.steps().size(); ++r)
-        if (run.steps()[r] >= 0) records.push_back(r);
+    for (std::size_t r = 0; r < count; ++r)
+        if (steps[r] >= 0) records.push_back(r);
     if (at.kind == RecordChoice::Kind::nearest && !records.empty()) {
-        const auto& times = run.times();
         std::size_t best = records.front();
         for (std::size_t r : records)
             if (std::fabs(times[r] - at.t) < std::fabs(times[best] - at.t)) best = r;
@@ -149,6 +150,21 @@ QueryResult query_table(const h5::File& file, const std::string& store, const Qu
         table.columns.insert(table.columns.end(), {"step", "t"});
         for (const Series* s : series) table.columns.push_back(s->path());
     }
+    // Along the trajectory: the matched runs' series, one selection per sweep and dataset.
+    std::map<const SweepIndex*, std::vector<std::size_t>> rows;
+    for (const Match& m : matches) rows[m.index].push_back(m.row);
+    struct Read {
+        SweepSeries series;
+        std::vector<std::vector<double>> values;
+    };
+    std::map<const SweepIndex*, Read> reads;
+    if (!final_only)
+        for (const auto& [index, matched] : rows) {
+            Read r{SweepSeries(file, *index, matched), {}};
+            for (const Series* s : series) r.values.push_back(r.series.read(*s));
+            reads.emplace(index, std::move(r));
+        }
+    std::map<const SweepIndex*, std::size_t> next;  // the match's place among its sweep's
     for (const Match& match : matches) {
         auto cell = [&](const std::string& name) {
             return columns.value(*match.index, match.row, name).value_or(Cell{NAN});
@@ -161,15 +177,15 @@ QueryResult query_table(const h5::File& file, const std::string& store, const Qu
             table.rows.push_back(std::move(head));
             continue;
         }
-        // Along the trajectory: read this run's series (only the runs that matched).
-        const RunSeries run(file, *match.index, match.row);
-        std::vector<std::vector<double>> values;
-        for (const Series* s : series) values.push_back(run.read(*s));
-        for (std::size_t r : chosen_records(run, query.at)) {
+        const Read& read = reads.at(match.index);
+        const std::size_t i = next[match.index]++, count = read.series.records();
+        const long long* steps = read.series.steps(i);
+        const double* times = read.series.times(i);
+        for (std::size_t r : chosen_records(steps, times, count, query.at)) {
             std::vector<Cell> cells = head;
-            cells.push_back(static_cast<double>(run.steps()[r]));
-            cells.push_back(run.times()[r]);
-            for (const auto& v : values) cells.push_back(v[r]);
+            cells.push_back(static_cast<double>(steps[r]));
+            cells.push_back(times[r]);
+            for (const auto& v : read.values) cells.push_back(v[i * count + r]);
             table.rows.push_back(std::move(cells));
         }
     }

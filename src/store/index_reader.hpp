@@ -22,6 +22,9 @@ struct SweepIndex {
 };
 
 std::vector<std::string> list_sweeps(const h5::File& file);
-SweepIndex read_index(const h5::File& file, const std::string& sweep);
+// only: the settings and result columns to read (all of them when null): a summary of a million
+// runs needs a few.
+SweepIndex read_index(const h5::File& file, const std::string& sweep,
+                      const std::vector<std::string>* only = nullptr);
 
 }  // namespace ssldyn

@@ -1,6 +1,7 @@
 #include "store/merge.hpp"
 
 #include <map>
+#include <memory>
 #include <set>
 
 #include "core/error.hpp"
@@ -28,21 +29,6 @@ struct ShardedSweep {
     long count = 0;
     std::map<long, const ShardStore*> shards;
 };
-
-// One index column of the whole sweep: row r comes from row r / N of shard r mod N.
-template <class T, class Read, class Write>
-void merge_column(const h5::File& out, const std::string& path, const ShardedSweep& sweep,
-                  std::size_t rows, Read read, Write write) {
-    std::vector<T> whole(rows);
-    for (const auto& [index, shard] : sweep.shards) {
-        const std::vector<T> part = read_store(
-            shard->path, [&] { return read(h5::Dataset::open(shard->file.id(), path)); });
-        for (std::size_t j = 0; j < part.size(); ++j)
-            whole.at(static_cast<std::size_t>(index) + j * static_cast<std::size_t>(sweep.count)) =
-                part[j];
-    }
-    write(h5::Dataset::open(out.id(), path), whole);
-}
 
 }  // namespace
 
@@ -108,50 +94,40 @@ MergeOutcome merge_shards(const std::string& out, const std::vector<std::string>
     }
 
     MergeOutcome outcome;
-    replace_atomically(out, false, [&](const h5::File& file) {
+    std::map<std::string, SweepLayout> layouts;
+    std::uintmax_t bytes = 0;
+    for (const auto& [name, plan] : plans) {
+        layouts.emplace(name, sweep_layout(plan));
+        bytes += sweep_bytes(plan, layouts.at(name));
+    }
+    create_atomically(out, bytes, [&](const h5::File& file) {
         for (const auto& [name, s] : sweeps) {
             const SweepPlan& plan = plans.at(name);
-            create_sweep(file, plan, provenance, false);
+            create_sweep(file, plan, layouts.at(name), provenance);
             std::string from;
             for (const auto& [index, shard] : s.shards)
                 from += (from.empty() ? "" : " ") + shard->path;
             h5::write_attribute(h5::Group::open(file.id(), schema::sweep_path(name)).id(),
                                 "merged_from", from);
-            // Runs in the order of the whole sweep, as a single job creates them.
+            std::map<long, std::unique_ptr<SweepReader>> readers;
+            for (const auto& [index, shard] : s.shards)
+                readers.emplace(index, read_store(shard->path, [&, shard = shard] {
+                                    return std::make_unique<SweepReader>(shard->file, name);
+                                }));
+            // Row r of the whole sweep is row r / N of shard r mod N.
+            SweepWriter writer(file, name);
             for (std::size_t r = 0; r < plan.runs.size(); ++r) {
-                const std::string path = schema::run_path(name, run_id(plan.runs[r]));
-                const ShardStore* shard = s.shards.at(static_cast<long>(r) % s.count);
-                read_store(shard->path, [&] {
-                    h5::Group::open(shard->file.id(), path).copy_to(file.id(), path);
+                const long index = static_cast<long>(r) % s.count;
+                StoredRun run = read_store(s.shards.at(index)->path, [&] {
+                    return readers.at(index)->run(static_cast<Index>(r) / s.count);
                 });
+                run.row = static_cast<Index>(r);
+                outcome.done += run.status == RunStatus::done;
+                writer.add(run);
+                if (writer.flush_due()) writer.flush();
             }
-            const std::size_t rows = plan.runs.size();
-            const auto read_numbers = [](const h5::Dataset& d) { return d.read_doubles(); };
-            const auto read_integers = [](const h5::Dataset& d) { return d.read_integers(); };
-            const auto read_texts = [](const h5::Dataset& d) { return d.read_strings(); };
-            const auto write_numbers = [](const h5::Dataset& d, const std::vector<double>& v) {
-                d.write(v.data());
-            };
-            const auto write_integers = [](const h5::Dataset& d, const std::vector<long long>& v) {
-                d.write(v.data());
-            };
-            const auto write_texts = [](const h5::Dataset& d, const std::vector<std::string>& v) {
-                d.write(v);
-            };
-            for (const auto& c : schema::result_columns()) {
-                const std::string path = schema::result_column(name, c.name);
-                if (c.type == schema::ColumnType::number)
-                    merge_column<double>(file, path, s, rows, read_numbers, write_numbers);
-                else if (c.type == schema::ColumnType::integer)
-                    merge_column<long long>(file, path, s, rows, read_integers, write_integers);
-                else
-                    merge_column<std::string>(file, path, s, rows, read_texts, write_texts);
-            }
-            merge_column<long long>(file, schema::status_path(name), s, rows, read_integers,
-                                    write_integers);
-            for (const auto status : read_statuses(file, name))
-                outcome.done += status == RunStatus::done;
-            outcome.runs += static_cast<long>(rows);
+            writer.flush();
+            outcome.runs += static_cast<long>(plan.runs.size());
             ++outcome.sweeps;
         }
     });

@@ -1,5 +1,6 @@
 #include "store/run_series.hpp"
 
+#include <cmath>
 #include <limits>
 
 #include "core/error.hpp"
@@ -12,16 +13,60 @@ namespace ssldyn {
 const std::vector<Series>& recorded_series() {
     static const std::vector<Series> table = [] {
         std::vector<Series> t;
-        for (const auto& m : schema::metrics())
-            t.push_back({"trajectory", m.name, std::string("final_") + m.name});
-        t.push_back({"trajectory", "theory_distance", "final_theory_distance"});
-        for (const auto& m : schema::metrics())
-            t.push_back({"theory", m.name, std::string("theory_final_") + m.name});
-        for (const auto& m : schema::network_metrics())
-            t.push_back({"network", m.name, std::string("final_") + m.name, true});
+        auto side = [&](const char* group, const char* prefix, const char* final_prefix,
+                        Snapshot Record::*member) {
+            for (const auto& m : schema::metrics()) {
+                Series s;
+                s.group = group;
+                s.name = m.name;
+                s.final_column = std::string(final_prefix) + m.name;
+                s.dataset = std::string(prefix) + m.name;
+                s.units = m.units;
+                s.description = m.description;
+                s.side = member;
+                s.metric = m.field;
+                t.push_back(s);
+            }
+        };
+        side("trajectory", "gd_", "final_", &Record::simulated);
+        Series distance;
+        distance.group = "trajectory";
+        distance.name = "theory_distance";
+        distance.final_column = "final_theory_distance";
+        distance.dataset = "theory_distance";
+        distance.units = "1";
+        t.push_back(distance);  // its description is the models' (RecordLayout)
+        side("theory", "theory_", "theory_final_", &Record::theory);
+        for (const auto& m : schema::network_metrics()) {
+            Series s;
+            s.group = "network";
+            s.name = m.name;
+            s.final_column = std::string("final_") + m.name;
+            s.network_only = true;
+            s.dataset = std::string("network_") + m.name;
+            s.units = "1";
+            s.description = m.description;
+            s.network = m.field;
+            t.push_back(s);
+        }
         return t;
     }();
     return table;
+}
+
+double Series::of(const Record& record) const {
+    if (side) return (record.*side).*metric;
+    if (network) return record.network.*network;
+    return record.theory_distance;
+}
+
+void Series::set(Record& record, double value) const {
+    if (side)
+        (record.*side).*metric = value;
+    else if (network)
+        record.network.*network = value;
+    else
+        record.theory_distance = value;
 }
 
 bool Series::recorded_by(Model model) const {
@@ -46,16 +91,32 @@ Model model_of(const SweepIndex& index, std::size_t row) {
 
 }  // namespace
 
-RunSeries::RunSeries(const h5::File& file, const SweepIndex& index, std::size_t row)
-    : run_(h5::Group::open(file.id(), schema::run_path(index.sweep, index.run_ids.at(row)))),
-      model_(model_of(index, row)),
-      steps_(h5::Dataset::open(run_.id(), "trajectory/step").read_integers()),
-      times_(h5::Dataset::open(run_.id(), "trajectory/t").read_doubles()) {}
+SweepSeries::SweepSeries(const h5::File& file, const SweepIndex& index,
+                         std::vector<std::size_t> rows)
+    : sweep_(h5::Group::open(file.id(), schema::sweep_path(index.sweep))) {
+    for (std::size_t r : rows) {
+        rows_.push_back(static_cast<hsize_t>(r));
+        models_.push_back(model_of(index, r));
+    }
+    const auto step = h5::Dataset::open(sweep_.id(), schema::step);
+    records_ = static_cast<std::size_t>(step.dims().at(1));
+    const auto steps = step.read_rows_of(rows_);
+    steps_.assign(steps.begin(), steps.end());
+    times_ = h5::Dataset::open(sweep_.id(), schema::time).read_rows_of(rows_);
+}
 
-std::vector<double> RunSeries::read(const Series& series) const {
-    if (!series.recorded_by(model_))
-        return std::vector<double>(steps_.size(), std::numeric_limits<double>::quiet_NaN());
-    return h5::Dataset::open(run_.id(), series.path()).read_doubles();
+std::vector<double> SweepSeries::read(const Series& series) const {
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    bool any = false;
+    for (Model m : models_) any = any || series.recorded_by(m);
+    if (!any || !sweep_.exists(series.dataset))
+        return std::vector<double>(rows_.size() * records_, nan);
+    auto values = h5::Dataset::open(sweep_.id(), series.dataset).read_rows_of(rows_);
+    for (std::size_t i = 0; i < models_.size(); ++i)
+        if (!series.recorded_by(models_[i]))
+            std::fill(values.begin() + static_cast<std::ptrdiff_t>(i * records_),
+                      values.begin() + static_cast<std::ptrdiff_t>((i + 1) * records_), nan);
+    return values;
 }
 
 }  // namespace ssldyn

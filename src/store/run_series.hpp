@@ -1,47 +1,61 @@
 #pragma once
 // The series a run records, one value per record (README "The HDF5 store"): the metrics of
-// gradient descent (trajectory/) and of its theory (theory/), the distance between the two, and
-// a two-layer run's network/ values; each with the index column that holds its last value.
+// gradient descent and of its theory, the distance between the two, and a network run's values;
+// each a (run, record) dataset of the sweep, with the index column that holds its last value.
 #include <string>
 #include <vector>
 
 #include "config/run_config.hpp"
+#include "run/record.hpp"
 #include "store/h5/file.hpp"
-#include "store/h5/group.hpp"
 #include "store/index_reader.hpp"
 
 namespace ssldyn {
 
 struct Series {
-    std::string group;         // trajectory, theory or network
-    std::string name;          // its dataset in that group
+    std::string group;         // trajectory, theory or network: queries name it group/name
+    std::string name;          // the metric
     std::string final_column;  // its value at the last record, in the sweep's index
     bool network_only = false;
+    std::string dataset;             // its (run, record) dataset in the sweep's group
+    std::string units, description;  // the metric's (the store adds whose: its side's)
+    // Where a Record holds it: a metric of one side, a network value, or the distance.
+    Snapshot Record::*side = nullptr;
+    double Snapshot::*metric = nullptr;
+    double NetworkRecord::*network = nullptr;
 
     std::string path() const { return group + "/" + name; }
+    double of(const Record& record) const;
+    void set(Record& record, double value) const;
     // Whether runs of this model record it: network_only series where the model writes the
-    // network/ series (its RecordLayout, run/model_table.hpp).
+    // network values (its RecordLayout, run/model_table.hpp).
     bool recorded_by(Model model) const;
 };
 
-// Every series, from the schema's tables: trajectory/ (with theory_distance), theory/, network/.
+// Every series, from the schema's tables: gradient descent (with theory_distance), theory,
+// network.
 const std::vector<Series>& recorded_series();
 
-// The records of one run of a sweep: their steps and times, and its series read on demand.
-class RunSeries {
+// The records of some runs of a sweep, read once per dataset for all of them (one selection of
+// their rows): their steps and times, and their series on demand.
+class SweepSeries {
   public:
-    // The run of row `row` of the sweep's index (its model says which series it has).
-    RunSeries(const h5::File& file, const SweepIndex& index, std::size_t row);
+    // rows: ascending rows of the sweep's index.
+    SweepSeries(const h5::File& file, const SweepIndex& index, std::vector<std::size_t> rows);
 
-    const std::vector<long long>& steps() const { return steps_; }  // -1: a record not reached
-    const std::vector<double>& times() const { return times_; }
-    // One value per record; NaN throughout for a series the run's model does not record (the
-    // network/ values of a linear run), as its index column holds NaN.
+    std::size_t records() const { return records_; }
+    // Of the i-th row asked for: -1 marks a record not reached.
+    const long long* steps(std::size_t i) const { return steps_.data() + i * records_; }
+    const double* times(std::size_t i) const { return times_.data() + i * records_; }
+    // rows × records values; NaN for a run whose model does not record the series (the network
+    // values of a linear run), as its index column holds NaN.
     std::vector<double> read(const Series& series) const;
 
   private:
-    h5::Group run_;
-    Model model_;
+    h5::Group sweep_;
+    std::vector<hsize_t> rows_;
+    std::vector<Model> models_;
+    std::size_t records_ = 0;
     std::vector<long long> steps_;
     std::vector<double> times_;
 };

@@ -8,23 +8,36 @@
 
 namespace ssldyn::schema {
 
-inline constexpr long long version = 1;
+inline constexpr long long version = 2;
 
 inline std::string sweep_path(const std::string& sweep) {
     return "/sweeps/" + sweep;
 }
-inline std::string run_path(const std::string& sweep, const std::string& id) {
-    return sweep_path(sweep) + "/runs/" + id;
+
+// The dimensions of a sweep (netCDF-4 dimension scales, each a dataset of its name): the runs in
+// plan order, the records, the singular values. `k` is a setting, hence `component`.
+inline constexpr const char* run_dimension = "run";
+inline constexpr const char* record_dimension = "record";
+inline constexpr const char* component_dimension = "component";
+inline constexpr std::size_t run_id_length = 16;
+
+// status (run): an HDF5 enum, names in code order (RunStatus).
+inline const std::vector<std::string>& status_names() {
+    static const std::vector<std::string> names{"pending", "running", "done", "failed"};
+    return names;
 }
-inline std::string status_path(const std::string& sweep) {
-    return sweep_path(sweep) + "/status";
+inline const std::vector<std::string>& boolean_names() {
+    static const std::vector<std::string> names{"FALSE", "TRUE"};  // h5py reads numpy bool
+    return names;
 }
-inline std::string config_column(const std::string& sweep, const std::string& key) {
-    return sweep_path(sweep) + "/index/config/" + key;
-}
-inline std::string result_column(const std::string& sweep, const std::string& name) {
-    return sweep_path(sweep) + "/index/result/" + name;
-}
+inline constexpr const char* status = "status";
+// Per-record datasets (run, record) that are not a metric.
+inline constexpr const char* step = "step";
+inline constexpr const char* time = "t";
+// Per-run blocks: weights by shape, spectra by problem (sweep_layout.hpp).
+inline constexpr const char* weights_group = "weights";
+inline constexpr const char* spectrum_group = "spectrum";
+inline constexpr const char* checkpoint_step = "checkpoint_step";
 
 // The recorded metrics: a Snapshot's (metrics/metrics.hpp) in trajectory/ and theory/, a network
 // record's (run/record.hpp) in network/. Each table sits beside the values it names.
@@ -37,13 +50,14 @@ inline const std::vector<NetworkMetric>& network_metrics() {
     return ssldyn::network_metrics();
 }
 
-// Per-run results known only after the run: columns of /sweeps/<name>/index/result.
+// Per-run results known only after the run: columns of /sweeps/<name>/<column>.
 enum class ColumnType { number, integer, text };
 struct Column {
     std::string name;
     ColumnType type;
     std::size_t length;  // text only
     std::string description;
+    const char* units = "1";
 };
 
 inline const std::vector<Column>& result_columns() {
@@ -80,11 +94,12 @@ inline const std::vector<Column>& result_columns() {
                      {"lambda_max", ColumnType::number, 0, "largest eigenvalue of C"},
                      {"theory_conditioning", ColumnType::number, 0,
                       "condition number of W0 V on the top-k eigenvectors (orthogonal flow)"},
-                     {"seconds", ColumnType::number, 0, "wall time of the run"},
+                     {"seconds", ColumnType::number, 0, "wall time of the run", "s"},
                      {"seconds_per_step", ColumnType::number, 0,
                       "mean wall time of one gradient step (gradient and retraction or "
                       "penalty; records and theory excluded; two-layer: with the paired "
-                      "linear run's step)"},
+                      "linear run's step)",
+                      "s"},
                      {"final_loss_gap", ColumnType::number, 0,
                       "(L - L*)/|L*| at the last record, L* = -(lambda_1 + ... + lambda_k) the "
                       "optimum under W W^T = I; large for a stalled run, below 0 for penalty "
@@ -118,7 +133,7 @@ inline const std::vector<Column>& result_columns() {
     return table;
 }
 
-// The value of status/<run> (int64).
+// The value of status[run].
 inline long long status_code(RunStatus s) {
     return static_cast<long long>(s);
 }

@@ -1,5 +1,6 @@
 #include "sweep/runner.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -100,10 +101,14 @@ std::vector<long> prepare_store(const SweepPlan& plan, const SweepOptions& optio
         }
         return todo;
     }
-    // New sweep: its metadata goes into a copy of the store (or a new file) that replaces
-    // the original only when complete, so a kill here leaves the store as it was.
-    replace_atomically(path, exists,
-                       [&](const h5::File& file) { create_sweep(file, plan, provenance); });
+    // New sweep: built out of sight in the store (or in a new file renamed into place) and made
+    // visible last, so a kill here leaves the store as it was.
+    const SweepLayout layout = sweep_layout(plan);
+    const auto make = [&](const h5::File& file) { create_sweep(file, plan, layout, provenance); };
+    if (exists)
+        grow_in_place(path, sweep_bytes(plan, layout), make);
+    else
+        create_atomically(path, sweep_bytes(plan, layout), make);
     for (std::size_t i = 0; i < plan.runs.size(); ++i) todo.push_back(static_cast<long>(i));
     return todo;
 }
@@ -191,6 +196,18 @@ SweepOutcome run_sweep(const SweepPlan& plan, const SweepOptions& options,
         const long done = counters.read(runs_done), failed = counters.read(runs_failed);
         progress.update(done + failed, total, failed ? std::to_string(failed) + " failed" : "");
     };
+    // Finished runs wait in the writer until a flush; they count as done or failed once written.
+    std::vector<RunStatus> staged;
+    const std::function<void()> flush = [&] {
+        writer->flush();
+        long done = 0;
+        for (RunStatus s : staged) done += s == RunStatus::done;
+        if (done > 0) counters.fetch_add(runs_done, done);
+        if (static_cast<long>(staged.size()) > done)
+            counters.fetch_add(runs_failed, static_cast<long>(staged.size()) - done);
+        staged.clear();
+        show();
+    };
     ProblemCache cache(where);
     auto last_shown = Clock::now();
     // Whether to stop: a signal here (told to every rank through the shared counter), or one
@@ -208,9 +225,21 @@ SweepOutcome run_sweep(const SweepPlan& plan, const SweepOptions& options,
         }
         return stopping;
     };
+    // Runs are handed out in chunks of consecutive rows, a quarter of what is left per group
+    // (at most 256): a leader's finished runs then sit in consecutive rows, written together.
+    const long groups = world.size() / options.group_size;
+    long chunk_next = 0, chunk_end = 0;
     while (true) {
         long slot = total;  // total: no more work for this group
-        if (leader && !should_stop()) slot = counters.fetch_add(next_run, 1);
+        if (leader && !should_stop()) {
+            if (chunk_next >= chunk_end) {
+                const long left = std::max(0L, total - chunk_end);
+                const long size = std::clamp(left / (4 * groups), 1L, 256L);
+                chunk_next = counters.fetch_add(next_run, size);
+                chunk_end = chunk_next + size;
+            }
+            slot = chunk_next++;
+        }
         group.broadcast(&slot, 1, 0);
         if (slot >= total) break;
         // Every rank of the group runs it (the distributed parts are collective over the group;
@@ -218,7 +247,10 @@ SweepOutcome run_sweep(const SweepPlan& plan, const SweepOptions& options,
         // save, and alone writes.
         const long row = todo[static_cast<std::size_t>(slot)];
         const RunConfig& config = plan.runs[static_cast<std::size_t>(row)];
-        if (leader) store_or_abort([&] { writer->write_status(row, RunStatus::running); });
+        // A run's status says running once it has run a while (a status write per run would
+        // cost cheap runs more than they compute) or once it saved its state.
+        const auto run_start = Clock::now();
+        bool marked = false;
         RunResult result;
         result.config = config;
         // Input errors of this run alone (a data file gone bad): the run fails and the sweep
@@ -254,6 +286,11 @@ SweepOutcome run_sweep(const SweepPlan& plan, const SweepOptions& options,
                     }
                 };
                 control.poll = [&](Index) {
+                    if (leader && writer->flush_due()) store_or_abort(flush);
+                    if (leader && !marked && since(run_start) > 1.0) {
+                        store_or_abort([&] { writer->write_status(row, RunStatus::running); });
+                        marked = true;
+                    }
                     int action = static_cast<int>(StepAction::proceed);
                     if (leader && should_stop())
                         action = static_cast<int>(StepAction::save_and_stop);
@@ -266,6 +303,7 @@ SweepOutcome run_sweep(const SweepPlan& plan, const SweepOptions& options,
                 control.save = [&](const RunState& state) {
                     if (!leader) return;
                     store_or_abort([&] { writer->write_checkpoint(row, config, state); });
+                    marked = true;
                     counters.fetch_add(checkpoints_saved, 1);
                     last_saved = Clock::now();
                 };
@@ -284,10 +322,13 @@ SweepOutcome run_sweep(const SweepPlan& plan, const SweepOptions& options,
         }
         if (result.status == RunStatus::running) break;  // stopped (the whole group); state saved
         if (!leader) continue;
-        store_or_abort([&] { writer->write_run(row, result, provenance.host); });
-        counters.fetch_add(result.status == RunStatus::done ? runs_done : runs_failed, 1);
-        show();
+        store_or_abort([&] {
+            writer->add(stored_run(row, result, provenance.host));
+            staged.push_back(result.status);
+            if (writer->flush_due()) flush();
+        });
     }
+    if (leader) store_or_abort(flush);
     timed_io([&] {
         writer.reset();
         file.reset();  // collective close

@@ -19,6 +19,18 @@ Group Group::create(hid_t parent, const std::string& path) {
                   H5Gclose});
 }
 
+Group Group::create_anonymous(hid_t file) {
+    const Handle gcpl = own_plist(H5Pcreate(H5P_GROUP_CREATE), "H5Pcreate");
+    check(H5Pset_link_creation_order(gcpl.id(), H5P_CRT_ORDER_TRACKED),
+          "H5Pset_link_creation_order");
+    return Group({check(H5Gcreate_anon(file, gcpl.id(), H5P_DEFAULT), "H5Gcreate_anon"), H5Gclose});
+}
+
+void Group::link_as(hid_t parent, const std::string& name) const {
+    check(H5Olink(id(), parent, name.c_str(), H5P_DEFAULT, H5P_DEFAULT),
+          ("H5Olink " + name).c_str());
+}
+
 namespace {
 
 herr_t collect_name(hid_t, const char* name, const H5L_info_t*, void* out) {
@@ -38,13 +50,6 @@ std::vector<std::string> Group::members() const {
     const H5_index_t order = (flags & H5P_CRT_ORDER_TRACKED) ? H5_INDEX_CRT_ORDER : H5_INDEX_NAME;
     check(H5Literate(id(), order, H5_ITER_INC, &position, collect_name, &names), "H5Literate");
     return names;
-}
-
-void Group::copy_to(hid_t parent, const std::string& path) const {
-    const Handle lcpl = own_plist(H5Pcreate(H5P_LINK_CREATE), "H5Pcreate");
-    check(H5Pset_create_intermediate_group(lcpl.id(), 1), "H5Pset_create_intermediate_group");
-    check(H5Ocopy(id(), ".", parent, path.c_str(), H5P_DEFAULT, lcpl.id()),
-          ("H5Ocopy to " + path).c_str());
 }
 
 bool Group::exists(const std::string& name) const {
