@@ -324,21 +324,21 @@ class Sweep:
 
     def block_of(self, section, row):
         """(block dataset, slot) holding the run's spectrum or initial weights, or None."""
-        group, block = {"spectrum": ("spectrum", "eigenvalues"), "init": ("weights", "W0")}[section]
-        return self._block(group, block, row)
+        group, stem = {"spectrum": ("spectrum", "eigenvalues"), "init": ("weights", "W0")}[section]
+        return self._block(group, stem, row)
 
-    def _block(self, group, block, row):
-        if not all(f"{group}/{n}" in self._group for n in ("shape", "slot")):
+    def _block(self, group, stem, row):
+        if not all(f"{group}/{n}" in self._group for n in ("block", "slot")):
             return None
-        shape = int(self.column(f"{group}/shape")[row])
-        name = f"{group}/{block}_{shape}"
-        if shape < 0 or name not in self._group:
+        block = int(self.column(f"{group}/block")[row])
+        name = f"{group}/{stem}_{block}"
+        if block < 0 or name not in self._group:
             return None
         return name, int(self.column(f"{group}/slot")[row])
 
-    def weights(self, block, row):
-        """The run's slot of weights/<block>_<shape> (W0 or W), or None."""
-        found = self._block("weights", block, row)
+    def weights(self, stem, row):
+        """The run's slot of its block weights/W0_<b> or weights/W_<b>, or None."""
+        found = self._block("weights", stem, row)
         if found is None:
             return None
         name, slot = found

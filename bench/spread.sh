@@ -21,7 +21,7 @@ import sys, h5py, numpy as np
 path, reference, label, ranks, wall, mem = sys.argv[1:]
 def final_weights(f):  # the run's slot of its weights block (the store's weights/ group)
     weights = f["sweeps/spread/weights"]
-    return weights[f"W_{weights['shape'][0]}"][weights["slot"][0]]
+    return weights[f"W_{weights['block'][0]}"][weights["slot"][0]]
 with h5py.File(path, "r") as f:
     step = f["sweeps/spread/seconds_per_step"][0]
     w = final_weights(f)

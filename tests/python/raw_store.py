@@ -13,7 +13,7 @@ import numpy as np
 
 STATUS = {0: "pending", 1: "running", 2: "done", 3: "failed"}
 DIMENSIONS = ("run", "record", "component")
-# The blocks a run indexes by weights/ or spectrum/ shape and slot, by the name run() gives them.
+# The blocks a run indexes by weights/ or spectrum/ block and slot, by the name run() gives them.
 BLOCKS = {"W0": "weights/W0", "W": "weights/W", "eigenvalues": "spectrum/eigenvalues"}
 
 
@@ -89,7 +89,7 @@ class RawSweep:
     def slot(self, block, row):
         """(dataset, slot) of the run's weights or spectrum block (BLOCKS)."""
         group, name = BLOCKS[block].split("/")
-        return (f"{group}/{name}_{int(self[group + '/shape'][row])}",
+        return (f"{group}/{name}_{int(self[group + '/block'][row])}",
                 int(self[group + "/slot"][row]))
 
     def run(self, row):

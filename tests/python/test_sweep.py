@@ -71,9 +71,9 @@ def run_part(datasets, sweep, row):
         if not name.startswith(prefix):
             continue
         group, _, dataset = name[len(prefix):].rpartition("/")
-        if group and dataset not in ("shape", "slot", "checkpoint_step"):
-            stem, _, shape = dataset.rpartition("_")  # a block: W0_<i>, W_<i>, eigenvalues_<i>
-            if int(shape) == datasets[f"{prefix}{group}/shape"][row]:
+        if group and dataset not in ("block", "slot", "checkpoint_step"):
+            stem, _, block = dataset.rpartition("_")  # a block: W0_<b>, W_<b>, eigenvalues_<b>
+            if int(block) == datasets[f"{prefix}{group}/block"][row]:
                 out[name] = values[datasets[f"{prefix}{group}/slot"][row]]
         else:
             out[name] = values[row]
