@@ -28,7 +28,6 @@ import h5py
 import numpy as np
 
 SCHEMA_VERSION = 2
-UPGRADE = "ssldyn upgrade OLD.h5 --store NEW.h5"
 METRICS = ("loss", "orthogonality_error", "s2_s1", "effective_rank", "topk_sin_angle")
 
 STATUS = ("pending", "running", "done", "failed")  # status codes 0, 1, 2, 3
@@ -417,9 +416,10 @@ class Store:
             number = None
         if number != SCHEMA_VERSION:
             self._file.close()
-            if number == 1:
-                raise StoreError(f"{path}: a schema-1 store (a group per run), this code reads "
-                                 f"schema {SCHEMA_VERSION}: convert it with `{UPGRADE}`")
+            if number == 1:  # as ssldyn says it (store/sweep_store.cpp)
+                raise StoreError(f"{path}: store has schema_version 1 (a group per run), this "
+                                 f"code reads {SCHEMA_VERSION}; convert it with `ssldyn upgrade "
+                                 f"{path} --store NEW.h5`")
             shown = number if number is not None else repr(_text(version) if isinstance(
                 version, bytes) else version)
             raise StoreError(f"{path}: schema_version {shown}, this code reads {SCHEMA_VERSION}")

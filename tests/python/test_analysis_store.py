@@ -101,7 +101,7 @@ class AnalysisStoreTest(unittest.TestCase):
             Store(self.path)
         message = str(caught.exception)
         self.assertIn(self.path, message)
-        self.assertIn("ssldyn upgrade OLD.h5 --store NEW.h5", message)
+        self.assertIn(f"`ssldyn upgrade {self.path} --store NEW.h5`", message)
 
 
 class SweepArraysTest(unittest.TestCase):
