@@ -18,7 +18,6 @@ ENV = dict(os.environ, OPENBLAS_NUM_THREADS="1")
 SPIKED = ["--data", "spiked", "--d", "32", "--k", "3", "--n", "2000", "--steps", "200",
           "--record_every", "10"]
 FASHION = ["--n", "500", "--k", "4", "--steps", "50"]  # default data: Fashion-MNIST
-FASHION_FILE = "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"
 
 # name -> (arguments, k, d, expected record steps)
 RUNS = {
@@ -119,7 +118,7 @@ class StoreTest(unittest.TestCase):
 
         self.each(check)
 
-    def test_config_seed_and_data_source(self):
+    def test_config_seed_and_data(self):
         def check(name, k, d, steps, f, sweep, run):
             config = sweep.config(0)
             args = RUNS[name][0]
