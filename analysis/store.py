@@ -2,23 +2,24 @@
 
 This module is the one place that knows dataset paths; everything else asks it by name. A sweep
 is a set of arrays with one row per run, in plan order: its settings, status and final results
-(run), its series (run x record, singular values run x record x component), and blocks of
-weights and spectra that runs index by slot. Each array is read whole the first time it is
-asked for and kept with its Sweep; a run's values are its row of them, so a figure over 10^5
-runs costs a few reads, not 10^5.
+(run), its series (run x record; singular values run x record x component), and blocks of
+weights and spectra in which each run has a slot (weights/ and spectrum/: block and slot per
+run). Each array is read whole the first time it is asked for and kept with its Sweep; a run's
+values are its row of them, so a figure over 10^5 runs costs a few reads, not 10^5.
 
     from analysis.store import Store
     with Store("results/quickstart.h5") as store:
         sweep = store.sweep("quickstart")
         table = sweep.to_dataframe()        # pandas: one row per run, typed settings and results
         loss = sweep.series("loss")         # loss.values, loss.t, loss.step: runs x records
+        data = sweep.to_xarray()            # xarray (h5netcdf): dims run, record, component
         for run in sweep.runs():
             print(run.id, run.status, run.config["dynamics"], run.result["final_effective_rank"])
 
-A run's config is a dict of strings, printed as ssldyn prints them (README, config table);
-its sections (trajectory, theory, network) are dicts of arrays cut to the run's own records.
-Schema-1 stores (a group per run) are refused; `ssldyn upgrade OLD.h5 --store NEW.h5` converts
-them.
+A run's config is a dict of strings, each setting as ssldyn prints it in a config; its sections
+(trajectory, theory, network) are dicts of arrays cut to the run's own records (and its k
+singular values); w0, w and spectrum are its slots of the blocks. Schema-1 stores (a group per
+run) are refused, naming `ssldyn upgrade OLD.h5 --store NEW.h5`, which converts them.
 """
 
 import functools
@@ -131,8 +132,14 @@ class Run:
         self.row = row
         self.id = sweep.index.run_ids[row]
         self.status = sweep.index.status[row]
-        self.config = sweep.index.row_config(row)
-        self.result = {name: column[row] for name, column in sweep.index.result.items()}
+
+    @functools.cached_property
+    def config(self):
+        return self._sweep.index.row_config(self.row)
+
+    @functools.cached_property
+    def result(self):
+        return {name: column[self.row] for name, column in self._sweep.index.result.items()}
 
     def has(self, section, name=None):
         """Whether the store holds this section of the run (and dataset `name` within it)."""
