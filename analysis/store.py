@@ -288,7 +288,7 @@ class Sweep:
         return np.array(printed, dtype=object)[inverse.reshape(-1)]
 
     def section(self, section):
-        """{name callers use: dataset} of a series section (SECTIONS), {} when the store has none."""
+        """{name callers use: dataset} of a series section (SECTIONS); {} if the store has none."""
         return self._sections[section]
 
     @functools.cached_property

@@ -212,8 +212,8 @@ class ReportTest(unittest.TestCase):
                     self.assertEqual(float(r["eta"]), self.raw.result(sweep, row, "eta_used"))
                     for column, name in (("t", "t"), ("s2_s1", "s2_s1"),
                                          ("effective_rank", "effective_rank")):
-                        self.assertTrue(close(float(r[column]), run[name if name == "t" else f"gd_{name}"][i], 0),
-                                        column)
+                        stored = run[name if name == "t" else f"gd_{name}"][i]
+                        self.assertTrue(close(float(r[column]), stored, 0), column)
                     if naive:
                         rate = 2 * (ev[0] - ev[1])
                         self.assertEqual(float(r["lambda1"]), ev[0])
