@@ -12,5 +12,6 @@ int merge_command(const std::vector<std::string>& args);
 int ls_command(const std::vector<std::string>& args);
 int query_command(const std::vector<std::string>& args);
 int report_command(const std::vector<std::string>& args);
+int upgrade_command(const std::vector<std::string>& args);
 
 }  // namespace ssldyn::cli

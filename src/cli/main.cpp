@@ -20,7 +20,8 @@ constexpr const char* usage =
     "  merge    the shard stores of a job array (sweep --shard) joined into one store\n"
     "  ls       the sweeps of a store and their runs by status\n"
     "  query    config values and metrics of the runs of a store, filtered\n"
-    "  report   figures and an HTML page of simulation against theory from a store\n\n"
+    "  report   figures and an HTML page of simulation against theory from a store\n"
+    "  upgrade  a store of schema 1 (written before schema 2) converted to schema 2\n\n"
     "ssldyn COMMAND --help shows the options of a command.\n"
     "exit codes: 0 ok, 1 runtime failure, 2 bad input, 3 stopped by a signal after saving "
     "(resume it)\n";
@@ -46,6 +47,7 @@ int dispatch(const std::vector<std::string>& args) {
     if (command == "merge") return cli::merge_command(rest);
     if (command == "ls") return cli::ls_command(rest);
     if (command == "query") return cli::query_command(rest);
+    if (command == "upgrade") return cli::upgrade_command(rest);
     throw InputError("unknown command " + echoed(command) + " (see ssldyn --help)");
 }
 

@@ -362,24 +362,35 @@ void validate(const RunConfig& c) {
 }
 
 std::string canonical_text(const RunConfig& config) {
-    static const RunConfig defaults;
+    // The defaults' values, printed once: a million-run plan asks for a million texts.
+    static const std::vector<std::string> defaults = [] {
+        std::vector<std::string> out;
+        for (const auto& key : config_keys()) out.push_back(key.print(RunConfig{}));
+        return out;
+    }();
     std::string out;
-    for (const auto& key : config_keys()) {
-        const std::string value = key.print(config);
-        if (key.identity_at_default || value != key.print(defaults))
-            out += std::string(key.name) + " = " + value + "\n";
+    out.reserve(512);
+    const auto& keys = config_keys();
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+        const std::string value = keys[i].print(config);
+        if (keys[i].identity_at_default || value != defaults[i])
+            out.append(keys[i].name).append(" = ").append(value).append("\n");
     }
     return out;
 }
 
-std::string run_id(const RunConfig& config) {
+std::uint64_t run_hash(const RunConfig& config) {
     std::uint64_t h = 0xcbf29ce484222325ULL;
     for (unsigned char ch : canonical_text(config)) {
         h ^= ch;
         h *= 0x100000001b3ULL;
     }
+    return h;
+}
+
+std::string run_id_text(std::uint64_t hash) {
     char buffer[17];
-    std::snprintf(buffer, sizeof buffer, "%016llx", static_cast<unsigned long long>(h));
+    std::snprintf(buffer, sizeof buffer, "%016llx", static_cast<unsigned long long>(hash));
     return buffer;
 }
 

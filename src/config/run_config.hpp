@@ -145,8 +145,12 @@ void validate(const RunConfig& config);
 // (ConfigKey::identity_at_default, which the store's index still lists): the run's identity and
 // what the store records.
 std::string canonical_text(const RunConfig& config);
-// 16 hex digits of a 64-bit FNV-1a hash of the canonical text.
-std::string run_id(const RunConfig& config);
+// A run's id: 16 hex digits of a 64-bit FNV-1a hash of the canonical text (run_hash).
+std::uint64_t run_hash(const RunConfig& config);
+std::string run_id_text(std::uint64_t hash);
+inline std::string run_id(const RunConfig& config) {
+    return run_id_text(run_hash(config));
+}
 std::string data_source_text(const RunConfig& config);
 
 }  // namespace ssldyn

@@ -2,6 +2,7 @@
 
 #include <map>
 #include <set>
+#include <unordered_set>
 #include <utility>
 
 #include "config/data_files.hpp"
@@ -73,11 +74,12 @@ void check_sweep_name(const std::string& name, const std::string& origin) {
 
 std::string SweepPlan::signature() const {
     std::string out;
-    for (const auto& run : runs) out += run_id(run) + "\n";
+    for (const std::uint64_t id : ids) out += run_id_text(id) + "\n";
     return out;
 }
 
-SweepPlan parse_sweep_plan(const std::string& text, const std::string& origin) {
+SweepPlan parse_sweep_plan(const std::string& text, const std::string& origin,
+                           const DimensionOf& dimension_of) {
     const std::vector<IniEntry> entries = parse_ini(text, origin);
     SweepPlan plan;
     plan.source = text;
@@ -158,7 +160,8 @@ SweepPlan parse_sweep_plan(const std::string& text, const std::string& origin) {
             throw InputError(origin + ": the axes expand to more than 10^7 runs");
         total *= axis.length();
     }
-    std::set<std::string> ids, checked_files;
+    std::set<std::string> checked_files;
+    std::unordered_set<std::uint64_t> ids;
     for (Index r = 0; r < total; ++r) {
         RunConfig config = fixed;
         Index rest = r;
@@ -177,9 +180,10 @@ SweepPlan parse_sweep_plan(const std::string& text, const std::string& origin) {
         }
         Index d = 0;
         try {
-            d = input_dimension(config);
-            // Each data file read through once (length, gzip trailer), before any store is touched.
-            if (config.data != DataSource::spiked) {
+            d = dimension_of ? dimension_of(config) : input_dimension(config);
+            // Each data file read through once (length, gzip trailer), before any store is touched
+            // (not at all when d is given).
+            if (!dimension_of && config.data != DataSource::spiked) {
                 const std::string images = images_file(config);
                 if (checked_files.insert(images).second) read_idx_images(images, 1);
             }
@@ -190,9 +194,11 @@ SweepPlan parse_sweep_plan(const std::string& text, const std::string& origin) {
                              (values.empty() ? " fixed settings" : values.substr(1)) +
                              "): " + e.what());
         }
-        if (!ids.insert(run_id(config)).second)
+        const std::uint64_t id = run_hash(config);
+        if (!ids.insert(id).second)
             throw InputError(origin + ": run " + std::to_string(r + 1) +
                              " repeats an earlier run (the same settings twice)");
+        plan.ids.push_back(id);
         plan.runs.push_back(std::move(config));
         plan.dimensions.push_back(d);
         plan.rows.push_back(static_cast<Index>(r));
@@ -219,12 +225,14 @@ SweepShard parse_shard(const std::string& text, const std::string& origin) {
 SweepPlan shard_of(const SweepPlan& whole, SweepShard shard) {
     SweepPlan part = whole;
     part.runs.clear();
+    part.ids.clear();
     part.dimensions.clear();
     part.rows.clear();
     part.shard = shard;
     for (std::size_t i = 0; i < whole.runs.size(); ++i) {
         if (whole.rows[i] % shard.count != shard.index) continue;
         part.runs.push_back(whole.runs[i]);
+        part.ids.push_back(whole.ids[i]);
         part.dimensions.push_back(whole.dimensions[i]);
         part.rows.push_back(whole.rows[i]);
     }
@@ -241,6 +249,7 @@ SweepPlan single_run_plan(const std::string& name, const RunConfig& config) {
     plan.name = name;
     plan.source = canonical_text(config);
     plan.runs.push_back(config);
+    plan.ids.push_back(run_hash(config));
     plan.dimensions.push_back(input_dimension(config));
     plan.rows.push_back(0);
     return plan;

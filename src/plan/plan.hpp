@@ -9,6 +9,8 @@
 //   [zip] / [zip.X]    keys whose value lists go together (equal lengths), one axis per section
 //
 // Keys are those of `ssldyn run`. Axes vary in the order written, the last fastest.
+#include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -31,18 +33,25 @@ struct SweepPlan {
     std::string source;             // the config text as given
     std::vector<std::string> axes;  // varying keys, in expansion order
     std::vector<RunConfig> runs;
-    std::vector<Index> dimensions;  // input dimension d of each run
-    std::vector<Index> rows;        // row of each run in the whole sweep
+    std::vector<std::uint64_t> ids;  // run_hash of each run: its id, computed once
+    std::vector<Index> dimensions;   // input dimension d of each run
+    std::vector<Index> rows;         // row of each run in the whole sweep
     SweepShard shard;
 
     // One line per run: its id. Equal signatures mean the same runs in the same order.
     std::string signature() const;
 };
 
+// The input dimension d of a run.
+using DimensionOf = std::function<Index(const RunConfig&)>;
+
 // Reads and expands a sweep config; every error is an InputError naming the file and the
 // section, key or value.
 SweepPlan read_sweep_plan(const std::string& path);
-SweepPlan parse_sweep_plan(const std::string& text, const std::string& origin);
+// dimension_of, when given, supplies each run's d instead of its data (whose files are then not
+// read): a store holding the runs knows it.
+SweepPlan parse_sweep_plan(const std::string& text, const std::string& origin,
+                           const DimensionOf& dimension_of = {});
 
 // The runs of one shard of a whole sweep.
 SweepPlan shard_of(const SweepPlan& whole, SweepShard shard);

@@ -85,7 +85,7 @@ void create_sweep(const h5::File& file, const SweepPlan& plan, const SweepLayout
     // The dimensions, each a dataset of its name (netCDF-4: xarray's coordinates).
     std::vector<std::string> ids;
     ids.reserve(plan.runs.size());
-    for (const auto& run : plan.runs) ids.push_back(run_id(run));
+    for (const std::uint64_t id : plan.ids) ids.push_back(run_id_text(id));
     const auto run_scale =
         h5::Dataset::create_strings(sweep.id(), schema::run_dimension, runs, schema::run_id_length);
     run_scale.write(ids);

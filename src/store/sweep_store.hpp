@@ -36,14 +36,16 @@ void check_store_writable(const std::string& path);
 // truncated or of another schema.
 h5::File open_store(const std::string& path);
 // Runs read() on a store given as input: an HDF5 failure inside means a store truncated,
-// damaged or not of this schema, which is bad input naming path.
+// damaged or not of the schema it is read as (this ssldyn's, or an older one an upgrade reads),
+// which is bad input naming path.
 template <class Read>
-auto read_store(const std::string& path, Read&& read) -> decltype(read()) {
+auto read_store(const std::string& path, Read&& read, long long version = schema::version)
+    -> decltype(read()) {
     try {
         return read();
     } catch (const RuntimeFailure& e) {
         throw InputError(path + ": unreadable store, damaged or not of schema " +
-                         std::to_string(schema::version) + " (" + e.what() + ")");
+                         std::to_string(version) + " (" + e.what() + ")");
     }
 }
 

@@ -69,6 +69,10 @@ bool has_attribute(hid_t object, const std::string& name) {
     return check(H5Aexists(object, name.c_str()), "H5Aexists") > 0;
 }
 
+void remove_attribute(hid_t object, const std::string& name) {
+    check(H5Adelete(object, name.c_str()), ("H5Adelete " + name).c_str());
+}
+
 std::string read_string_attribute(hid_t object, const std::string& name) {
     const Handle attr = open_attribute(object, name);
     const Handle type = string_type();

@@ -16,6 +16,7 @@ void write_attribute(hid_t object, const std::string& name, long long value);
 void write_attribute(hid_t object, const std::string& name, const std::vector<double>& values);
 
 bool has_attribute(hid_t object, const std::string& name);
+void remove_attribute(hid_t object, const std::string& name);
 std::string read_string_attribute(hid_t object, const std::string& name);
 double read_double_attribute(hid_t object, const std::string& name);
 long long read_integer_attribute(hid_t object, const std::string& name);
