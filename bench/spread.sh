@@ -19,11 +19,14 @@ run() {  # config label ranks sweep-options...
   python3 - "$OUT/$label.h5" "$OUT/$config-replicated.h5" "$label" "$np" "$wall" "$mem" <<'PY'
 import sys, h5py, numpy as np
 path, reference, label, ranks, wall, mem = sys.argv[1:]
+def final_weights(f):  # the run's slot of its weights block (the store's weights/ group)
+    weights = f["sweeps/spread/weights"]
+    return weights[f"W_{weights['block'][0]}"][weights["slot"][0]]
 with h5py.File(path, "r") as f:
-    step = f["sweeps/spread/index/result/seconds_per_step"][0]
-    w = f["sweeps/spread/runs"][f["sweeps/spread/index/run_id"][0].decode()]["checkpoint/W"][()]
+    step = f["sweeps/spread/seconds_per_step"][0]
+    w = final_weights(f)
 with h5py.File(reference, "r") as f:
-    w0 = f["sweeps/spread/runs"][f["sweeps/spread/index/run_id"][0].decode()]["checkpoint/W"][()]
+    w0 = final_weights(f)
 diff = np.linalg.norm(w - w0) / np.linalg.norm(w0)
 print(f"{label:24s} ranks {ranks}  wall {float(wall):6.2f} s  step {step * 1e3:7.2f} ms  "
       f"peak {int(mem) / 1024:7.1f} MiB/rank  |W - W_replicated|/|W| {diff:.1e}")

@@ -24,6 +24,7 @@ PACKAGES=(
   libopenblas-dev
   zlib1g-dev
   python3 python3-h5py python3-numpy python3-matplotlib
+  python3-pandas python3-xarray python3-h5netcdf python3-scipy
   chromium
   dataset-fashion-mnist
   munge slurmctld slurmd slurm-client

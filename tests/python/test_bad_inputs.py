@@ -467,8 +467,14 @@ CASES = [
          {"notes.h5": "just some notes\n"}),
     Case("store: HDF5 but not an ssldyn store", ["query", "{d}/plain.h5"],
          ["{d}/plain.h5", "not an ssldyn store"], {"plain.h5": plain_hdf5}),
-    Case("store: another schema_version", ["ls", "{d}/v2.h5"], ["{d}/v2.h5", "schema_version 2"],
-         {"v2.h5": edited("good", set_attr("schema_version", 2))}),
+    Case("store: another schema_version", ["ls", "{d}/v3.h5"], ["{d}/v3.h5", "schema_version 3"],
+         {"v3.h5": edited("good", set_attr("schema_version", 3))}),
+    Case("store: schema 1, listed", ["ls", "{d}/v1.h5"],
+         ["{d}/v1.h5", "`ssldyn upgrade {d}/v1.h5 --store NEW.h5`"],
+         {"v1.h5": edited("good", set_attr("schema_version", 1))}),
+    Case("store: schema 1, reported", ["report", "{d}/v1.h5"],
+         ["{d}/v1.h5", "`ssldyn upgrade {d}/v1.h5 --store NEW.h5`"],
+         {"v1.h5": edited("good", set_attr("schema_version", 1))}),
     Case("store: schema_version that is text", ["ls", "{d}/vt.h5"], ["{d}/vt.h5",
                                                                      "schema_version"],
          {"vt.h5": edited("good", set_attr("schema_version", "one"))}),
@@ -489,16 +495,15 @@ CASES = [
     Case("store: truncated shard merged", ["merge", "--store", "{d}/m.h5", "{d}/a.h5",
                                            "{d}/b.h5"], ["{d}/b.h5", "truncated file"],
          {"a.h5": copy_of("shard0"), "b.h5": cut_in_half("shard1")}),
-    Case("store: sweep without its index", ["query", "{d}/g.h5"], ["{d}/g.h5", "'index'"],
-         {"g.h5": edited("good", delete("sweeps/grid/index"))}),
+    Case("store: sweep without its run ids", ["query", "{d}/g.h5"], ["{d}/g.h5", "'run'"],
+         {"g.h5": edited("good", delete("sweeps/grid/run"))}),
     Case("store: sweep without its status", ["ls", "{d}/g.h5"], ["{d}/g.h5", "'status'"],
          {"g.h5": edited("good", delete("sweeps/grid/status"))}),
     Case("store: invalid run status", ["ls", "{d}/g.h5"], ["{d}/g.h5", "status 7"],
          {"g.h5": edited("good", lambda f: f["sweeps/grid/status"].__setitem__(0, 7))}),
-    Case("store: run missing, queried along the trajectory",
-         ["query", "{d}/g.h5", "--at", "all"], ["{d}/g.h5", "/sweeps/grid/runs/"],
-         {"g.h5": edited("good", lambda f: [f.__delitem__(f"sweeps/grid/runs/{r}")
-                                            for r in list(f["sweeps/grid/runs"])[:1]])}),
+    Case("store: record steps missing, queried along the trajectory",
+         ["query", "{d}/g.h5", "--at", "all"], ["{d}/g.h5", "'step'"],
+         {"g.h5": edited("good", delete("sweeps/grid/step"))}),
     Case("store: a folder, listed", ["ls", "{d}/dir.h5"], ["{d}/dir.h5", "folder"],
          {"dir.h5": folder}),
     Case("store: a folder, run into", ["run", *RUN, "--store", "{d}/dir.h5"],
@@ -627,7 +632,7 @@ CASES = [
          {"c.ini": GOOD, "full/ballast": BALLAST}, code=1, ranks=2, mount=("full", "full")),
     Case("full disk: sweep added to a store in a full folder", sweep("{d}/c.ini", "{d}/full/g.h5"),
          ["{d}/full/g.h5", "No space left on device"],
-         {"c.ini": OTHER, "full/g.h5": copy_of("good"), "full/ballast": BALLAST[:150_000]},
+         {"c.ini": OTHER, "full/g.h5": copy_of("good"), "full/ballast": BALLAST[:120_000]},
          code=1, mount=("full", "full")),
     Case("full disk: run", ["run", *SPIKED, "--n", "200", "--steps", "2000", "--record_every",
                             "1", "-q", "--store", "{d}/full/s.h5"],
@@ -672,10 +677,9 @@ def recorded_runs(path):
     runs = []
     with h5py.File(path, "r") as f:
         for name, sweep in f["sweeps"].items():
-            index = sweep["index"]
-            for row, run_id in enumerate(index["run_id"][()]):
+            for row, run_id in enumerate(sweep["run"][()]):
                 runs.append((name, text(run_id), int(sweep["status"][row]),
-                             text(index["result/failure"][row])))
+                             text(sweep["failure"][row])))
     return runs
 
 

@@ -267,7 +267,7 @@ class CliTest(unittest.TestCase):
             out = self.run_ssldyn(["run", config, "--store", self.path(store), "-q"], self.dir)
             self.assertEqual(out.returncode, 0, out.stderr)
         with h5py.File(self.path("plain.h5"), "r") as a, h5py.File(self.path("marked.h5")) as b:
-            self.assertEqual(list(a["sweeps/single/runs"]), list(b["sweeps/single/runs"]))
+            self.assertEqual(list(a["sweeps/single/run"][()]), list(b["sweeps/single/run"][()]))
         sweep = self.write("sweep.ini", "\ufeff[sweep]\nname = marked\n[fixed]\n" + settings)
         out = self.run_ssldyn(["sweep", sweep, "--store", self.path("sweep.h5"), "-q"],
                               self.dir)
@@ -286,8 +286,8 @@ class CliTest(unittest.TestCase):
         out = self.run_ssldyn(["run", config, "--k", "2", "--store", self.store, "-q"], self.dir)
         self.assertEqual(out.returncode, 0, out.stderr)
         with h5py.File(self.store, "r") as f:
-            run = next(iter(f["sweeps/single/runs"].values()))
-            self.assertIn("k = 2\n", run.attrs["config"])
+            self.assertEqual(list(f["sweeps/single/k"][()]), [2])
+            self.assertIn("k = 2\n", f["sweeps/single"].attrs["config"])
 
     # --- help, version, overwrite ---------------------------------------------------------
 
@@ -313,8 +313,8 @@ class CliTest(unittest.TestCase):
         out = self.run_ssldyn(["run", *FAST, "--store", target, "--overwrite", "-q"], self.dir)
         self.assertEqual(out.returncode, 0, out.stderr)
         with h5py.File(target, "r") as f:
-            self.assertEqual(int(f.attrs["schema_version"]), 1)
-            first = list(f["sweeps/single/runs"])
+            self.assertEqual(int(f.attrs["schema_version"]), 2)
+            first = list(f["sweeps/single/run"][()])
             self.assertEqual(len(first), 1)
             self.assertEqual(int(f["sweeps/single/status"][0]), 2)
         # Overwrite a valid store with another run: only the new run is left.
@@ -322,11 +322,11 @@ class CliTest(unittest.TestCase):
                                "-q"], self.dir)
         self.assertEqual(out.returncode, 0, out.stderr)
         with h5py.File(target, "r") as f:
-            second = list(f["sweeps/single/runs"])
+            second = list(f["sweeps/single/run"][()])
             self.assertEqual(len(second), 1)
             self.assertNotEqual(second, first)
             self.assertEqual(int(f["sweeps/single/status"][0]), 2)
-            self.assertIn("seed = 2\n", f["sweeps/single/runs"][second[0]].attrs["config"])
+            self.assertEqual(list(f["sweeps/single/seed"][()]), [2])
         # No temporary or partial files left next to it.
         self.assertEqual(sorted(os.listdir(self.dir)), ["afile", "notes.txt", "target.h5"])
 
@@ -410,8 +410,7 @@ class CliTest(unittest.TestCase):
         self.assertEqual(os.readlink(self.path("link.h5")), "real/store.h5")
         with h5py.File(real, "r") as f:
             self.assertEqual(sorted(f["sweeps"]), ["single"])
-            run = next(iter(f["sweeps/single/runs"].values()))
-            self.assertIn("seed = 7\n", run.attrs["config"])
+            self.assertEqual(list(f["sweeps/single/seed"][()]), [7])
         # Nothing else written: no temporary file beside the link or the target.
         self.assertEqual(sorted(os.listdir(self.path("real"))), ["store.h5"])
         self.assertEqual(sorted(os.listdir(self.dir)),

@@ -15,7 +15,8 @@ import unittest
 import h5py
 import numpy as np
 
-from test_sweep import BIN, ENV, SMALL, assert_same_runs, digest, run_datasets, sweep_command
+from test_sweep import (BIN, ENV, SMALL, assert_same_runs, digest, run_datasets, run_part,
+                        sweep_command)
 
 # Runs of about 0.2 s, long enough for signals and kills to land inside them; the naive runs
 # diverge and fail (failed runs must survive every fault too).
@@ -23,19 +24,17 @@ LONG = SMALL.replace("steps = 300", "steps = 25000").replace(
     "record_every = 30", "record_every = 1000").replace("d = 16", "d = 160").replace(
     "weight_decay = 5", "weight_decay = 4")
 
-# Index columns that hold wall times or the host: they differ between any two jobs.
+# Result columns that hold wall times or the host: they differ between any two jobs.
 TIMING = {"seconds", "seconds_per_step", "host"}
 
 
 def index_columns(path, sweep="grid"):
+    """Every dataset of the sweep along run alone (run ids, settings, status, results) but
+    TIMING, and the record and component numbers."""
     with h5py.File(path, "r") as f:
-        group = f[f"sweeps/{sweep}/index"]
-        out = {"run_id": group["run_id"][()]}
-        for kind in ("config", "result"):
-            for name in group[kind]:
-                if name not in TIMING:
-                    out[f"{kind}/{name}"] = group[f"{kind}/{name}"][()]
-        return out
+        group = f[f"sweeps/{sweep}"]
+        return {name: item[()] for name, item in group.items()
+                if isinstance(item, h5py.Dataset) and item.ndim == 1 and name not in TIMING}
 
 
 def statuses(path):
@@ -44,11 +43,9 @@ def statuses(path):
 
 
 def saved_steps(path):
-    """checkpoint/step of each run, in row order."""
+    """Steps of each run's saved weights (weights/checkpoint_step), in row order."""
     with h5py.File(path, "r") as f:
-        runs = f["sweeps/grid/runs"]
-        ids = [i.decode() for i in f["sweeps/grid/index/run_id"][()]]
-        return np.array([runs[i]["checkpoint/step"][0] for i in ids])
+        return f["sweeps/grid/weights/checkpoint_step"][()]
 
 
 class FaultTest(unittest.TestCase):
@@ -157,13 +154,12 @@ class FaultTest(unittest.TestCase):
                 outcomes["runs pending"] += int(np.any(status < 2))
                 outcomes["states saved"] += int(np.any((status == 1) & (steps > 0)))
                 done = run_datasets(store)
-                with h5py.File(store, "r") as f:
-                    ids = [i.decode() for i in f["sweeps/grid/index/run_id"][()]]
                 for row in np.flatnonzero(status >= 2):
-                    prefix = f"sweeps/grid/runs/{ids[row]}/"
-                    for name in (n for n in self.expected if n.startswith(prefix)):
-                        self.assertTrue(np.array_equal(self.expected[name], done[name],
-                                                       equal_nan=True), (trial, name))
+                    expected, got = (run_part(d, "grid", row) for d in (self.expected, done))
+                    self.assertEqual(sorted(got), sorted(expected))
+                    for name in expected:
+                        self.assertTrue(np.array_equal(expected[name], got[name],
+                                                       equal_nan=True), (trial, row, name))
                 resumed = self.sweep(2, store, "--resume", "--break-lock")
                 self.assertTrue(np.all(statuses(store)[status >= 2] == status[status >= 2]))
             self.assertEqual(resumed.returncode, 1, (trial, resumed.stderr))

@@ -8,13 +8,13 @@ import sys
 import tempfile
 import unittest
 
-import h5py
 import numpy as np
 
 sys.path.insert(0, os.environ.get("SSLDYN_SOURCE_DIR",
                                   os.path.join(os.path.dirname(__file__), "..", "..")))
 from analysis import orthogonality  # noqa: E402
 from analysis.store import Store  # noqa: E402
+from raw_store import RawStore  # noqa: E402
 
 BIN = os.environ.get("SSLDYN_BIN", "ssldyn")
 MPIEXEC = os.environ.get("SSLDYN_MPIEXEC", "mpirun")
@@ -71,48 +71,45 @@ class OrthogonalityComparisonTest(unittest.TestCase):
         cls.tmp.cleanup()
 
     def test_columns_agree_with_the_trajectories(self):
-        with h5py.File(self.store, "r") as f:
-            sweep = f["sweeps/compare"]
-            result = sweep["index/result"]
+        with RawStore(self.store) as raw:
+            sweep = raw.sweep("compare")
             for column in NEW_COLUMNS:
-                self.assertIn(column, result)
-                self.assertTrue(result[column].attrs["description"])
-            status = sweep["status"][()]
-            ids = [x.decode() for x in sweep["index/run_id"][()]]
-            dynamics = [x.decode() for x in sweep["index/config/dynamics"][()]]
+                self.assertIn(column, sweep.results())
+                self.assertTrue(sweep.group[column].attrs["description"])
+            status = sweep["status"]
+            dynamics = [x.decode() for x in sweep["dynamics"]]
             checked = 0
-            for row, run_id in enumerate(ids):
+            for row in range(len(sweep)):
                 if status[row] != 2:
                     continue
-                run = sweep[f"runs/{run_id}"]
-                tr = run["trajectory"]
-                reached = tr["step"][()] >= 0
-                ev = run["spectrum/eigenvalues"][()]
+                run = sweep.run(row)
+                reached = run["step"] >= 0
+                ev = run["eigenvalues"]
                 optimum = -ev[:2].sum()
-                last_loss = tr["loss"][()][reached][-1]
-                self.assertAlmostEqual(result["final_loss_gap"][row],
+                last_loss = run["gd_loss"][reached][-1]
+                self.assertAlmostEqual(sweep["final_loss_gap"][row],
                                        (last_loss - optimum) / abs(optimum), delta=1e-12)
-                self.assertEqual(result["min_effective_rank"][row],
-                                 tr["effective_rank"][()][reached].min())
-                per_step = result["seconds_per_step"][row]
-                steps = int(sweep["index/config/steps"][row])
+                self.assertEqual(sweep["min_effective_rank"][row],
+                                 run["gd_effective_rank"][reached].min())
+                per_step = sweep["seconds_per_step"][row]
+                steps = int(sweep["steps"][row])
                 self.assertGreater(per_step, 0)
-                self.assertLessEqual(per_step * steps, result["seconds"][row])
+                self.assertLessEqual(per_step * steps, sweep["seconds"][row])
                 if dynamics[row] in ("orthogonal", "penalty"):
-                    self.assertEqual(result["final_grassmann_distance"][row],
-                                     result["final_theory_distance"][row])
+                    self.assertEqual(sweep["final_grassmann_distance"][row],
+                                     sweep["final_theory_distance"][row])
                 if dynamics[row] == "penalty":
                     s = np.sqrt(1 + ev[:2] / (2 * 0.5))
                     p = s / s.sum()
-                    self.assertAlmostEqual(result["optimum_effective_rank"][row],
+                    self.assertAlmostEqual(sweep["optimum_effective_rank"][row],
                                            np.exp(-(p * np.log(p)).sum()), delta=1e-12)
-                    self.assertAlmostEqual(result["optimum_orthogonality_error"][row],
+                    self.assertAlmostEqual(sweep["optimum_orthogonality_error"][row],
                                            np.linalg.norm(ev[:2] / (2 * 0.5)), delta=1e-12)
                 elif dynamics[row] == "orthogonal":
-                    self.assertEqual(result["optimum_effective_rank"][row], 2.0)
-                    self.assertEqual(result["optimum_orthogonality_error"][row], 0.0)
+                    self.assertEqual(sweep["optimum_effective_rank"][row], 2.0)
+                    self.assertEqual(sweep["optimum_orthogonality_error"][row], 0.0)
                 else:
-                    self.assertTrue(np.isnan(result["optimum_effective_rank"][row]))
+                    self.assertTrue(np.isnan(sweep["optimum_effective_rank"][row]))
                 checked += 1
             self.assertGreater(checked, 20)
 

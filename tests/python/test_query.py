@@ -1,5 +1,5 @@
 """`ssldyn query --where` on a real store: the runs each expression selects, worked out again here
-from the index tables read with h5py; bad expressions (exit 2, one line naming the token, nothing
+from the sweep's columns read with h5py; bad expressions (exit 2, one line naming the token, nothing
 on stdout); a valid query that matches nothing (exit 0, a note on stderr); typed JSON and CSV;
 the columns shown by default and with --columns."""
 
@@ -12,7 +12,7 @@ import subprocess
 import tempfile
 import unittest
 
-import h5py
+from raw_store import RawStore
 
 BIN = os.environ.get("SSLDYN_BIN", "ssldyn")
 ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
@@ -47,19 +47,17 @@ k = 2, 16
 
 
 def read_runs(store):
-    """One dict per run of every sweep: run_id, sweep, status, settings (as text) and results."""
+    """One dict per run of every sweep: run_id, sweep, status, settings (as text, as ssldyn
+    prints them) and results."""
     runs = []
-    with h5py.File(store, "r") as f:
-        for sweep, group in f["sweeps"].items():
-            index = group["index"]
-            ids = [v.decode() for v in index["run_id"][()]]
-            config = {key: [v.decode() for v in column[()]]
-                      for key, column in index["config"].items()}
-            results = {name: column[()] for name, column in index["result"].items()}
-            for row, run_id in enumerate(ids):
-                run = {"run_id": run_id, "sweep": sweep, "status": int(group["status"][row])}
-                run.update({key: values[row] for key, values in config.items()})
-                run.update({name: values[row] for name, values in results.items()})
+    with RawStore(store) as raw:
+        for name in raw.sweeps():
+            sweep = raw.sweep(name)
+            results = sweep.results()
+            for row, run_id in enumerate(sweep.ids):
+                run = {"run_id": run_id, "sweep": name, "status": int(sweep["status"][row])}
+                run.update(sweep.config(row))
+                run.update({column: sweep[column][row] for column in results})
                 runs.append(run)
     return runs
 
@@ -140,9 +138,9 @@ class QueryTest(unittest.TestCase):
         # Every setting is listed; of the sixty-odd results, those that resemble the name.
         line = self.assert_bad("kk==2", "unknown name 'kk' at position 1",
                                "results (--columns all shows them)")
-        with h5py.File(self.store, "r") as f:
-            settings = list(f["sweeps/tiny/index/config"])
-            results = list(f["sweeps/tiny/index/result"])
+        with RawStore(self.store) as raw:
+            settings = raw.sweep("tiny").settings
+            results = raw.sweep("tiny").results()
         for name in settings:
             self.assertRegex(line, rf"[ :]{name}[,;]")
         self.assertIn(f"{len(results)} results", line)
@@ -203,8 +201,8 @@ class QueryTest(unittest.TestCase):
         self.assertEqual(header, identity + ["k", "dynamics", "d"] + metrics)
         # --columns all: every setting and result column of the index, each once.
         header = list(self.rows("--columns", "all", "--metric", "effective_rank")[0])
-        with h5py.File(self.store, "r") as f:
-            every = set(f["sweeps/tiny/index/config"]) | set(f["sweeps/tiny/index/result"])
+        with RawStore(self.store) as raw:
+            every = set(raw.sweep("tiny").settings) | set(raw.sweep("tiny").results())
         self.assertEqual(set(header), every | set(identity))
         self.assertEqual(len(header), len(set(header)))
         self.assertEqual(header[-1], "final_effective_rank")

@@ -15,6 +15,8 @@ import unittest
 import h5py
 import numpy as np
 
+from raw_store import RawStore, RawSweep, text
+
 SOURCE = os.environ.get("SSLDYN_SOURCE_DIR",
                         os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
 sys.path.insert(0, os.path.join(SOURCE, "tests", "browser"))
@@ -100,44 +102,30 @@ def read_csv(path):
         return list(csv.DictReader(f))
 
 
-def text(value):
-    return value.decode() if isinstance(value, bytes) else str(value)
-
-
 def close(a, b, rel=1e-12):
     return (math.isnan(a) and math.isnan(b)) or a == b or abs(a - b) <= rel * max(abs(a), abs(b))
 
 
-class Raw:
-    """The raw datasets of a store, by the paths of README "The HDF5 store" (h5py only)."""
-
-    def __init__(self, path):
-        self.f = h5py.File(path, "r")
-
-    def sweep(self, name):
-        return self.f[f"sweeps/{name}"]
+class Raw(RawStore):
+    """The raw datasets of a store (raw_store: h5py only), by sweep name and run id."""
 
     def run(self, sweep, run_id):
-        return self.f[f"sweeps/{sweep}/runs/{run_id}"]
+        return self.sweep(sweep).run(self.row(sweep, run_id))
 
     def row(self, sweep, run_id):
-        ids = [text(x) for x in self.sweep(sweep)["index/run_id"][()]]
-        return ids.index(run_id)
+        return self.sweep(sweep).row(run_id)
 
     def config(self, sweep, row):
-        return {k: text(v[row]) for k, v in self.sweep(sweep)["index/config"].items()}
+        return self.sweep(sweep).config(row)
 
     def result(self, sweep, row, column):
-        return self.sweep(sweep)[f"index/result/{column}"][row]
+        return self.sweep(sweep).result(column, row)
 
     def status(self, sweep, row):
-        return {0: "pending", 1: "running", 2: "done", 3: "failed"}[int(self.sweep(sweep)["status"][row])]
+        return self.sweep(sweep).status(row)
 
     def record(self, sweep, run_id, step):
-        steps = self.run(sweep, run_id)["trajectory/step"][()]
-        found = np.flatnonzero(steps == step)
-        assert len(found) == 1, (run_id, step)
-        return int(found[0])
+        return self.sweep(sweep).record(self.row(sweep, run_id), step)
 
 
 class ReportTest(unittest.TestCase):
@@ -162,7 +150,7 @@ class ReportTest(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        cls.raw.f.close()
+        cls.raw.close()
         cls.tmp.cleanup()
 
     def path(self, name):
@@ -199,18 +187,18 @@ class ReportTest(unittest.TestCase):
             for row in rows:
                 per_run.setdefault(row["run_id"], []).append(row)
             # every reached record of every finished run, once
-            ids = [text(x) for x in self.raw.sweep(sweep)["index/run_id"][()]]
+            ids = self.raw.sweep(sweep).ids
             self.assertEqual(sorted(per_run), sorted(ids))
             for run_id, records in per_run.items():
                 run = self.raw.run(sweep, run_id)
                 row = self.raw.row(sweep, run_id)
                 config = self.raw.config(sweep, row)
-                steps = run["trajectory/step"][()]
+                steps = run["step"]
                 self.assertEqual([int(r["step"]) for r in records], [int(s) for s in steps if s >= 0])
-                ev = run["spectrum/eigenvalues"][()]
+                ev = run["eigenvalues"]
                 naive = config["dynamics"] != "orthogonal"
-                t = run["trajectory/t"][()][steps >= 0]
-                ratio = run["trajectory/s2_s1"][()][steps >= 0]
+                t = run["t"][steps >= 0]
+                ratio = run["gd_s2_s1"][steps >= 0]
                 if naive:  # the anchor: first record with s2/s1 <= 1e-3, else the last finite one
                     finite = np.flatnonzero(np.isfinite(ratio))
                     below = finite[ratio[finite] <= 1e-3]
@@ -224,7 +212,8 @@ class ReportTest(unittest.TestCase):
                     self.assertEqual(float(r["eta"]), self.raw.result(sweep, row, "eta_used"))
                     for column, name in (("t", "t"), ("s2_s1", "s2_s1"),
                                          ("effective_rank", "effective_rank")):
-                        self.assertTrue(close(float(r[column]), run[f"trajectory/{name}"][i], 0), column)
+                        stored = run[name if name == "t" else f"gd_{name}"][i]
+                        self.assertTrue(close(float(r[column]), stored, 0), column)
                     if naive:
                         rate = 2 * (ev[0] - ev[1])
                         self.assertEqual(float(r["lambda1"]), ev[0])
@@ -243,8 +232,8 @@ class ReportTest(unittest.TestCase):
         fitted = 0
         for r in rows:
             run = self.raw.run("grid", r["run_id"])
-            steps = run["trajectory/step"][()]
-            t, ratio = run["trajectory/t"][()][steps >= 0], run["trajectory/s2_s1"][()][steps >= 0]
+            steps = run["step"]
+            t, ratio = run["t"][steps >= 0], run["gd_s2_s1"][steps >= 0]
             use = (ratio >= 1e-12) & (ratio <= 1e-2)
             self.assertEqual(int(r["measured_points"]), int(use.sum()))
             if use.sum() >= 2:
@@ -258,16 +247,16 @@ class ReportTest(unittest.TestCase):
         drawn = sorted({r["run_id"] for r in rows})
         # one run per (dynamics, loss): the smallest step, eta_rel = 0.02
         expected = []
-        for row in range(len(self.raw.sweep("grid")["status"])):
+        for row in range(len(self.raw.sweep("grid"))):
             if self.raw.config("grid", row)["eta_rel"] == "0.02":
-                expected.append(text(self.raw.sweep("grid")["index/run_id"][row]))
+                expected.append(self.raw.sweep("grid").ids[row])
         self.assertEqual(drawn, sorted(expected))
         for r in rows:
             run = self.raw.run("grid", r["run_id"])
             i = self.raw.record("grid", r["run_id"], int(r["step"]))
-            self.assertEqual(float(r["t"]), run["trajectory/t"][i])
+            self.assertEqual(float(r["t"]), run["t"][i])
             for prefix, name in (("loss", "loss"), ("sin_angle", "topk_sin_angle")):
-                gd, flow = run[f"trajectory/{name}"][i], run[f"theory/{name}"][i]
+                gd, flow = run[f"gd_{name}"][i], run[f"theory_{name}"][i]
                 self.assertEqual(float(r[f"{prefix}_gd"]), gd)
                 self.assertEqual(float(r[f"{prefix}_theory"]), flow)
                 self.assertEqual(float(r[f"{prefix}_difference"]), gd - flow)
@@ -284,8 +273,8 @@ class ReportTest(unittest.TestCase):
                 self.assertEqual({k: v for k, v in c.items() if k not in ("eta", "eta_rel")},
                                  {k: v for k, v in configs[0].items() if k not in ("eta", "eta_rel")})
             runs = [self.raw.run("grid", p["run_id"]) for p in mine]
-            times = [np.where(r["trajectory/step"][()] >= 0, r["trajectory/t"][()], np.nan) for r in runs]
-            distances = [r["trajectory/theory_distance"][()] for r in runs]
+            times = [np.where(r["step"] >= 0, r["t"], np.nan) for r in runs]
+            distances = [r["theory_distance"] for r in runs]
             etas = [self.raw.result("grid", self.raw.row("grid", p["run_id"]), "eta_used") for p in mine]
             # t*: the largest record time of the coarsest run that all reach with errors >= 1e-10
             common = min(np.nanmax(t) for t in times)
@@ -324,17 +313,17 @@ class ReportTest(unittest.TestCase):
         for sweep in FIGURES:
             rows = read_csv(self.path(f"{sweep}_table.csv"))
             index = self.raw.sweep(sweep)
-            self.assertEqual(len(rows), len(index["status"]))
-            axes = [a for a in text(index.attrs["axes"]).split(",") if a]
+            self.assertEqual(len(rows), len(index))
+            axes = [a for a in text(index.group.attrs["axes"]).split(",") if a]
             for n, r in enumerate(rows):
-                self.assertEqual(r["run_id"], text(index["index/run_id"][n]))
+                self.assertEqual(r["run_id"], index.ids[n])
                 self.assertEqual(r["status"], self.raw.status(sweep, n))
                 for a in axes:
-                    self.assertEqual(r[a], text(index[f"index/config/{a}"][n]))
+                    self.assertEqual(r[a], index.config(n)[a])
                 for column in ("final_loss", "final_effective_rank", "final_theory_distance",
                                "max_theory_distance", "eta_used", "seconds"):
-                    self.assertTrue(close(float(r[column]), index[f"index/result/{column}"][n], 0))
-                self.assertEqual(r["failure"], text(index["index/result/failure"][n]))
+                    self.assertTrue(close(float(r[column]), index[column][n], 0))
+                self.assertEqual(r["failure"], index.result("failure", n))
         failed = [r for r in read_csv(self.path("blowup_table.csv")) if r["status"] == "failed"]
         self.assertEqual(len(failed), 1)
         html = self.page()
@@ -346,8 +335,9 @@ class ReportTest(unittest.TestCase):
         copy = os.path.join(self.dir, "no-theory.h5")
         shutil.copy(self.store, copy)
         with h5py.File(copy, "r+") as f:
-            for run in f["sweeps/grid/runs"].values():
-                del run["theory"]
+            sweep = f["sweeps/grid"]
+            for name in [n for n in sweep if n.startswith("theory_") and n != "theory_distance"]:
+                del sweep[name]
         out = os.path.join(self.dir, "report-no-theory")
         result = report(copy, out, "--sweep", "grid")
         self.assertEqual(result.returncode, 0, result.stderr)
@@ -383,10 +373,10 @@ class ReportTest(unittest.TestCase):
                              text=True, env=ENV, timeout=120)
         self.assertEqual(out.returncode, 1, out.stderr)  # the naive runs failed
         raw = Raw(store)
-        self.addCleanup(raw.f.close)
-        ids = [text(x) for x in raw.sweep("diverge")["index/run_id"][()]]
+        self.addCleanup(raw.close)
+        ids = raw.sweep("diverge").ids
         drawn = ids[0]  # the smallest step of naive GD is the run the theory figure draws
-        loss = raw.run("diverge", drawn)["trajectory/loss"][()]
+        loss = raw.run("diverge", drawn)["gd_loss"]
         self.assertLess(np.min(loss[np.isfinite(loss)]), -1e308)  # the case it is about
         folder = os.path.join(self.dir, "report-diverge")
         result = report(store, folder, command=[BIN, "report"])
@@ -437,30 +427,28 @@ class ReportTest(unittest.TestCase):
         exponents = {"tanh": -1.0, "gelu": -0.5}
         with h5py.File(copy, "r+") as f:
             sweep = f["sweeps/grid"]
-            n = len(sweep["status"])
-            config = {k: [text(x) for x in sweep[f"index/config/{k}"][()]] for k in ("eta_rel", "dynamics", "loss")}
-            h = [widths[e] for e in config["eta_rel"]]
-            act = ["tanh" if d == "sphere" else "gelu" for d in config["dynamics"]]
-            model = ["supervised" if x == "contrastive" else "two-layer" for x in config["loss"]]
-            for key, values in (("h", h), ("activation", act), ("model", model)):
-                if key in sweep["index/config"]:
-                    del sweep[f"index/config/{key}"]
-                sweep[f"index/config/{key}"] = np.array([str(v).encode() for v in values])
-            for row, run_id in enumerate(text(x) for x in sweep["index/run_id"][()]):
-                run = sweep[f"runs/{run_id}"]
-                lines = [ln for ln in text(run.attrs["config"]).splitlines()
-                         if not ln.startswith(("h ", "activation ", "model "))]
-                run.attrs["config"] = "\n".join(lines + [f"h = {h[row]}", f"activation = {act[row]}",
-                                                         f"model = {model[row]}"]) + "\n"
-                t = run["trajectory/t"][()]
-                g = run.create_group("network")
-                # constant from t = 0.5 on, which every run reaches: exact power laws at the end
-                g["output_deviation"] = 0.3 * h[row] ** exponents[act[row]] * (1 + np.minimum(t, 0.5))
-                g["gram_deviation"] = 0.5 * h[row] ** exponents[act[row]] * (1 + np.minimum(t, 0.5))
-                g["loss_deviation"] = 0.1 * h[row] ** exponents[act[row]] * np.minimum(t, 0.5)
-                lazy = -0.5 if model[row] == "supervised" else 0.0
-                g["weight_change"] = 0.8 * h[row] ** lazy * np.minimum(t, 0.5)
-                g["kernel_change"] = 0.2 * h[row] ** lazy * np.minimum(t, 0.5)
+            raw = RawSweep(sweep)
+            n = len(raw)
+            config = [raw.config(row) for row in range(n)]
+            h = np.array([widths[c["eta_rel"]] for c in config])
+            act = ["tanh" if c["dynamics"] == "sphere" else "gelu" for c in config]
+            model = ["supervised" if c["loss"] == "contrastive" else "two-layer" for c in config]
+            # The settings rewritten (text of another length in a dataset of its own), the
+            # series created as ssldyn would for two-layer runs: one row per run.
+            sweep["h"][...] = h
+            for key, values in (("activation", act), ("model", model)):
+                sweep[key].dims[0].detach_scale(sweep["run"])
+                del sweep[key]
+                sweep[key] = np.array([v.encode() for v in values])
+            t = sweep["t"][()]
+            power = (h ** np.array([exponents[a] for a in act]))[:, None]
+            lazy = (h ** np.array([-0.5 if m == "supervised" else 0.0 for m in model]))[:, None]
+            # constant from t = 0.5 on, which every run reaches: exact power laws at the end
+            sweep["network_output_deviation"] = 0.3 * power * (1 + np.minimum(t, 0.5))
+            sweep["network_gram_deviation"] = 0.5 * power * (1 + np.minimum(t, 0.5))
+            sweep["network_loss_deviation"] = 0.1 * power * np.minimum(t, 0.5)
+            sweep["network_weight_change"] = 0.8 * lazy * np.minimum(t, 0.5)
+            sweep["network_kernel_change"] = 0.2 * lazy * np.minimum(t, 0.5)
             self.assertEqual(n, len(h))
         out = os.path.join(self.dir, "report-width")
         result = report(copy, out, "--sweep", "grid")
@@ -468,15 +456,15 @@ class ReportTest(unittest.TestCase):
         raw = Raw(copy)
         try:
             for r in read_csv(os.path.join(out, "grid_linear_limit.csv")):
-                d = raw.run("grid", r["run_id"])["network/output_deviation"][()]
+                d = raw.run("grid", r["run_id"])["network_output_deviation"]
                 self.assertEqual(float(r["deviation_initial"]), d[0])
                 self.assertEqual(float(r["deviation_last"]), d[-1])
             for r in read_csv(os.path.join(out, "grid_ntk.csv")):
                 run = raw.run("grid", r["run_id"])
-                self.assertEqual(float(r["weight_change"]), run["network/weight_change"][-1])
-                self.assertEqual(float(r["kernel_change"]), run["network/kernel_change"][-1])
+                self.assertEqual(float(r["weight_change"]), run["network_weight_change"][-1])
+                self.assertEqual(float(r["kernel_change"]), run["network_kernel_change"][-1])
         finally:
-            raw.f.close()
+            raw.close()
         for name in ("grid_linear_limit_fit.csv", "grid_linear_pair_fit.csv"):
             fits = read_csv(os.path.join(out, name))
             self.assertEqual(len(fits), 4, name)  # two activations, two panels

@@ -61,23 +61,20 @@ k = 2, 3
 seed = 1, 2
 """
 
-# Index columns that measure the machine, not the run.
+# Result columns that measure the machine, not the run.
 WALL_TIME = ("seconds", "seconds_per_step", "host")
 
 
 def store_contents(path):
-    """Every dataset under /sweeps (index columns of wall time and host left out), the run
-    attributes, and the sweep attributes that describe the sweep, keyed by path."""
+    """Every dataset under /sweeps (result columns of wall time and host left out) and the
+    sweep attributes that describe the sweep, keyed by path."""
     out = {}
     with h5py.File(path, "r") as f:
         def visit(name, obj):
             if isinstance(obj, h5py.Dataset):
-                if "/index/result/" in name and name.rsplit("/", 1)[1] in WALL_TIME:
+                if name.count("/") == 2 and name.rsplit("/", 1)[1] in WALL_TIME:  # sweeps/S/X
                     return
                 out[name] = obj[()]
-            elif "/runs/" in name and name.count("/") == 3:  # sweeps/S/runs/ID
-                for key, value in obj.attrs.items():
-                    out[f"{name}@{key}"] = value
         f["sweeps"].visititems(lambda name, obj: visit("sweeps/" + name, obj))
         for sweep in f["sweeps"]:
             for key in ("config", "run_count", "axes"):
@@ -499,7 +496,7 @@ class SlurmJobsTest(unittest.TestCase):
 
         # No run done before the stop ran again: its wall time and host are as they were.
         with h5py.File(store, "r") as f:
-            result = f["sweeps/preempt/index/result"]
+            result = f["sweeps/preempt"]
             now = {row: (result["seconds"][row], result["host"][row])
                    for row in range(len(result["seconds"]))}
         for row, before in {**done, **(between or {})}.items():
@@ -523,8 +520,8 @@ class SlurmJobsTest(unittest.TestCase):
             with h5py.File(store, "r", locking=False) as f:
                 sweep = f["sweeps/preempt"]
                 status = sweep["status"][()]
-                seconds = sweep["index/result/seconds"][()]
-                host = sweep["index/result/host"][()]
+                seconds = sweep["seconds"][()]
+                host = sweep["host"][()]
         except (OSError, KeyError):
             return {}  # not created yet
         return {int(row): (seconds[row], host[row]) for row in np.flatnonzero(status == 2)}

@@ -1,5 +1,5 @@
-"""What `ssldyn run` writes: the store layout of README "The HDF5 store", read back with h5py,
-and the recorded metrics recomputed in numpy from the raw datasets they derive from."""
+"""What `ssldyn run` writes: the store layout of README "The HDF5 store" (schema 2), read back
+with h5py, and the recorded metrics recomputed in numpy from the raw datasets they derive from."""
 
 import os
 import re
@@ -10,13 +10,14 @@ import unittest
 import h5py
 import numpy as np
 
+from raw_store import RawStore, printed, text
+
 BIN = os.environ.get("SSLDYN_BIN", "ssldyn")
 ENV = dict(os.environ, OPENBLAS_NUM_THREADS="1")
 
 SPIKED = ["--data", "spiked", "--d", "32", "--k", "3", "--n", "2000", "--steps", "200",
           "--record_every", "10"]
 FASHION = ["--n", "500", "--k", "4", "--steps", "50"]  # default data: Fashion-MNIST
-FASHION_FILE = "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"
 
 # name -> (arguments, k, d, expected record steps)
 RUNS = {
@@ -31,11 +32,11 @@ ORTHOGONAL_RUNS = ("orthogonal", "fashion")  # dynamics defaults to orthogonal
 # Keys of the run config added after stores were written, with their defaults (run_config.hpp).
 ADDED_LATER = {"precision": "float64"}
 METRICS = ("loss", "orthogonality_error", "s2_s1", "effective_rank", "topk_sin_angle")
-SIDE_DATASETS = ("step", "t") + METRICS + ("singular_values",)
-
-
-def text(value):
-    return value.decode() if isinstance(value, bytes) else str(value)
+SIDES = ("gd", "theory")  # gradient descent, the closed-form flow: the prefixes of their series
+# The series (run, record) and (run, record, component) of a linear run's sweep.
+SERIES = ({"step", "t", "theory_distance"} | {f"{side}_{m}" for side in SIDES for m in METRICS}
+          | {f"{side}_singular_values" for side in SIDES})
+ENUM_STATUS = {"pending": 0, "running": 1, "done": 2, "failed": 3}
 
 
 def fnv1a64(data):
@@ -84,62 +85,67 @@ class StoreTest(unittest.TestCase):
         self.assertEqual(self.failures, {}, "ssldyn run failed")
 
     def each(self, check):
-        """check(name, k, d, steps, file, run id, run group) for each run, as subtests."""
+        """check(name, k, d, steps, file, sweep, run) for each run, as subtests: sweep its
+        RawSweep, run its part of the sweep's datasets (RawSweep.run)."""
         for name, (_, k, d, steps) in RUNS.items():
-            with self.subTest(run=name), h5py.File(self.stores[name], "r") as f:
-                runs = f["sweeps/single/runs"]
-                self.assertEqual(len(runs), 1, list(runs))
-                run_id = next(iter(runs))
-                check(name, k, d, steps, f, run_id, runs[run_id])
+            with self.subTest(run=name), RawStore(self.stores[name]) as raw:
+                sweep = raw.sweep("single")
+                self.assertEqual(len(sweep), 1, sweep.ids)
+                check(name, k, d, steps, raw.f, sweep, sweep.run(0))
 
-    def eta(self, f):
-        """The step size used, from the sweep's index (present whatever the run attributes)."""
-        return float(f["sweeps/single/index/result/eta_used"][0])
+    def eta(self, sweep):
+        """The step size used, from the sweep's result column."""
+        return float(sweep["eta_used"][0])
 
     # --- layout -------------------------------------------------------------------------
 
+    def canonical(self, sweep):
+        """The run's canonical config text from its settings (config/run_config.cpp): every key
+        in the config table's order, keys added later only away from their default."""
+        return "".join(f"{key} = {value}\n" for key, value in sweep.config(0).items()
+                       if ADDED_LATER.get(key) != value)
+
     def test_schema_version_and_run_id(self):
-        def check(name, k, d, steps, f, run_id, run):
-            self.assertEqual(int(f.attrs["schema_version"]), 1)
+        def check(name, k, d, steps, f, sweep, run):
+            self.assertEqual(int(f.attrs["schema_version"]), 2)
+            run_id = sweep.ids[0]
             self.assertRegex(run_id, r"^[0-9a-f]{16}$")
-            self.assertEqual(text(run.attrs["config_hash"]), run_id)
-            self.assertEqual(text(f["sweeps/single/index/run_id"][0]), run_id)
-            # The id is the FNV-1a hash of the canonical config text stored with the run.
-            self.assertEqual(fnv1a64(text(run.attrs["config"]).encode()), run_id)
+            self.assertEqual(sweep.group["run"].dtype, np.dtype("S16"))
+            # The id is the FNV-1a hash of the canonical config text: the sweep's config for
+            # `ssldyn run` (a sweep of one run), printed back from the typed settings.
+            self.assertEqual(self.canonical(sweep), text(sweep.group.attrs["config"]))
+            self.assertEqual(fnv1a64(self.canonical(sweep).encode()), run_id)
 
         self.each(check)
 
-    def test_config_seed_and_data_source(self):
-        def check(name, k, d, steps, f, run_id, run):
-            config = parse_config(text(run.attrs["config"]))
+    def test_config_seed_and_data(self):
+        def check(name, k, d, steps, f, sweep, run):
+            config = sweep.config(0)
             args = RUNS[name][0]
             for key, value in zip(args[0::2], args[1::2]):
                 self.assertEqual(config[key.lstrip("-")], value, key)
             self.assertEqual(config["k"], str(k))
             self.assertEqual(config["seed"], "1")
-            self.assertEqual(int(run.attrs["seed"]), 1)
-            source = text(run.attrs["data_source"])
+            self.assertEqual(sweep.setting("seed", 0), 1)
+            self.assertEqual(sweep["seed"].dtype, np.int64)
             if name == "fashion":
-                self.assertEqual(source, FASHION_FILE)
+                self.assertEqual(sweep.setting("data", 0), "fashion-mnist")
             else:
-                self.assertIn("spiked", source)
-                self.assertIn("d = 32", source)
-            self.assertEqual(int(f["sweeps/single/status"][0]), 2)  # 2: done
+                self.assertEqual(sweep.setting("data", 0), "spiked")
+                self.assertEqual(sweep.setting("d", 0), 32)
+            self.assertEqual(int(sweep["status"][0]), 2)  # 2: done
 
         self.each(check)
 
     def test_run_sweep_and_status_attributes(self):
-        # README "The HDF5 store" (schema 1): the run group holds config, config_hash, row,
-        # seed, data_source; provenance (program_version, ...) is on the sweep group; the
-        # status ('done' = 2) is the sweep's status dataset; eta is index/result/eta_used.
+        # README "The HDF5 store" (schema 2): provenance (program_version, ...) is on the
+        # sweep group; the status ('done' = 2) is the sweep's status dataset, an enum; eta is
+        # the result column eta_used.
         version = subprocess.run([BIN, "--version"], capture_output=True, text=True,
                                  env=ENV).stdout.split()[1]
 
-        def check(name, k, d, steps, f, run_id, run):
-            self.assertTrue({"config", "config_hash", "row", "seed", "data_source"}
-                            <= set(run.attrs), sorted(run.attrs))
-            self.assertEqual(int(run.attrs["row"]), 0)
-            sweep = f["sweeps/single"]
+        def check(name, k, d, steps, f, raw, run):
+            sweep = raw.group
             for attr in ("config", "run_count", "axes", "program_version", "git_commit",
                          "git_dirty", "mpi_library", "hdf5_library", "mpi_ranks", "group_size",
                          "blas_threads"):
@@ -149,35 +155,34 @@ class StoreTest(unittest.TestCase):
             self.assertEqual(int(sweep.attrs["run_count"]), 1)
             self.assertEqual(text(sweep.attrs["axes"]), "")
             self.assertEqual(int(sweep.attrs["mpi_ranks"]), 1)
-            # A run's config is the sweep's config for `ssldyn run` (a sweep of one run).
-            self.assertEqual(text(sweep.attrs["config"]), text(run.attrs["config"]))
             status = sweep["status"][()]
             self.assertEqual(status.shape, (1,))
             self.assertEqual(int(status[0]), 2, "status: 2 = done")
-            self.assertIn("2 done", text(sweep["status"].attrs["description"]))
+            self.assertEqual(h5py.check_enum_dtype(sweep["status"].dtype), ENUM_STATUS)
+            self.assertEqual(sweep["status"].dtype, np.int8)
 
         self.each(check)
 
     def test_index_matches_the_run(self):
-        # The index (one row per run, for queries) repeats the config and the final records.
-        def check(name, k, d, steps, f, run_id, run):
-            index = f["sweeps/single/index"]
-            config = parse_config(text(run.attrs["config"]))
+        # The settings and results (one row per run, for queries) repeat the config and the
+        # final records.
+        def check(name, k, d, steps, f, sweep, run):
+            config = parse_config(text(sweep.group.attrs["config"]))
             # Keys added later are in the canonical config only away from their default.
             for key, default in ADDED_LATER.items():
                 config.setdefault(key, default)
-            self.assertEqual(set(index["config"]), set(config))
+            self.assertEqual(set(sweep.settings), set(config))
             for key, value in config.items():
-                self.assertEqual(text(index["config"][key][0]), value, key)
-            result = {name: column[0] for name, column in index["result"].items()}
-            tr, th = run["trajectory"], run["theory"]
+                self.assertEqual(printed(sweep.setting(key, 0)), value, key)
+            result = {name: sweep.result(name, 0) for name in sweep.results()}
             self.assertEqual(int(result["final_step"]), steps[-1])
-            self.assertEqual(result["final_t"], tr["t"][-1])
+            self.assertEqual(result["final_t"], run["t"][-1])
             for metric in METRICS:
-                self.assertEqual(result[f"final_{metric}"], tr[metric][-1], metric)
-                self.assertEqual(result[f"theory_final_{metric}"], th[metric][-1], metric)
-            self.assertEqual(result["final_theory_distance"], tr["theory_distance"][-1])
-            self.assertEqual(result["max_theory_distance"], tr["theory_distance"][()].max())
+                self.assertEqual(result[f"final_{metric}"], run[f"gd_{metric}"][-1], metric)
+                self.assertEqual(result[f"theory_final_{metric}"], run[f"theory_{metric}"][-1],
+                                 metric)
+            self.assertEqual(result["final_theory_distance"], run["theory_distance"][-1])
+            self.assertEqual(result["max_theory_distance"], run["theory_distance"].max())
             self.assertEqual(int(result["failed_step"]), -1)
             self.assertEqual(text(result["failure"]), "")
             # eta * lambda_max, one multiplication: an ulp or two.
@@ -192,25 +197,27 @@ class StoreTest(unittest.TestCase):
         self.each(check)
 
     def test_datasets_and_shapes(self):
-        def check(name, k, d, steps, f, run_id, run):
+        def check(name, k, d, steps, f, sweep, run):
             records = len(steps)
-            for side, extra in (("trajectory", {"theory_distance"}), ("theory", set())):
-                group = run[side]
-                self.assertEqual(set(group), set(SIDE_DATASETS) | extra, side)
-                for ds in set(SIDE_DATASETS) - {"singular_values"} | extra:
-                    self.assertEqual(group[ds].shape, (records,), f"{side}/{ds}")
-                self.assertEqual(group["singular_values"].shape, (records, k))
-                self.assertEqual(group["step"].dtype, np.int64)
-                np.testing.assert_array_equal(group["step"][()], steps)
-                for ds in group:
-                    self.assertTrue(np.all(np.isfinite(group[ds][()])), f"{side}/{ds}")
-            self.assertEqual(run["init/W0"].shape, (k, d))
-            self.assertEqual(run["spectrum/eigenvalues"].shape, (d,))
+            group = sweep.group
+            series = {n for n, item in group.items()
+                      if isinstance(item, h5py.Dataset) and item.ndim >= 2}
+            self.assertEqual(series, SERIES)
+            for ds in series:
+                shape = (1, records, k) if ds.endswith("singular_values") else (1, records)
+                self.assertEqual(group[ds].shape, shape, ds)
+                self.assertTrue(np.all(np.isfinite(group[ds][()])), ds)
+            self.assertEqual(group["step"].dtype, np.int64)
+            np.testing.assert_array_equal(run["step"], steps)
+            np.testing.assert_array_equal(group["record"][()], np.arange(records))
+            np.testing.assert_array_equal(group["component"][()], np.arange(k))
+            self.assertEqual(run["W0"].shape, (k, d))
+            self.assertEqual(run["eigenvalues"].shape, (d,))
 
         self.each(check)
 
     def test_every_dataset_has_units_and_description(self):
-        def check(name, k, d, steps, f, run_id, run):
+        def check(name, k, d, steps, f, sweep, run):
             datasets = []
             f.visititems(lambda path, obj: datasets.append((path, obj))
                          if isinstance(obj, h5py.Dataset) else None)
@@ -223,106 +230,99 @@ class StoreTest(unittest.TestCase):
         self.each(check)
 
     def test_spectrum_descending(self):
-        def check(name, k, d, steps, f, run_id, run):
-            ev = run["spectrum/eigenvalues"][()]
+        def check(name, k, d, steps, f, sweep, run):
+            ev = run["eigenvalues"]
             self.assertTrue(np.all(np.isfinite(ev)))
             self.assertTrue(np.all(np.diff(ev) <= 0), ev)
             self.assertGreater(ev[0], ev[-1])  # not a constant placeholder
-            # lambda_max in the index is the top of this spectrum.
-            self.assertEqual(float(f["sweeps/single/index/result/lambda_max"][0]), ev[0])
+            # lambda_max among the results is the top of this spectrum.
+            self.assertEqual(float(sweep["lambda_max"][0]), ev[0])
 
         self.each(check)
 
     # --- recomputed metrics ---------------------------------------------------------------
 
     def test_time_is_eta_times_step(self):
-        def check(name, k, d, steps, f, run_id, run):
-            eta = self.eta(f)
-            ev = run["spectrum/eigenvalues"][()]
+        def check(name, k, d, steps, f, sweep, run):
+            eta = self.eta(sweep)
+            ev = run["eigenvalues"]
             # eta comes from eta_rel = 0.1 = eta * lambda_max(C): one division, so a few ulps.
             self.assertAlmostEqual(eta * ev[0] / 0.1, 1.0, delta=1e-14)
-            for side in ("trajectory", "theory"):
-                step = run[side]["step"][()]
-                # t = eta * step, one rounding (1e-15); 1e-13 also allows summing eta step by
-                # step over at most 200 steps.
-                np.testing.assert_allclose(run[side]["t"][()], eta * step, rtol=1e-13, atol=0)
+            # t = eta * step (gradient descent's and the flow's records alike), one rounding
+            # (1e-15); 1e-13 also allows summing eta step by step over at most 200 steps.
+            np.testing.assert_allclose(run["t"], eta * run["step"], rtol=1e-13, atol=0)
 
         self.each(check)
 
     def test_s2_s1_and_effective_rank_from_singular_values(self):
-        def check(name, k, d, steps, f, run_id, run):
-            for side in ("trajectory", "theory"):
-                s = run[side]["singular_values"][()]
+        def check(name, k, d, steps, f, sweep, run):
+            for side in SIDES:
+                s = run[f"{side}_singular_values"]
                 self.assertTrue(np.all(s >= 0))
                 self.assertTrue(np.all(np.diff(s, axis=1) <= 0), "singular values descending")
                 # Same doubles, one division: exact up to an ulp or two.
-                np.testing.assert_allclose(run[side]["s2_s1"][()], s[:, 1] / s[:, 0],
+                np.testing.assert_allclose(run[f"{side}_s2_s1"], s[:, 1] / s[:, 0],
                                            rtol=1e-14, atol=0)
                 p = s / s.sum(axis=1, keepdims=True)
                 plogp = np.where(p > 0, p * np.log(np.where(p > 0, p, 1)), 0.0)
                 erank = np.exp(-plogp.sum(axis=1))
                 # A sum of k terms, a log and an exp: rounding of order 1e-15 relative.
-                np.testing.assert_allclose(run[side]["effective_rank"][()], erank, rtol=1e-12)
+                np.testing.assert_allclose(run[f"{side}_effective_rank"], erank, rtol=1e-12)
                 self.assertTrue(np.all(erank <= k + 1e-12))
 
         self.each(check)
 
     def test_orthogonality_error_from_singular_values(self):
-        def check(name, k, d, steps, f, run_id, run):
-            for side in ("trajectory", "theory"):
-                s = run[side]["singular_values"][()]
+        def check(name, k, d, steps, f, sweep, run):
+            for side in SIDES:
+                s = run[f"{side}_singular_values"]
                 # ||W W^T - I||_F = sqrt(sum (s_i^2 - 1)^2). Computed from W or from its SVD
                 # these differ by rounding: eps * k * s_1^2 absolute, hence the atol scaled by
                 # s_1^2 (naive runs grow to s_1 ~ 1e15) and a loose rtol.
                 expected = np.sqrt(((s ** 2 - 1) ** 2).sum(axis=1))
                 atol = 1e-13 * np.maximum(1.0, s[:, 0] ** 2)
-                err = run[side]["orthogonality_error"][()]
+                err = run[f"{side}_orthogonality_error"]
                 self.assertTrue(np.all(np.abs(err - expected) <= atol + 1e-10 * expected),
                                 f"{side}: {err} vs {expected}")
 
         self.each(check)
 
     def test_orthogonal_runs_stay_orthonormal(self):
-        def check(name, k, d, steps, f, run_id, run):
+        def check(name, k, d, steps, f, sweep, run):
             if name not in ORTHOGONAL_RUNS:
                 return
-            w0 = run["init/W0"][()]
+            w0 = run["W0"]
             # Orthonormal rows up to round-off (k*d*eps ~ 1e-13 at most for d = 784).
             np.testing.assert_allclose(w0 @ w0.T, np.eye(k), rtol=0, atol=1e-12)
-            self.assertTrue(np.all(run["trajectory/orthogonality_error"][()] < 1e-12))
-            self.assertTrue(np.all(run["theory/orthogonality_error"][()] < 1e-12))
-            np.testing.assert_allclose(run["trajectory/singular_values"][()], 1.0, atol=1e-12)
+            self.assertTrue(np.all(run["gd_orthogonality_error"] < 1e-12))
+            self.assertTrue(np.all(run["theory_orthogonality_error"] < 1e-12))
+            np.testing.assert_allclose(run["gd_singular_values"], 1.0, atol=1e-12)
 
         self.each(check)
 
     def test_step_zero_is_the_initial_weights(self):
-        def check(name, k, d, steps, f, run_id, run):
-            w0 = run["init/W0"][()]
+        def check(name, k, d, steps, f, sweep, run):
+            w0 = run["W0"]
             s0 = np.linalg.svd(w0, compute_uv=False)
             # LAPACK in ssldyn and in numpy: backward-stable SVDs agree to ~1e-15 relative.
-            np.testing.assert_allclose(run["trajectory/singular_values"][0], s0, rtol=1e-12)
-            np.testing.assert_allclose(run["trajectory/orthogonality_error"][0],
+            np.testing.assert_allclose(run["gd_singular_values"][0], s0, rtol=1e-12)
+            np.testing.assert_allclose(run["gd_orthogonality_error"][0],
                                        np.linalg.norm(w0 @ w0.T - np.eye(k)), rtol=1e-9,
                                        atol=1e-13)
-            self.assertEqual(run["trajectory/step"][0], 0)
-            self.assertEqual(run["trajectory/t"][0], 0.0)
+            self.assertEqual(run["step"][0], 0)
+            self.assertEqual(run["t"][0], 0.0)
 
         self.each(check)
 
     def test_trajectory_and_theory_agree_at_step_zero(self):
-        def check(name, k, d, steps, f, run_id, run):
-            tr, th = run["trajectory"], run["theory"]
+        def check(name, k, d, steps, f, sweep, run):
             # Both start from W0: only round-off may differ (1e-10 relative is generous).
             for ds in ("loss", "s2_s1", "effective_rank", "topk_sin_angle",
-                       "orthogonality_error"):
-                np.testing.assert_allclose(tr[ds][0], th[ds][0], rtol=1e-10, atol=1e-13,
-                                           err_msg=ds)
-            np.testing.assert_allclose(tr["singular_values"][0], th["singular_values"][0],
-                                       rtol=1e-10)
-            np.testing.assert_array_equal(tr["step"][()], th["step"][()])
-            np.testing.assert_array_equal(tr["t"][()], th["t"][()])
-            self.assertLess(tr["theory_distance"][0], 1e-10)
-            self.assertGreater(tr["theory_distance"][-1], 0.0)  # a real distance, not zeros
+                       "orthogonality_error", "singular_values"):
+                np.testing.assert_allclose(run[f"gd_{ds}"][0], run[f"theory_{ds}"][0],
+                                           rtol=1e-10, atol=1e-13, err_msg=ds)
+            self.assertLess(run["theory_distance"][0], 1e-10)
+            self.assertGreater(run["theory_distance"][-1], 0.0)  # a real distance, not zeros
 
         self.each(check)
 
@@ -331,11 +331,11 @@ class StoreTest(unittest.TestCase):
         # for orthonormal rows Tr lies between the sums of the k smallest and k largest
         # eigenvalues (Ky Fan). Slack 1e-10 relative for the round-off in Tr and in the
         # eigenvalues.
-        def check(name, k, d, steps, f, run_id, run):
-            ev = run["spectrum/eigenvalues"][()]
-            for side in ("trajectory", "theory"):
-                trace = -run[side]["loss"][()]
-                fro2 = (run[side]["singular_values"][()] ** 2).sum(axis=1)
+        def check(name, k, d, steps, f, sweep, run):
+            ev = run["eigenvalues"]
+            for side in SIDES:
+                trace = -run[f"{side}_loss"]
+                fro2 = (run[f"{side}_singular_values"] ** 2).sum(axis=1)
                 slack = 1e-10 * np.abs(ev).max() * fro2
                 self.assertTrue(np.all(trace <= ev[0] * fro2 + slack), side)
                 self.assertTrue(np.all(trace >= ev[-1] * fro2 - slack), side)
@@ -348,18 +348,19 @@ class StoreTest(unittest.TestCase):
     # --- tools and output -----------------------------------------------------------------
 
     def test_h5dump_reads_the_store(self):
-        def check(name, k, d, steps, f, run_id, run):
+        def check(name, k, d, steps, f, sweep, run):
             out = subprocess.run(["h5dump", "-H", self.stores[name]], capture_output=True,
                                  text=True, timeout=60)
             self.assertEqual(out.returncode, 0, out.stderr)
-            self.assertIn(f'GROUP "{run_id}"', out.stdout)
-            self.assertIn('DATASET "singular_values"', out.stdout)
+            self.assertIn('GROUP "single"', out.stdout)
+            self.assertIn('DATASET "gd_singular_values"', out.stdout)
 
         self.each(check)
 
     def test_summary_names_run_and_store(self):
-        def check(name, k, d, steps, f, run_id, run):
+        def check(name, k, d, steps, f, sweep, run):
             out = self.stdout[name]
+            run_id = sweep.ids[0]
             self.assertRegex(out, r"(^|\n)run " + re.escape(run_id) + r"\b")
             self.assertIn(self.stores[name], out)
 

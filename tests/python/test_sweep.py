@@ -13,6 +13,8 @@ import unittest
 import h5py
 import numpy as np
 
+from raw_store import RawStore
+
 BIN = os.environ.get("SSLDYN_BIN", "ssldyn")
 MPIEXEC = os.environ.get("SSLDYN_MPIEXEC", "mpirun")
 ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
@@ -45,15 +47,36 @@ def sweep_command(ranks, config, store, *extra):
 
 
 def run_datasets(path):
-    """Every dataset under /sweeps/*/runs, and the status, as arrays keyed by path."""
+    """What the runs of each sweep wrote, as arrays keyed by path: the status, every series
+    (run, record[, component]), and the weights/ and spectrum/ blocks with their indices."""
     out = {}
     with h5py.File(path, "r") as f:
-        def visit(name, obj):
-            if isinstance(obj, h5py.Dataset) and "/runs/" in name:
-                out[name] = obj[()]
-        f.visititems(visit)
-        for sweep in f["sweeps"]:
-            out[f"sweeps/{sweep}/status"] = f[f"sweeps/{sweep}/status"][()]
+        for sweep, group in f["sweeps"].items():
+            out[f"sweeps/{sweep}/status"] = group["status"][()]
+            for name, item in group.items():
+                if isinstance(item, h5py.Dataset) and item.ndim >= 2:
+                    out[f"sweeps/{sweep}/{name}"] = item[()]
+            for block in ("weights", "spectrum"):
+                for name, item in group[block].items():
+                    out[f"sweeps/{sweep}/{block}/{name}"] = item[()]
+    return out
+
+
+def run_part(datasets, sweep, row):
+    """The entries of run_datasets() that are the run's at `row` of sweep: its rows of the
+    status and series, its weights/ and spectrum/ indices and its slots of their blocks."""
+    prefix = f"sweeps/{sweep}/"
+    out = {}
+    for name, values in datasets.items():
+        if not name.startswith(prefix):
+            continue
+        group, _, dataset = name[len(prefix):].rpartition("/")
+        if group and dataset not in ("block", "slot", "checkpoint_step"):
+            stem, _, block = dataset.rpartition("_")  # a block: W0_<b>, W_<b>, eigenvalues_<b>
+            if int(block) == datasets[f"{prefix}{group}/block"][row]:
+                out[name] = values[datasets[f"{prefix}{group}/slot"][row]]
+        else:
+            out[name] = values[row]
     return out
 
 
@@ -124,7 +147,7 @@ class SweepTest(unittest.TestCase):
         grouped = os.path.join(self.dir, "g2.h5")  # 4 ranks in two run groups of 2
         self.sweep(4, grouped, "--group-size", "2")
         one = run_datasets(stores[1])
-        self.assertEqual(len([n for n in one if n.endswith("trajectory/loss")]), 24)
+        self.assertEqual(len(one["sweeps/grid/gd_loss"]), 24)
         assert_same_runs(self, one, run_datasets(stores[2]))
         assert_same_runs(self, one, run_datasets(stores[4]))
         assert_same_runs(self, one, run_datasets(grouped))
@@ -223,17 +246,19 @@ class SweepTest(unittest.TestCase):
                  "--metric", "effective_rank,theory_distance,theory_loss", "--format", "json"]
         rows = json.loads(subprocess.run(query, capture_output=True, text=True, check=True).stdout)
         self.assertEqual(len(rows), 4)  # 2 losses x 2 seeds
-        with h5py.File(store, "r") as f:
+        with RawStore(store) as raw:
+            grid = raw.sweep("grid")
             for row in rows:
-                run = f[f"sweeps/grid/runs/{row['run_id']}"]
+                run = grid.run(grid.row(row["run_id"]))
                 self.assertEqual(row["dynamics"], "orthogonal")
                 self.assertEqual(row["k"], 3)  # a number: JSON carries typed values
-                self.assertEqual(row["final_effective_rank"], run["trajectory/effective_rank"][-1])
-                self.assertEqual(row["final_theory_distance"], run["trajectory/theory_distance"][-1])
-                self.assertEqual(row["theory_final_loss"], run["theory/loss"][-1])
+                self.assertEqual(row["final_effective_rank"], run["gd_effective_rank"][-1])
+                self.assertEqual(row["final_theory_distance"], run["theory_distance"][-1])
+                self.assertEqual(row["theory_final_loss"], run["theory_loss"][-1])
             # The record nearest to t, and every record.
             run_id = rows[0]["run_id"]
-            t = f[f"sweeps/grid/runs/{run_id}/trajectory/t"][()]
+            run = grid.run(grid.row(run_id))
+            t = run["t"]
             target = 0.5 * (t[3] + t[4]) - 1e-9  # nearer to record 3
             csv = subprocess.run([BIN, "query", store, "--where", f"run_id=={run_id}", "--at",
                                   f"t={target!r}", "--metric", "loss", "--format", "csv"],
@@ -242,7 +267,7 @@ class SweepTest(unittest.TestCase):
             self.assertEqual(len(csv), 2)
             self.assertEqual(float(values[header.index("t")]), t[3])
             self.assertEqual(float(values[header.index("trajectory/loss")]),
-                             f[f"sweeps/grid/runs/{run_id}/trajectory/loss"][3])
+                             run["gd_loss"][3])
             every = subprocess.run([BIN, "query", store, "--where", f"run_id=={run_id}", "--at",
                                     "all", "--format", "csv"], capture_output=True, text=True,
                                    check=True).stdout.splitlines()
@@ -299,10 +324,10 @@ record_every = 10
             store = os.path.join(self.dir, name + ".h5")
             self.sweep(1, store, config=self.write(name + ".ini", text))
             with h5py.File(store, "r") as f:
-                index = f["sweeps/labels/index"]
-                paths = [p.decode() for p in index["config/labels_path"][()]]
-                self.assertTrue(np.all(f["sweeps/labels/status"][()] == 2))
-                return dict(zip(paths, index["result/final_loss"][()]))
+                sweep = f["sweeps/labels"]
+                paths = [p.decode() for p in sweep["labels_path"][()]]
+                self.assertTrue(np.all(sweep["status"][()] == 2))
+                return dict(zip(paths, sweep["final_loss"][()]))
 
         both = final_losses("both", base + f"[axes]\nlabels_path = {a}, {b}\n")
         alone = final_losses("alone", base + f"labels_path = {b}\n")

@@ -15,6 +15,7 @@ import unittest
 import h5py
 import numpy as np
 
+from raw_store import RawStore
 from test_report import read_csv, report
 from test_sweep import BIN, ENV, assert_close_runs, assert_same_runs, run_datasets, sweep_command
 
@@ -69,35 +70,33 @@ class WidthSweepTest(unittest.TestCase):
                               env=ENV, capture_output=True, text=True, check=check, timeout=600)
 
     def test_store_holds_every_record_of_both_layers(self):
-        with h5py.File(self.reference, "r") as f:
-            sweep = f["sweeps/width"]
-            self.assertEqual(len(sweep["status"]), 16)
-            for run_id in sweep["runs"]:
-                run = sweep["runs"][run_id]
-                h = int(dict(line.split(" = ") for line in
-                             run.attrs["config"].splitlines())["h"])
-                self.assertEqual(run["init/W0"].shape, (h, 2 * (8 + 2)))  # [W1 | W2^T], pair
-                self.assertEqual(run["checkpoint/step"][0], 80)
+        with RawStore(self.reference) as raw:
+            sweep = raw.sweep("width")
+            self.assertEqual(len(sweep), 16)
+            for row in range(len(sweep)):
+                run = sweep.run(row)
+                h = sweep.setting("h", row)
+                self.assertEqual(run["W0"].shape, (h, 2 * (8 + 2)))  # [W1 | W2^T], pair
+                self.assertEqual(run["checkpoint_step"], 80)
                 for name in NETWORK:
-                    values = run[f"network/{name}"][()]
+                    values = run[f"network_{name}"]
                     self.assertEqual(values.shape, (5,), name)
                     self.assertTrue(np.all(np.isfinite(values)), (name, values))
                 # Orthogonality of both layers held to round-off, by GD and the reference.
-                self.assertLess(run["network/w1_orthogonality_error"][()].max(), 1e-12)
-                self.assertLess(run["theory/orthogonality_error"][()].max(), 1e-12)
-                self.assertEqual(run["network/weight_change"][0], 0.0)
-                self.assertEqual(run["network/kernel_change"][0], 0.0)
+                self.assertLess(run["network_w1_orthogonality_error"].max(), 1e-12)
+                self.assertLess(run["theory_orthogonality_error"].max(), 1e-12)
+                self.assertEqual(run["network_weight_change"][0], 0.0)
+                self.assertEqual(run["network_kernel_change"][0], 0.0)
                 # GD strays from the reference flow by O(eta), far above its tolerance.
-                distance = run["trajectory/theory_distance"][()]
+                distance = run["theory_distance"]
                 self.assertEqual(distance[0], 0.0)
                 self.assertTrue(np.all((distance[1:] > 1e-6) & (distance[1:] < 0.1)), distance)
-            accepted = sweep["index/result/reference_accepted"][()]
+            accepted = sweep["reference_accepted"]
             self.assertTrue(np.all(accepted > 0), accepted)
             # Each layer's retraction, auto resolved for its shape: W1 has min(h, d) <= 8
             # orthonormal vectors, W2 k = 2, so polar for both (QR beyond 32).
             for layer in ("retraction_w1", "retraction_w2", "retraction_used"):
-                self.assertEqual({v.decode() for v in sweep[f"index/result/{layer}"][()]},
-                                 {"polar"}, layer)
+                self.assertEqual({v.decode() for v in sweep[layer]}, {"polar"}, layer)
 
     def test_two_ranks_and_spread_groups_equal_one_rank(self):
         two = os.path.join(self.dir, "two.h5")
@@ -137,8 +136,7 @@ class WidthSweepTest(unittest.TestCase):
             sweep = f["sweeps/width"]
             running = sweep["status"][()] == 1
             self.assertTrue(np.any(running))
-            steps = np.array([sweep["runs"][r.decode()]["checkpoint/step"][0]
-                              for r in sweep["index/run_id"][()]])
+            steps = sweep["weights/checkpoint_step"][()]
             self.assertTrue(np.all(steps[running] > 0), steps)
         resumed = self.sweep(2, store, "--resume", config=config)
         self.assertIn("continued from a saved state", resumed.stdout, resumed.stderr)
@@ -159,14 +157,15 @@ class WidthSweepTest(unittest.TestCase):
         every, final = query("--at", "all"), query()
         self.assertEqual(len(every), 16 * 5)
         self.assertEqual(len(final), 16)
-        with h5py.File(self.reference, "r") as f:
-            runs = f["sweeps/width/runs"]
-            for run_id, run in runs.items():
+        with RawStore(self.reference) as raw:
+            sweep = raw.sweep("width")
+            for row, run_id in enumerate(sweep.ids):
+                run = sweep.run(row)
                 rows = [r for r in every if r["run_id"] == run_id]
                 last, = [r for r in final if r["run_id"] == run_id]
-                self.assertEqual([int(r["step"]) for r in rows], list(run["trajectory/step"]))
+                self.assertEqual([int(r["step"]) for r in rows], list(run["step"]))
                 for name in names:
-                    stored = run[f"network/{name}"][()]
+                    stored = run[f"network_{name}"]
                     self.assertGreater(stored[-1], 0.0, name)  # the kernels moved
                     self.assertEqual([float(r[f"network/{name}"]) for r in rows], list(stored))
                     self.assertEqual(float(last[f"final_{name}"]), stored[-1])
@@ -181,19 +180,24 @@ class WidthSweepTest(unittest.TestCase):
         out = os.path.join(self.dir, "report")
         result = report(self.reference, out, "--sweep", "width")
         self.assertEqual(result.returncode, 0, result.stderr)
-        with h5py.File(self.reference, "r") as f:
-            runs = f["sweeps/width/runs"]
+        with RawStore(self.reference) as raw:
+            sweep = raw.sweep("width")
+
+            def run(run_id):
+                return sweep.run(sweep.row(run_id))
+
             for row in read_csv(os.path.join(out, "width_linear_limit.csv")):
-                values = runs[row["run_id"]]["network/output_deviation"][()]
+                values = run(row["run_id"])["network_output_deviation"]
                 self.assertEqual(float(row["deviation_initial"]), values[0])
                 self.assertEqual(float(row["deviation_last"]), values[-1])
             for row in read_csv(os.path.join(out, "width_ntk.csv")):
-                run = runs[row["run_id"]]
-                self.assertEqual(float(row["weight_change"]), run["network/weight_change"][-1])
-                self.assertEqual(float(row["kernel_change"]), run["network/kernel_change"][-1])
+                self.assertEqual(float(row["weight_change"]),
+                                 run(row["run_id"])["network_weight_change"][-1])
+                self.assertEqual(float(row["kernel_change"]),
+                                 run(row["run_id"])["network_kernel_change"][-1])
             for row in read_csv(os.path.join(out, "width_linear_pair.csv")):
-                run = runs[row["run_id"]]
-                self.assertEqual(float(row["gram_deviation"]), run["network/gram_deviation"][-1])
+                self.assertEqual(float(row["gram_deviation"]),
+                                 run(row["run_id"])["network_gram_deviation"][-1])
         fits = read_csv(os.path.join(out, "width_linear_limit_fit.csv"))
         self.assertEqual({f["group"] for f in fits}, {"tanh", "gelu"})
         for fit in fits:  # intervals around the exponent, and the deviation falls with h
@@ -237,15 +241,14 @@ class SupervisedBaselineTest(unittest.TestCase):
             result = subprocess.run(sweep_command(2, config, store), env=ENV,
                                     capture_output=True, text=True, timeout=600)
             self.assertEqual(result.returncode, 0, result.stderr)
-            with h5py.File(store, "r") as f:
-                sweep = f["sweeps/ntk"]
-                models = [m.decode() for m in sweep["index/config/model"][()]]
-                for row, run_id in enumerate(sweep["index/run_id"][()]):
-                    run = sweep["runs"][run_id.decode()]
+            with RawStore(store) as raw:
+                sweep = raw.sweep("ntk")
+                for row in range(len(sweep)):
+                    run = sweep.run(row)
                     # Supervised runs have no linear pair and no THEORY 4.3 deviation.
-                    self.assertEqual(np.isnan(run["network/output_deviation"][-1]),
-                                     models[row] == "supervised")
-                    self.assertTrue(np.isfinite(run["network/kernel_change"][-1]))
+                    self.assertEqual(np.isnan(run["network_output_deviation"][-1]),
+                                     sweep.setting("model", row) == "supervised")
+                    self.assertTrue(np.isfinite(run["network_kernel_change"][-1]))
             out = os.path.join(folder, "report")
             result = report(store, out, "--sweep", "ntk")
             self.assertEqual(result.returncode, 0, result.stderr)
@@ -288,14 +291,14 @@ class Float32Test(unittest.TestCase):
                                     env=ENV, capture_output=True, text=True, timeout=600)
             self.assertEqual(result.returncode, 0, result.stderr)
             runs = {}
-            with h5py.File(store, "r") as f:
-                for run_id, run in f["sweeps/float32/runs"].items():
-                    config = dict(line.split(" = ") for line in run.attrs["config"].splitlines())
-                    key = (config["h"], config["batch"])
-                    runs.setdefault(key, {})[config.get("precision", "float64")] = {
-                        "W": run["checkpoint/W"][()], "loss": run["trajectory/loss"][()],
-                        "distance": run["trajectory/theory_distance"][()],
-                        "theory": run["theory/loss"][()]}
+            with RawStore(store) as raw:
+                sweep = raw.sweep("float32")
+                for row in range(len(sweep)):
+                    run = sweep.run(row)
+                    key = (sweep.setting("h", row), sweep.setting("batch", row))
+                    runs.setdefault(key, {})[sweep.setting("precision", row)] = {
+                        "W": run["W"], "loss": run["gd_loss"],
+                        "distance": run["theory_distance"], "theory": run["theory_loss"]}
             self.assertEqual(len(runs), 4)
             for key, pair in runs.items():
                 single, double = pair["float32"], pair["float64"]
