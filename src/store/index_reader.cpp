@@ -13,7 +13,10 @@ namespace ssldyn {
 std::vector<std::string> list_sweeps(const h5::File& file) {
     const auto root = file.root();
     if (!root.exists("sweeps")) return {};
-    return root.open_group("sweeps").members();
+    // By name, whatever order they were added in.
+    auto names = root.open_group("sweeps").members();
+    std::sort(names.begin(), names.end());
+    return names;
 }
 
 SweepIndex read_index(const h5::File& file, const std::string& sweep,

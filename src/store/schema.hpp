@@ -127,6 +127,9 @@ inline const std::vector<Column>& result_columns() {
                       "two-layer: retraction of W2 after resolving auto for its shape"},
                      {"gradient_path_used", ColumnType::text, 16, "covariance or data"},
                      {"host", ColumnType::text, 64, "host that ran it"},
+                     {"data_source", ColumnType::text, 200,
+                      "the data it read: the spiked covariance's parameters, or the images "
+                      "file as found on its host"},
                  });
         return t;
     }();

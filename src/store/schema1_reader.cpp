@@ -200,6 +200,14 @@ StoredRun Sweep::run(Index row) const {
         if (!integers_[c].empty()) s.integers[c] = integers_[c].at(r);
         if (!texts_[c].empty()) s.texts[c] = texts_[c].at(r);
     }
+    // Schema 1 kept the data a run read on its group; schema 2 keeps it with a finished run's
+    // results.
+    if (s.status == RunStatus::done || s.status == RunStatus::failed)
+        read(path_, [&] {
+            const auto run = group_.open_group("runs").open_group(ids_.at(r));
+            if (h5::has_attribute(run.id(), "data_source"))
+                s.set("data_source", h5::read_string_attribute(run.id(), "data_source"));
+        });
     return s;
 }
 

@@ -91,6 +91,7 @@ StoredRun stored_run(Index row, const RunResult& r, const std::string& host) {
                   std::string(name_of(retraction_names, (*r.layer_retractions)[l])));
     s.set("gradient_path_used", std::string(name_of(gradient_path_names, r.path)));
     s.set("host", host);
+    s.set("data_source", data_source_text(r.config));
     return s;
 }
 
