@@ -109,8 +109,8 @@ std::vector<double> SweepSeries::read(const Series& series) const {
     const double nan = std::numeric_limits<double>::quiet_NaN();
     bool any = false;
     for (Model m : models_) any = any || series.recorded_by(m);
-    if (!any || !sweep_.exists(series.dataset))
-        return std::vector<double>(rows_.size() * records_, nan);
+    if (!any || (series.network_only && !sweep_.exists(series.dataset)))
+        return std::vector<double>(rows_.size() * records_, nan);  // a sweep without networks
     auto values = h5::Dataset::open(sweep_.id(), series.dataset).read_rows_of(rows_);
     for (std::size_t i = 0; i < models_.size(); ++i)
         if (!series.recorded_by(models_[i]))
