@@ -55,7 +55,7 @@ enum class ColumnType { number, integer, text };
 struct Column {
     std::string name;
     ColumnType type;
-    std::size_t length;  // text only
+    std::size_t length;  // text only (data_source: as long as the plan's longest)
     std::string description;
     const char* units = "1";
 };
@@ -127,7 +127,7 @@ inline const std::vector<Column>& result_columns() {
                       "two-layer: retraction of W2 after resolving auto for its shape"},
                      {"gradient_path_used", ColumnType::text, 16, "covariance or data"},
                      {"host", ColumnType::text, 64, "host that ran it"},
-                     {"data_source", ColumnType::text, 200,
+                     {"data_source", ColumnType::text, 0,
                       "the data it read: the spiked covariance's parameters, or the images "
                       "file as found on its host"},
                  });

@@ -21,6 +21,11 @@ void describe(hid_t object, const std::string& units, const std::string& descrip
     h5::write_attribute(object, "description", description);
 }
 
+// The width of a text column: the schema's, but for the data a run read, known from the plan.
+std::size_t text_length(const schema::Column& c, const SweepLayout& layout) {
+    return c.name == "data_source" ? layout.data_source_length : c.length;
+}
+
 // The series datasets a sweep has: the network ones only where some run is a network.
 std::vector<const Series*> series_of(bool network) {
     std::vector<const Series*> out;
@@ -138,7 +143,7 @@ void create_sweep(const h5::File& file, const SweepPlan& plan, const SweepLayout
                                 ? h5::Dataset::create_doubles(sweep.id(), c.name, {runs})
                             : c.type == schema::ColumnType::integer
                                 ? h5::Dataset::create_integers(sweep.id(), c.name, {runs}, -1)
-                                : text_column(c.name, {}, c.length);
+                                : text_column(c.name, {}, text_length(c, layout));
         along_runs(column, c.units, c.description);
     }
 
@@ -209,7 +214,8 @@ std::uintmax_t sweep_bytes(const SweepPlan& plan, const SweepLayout& layout) {
                          components = layout.components;
     std::uintmax_t per_run = 1 + schema::run_id_length + 3 * 8 + 2 * 8;  // status, id, blocks
     per_run += 8 * config_keys().size() + 64;                            // settings (text: a guess)
-    for (const auto& c : schema::result_columns()) per_run += c.length > 0 ? c.length : 8;
+    for (const auto& c : schema::result_columns())
+        per_run += c.type == schema::ColumnType::text ? text_length(c, layout) : 8;
     per_run += 8 * records * (2 + series_of(layout.network).size() + 2 * components);
     std::uintmax_t bytes = runs * per_run;
     for (const auto& b : layout.weights.blocks) bytes += 2 * 8 * b.slots * b.slot_size();

@@ -101,6 +101,8 @@ SweepLayout sweep_layout(const SweepPlan& plan) {
                 layout.spectra.blocks.push_back(
                     {static_cast<hsize_t>(d), 0, "eigenvalues of C, descending", 0});
             }
+            layout.data_source_length =
+                std::max(layout.data_source_length, data_source_text(c).size());
             Block& s = layout.spectra.blocks[static_cast<std::size_t>(spectrum->second)];
             problem = problems
                           .emplace(key, std::make_pair(spectrum->second,

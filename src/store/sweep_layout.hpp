@@ -37,6 +37,8 @@ struct SweepLayout {
     std::string theory, singular_values, theory_distance;
     BlockFamily weights;  // W0 and W: one slot per run
     BlockFamily spectra;  // eigenvalues of C: one slot per distinct problem
+    // The longest data_source text of a run (the data is one per problem): the column's width.
+    std::size_t data_source_length = 1;
 };
 
 SweepLayout sweep_layout(const SweepPlan& plan);
