@@ -331,11 +331,13 @@ SweepOutcome run_sweep(const SweepPlan& plan, const SweepOptions& options,
         });
     }
     if (leader) store_or_abort(flush);
+    // The close is collective: the ranks that finished first wait here for the others, which is
+    // not time spent in HDF5.
+    world.barrier();
     timed_io([&] {
         writer.reset();
-        file.reset();  // collective close
+        file.reset();
     });
-    world.barrier();
     show();
     progress.finish();
     outcome.done = counters.read(runs_done);
