@@ -14,7 +14,7 @@
 #     --repeat R        sweeps per run count (default 1), each into a new store
 #     --add-sweep       add a 10-run sweep to the store of the last run count
 #     --python          time the Python reads (bench/store_read.py) on each store
-#     --analysis SRC    the source root whose analysis/store.py the reads use (default: this one)
+#     --analysis SRC    the source root whose analysis/ssldyn/store.py the reads use (default: this one)
 #     --label NAME      the name of the binary in the table and CSV (default: schema N)
 #     --csv FILE        append the rows to FILE (created with a header)
 #     --keep            keep the stores (default: each one is removed once measured)

@@ -14,15 +14,16 @@ and the spectrum (d eigenvalues) is counted per run even where runs share it.
 Reads, each timed from opening the file (the page cache warm: the store was just written), the
 best of 3 when one takes under 5 s:
 - results: every per-run column (settings, status, results; text decoded) into a pandas
-  DataFrame; through SRC's analysis/store.py (Sweep.to_dataframe()) when it reads the store's
+  DataFrame; through SRC's analysis/ssldyn/store.py (Sweep.to_dataframe()) when it reads the store's
   schema and has it, and always with plain h5py;
 - loss: the GD loss of every run (runs x records); Sweep.series() when the reader has it, and
   with plain h5py: schema 2 one dataset (gd_loss), schema 1 one read per run, of at most
-  --trajectory-limit runs (default 10^4), and analysis/store.py's run.trajectory of the same.
+  --trajectory-limit runs (default 10^4), and analysis/ssldyn/store.py's run.trajectory of the same.
 """
 
 import argparse
 import importlib
+import os
 import sys
 import time
 
@@ -101,10 +102,10 @@ def h5py_loss(path, sweep, limit):
 
 
 def reader(src, path):
-    """SRC's analysis.store if it reads this store's schema, else None."""
-    sys.path.insert(0, src)
+    """SRC's ssldyn.store if it reads this store's schema, else None."""
+    sys.path.insert(0, os.path.join(src, "analysis"))
     try:
-        module = importlib.import_module("analysis.store")
+        module = importlib.import_module("ssldyn.store")
     except ImportError:
         return None
     if getattr(module, "SCHEMA_VERSION", None) != schema(path):
@@ -116,7 +117,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("store")
     parser.add_argument("sweep")
-    parser.add_argument("--analysis", default=None, help="source root holding analysis/")
+    parser.add_argument("--analysis", default=None, help="source root holding analysis/ssldyn/")
     parser.add_argument("--trajectory-limit", type=int, default=10_000)
     parser.add_argument("--numbers-only", action="store_true")
     parser.add_argument("--schema-only", action="store_true")
@@ -139,7 +140,7 @@ def main():
 
     module = reader(src, args.store)
     if module is None:
-        print(f"analysis/store.py of {src}: does not read schema {version}")
+        print(f"analysis/ssldyn/store.py of {src}: does not read schema {version}")
         return
 
     def with_sweep(read):
@@ -148,11 +149,11 @@ def main():
 
     if hasattr(module.Sweep, "to_dataframe"):
         seconds, frame = timed(lambda: with_sweep(lambda sweep: sweep.to_dataframe()))
-        print(f"analysis.store Sweep.to_dataframe(): {frame.shape[0]} runs x {frame.shape[1]} "
+        print(f"ssldyn.store Sweep.to_dataframe(): {frame.shape[0]} runs x {frame.shape[1]} "
               f"columns: {seconds:.3f} s")
     if hasattr(module.Sweep, "series"):
         seconds, loss = timed(lambda: with_sweep(lambda sweep: sweep.series("gd_loss").values))
-        print(f"analysis.store Sweep.series('gd_loss'): {loss.shape[0]} runs x {loss.shape[1]} "
+        print(f"ssldyn.store Sweep.series('gd_loss'): {loss.shape[0]} runs x {loss.shape[1]} "
               f"records: {seconds:.3f} s")
     if version == 1:
         def trajectories(sweep):
@@ -160,7 +161,7 @@ def main():
             return np.stack([sweep.run(row).trajectory["loss"] for row in range(n)])
 
         seconds, loss = timed(lambda: with_sweep(trajectories))
-        print(f"analysis.store run.trajectory['loss'] of {loss.shape[0]} runs (index read "
+        print(f"ssldyn.store run.trajectory['loss'] of {loss.shape[0]} runs (index read "
               f"included): {seconds:.3f} s")
 
 

@@ -1,4 +1,4 @@
-// `ssldyn report`: the Python report (analysis/report.py) under the same command name.
+// `ssldyn report`: the Python report (analysis/ssldyn/report.py) under the same command name.
 #include <unistd.h>
 
 #include <cstdlib>
@@ -14,16 +14,21 @@ namespace ssldyn::cli {
 
 namespace {
 
-// The folder holding analysis/: next to an installed ssldyn (PREFIX/share/ssldyn), or the
-// source tree of this build.
-std::string analysis_root() {
+// The folder holding the Python package ssldyn/: PREFIX/share/ssldyn/analysis next to an installed
+// ssldyn, or analysis/ of the source tree of this build.
+std::string package_root() {
     namespace fs = std::filesystem;
     std::error_code ec;
-    std::vector<fs::path> candidates = install_roots();
-    candidates.emplace_back(SSLDYN_SOURCE_ROOT);
+    std::vector<fs::path> candidates;
+    for (const auto& root : install_roots()) candidates.push_back(root / "analysis");
+    candidates.push_back(fs::path(SSLDYN_SOURCE_ROOT) / "analysis");
     for (const auto& candidate : candidates)
-        if (fs::exists(candidate / "analysis" / "report.py", ec)) return candidate.string();
-    throw RuntimeFailure("report: the analysis package was not found next to this ssldyn");
+        if (fs::exists(candidate / "ssldyn" / "report.py", ec)) return candidate.string();
+    std::string looked;
+    for (const auto& candidate : candidates)
+        looked += (looked.empty() ? "" : ", ") + candidate.string();
+    throw RuntimeFailure("report: the Python package ssldyn (ssldyn/report.py) is in none of " +
+                         looked);
 }
 
 }  // namespace
@@ -34,11 +39,11 @@ int report_command(const std::vector<std::string>& args) {
     const std::string python = configured                                    ? configured
                                : std::filesystem::exists("/usr/bin/python3") ? "/usr/bin/python3"
                                                                              : "python3";
-    const std::string root = analysis_root();
+    const std::string root = package_root();
     const char* old_path = std::getenv("PYTHONPATH");
     const std::string path = root + (old_path && *old_path ? ":" + std::string(old_path) : "");
     setenv("PYTHONPATH", path.c_str(), 1);
-    std::vector<std::string> words{python, "-m", "analysis.report"};
+    std::vector<std::string> words{python, "-m", "ssldyn.report"};
     words.insert(words.end(), args.begin(), args.end());
     std::vector<char*> argv;
     for (auto& w : words) argv.push_back(w.data());

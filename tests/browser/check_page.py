@@ -2,7 +2,7 @@
 """Load an HTML page from disk in headless Chromium and report whether every image loaded and
 the page logged no errors. Standard library only.
 
-The page carries a self-check (analysis/page.py) that, after the load event, writes into
+The page carries a self-check (analysis/ssldyn/page.py) that, after the load event, writes into
 #page-check the number of images, those that did not decode, and the script errors and
 console.error calls it saw; Chromium prints the DOM (--dump-dom) and its own log on stderr,
 which is scanned for console messages and uncaught exceptions from the page as well.

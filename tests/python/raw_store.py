@@ -1,5 +1,5 @@
 """A store read with h5py alone, by the paths of README "The HDF5 store" (schema 2): what the
-tests hold ssldyn's output and analysis.store against. It knows the layout, nothing of
+tests hold ssldyn's output and ssldyn.store against. It knows the layout, nothing of
 analysis/.
 
     with RawStore(path) as raw:

@@ -1,4 +1,4 @@
-"""analysis.store reads what `ssldyn run` and `ssldyn sweep` write (schema 2), each value equal
+"""ssldyn.store reads what `ssldyn run` and `ssldyn sweep` write (schema 2), each value equal
 to the raw dataset read with h5py (raw_store): runs, the sweep as a pandas DataFrame, as series
 of every run, and as an xarray Dataset; and it refuses files of another schema."""
 
@@ -12,8 +12,9 @@ import h5py
 import numpy as np
 import pandas as pd
 
-sys.path.insert(0, os.environ.get("SSLDYN_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", "..")))
-from analysis.store import Store, StoreError  # noqa: E402
+sys.path.insert(0, os.path.join(os.environ.get(
+    "SSLDYN_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", "..")), "analysis"))
+from ssldyn.store import Store, StoreError  # noqa: E402
 from raw_store import RawStore  # noqa: E402
 
 BIN = os.environ.get("SSLDYN_BIN", "ssldyn")

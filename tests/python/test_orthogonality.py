@@ -1,6 +1,6 @@
 """The comparison of ways to enforce orthogonality: a small sweep of retractions, a penalty and
 weight decay writes the comparison columns consistently with its trajectories, `ssldyn query`
-shows them, and analysis.orthogonality finds the largest stable steps the theory predicts."""
+shows them, and ssldyn.orthogonality finds the largest stable steps the theory predicts."""
 
 import os
 import subprocess
@@ -10,10 +10,12 @@ import unittest
 
 import numpy as np
 
-sys.path.insert(0, os.environ.get("SSLDYN_SOURCE_DIR",
-                                  os.path.join(os.path.dirname(__file__), "..", "..")))
-from analysis import orthogonality  # noqa: E402
-from analysis.store import Store  # noqa: E402
+ANALYSIS = os.path.join(os.environ.get("SSLDYN_SOURCE_DIR",
+                                     os.path.join(os.path.dirname(__file__), "..", "..")),
+                        "analysis")
+sys.path.insert(0, ANALYSIS)
+from ssldyn import orthogonality  # noqa: E402
+from ssldyn.store import Store  # noqa: E402
 from raw_store import RawStore  # noqa: E402
 
 BIN = os.environ.get("SSLDYN_BIN", "ssldyn")
@@ -24,7 +26,7 @@ ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIR
 # lambda = 5, 3, 2, then 0.5 (exact C): retractions are stable for eta*lambda_max below
 # lambda_1/(lambda_1 - lambda_d) = 1.11, the penalty mu = 0.5 below 2 lambda_1/(4 lambda_1 + 8 mu)
 # = 0.42, weight decay 5 below lambda_1/(5 - lambda_d) = 1.11. Every run ends at t = 40/lambda_1,
-# long enough for stable runs to end close to their flows (analysis.orthogonality, rule (2)).
+# long enough for stable runs to end close to their flows (ssldyn.orthogonality, rule (2)).
 CONFIG = """
 [sweep]
 name = compare
@@ -140,11 +142,8 @@ class OrthogonalityComparisonTest(unittest.TestCase):
         self.assertLess(max(distances) / min(distances) - 1, 0.05)
 
     def test_command_line(self):
-        out = subprocess.run([sys.executable, "-m", "analysis.orthogonality", self.store],
-                             cwd=os.environ.get("SSLDYN_SOURCE_DIR",
-                                                os.path.join(os.path.dirname(__file__), "..",
-                                                             "..")),
-                             capture_output=True, text=True, check=True).stdout
+        out = subprocess.run([sys.executable, "-m", "ssldyn.orthogonality", self.store],
+                             cwd=ANALYSIS, capture_output=True, text=True, check=True).stdout
         self.assertIn("sweep compare", out)
         self.assertIn("geodesic", out)
         self.assertIn("penalty mu=0.5", out)

@@ -1,7 +1,8 @@
 """`ssldyn query --where` on a real store: the runs each expression selects, worked out again here
 from the sweep's columns read with h5py; bad expressions (exit 2, one line naming the token, nothing
 on stdout); a valid query that matches nothing (exit 0, a note on stderr); typed JSON and CSV;
-the columns shown by default and with --columns."""
+the columns shown by default and with --columns. The Python package's Sweep.where selects the
+same runs and refuses the same mistakes with the same messages."""
 
 import csv
 import io
@@ -9,10 +10,17 @@ import json
 import math
 import os
 import subprocess
+import sys
 import tempfile
 import unittest
 
+import numpy as np
+
 from raw_store import RawStore
+
+sys.path.insert(0, os.path.join(os.environ.get(
+    "SSLDYN_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", "..")), "analysis"))
+import ssldyn  # noqa: E402
 
 BIN = os.environ.get("SSLDYN_BIN", "ssldyn")
 ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
@@ -217,3 +225,100 @@ class QueryTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class SweepWhereTest(unittest.TestCase):
+    """ssldyn's Sweep.where speaks the language of `ssldyn query --where`: on the two-sweep store
+    above each expression selects the very runs the command line does, and each mistake is
+    refused with the command line's message."""
+
+    # (expression, whether it selects some but not all of the store's six runs)
+    CASES = [
+        ("k==2 or k==4", True),
+        ("k = 2", True),
+        ("not (k == 2)", True),
+        ("k in (2, 4) and dynamics == 'naive'", True),
+        ("k not in (2, 16)", True),
+        ("k > 9", True),  # as numbers: as text "16" < "9"
+        ("k >= '4' and k < 16.0", True),
+        ("k>3 and sweep==tiny or d == 32 and not k in (16)", True),
+        ("NOT (sweep == tiny OR k == 16) AND d == 32", True),
+        ("(dynamics == naive or k == 4) and (sweep == \"wide\" or eta_rel > 0)", True),
+        ("not not dynamics in (orthogonal) and status == done", True),
+        ("final_effective_rank < 2.5 and status == done", True),
+        ("dynamics != naive", True),
+        # NaN (a linear run's kernel change) satisfies no comparison, hence != and not.
+        ("final_kernel_change > 0 or final_kernel_change <= 0", False),
+        ("final_kernel_change != 0 and not final_kernel_change == 0", False),
+        ("k==16 and sweep==tiny", False),
+    ]
+
+    @classmethod
+    def setUpClass(cls):
+        QueryTest.setUpClass.__func__(cls)
+        cls.opened = ssldyn.open(cls.store)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.opened.close()
+        cls.tmp.cleanup()
+
+    def command_line(self, *args):
+        out = subprocess.run([BIN, "query", self.store, *args, "--format", "json"], env=ENV,
+                             capture_output=True, text=True, timeout=120)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        return [row["run_id"] for row in json.loads(out.stdout)]
+
+    def test_selects_the_runs_query_selects(self):
+        every = sorted(run["run_id"] for run in self.runs)
+        for where, some in self.CASES:
+            with self.subTest(where=where):
+                selected = []
+                for name in self.opened.sweeps():
+                    view = self.opened.sweep(name).where(where)
+                    # The command line lists a sweep's runs in plan order, as the view holds them.
+                    self.assertEqual(view.run_ids, self.command_line("--sweep", name,
+                                                                     "--where", where))
+                    selected += view.run_ids
+                want = sorted(self.command_line("--where", where))
+                self.assertEqual(sorted(selected), want)
+                self.assertEqual(some, 0 < len(want) < len(every), want)
+
+    def test_a_view_is_its_rows_of_the_sweep(self):
+        sweep = self.opened.sweep("tiny")
+        view = sweep.where("dynamics == naive")
+        again = view.where("k == 4")
+        self.assertEqual(again.run_ids, sweep.where("dynamics == naive and k == 4").run_ids)
+        self.assertEqual(len(again), 1)
+        rows = [sweep.run_ids.index(i) for i in view.run_ids]
+        self.assertEqual(list(view.rows), rows)
+        frame, whole = view.to_dataframe(), sweep.to_dataframe()
+        self.assertEqual(list(frame.index), view.run_ids)
+        self.assertTrue(frame.equals(whole.iloc[rows]))
+        for theory in (False, True):
+            series, all_runs = view.series("loss", theory), sweep.series("loss", theory)
+            np.testing.assert_array_equal(series.values, all_runs.values[rows])
+            np.testing.assert_array_equal(series.t, all_runs.t[rows])
+        np.testing.assert_array_equal(sweep.series("loss", theory=True).values,
+                                      sweep.series("theory/loss").values)
+        for row, run in zip(rows, view.runs()):
+            self.assertEqual(run.id, sweep.run(row).id)
+            np.testing.assert_array_equal(run.trajectory["loss"], sweep.run(row).trajectory["loss"])
+            np.testing.assert_array_equal(run.spectrum, sweep.run(row).spectrum)
+            np.testing.assert_array_equal(run.w0, sweep.run(row).w0)
+
+    def test_mistakes_are_refused_as_query_refuses_them(self):
+        for where in ("dynamics==spher", "k>>3", "kk==2", "final_los < 0", "k==3",
+                      "(k==2 or k==4", "loss < contrastive", "k == two", "k in (2,", "k ! 2",
+                      "status == finished", "sweep in (tiny, narrow)", "k == 'a", "and k == 2",
+                      "k == 2 k"):
+            with self.subTest(where=where):
+                out = subprocess.run([BIN, "query", self.store, "--where", where], env=ENV,
+                                     capture_output=True, text=True, timeout=120)
+                self.assertEqual(out.returncode, 2, out.stderr)
+                prefix = f"ssldyn: error: --where '{where}': "
+                self.assertTrue(out.stderr.startswith(prefix), out.stderr)
+                with self.assertRaises(ValueError) as raised:
+                    self.opened.sweep("tiny").where(where)
+                self.assertEqual(str(raised.exception),
+                                 f"where '{where}': " + out.stderr[len(prefix):].rstrip("\n"))

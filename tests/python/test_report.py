@@ -1,4 +1,4 @@
-"""`ssldyn report` (python3 -m analysis.report): on a store made by a small sweep every figure
+"""`ssldyn report` (python3 -m ssldyn.report): on a store made by a small sweep every figure
 is written and every CSV number equals the value recomputed from the raw datasets; a store
 missing a section still yields a page with the other figures and a note; bad input exits 2
 with nothing written; and the page loads in headless Chromium with every image and no errors."""
@@ -25,7 +25,7 @@ import check_page  # noqa: E402
 BIN = os.environ.get("SSLDYN_BIN", "ssldyn")
 MPIEXEC = os.environ.get("SSLDYN_MPIEXEC", "mpirun")
 ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
-           OPENBLAS_NUM_THREADS="1", PYTHONPATH=SOURCE)
+           OPENBLAS_NUM_THREADS="1", PYTHONPATH=os.path.join(SOURCE, "analysis"))
 
 # Both losses, sphere (naive) and orthogonal dynamics, four step sizes: every implemented
 # figure has data. Empirical C, so that the two losses differ.
@@ -92,7 +92,7 @@ T975 = {1: math.tan(math.pi * 0.475), 2: 0.95 / math.sqrt(2 * 0.975 * 0.025)}  #
 
 
 def report(store, out, *extra, command=None):
-    command = command or [sys.executable, "-m", "analysis.report"]
+    command = command or [sys.executable, "-m", "ssldyn.report"]
     return subprocess.run([*command, store, "--out", out, *extra], capture_output=True,
                           text=True, env=ENV, timeout=120)
 
@@ -419,7 +419,7 @@ class ReportTest(unittest.TestCase):
         self.assertIn(gone[0], os.listdir(folder))
 
     def test_width_figures_from_the_network_section(self):
-        """The network/ section of two-layer runs (analysis.store.SECTIONS): synthetic power
+        """The network/ section of two-layer runs (ssldyn.store.SECTIONS): synthetic power
         laws in a copy must come back as their exponents."""
         copy = os.path.join(self.dir, "width.h5")
         shutil.copy(self.store, copy)
@@ -531,8 +531,8 @@ class ReportTest(unittest.TestCase):
 
 class StudentTTest(unittest.TestCase):
     def test_quantiles_equal_closed_forms(self):
-        sys.path.insert(0, SOURCE)
-        from analysis.stats import t_quantile
+        sys.path.insert(0, os.path.join(SOURCE, "analysis"))
+        from ssldyn.stats import t_quantile
         for p in (0.9, 0.975, 0.995):
             self.assertTrue(close(t_quantile(p, 1), math.tan(math.pi * (p - 0.5))))
             self.assertTrue(close(t_quantile(p, 2), (2 * p - 1) / math.sqrt(2 * p * (1 - p))))

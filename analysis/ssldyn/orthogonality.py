@@ -1,6 +1,6 @@
 """Ways to enforce orthogonality, compared (jobs/configs/orthogonality.ini, -spiked.ini).
 
-    /usr/bin/python3 -m analysis.orthogonality STORE [--sweep NAME] [--csv FILE]
+    /usr/bin/python3 -m ssldyn.orthogonality STORE [--sweep NAME] [--csv FILE]
 
 prints one row per method (retraction, penalty mu, weight decay), loss and k:
 
@@ -18,7 +18,7 @@ prints one row per method (retraction, penalty mu, weight decay), loss and k:
 
 The distances at t* and the predicted bounds open two runs per group; the rest comes from the
 sweep's index table. `make(sweep, folder, prefix)` gives the same table, its CSV and a figure of
-the effective rank along the runs, in the form analysis.report uses.
+the effective rank along the runs, in the form ssldyn.report uses.
 
 Stability. Every run of these sweeps ends at the same t, so a run of step eta is compared with
 its exact flow and with the run of the smallest step of its group (method, loss, k). A run is
@@ -221,7 +221,7 @@ def reference_eta(sweep):
 
 
 def make(sweep, folder, prefix, t_lmax=10.0):
-    """For analysis.report: the comparison table, its CSV, and the effective rank along the runs
+    """For ssldyn.report: the comparison table, its CSV, and the effective rank along the runs
     of the smallest step (penalties at every mu against a retraction and weight decay)."""
     from .common import Result, Table, plt, short, write_csv
 
@@ -266,13 +266,13 @@ def make(sweep, folder, prefix, t_lmax=10.0):
     result.caption = (f"One row per method, loss and k. Columns after 'predicted' are at the "
                       f"smallest step eta*lambda_max = {eta:g}: the distance to the flow at t* "
                       f"(t* lambda_max = {t_lmax:g}), the rest at the common final t. Stability "
-                      "rule and bounds: analysis/orthogonality.py. The figure: effective rank "
+                      "rule and bounds: analysis/ssldyn/orthogonality.py. The figure: effective rank "
                       "along the runs of that step; weak penalties pass through the collapse.")
     return result
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python3 -m analysis.orthogonality",
+    parser = argparse.ArgumentParser(prog="python3 -m ssldyn.orthogonality",
                                      description=__doc__.split("\n\n")[0])
     parser.add_argument("store", metavar="STORE")
     parser.add_argument("--sweep", metavar="NAME", action="append",

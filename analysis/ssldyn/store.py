@@ -7,7 +7,7 @@ weights and spectra in which each run has a slot (weights/ and spectrum/: block 
 run). Each array is read whole the first time it is asked for and kept with its Sweep; a run's
 values are its row of them, so a figure over 10^5 runs costs a few reads, not 10^5.
 
-    from analysis.store import Store
+    from ssldyn.store import Store
     with Store("results/quickstart.h5") as store:
         sweep = store.sweep("quickstart")
         table = sweep.to_dataframe()        # pandas: one row per run, typed settings and results
@@ -192,17 +192,21 @@ class Run:
     def spectrum(self):
         """Eigenvalues of C, descending, or None."""
         block = self._sweep.block_of("spectrum", self.row)
-        return None if block is None else self._sweep.column(block[0])[block[1]]
+        return None if block is None else self._sweep.whole(block[0])[block[1]]
 
 
 class Sweep:
     """A sweep: its attributes (config text, axes, provenance), its index and its runs, and its
-    arrays whole (to_dataframe, series, to_xarray)."""
+    arrays whole (to_dataframe, series, to_xarray); where() gives a view of some of its runs
+    with the same methods."""
 
-    def __init__(self, path, name, group):
+    def __init__(self, path, name, group, store=None):
         self.path = path
         self.name = name
         self._group = group
+        self._store = store
+        self.rows = None  # all runs; a view's rows of the sweep, ascending
+        self._whole = {}  # datasets read whole, shared with the sweep's views
         missing = [p for p in INDEX_PATHS if p not in group]
         if missing:
             raise StoreError(f"sweep {name} lacks {', '.join(missing)} (not an ssldyn sweep of "
@@ -233,13 +237,24 @@ class Sweep:
         return len(self.run_ids)
 
     def column(self, name):
-        """A dataset of the sweep group, whole, read once and kept (read-only: the runs' values
-        are views of it)."""
+        """A dataset of the sweep group along run, read once and kept (read-only: the runs'
+        values are views of it); a view's rows of it."""
         if name not in self._arrays:
-            values = self._read(name)
-            values.flags.writeable = False
+            values = self.whole(name)
+            if self.rows is not None:
+                values = values[self.rows]
+                values.flags.writeable = False
             self._arrays[name] = values
         return self._arrays[name]
+
+    def whole(self, name):
+        """A dataset of the sweep group, every row (blocks of weights and spectra are indexed
+        by slot, not run), read once and kept read-only."""
+        if name not in self._whole:
+            values = self._read(name)
+            values.flags.writeable = False
+            self._whole[name] = values
+        return self._whole[name]
 
     def _read(self, name):
         """A dataset of the sweep group: numbers as numpy arrays, booleans as bool, text
@@ -252,7 +267,39 @@ class Sweep:
 
     def _own(self, name):
         """A column the caller may change: the kept one copied, else read afresh."""
-        return self._arrays[name].copy() if name in self._arrays else self._read(name)
+        if name in self._arrays or self.rows is not None:
+            return self.column(name).copy()
+        return self._read(name)
+
+    def where(self, expression):
+        """The runs satisfying an expression of `ssldyn query --where` (README, "`ssldyn ls`
+        and `ssldyn query`"; e.g. "k in (2, 4) and loss == 'contrastive'"), as a view: a Sweep
+        of those runs, in plan order. Names and values are checked against every sweep of the
+        store, as the command line does; a mistake raises ValueError naming the token and its
+        position."""
+        from . import where
+        tree = where.parse(expression)
+        base = self._base
+        sweeps = ([self._store.sweep(n) for n in self._store.sweeps()] if self._store
+                  else [base])
+        columns = where.StoreColumns(sweeps)
+        where.check(tree, columns, expression)
+        rows = np.arange(len(base)) if self.rows is None else self.rows
+        return self._view(rows[where.matches(tree, columns, base, rows)])
+
+    @property
+    def _base(self):
+        """The sweep of all runs this one is (a view of)."""
+        return self._parent if self.rows is not None else self
+
+    def _view(self, rows):
+        view = Sweep.__new__(Sweep)
+        view.__dict__.update(path=self.path, name=self.name, _group=self._group,
+                             _store=self._store, attrs=self.attrs, axes=self.axes,
+                             settings=self.settings, results=self.results,
+                             _series_names=self._series_names, _whole=self._whole,
+                             _parent=self._base, rows=rows, _arrays={}, _runs={})
+        return view
 
     @functools.cached_property
     def run_ids(self):
@@ -349,8 +396,8 @@ class Sweep:
             return None
         name, slot = found
         dataset = self._group[name]
-        if name in self._arrays or dataset.size * dataset.dtype.itemsize <= WHOLE_BLOCK_BYTES:
-            return self.column(name)[slot]
+        if name in self._whole or dataset.size * dataset.dtype.itemsize <= WHOLE_BLOCK_BYTES:
+            return self.whole(name)[slot]
         return dataset[slot]
 
     def run(self, row):
@@ -376,11 +423,15 @@ class Sweep:
         columns.update({name: self._own(name) for name in self.results})
         return pd.DataFrame(columns, index=pd.Index(self._own("run"), name="run"), copy=False)
 
-    def series(self, metric):
+    def series(self, metric, theory=False):
         """One metric of every run (Series: values, t, step; runs x records, NaN padded).
         metric: a gradient-descent metric ("loss", or "trajectory/loss"), "theory/<metric>",
         "theory_distance", "network/<m>", "singular_values" or "theory/singular_values", or
-        a dataset's own name ("gd_loss", "theory_loss", "network_kernel_change")."""
+        a dataset's own name ("gd_loss", "theory_loss", "network_kernel_change").
+        theory=True: the flow's series of the metric (series("loss", theory=True) is
+        series("theory/loss")), at the same t."""
+        if theory:
+            metric = "theory/" + metric.rpartition("/")[2]
         dataset = self._series_dataset(metric)
         return Series(self.column(dataset), self.column("t"), self.column("step"))
 
@@ -404,7 +455,8 @@ class Sweep:
         except ImportError as e:
             raise ImportError(f"Sweep.to_xarray needs xarray and h5netcdf ({e}; Debian: "
                               "python3-xarray python3-h5netcdf)") from e
-        return xarray.open_dataset(self.path, group=f"sweeps/{self.name}", engine="h5netcdf")
+        data = xarray.open_dataset(self.path, group=f"sweeps/{self.name}", engine="h5netcdf")
+        return data if self.rows is None else data.isel(run=self.rows)
 
 
 class Store:
@@ -450,7 +502,7 @@ class Store:
         if name not in self._sweeps:
             if name not in self._file.get("sweeps", {}):
                 raise StoreError(f"{self.path}: no sweep named {name}")
-            self._sweeps[name] = Sweep(self.path, name, self._file[f"sweeps/{name}"])
+            self._sweeps[name] = Sweep(self.path, name, self._file[f"sweeps/{name}"], self)
         return self._sweeps[name]
 
     def index(self, sweep):

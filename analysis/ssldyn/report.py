@@ -1,6 +1,6 @@
 """Figures, their numbers as CSV, and one HTML page of simulation against theory, from a store.
 
-    python3 -m analysis.report STORE --out DIR       (also: ssldyn report STORE --out DIR)
+    python3 -m ssldyn.report STORE --out DIR       (also: ssldyn report STORE --out DIR)
 
 Exit codes: 0 written, 1 written but some figure failed (see stderr and the page) or the disk
 filled (nothing written), 2 bad input (a missing file, not a store, an unknown sweep, an output

@@ -1,5 +1,7 @@
 """Least-squares power laws with a t-interval on the exponent, in numpy and the standard
-library only (Debian's python3 has no scipy in our package list)."""
+library. The Student-t quantile is bisected to the last bit on the incomplete beta function
+rather than taken from scipy.stats.t.ppf, whose inversion is some 1e-10 from the closed forms
+(df = 1, 2, 4) that the report's tests hold this one to within 1e-12."""
 
 import math
 from dataclasses import dataclass
