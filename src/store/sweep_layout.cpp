@@ -58,17 +58,15 @@ SweepLayout sweep_layout(const SweepPlan& plan) {
     layout.weights.slot.resize(runs);
     layout.spectra.block.resize(runs);
     layout.spectra.slot.resize(runs);
-    // Runs of one model share their layouts: asked once per model.
-    std::map<Model, RecordLayout> records;
     for (std::size_t i = 0; i < runs; ++i) {
         const RunConfig& c = plan.runs[i];
         const Index d = plan.dimensions[i];
         const ModelKind& model = model_kind(c.model);
         layout.records = std::max(layout.records, static_cast<hsize_t>(record_count(c)));
         layout.components = std::max(layout.components, static_cast<hsize_t>(c.k));
-        auto found = records.find(c.model);
-        if (found == records.end()) found = records.emplace(c.model, model.record_layout(c)).first;
-        const RecordLayout& r = found->second;
+        // Asked of every run: a model's layout may depend on any setting (the linear model's
+        // distance on the dynamics).
+        const RecordLayout r = model.record_layout(c);
         layout.network = layout.network || r.network;
         theory.add(r.theory, c.model);
         singular_values.add(r.singular_values, c.model);

@@ -9,6 +9,7 @@
 
 #include "plan/plan.hpp"
 #include "run/driver.hpp"
+#include "run/model_table.hpp"
 #include "run/problem.hpp"
 #include "store/run_series.hpp"
 #include "store/sweep_reader.hpp"
@@ -57,6 +58,23 @@ TEST(SweepLayout, CountsRecordsComponentsShapesAndProblemsOfThePlan) {
             EXPECT_EQ(problem_key(plan.runs[i]) == problem_key(plan.runs[j]),
                       layout.spectra.block[i] == layout.spectra.block[j] &&
                           layout.spectra.slot[i] == layout.spectra.slot[j]);
+}
+
+TEST(SweepLayout, DescribesEveryDistanceItsRunsMeasure) {
+    // Linear runs measure their distance to the flow by dynamics (projectors or W itself), a
+    // network to its reference flow: the one dataset names each.
+    const SweepPlan plan = parse_sweep_plan(
+        "[sweep]\nname = distances\n[fixed]\ndata = spiked\nd = 6\nspikes = 3,2\nn = 40\n"
+        "h = 5\nk = 2\nsteps = 10\nrecord_every = 5\n[axes]\nmodel = linear, two-layer\n"
+        "dynamics = naive, orthogonal\n",
+        "test");
+    const SweepLayout layout = sweep_layout(plan);
+    std::set<std::string> meanings;
+    for (const auto& run : plan.runs)
+        meanings.insert(model_kind(run.model).record_layout(run).theory_distance);
+    EXPECT_EQ(meanings.size(), 3u);
+    for (const auto& m : meanings)
+        EXPECT_NE(layout.theory_distance.find(m), std::string::npos) << m;
 }
 
 // A finished run of distinct numbers everywhere: row r's values can be told from any other's.
