@@ -13,19 +13,26 @@
 namespace ssldyn {
 
 Table sweep_listing(const h5::File& file) {
-    Table table{{"sweep", "runs", "done", "failed", "running", "pending", "axes"}, {}};
+    Table table{{"sweep", "runs", "done", "failed", "running", "saved", "pending", "axes"}, {}};
     for (const auto& sweep : list_sweeps(file)) {
         const auto status = read_statuses(file, sweep);
         auto count = [&](RunStatus s) {
             return static_cast<double>(std::count(status.begin(), status.end(), s));
         };
+        // Runs not done that hold a saved state: what a resume continues rather than reruns
+        // (a stopped sweep's runs still say running).
+        const auto steps = read_saved_steps(file, sweep);
+        double saved = 0;
+        for (std::size_t i = 0; i < status.size(); ++i)
+            saved += status[i] != RunStatus::done && steps.at(i) >= 0;
         const auto group = h5::Group::open(file.id(), schema::sweep_path(sweep));
         std::vector<Cell> row;
         row.emplace_back(sweep);
         row.emplace_back(static_cast<double>(status.size()));
-        for (RunStatus s :
-             {RunStatus::done, RunStatus::failed, RunStatus::running, RunStatus::pending})
+        for (RunStatus s : {RunStatus::done, RunStatus::failed, RunStatus::running})
             row.emplace_back(count(s));
+        row.emplace_back(saved);
+        row.emplace_back(count(RunStatus::pending));
         row.emplace_back(h5::read_string_attribute(group.id(), "axes"));
         table.rows.push_back(std::move(row));
     }

@@ -177,6 +177,12 @@ std::string stored_signature(const h5::File& file, const std::string& sweep) {
     return out;
 }
 
+std::vector<long long> read_saved_steps(const h5::File& file, const std::string& sweep) {
+    const auto weights =
+        h5::Group::open(file.id(), schema::sweep_path(sweep)).open_group(schema::weights_group);
+    return h5::Dataset::open(weights.id(), schema::checkpoint_step).read_integers();
+}
+
 std::vector<RunStatus> read_statuses(const h5::File& file, const std::string& sweep) {
     std::vector<RunStatus> out;
     const auto group = h5::Group::open(file.id(), schema::sweep_path(sweep));

@@ -16,6 +16,8 @@ namespace ssldyn {
 
 std::string stored_signature(const h5::File& file, const std::string& sweep);
 std::vector<RunStatus> read_statuses(const h5::File& file, const std::string& sweep);
+// Per run, the steps its saved state holds (-1: none; a done run's: its last step).
+std::vector<long long> read_saved_steps(const h5::File& file, const std::string& sweep);
 
 // Whole runs read back from a sweep, as a merge copies them: the per-run datasets are read once,
 // whole; the blocks slot by slot.

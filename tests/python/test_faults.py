@@ -112,6 +112,12 @@ class FaultTest(unittest.TestCase):
             # Every run stopped mid-way saved its state; nothing else holds a partial one.
             self.assertTrue(np.all(steps[running] > 0), steps)
             self.assertTrue(np.all(steps[status == 0] == -1))
+            # ls counts them as running and, read from their saved steps, as saved.
+            listing = subprocess.run([BIN, "ls", store], capture_output=True, text=True,
+                                     env=ENV).stdout
+            row = next(line.split() for line in listing.splitlines() if line.startswith("grid"))
+            counts = [np.sum(running), np.sum(steps[running] > 0), np.sum(status == 0)]
+            self.assertEqual(row[4:7], [str(int(n)) for n in counts], listing)
             resumed = self.sweep(2, store, "--resume", *extra)
             self.assertIn("continued from a saved state", resumed.stdout, resumed.stderr)
             self.assertEqual(resumed.returncode, 1)  # the diverged runs, as in the reference
