@@ -1,7 +1,9 @@
 #include "store/run_series.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
 
 #include "core/error.hpp"
 #include "run/model_table.hpp"
@@ -107,13 +109,17 @@ SweepSeries::SweepSeries(const h5::File& file, const SweepIndex& index,
 
 std::vector<double> SweepSeries::read(const Series& series) const {
     const double nan = std::numeric_limits<double>::quiet_NaN();
-    bool any = false;
-    for (Model m : models_) any = any || series.recorded_by(m);
+    // Whether each model records it, asked once per model rather than once per row.
+    std::map<Model, bool> recorded;
+    for (Model m : models_)
+        if (!recorded.count(m)) recorded.emplace(m, series.recorded_by(m));
+    const bool any = std::any_of(recorded.begin(), recorded.end(),
+                                 [](const auto& entry) { return entry.second; });
     if (!any || (series.network_only && !sweep_.exists(series.dataset)))
         return std::vector<double>(rows_.size() * records_, nan);  // a sweep without networks
     auto values = h5::Dataset::open(sweep_.id(), series.dataset).read_rows_of(rows_);
     for (std::size_t i = 0; i < models_.size(); ++i)
-        if (!series.recorded_by(models_[i]))
+        if (!recorded.at(models_[i]))
             std::fill(values.begin() + static_cast<std::ptrdiff_t>(i * records_),
                       values.begin() + static_cast<std::ptrdiff_t>((i + 1) * records_), nan);
     return values;

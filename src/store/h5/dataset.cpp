@@ -150,11 +150,6 @@ std::size_t Dataset::string_length() const {
     return H5Tget_size(type.id());
 }
 
-bool Dataset::is_string() const {
-    const Handle type = own_type(H5Dget_type(id()), "H5Dget_type");
-    return H5Tget_class(type.id()) == H5T_STRING;
-}
-
 namespace {
 
 std::vector<char> packed(const std::vector<std::string>& values, std::size_t length) {

@@ -47,7 +47,6 @@ class Dataset {
     std::vector<long long> read_integer_rows(hsize_t first, hsize_t count) const;
     // The listed rows (ascending), in one selection: what a query of some runs reads.
     std::vector<double> read_rows_of(const std::vector<hsize_t>& rows) const;
-    bool is_string() const;
     hid_t id() const { return handle_.id(); }
 
   private:

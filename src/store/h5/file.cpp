@@ -42,10 +42,6 @@ Group File::root() const {
     return Group::open(handle_.id(), "/");
 }
 
-void File::flush() const {
-    check(H5Fflush(handle_.id(), H5F_SCOPE_GLOBAL), "H5Fflush");
-}
-
 bool is_hdf5(const std::string& path) {
     silence_error_printing();
     const htri_t r = H5Fis_hdf5(path.c_str());

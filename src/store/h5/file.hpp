@@ -16,7 +16,6 @@ class File {
     static File open(const std::string& path, Mode mode, const mpi::Communicator* comm = nullptr);
 
     Group root() const;
-    void flush() const;
     void close() { handle_.reset(); }
     hid_t id() const { return handle_.id(); }
 
