@@ -1,5 +1,6 @@
 #include "cli/config_options.hpp"
 
+#include <cmath>
 #include <map>
 
 #include "config/ini.hpp"
@@ -81,6 +82,27 @@ RunConfig run_config_from(const po::variables_map& vm) {
     }
     validate(config);
     return config;
+}
+
+po::options_description progress_options() {
+    po::options_description options("Progress");
+    options.add_options()("quiet,q", "no progress (as --progress none)")(
+        "progress", po::value<std::string>()->value_name("MODE")->default_value("auto"),
+        "progress on stderr: auto (a live line on a terminal, else a line every "
+        "--progress-every seconds), live, lines or none")(
+        "progress-every", po::value<double>()->value_name("SECONDS")->default_value(10, "10"),
+        "seconds between progress lines when they are not live");
+    return options;
+}
+
+ProgressStyle progress_style(const po::variables_map& vm) {
+    ProgressStyle style;
+    style.mode = parse_name(progress_mode_names, vm["progress"].as<std::string>(), "--progress");
+    if (vm.count("quiet")) style.mode = ProgressMode::none;
+    style.every = vm["progress-every"].as<double>();
+    if (!(style.every > 0) || !std::isfinite(style.every))
+        throw InputError("--progress-every: must be a positive number of seconds");
+    return style;
 }
 
 }  // namespace ssldyn::cli

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "config/run_config.hpp"
+#include "core/progress.hpp"
 
 namespace ssldyn::cli {
 
@@ -22,5 +23,9 @@ po::variables_map parse(const std::vector<std::string>& args,
 
 // Defaults with every setting found in vm applied, validated.
 RunConfig run_config_from(const po::variables_map& vm);
+
+// --quiet, --progress MODE and --progress-every SECONDS, shared by run and sweep.
+po::options_description progress_options();
+ProgressStyle progress_style(const po::variables_map& vm);
 
 }  // namespace ssldyn::cli

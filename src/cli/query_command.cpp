@@ -41,10 +41,13 @@ std::optional<po::variables_map> parse_store_command(const std::vector<std::stri
 
 int ls_command(const std::vector<std::string>& args) {
     po::options_description options(
-        "ssldyn ls STORE [--sweeps]\n\nThe sweeps of a store and their runs by status.\n\n"
+        "ssldyn ls STORE [--sweeps] [--format table|csv|json]\n\nThe sweeps of a store and their "
+        "runs by status.\n\n"
         "Options");
     options.add_options()("help,h", "show this help")(
-        "sweeps", "only the names of the sweeps, one a line (for scripts)");
+        "sweeps", "only the names of the sweeps, one a line (for scripts)")(
+        "format", po::value<std::string>()->value_name("F")->default_value("table"),
+        ("output format of the sweeps' counts; one of: " + choices_of(format_names)).c_str());
     const auto parsed = parse_store_command(args, options);
     if (!parsed) return exit_ok;
     const std::string path = (*parsed)["store"].as<std::string>();
@@ -54,7 +57,12 @@ int ls_command(const std::vector<std::string>& args) {
             std::printf("%s\n", sweep.c_str());
         return exit_ok;
     }
+    const auto format = parse_name(format_names, (*parsed)["format"].as<std::string>(), "--format");
     const Table table = read_store(path, [&] { return sweep_listing(file); });
+    if (format != TableFormat::table) {
+        std::fputs(render(table, format).c_str(), stdout);
+        return exit_ok;
+    }
     const std::string failures = read_store(path, [&] { return failed_listing(file, path); });
     std::fputs(render(table, TableFormat::table).c_str(), stdout);
     std::fputs(failures.c_str(), stdout);

@@ -4,6 +4,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/config_options.hpp"
+#include "cli/dry_run.hpp"
 #include "core/error.hpp"
 #include "core/progress.hpp"
 #include "plan/plan.hpp"
@@ -66,7 +67,14 @@ int run_command(const std::vector<std::string>& args) {
         "store", po::value<std::string>()->value_name("FILE")->default_value("ssldyn-run.h5"),
         "HDF5 store to write")("overwrite", "replace an existing store")(
         "sweep", po::value<std::string>()->value_name("NAME")->default_value("single"),
-        "sweep name the run is filed under in the store")("quiet,q", "no progress line");
+        "sweep name the run is filed under in the store")(
+        "dry-run",
+        "print the run's shapes, memory, store size and time (from a few timed steps); "
+        "nothing is written. Exit code 2 where the run would be refused")(
+        "format", po::value<std::string>()->value_name("F")->default_value("text"),
+        "of --dry-run: text or json")("no-calibration",
+                                      "of --dry-run: no timed steps, so no estimate of the time");
+    general.add(progress_options());
     const po::options_description settings = settings_options();
     po::options_description all;
     all.add(general).add(settings);
@@ -81,9 +89,22 @@ int run_command(const std::vector<std::string>& args) {
     const RunConfig config = run_config_from(vm);
     const std::string store = vm["store"].as<std::string>();
     const SweepPlan plan = single_run_plan(vm["sweep"].as<std::string>(), config);
+    const ProgressStyle style = progress_style(vm);
+    const MemoryLimit limit = memory_per_rank(1);
+    if (vm.count("dry-run")) {
+        DryRunSetting setting;
+        setting.format =
+            parse_name(dry_run_format_names, vm["format"].as<std::string>(), "--format");
+        setting.calibrate = vm.count("no-calibration") == 0;
+        if (!vm["store"].defaulted()) check_store_target(store, vm.count("overwrite") > 0);
+        dry_run(plan, setting, limit);
+        return exit_ok;
+    }
     check_store_target(store, vm.count("overwrite") > 0);
+    // Refused before anything is allocated when it cannot fit.
+    check_memory(plan, estimate_sweep(plan, RunPlacement{}), limit);
 
-    ProgressLine progress("run " + run_id(config), vm.count("quiet") == 0);
+    ProgressLine progress("run " + run_id(config), style);
     const RunResult result =
         simulate(config, [&](Index step, Index steps) { progress.update(step, steps); });
     progress.finish();

@@ -1,9 +1,11 @@
 // `ssldyn sweep`: a grid of runs over MPI ranks into one store.
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 
 #include "cli/commands.hpp"
 #include "cli/config_options.hpp"
+#include "cli/dry_run.hpp"
 #include "core/error.hpp"
 #include "core/stop_signals.hpp"
 #include "linalg/blas.hpp"
@@ -12,6 +14,29 @@
 #include "sweep/summary.hpp"
 
 namespace ssldyn::cli {
+
+namespace {
+
+// --print name|runs|memory-per-rank: one fact of the config, for job scripts.
+int print_fact(const po::variables_map& vm, const mpi::Communicator& world) {
+    const std::string what = vm["print"].as<std::string>();
+    if (what != "name" && what != "runs" && what != "memory-per-rank")
+        throw InputError("--print: '" + what + "' (choose name, runs or memory-per-rank)");
+    const SweepPlan plan = read_sweep_plan(vm["config"].as<std::string>());
+    if (world.rank() != 0) return exit_ok;
+    if (what == "name") {
+        std::printf("%s\n", plan.name.c_str());
+    } else if (what == "runs") {
+        std::printf("%zu\n", plan.runs.size());
+    } else {
+        const RunPlacement at{vm["group-size"].as<int>(), vm["distribute-above"].as<long long>()};
+        const SweepEstimate estimate = estimate_sweep(plan, at);
+        std::printf("%.0f\n", std::ceil(estimate.runs[estimate.largest].memory.peak()));
+    }
+    return exit_ok;
+}
+
+}  // namespace
 
 int sweep_command(const std::vector<std::string>& args) {
     po::options_description options(
@@ -45,7 +70,21 @@ int sweep_command(const std::vector<std::string>& args) {
         "the shards")("checkpoint-every",
                       po::value<double>()->value_name("SECONDS")->default_value(300, "300"),
                       "save the state of a running run this often (0: only on a stop signal)")(
-        "quiet,q", "no progress line");
+        "dry-run",
+        "print the runs, their shapes, memory per rank, the store's size and the time (from a "
+        "few timed steps of the costliest run); nothing is written. Exit code 2 where the "
+        "sweep would refuse to start")(
+        "format", po::value<std::string>()->value_name("F")->default_value("text"),
+        "of --dry-run: text or json")("no-calibration",
+                                      "of --dry-run: no timed steps, so no estimate of the time")(
+        "ranks", po::value<int>()->value_name("R"),
+        "of --dry-run: the ranks of the job to estimate for (default: those running it), as "
+        "if on one machine")(
+        "print", po::value<std::string>()->value_name("WHAT"),
+        "print one fact of the config and stop: name (the sweep's name, checked), runs, or "
+        "memory-per-rank (bytes of the largest run on a rank, with --group-size and "
+        "--distribute-above)");
+    options.add(progress_options());
     po::positional_options_description positional;
     positional.add("config", 1);
     const po::variables_map vm = parse(args, options, positional, po::options_description(), false);
@@ -63,7 +102,9 @@ int sweep_command(const std::vector<std::string>& args) {
         if (world.rank() == 0) std::printf("%s\n", plan.name.c_str());
         return exit_ok;
     }
-    if (!vm.count("store")) throw InputError("command line: --store FILE is required");
+    const bool dry = vm.count("dry-run") > 0;
+    if (vm.count("print")) return print_fact(vm, world);
+    if (!vm.count("store") && !dry) throw InputError("command line: --store FILE is required");
     const int threads = vm["threads"].as<int>();
     if (threads < 1) throw InputError("--threads: must be at least 1");
     set_blas_threads(threads);
@@ -79,12 +120,26 @@ int sweep_command(const std::vector<std::string>& args) {
     sweep.block_size = vm["block-size"].as<long long>();
     if (sweep.block_size < 1) throw InputError("--block-size: must be at least 1");
     sweep.checkpoint_every = checkpoint_every;
-    sweep.store = vm["store"].as<std::string>();
+    if (vm.count("store")) sweep.store = vm["store"].as<std::string>();
     sweep.resume = vm.count("resume") > 0;
     sweep.break_lock = vm.count("break-lock") > 0;
     sweep.group_size = vm["group-size"].as<int>();
     sweep.grid = vm["grid"].as<std::string>();
-    sweep.progress = vm.count("quiet") == 0;
+    sweep.progress = progress_style(vm);
+    if (dry) {
+        DryRunSetting setting;
+        setting.ranks = vm.count("ranks") ? vm["ranks"].as<int>() : world.size();
+        if (setting.ranks < 1) throw InputError("--ranks: must be at least 1");
+        setting.placement = placement_of(sweep);
+        setting.calibrate = vm.count("no-calibration") == 0;
+        setting.format =
+            parse_name(dry_run_format_names, vm["format"].as<std::string>(), "--format");
+        check_sweep_options(sweep, setting.ranks);
+        if (world.rank() != 0) return exit_ok;
+        if (!sweep.store.empty()) check_sweep_store(plan, sweep);
+        dry_run(plan, setting, memory_per_rank(setting.ranks));
+        return exit_ok;
+    }
     const SweepOutcome outcome = run_sweep(plan, sweep, world);
 
     const int code = outcome.interrupted ? exit_interrupted

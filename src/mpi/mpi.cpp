@@ -123,6 +123,13 @@ Communicator Communicator::split(int color, int key) const {
     return Communicator(out, true);
 }
 
+Communicator Communicator::split_by_node() const {
+    MPI_Comm out = MPI_COMM_NULL;
+    check(MPI_Comm_split_type(comm_, MPI_COMM_TYPE_SHARED, rank(), MPI_INFO_NULL, &out),
+          "MPI_Comm_split_type");
+    return Communicator(out, true);
+}
+
 bool Communicator::same_processes(const Communicator& other) const {
     int relation = MPI_UNEQUAL;
     check(MPI_Comm_compare(comm_, other.comm_, &relation), "MPI_Comm_compare");

@@ -40,6 +40,8 @@ class Communicator {
     Handle handle() const { return comm_; }
 
     Communicator split(int color, int key) const;
+    // The ranks sharing this one's machine (MPI_COMM_TYPE_SHARED).
+    Communicator split_by_node() const;
     // Whether both hold the same processes in the same order.
     bool same_processes(const Communicator& other) const;
     void barrier() const;

@@ -61,23 +61,28 @@ std::string json_string(const std::string& s) {
 
 }  // namespace
 
+std::string json_object(const Table& table, std::size_t row) {
+    std::string out = "{";
+    for (std::size_t c = 0; c < table.columns.size(); ++c) {
+        out += (c ? ", " : "") + json_string(table.columns[c]) + ": ";
+        const Cell& cell = table.rows[row][c];
+        if (const auto* s = std::get_if<std::string>(&cell))
+            out += json_string(*s);
+        else if (std::isfinite(std::get<double>(cell)))
+            out += exact_number(std::get<double>(cell));
+        else
+            out += "null";
+    }
+    return out + "}";
+}
+
 std::string render(const Table& table, TableFormat format) {
     std::string out;
     if (format == TableFormat::json) {
         out += "[";
         for (std::size_t r = 0; r < table.rows.size(); ++r) {
-            out += r ? ",\n {" : "\n {";
-            for (std::size_t c = 0; c < table.columns.size(); ++c) {
-                out += (c ? ", " : "") + json_string(table.columns[c]) + ": ";
-                const Cell& cell = table.rows[r][c];
-                if (const auto* s = std::get_if<std::string>(&cell))
-                    out += json_string(*s);
-                else if (std::isfinite(std::get<double>(cell)))
-                    out += exact_number(std::get<double>(cell));
-                else
-                    out += "null";
-            }
-            out += "}";
+            out += r ? ",\n " : "\n ";
+            out += json_object(table, r);
         }
         return out + (table.rows.empty() ? "]\n" : "\n]\n");
     }

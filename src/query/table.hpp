@@ -18,5 +18,7 @@ enum class TableFormat { table, csv, json };
 // Numbers: integers in all their digits; others as the shortest text that reads back the same
 // double in CSV and JSON (NaN as empty / null), 6 digits in tables (NaN as -). Text: JSON strings.
 std::string render(const Table& table, TableFormat format);
+// One row as a JSON object, the columns its keys.
+std::string json_object(const Table& table, std::size_t row);
 
 }  // namespace ssldyn

@@ -36,14 +36,6 @@ Matrix Problem::coordinates(const Matrix& w) const {
     return transpose(product.gather());
 }
 
-namespace {
-
-// The input dimension and the sample count of a config, from its settings or the IDX header
-// (read once), checked against the file and k.
-struct DataShape {
-    Index d = 0, n = 0;
-};
-
 DataShape data_shape(const RunConfig& config) {
     validate(config);
     DataShape shape{config.d, config.n};
@@ -61,8 +53,6 @@ DataShape data_shape(const RunConfig& config) {
                          " exceeds the input dimension d = " + std::to_string(shape.d));
     return shape;
 }
-
-}  // namespace
 
 GradientPath resolved_path(const RunConfig& config) {
     if (config.path != GradientPath::automatic) return config.path;

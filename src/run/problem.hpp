@@ -41,6 +41,13 @@ struct Problem {
 // samples, C is assembled over the grid (pdsyr2k) and decomposed there (pdsyevd).
 Problem build_problem(const RunConfig& config, const Distribution& where = {});
 
+// The input dimension and the sample count of a config, from its settings or the IDX header
+// (read once), checked against the file and k.
+struct DataShape {
+    Index d = 0, n = 0;
+};
+DataShape data_shape(const RunConfig& config);
+
 // The input dimension d a config will have, from its settings or the IDX header; checks that
 // the data file exists, that n does not exceed it, and that k ≤ d. For planning sweeps.
 Index input_dimension(const RunConfig& config);

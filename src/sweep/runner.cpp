@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <new>
@@ -12,6 +13,7 @@
 #include "core/stop_signals.hpp"
 #include "linalg/blacs.hpp"
 #include "mpi/shared_counters.hpp"
+#include "plan/estimate.hpp"
 #include "run/driver.hpp"
 #include "run/problem_cache.hpp"
 #include "store/h5/file.hpp"
@@ -30,6 +32,10 @@ double since(Clock::time_point t) {
     return std::chrono::duration<double>(Clock::now() - t).count();
 }
 
+// The work of a sweep's runs, shared out in integers of this sum (2^40: far from overflowing a
+// long, fine enough for any sweep's shares).
+constexpr double work_scale = 1099511627776.0;
+
 enum Counter {
     next_run = 0,
     runs_done = 1,
@@ -37,7 +43,8 @@ enum Counter {
     stop_requested = 3,  // a rank caught a stop signal: every rank saves and stops
     checkpoints_saved = 4,
     runs_continued = 5,
-    counter_count = 6
+    work_done = 6,  // the work of the runs done or failed, in units of work_scale
+    counter_count = 7
 };
 
 // Runs `work` on rank 0 and raises its error, if any, on every rank: the same exception type
@@ -63,34 +70,43 @@ void on_root_for_all(const mpi::Communicator& world, const std::function<void()>
     throw RuntimeFailure(message);
 }
 
-// Creates the sweep's metadata (or checks it, on resume) and returns the rows still to run.
-std::vector<long> prepare_store(const SweepPlan& plan, const SweepOptions& options,
-                                const Provenance& provenance, SweepOutcome& outcome) {
+}  // namespace
+
+bool check_sweep_store(const SweepPlan& plan, const SweepOptions& options) {
     namespace fs = std::filesystem;
     const std::string& path = options.store;
     std::error_code ec;
-    remove_stale_partials(path);
     const bool exists = fs::exists(path, ec);
     if (!exists) {
         if (options.resume) throw InputError(path + ": no such store to resume");
         check_store_target(path, false);
-    } else {
-        // Not a regular file, not writable, not HDF5, truncated, damaged or of another schema:
-        // bad input.
-        check_store_writable(path);
-        const h5::File file = open_store(path);
-        const bool present = read_store(path, [&] { return has_sweep(file, plan.name); });
-        if (options.resume) {
-            if (!present) throw InputError(path + ": holds no sweep '" + plan.name + "' to resume");
-            if (read_store(path, [&] { return stored_signature(file, plan.name); }) !=
-                plan.signature())
-                throw InputError(path + ": sweep '" + plan.name +
-                                 "' was started with another config; resume needs the same one");
-        } else if (present) {
-            throw InputError(path + ": already holds sweep '" + plan.name +
-                             "' (pass --resume to continue it)");
-        }
+        return false;
     }
+    // Not a regular file, not writable, not HDF5, truncated, damaged or of another schema:
+    // bad input.
+    check_store_writable(path);
+    const h5::File file = open_store(path);
+    const bool present = read_store(path, [&] { return has_sweep(file, plan.name); });
+    if (options.resume) {
+        if (!present) throw InputError(path + ": holds no sweep '" + plan.name + "' to resume");
+        if (read_store(path, [&] { return stored_signature(file, plan.name); }) != plan.signature())
+            throw InputError(path + ": sweep '" + plan.name +
+                             "' was started with another config; resume needs the same one");
+    } else if (present) {
+        throw InputError(path + ": already holds sweep '" + plan.name +
+                         "' (pass --resume to continue it)");
+    }
+    return true;
+}
+
+namespace {
+
+// Creates the sweep's metadata (or checks it, on resume) and returns the rows still to run.
+std::vector<long> prepare_store(const SweepPlan& plan, const SweepOptions& options,
+                                const Provenance& provenance, SweepOutcome& outcome) {
+    const std::string& path = options.store;
+    remove_stale_partials(path);
+    const bool exists = check_sweep_store(plan, options);
     std::vector<long> todo;
     if (options.resume) {
         const h5::File file = open_store(path);
@@ -130,16 +146,31 @@ std::pair<int, int> grid_shape(const std::string& text, int group_size) {
 
 }  // namespace
 
-SweepOutcome run_sweep(const SweepPlan& plan, const SweepOptions& options,
-                       const mpi::Communicator& world) {
-    const auto start = Clock::now();
+void check_sweep_options(const SweepOptions& options, int ranks) {
     if (options.group_size < 1)
         throw InputError("--group-size: must be at least 1, got " +
                          std::to_string(options.group_size));
-    const auto [grid_rows, grid_cols] = grid_shape(options.grid, options.group_size);
-    if (world.size() % options.group_size != 0)
+    grid_shape(options.grid, options.group_size);
+    if (ranks % options.group_size != 0)
         throw InputError("--group-size: " + std::to_string(options.group_size) +
-                         " does not divide the " + std::to_string(world.size()) + " ranks");
+                         " does not divide the " + std::to_string(ranks) + " ranks");
+}
+
+RunPlacement placement_of(const SweepOptions& options) {
+    return {options.group_size, options.distribute_above};
+}
+
+SweepOutcome run_sweep(const SweepPlan& plan, const SweepOptions& options,
+                       const mpi::Communicator& world) {
+    const auto start = Clock::now();
+    check_sweep_options(options, world.size());
+    const auto [grid_rows, grid_cols] = grid_shape(options.grid, options.group_size);
+    // Refused before the store is touched and anything is allocated: a run that cannot fit in
+    // a rank's memory (every rank decides on the least any rank has).
+    const SweepEstimate estimate = estimate_sweep(plan, placement_of(options));
+    MemoryLimit limit = memory_per_rank(world.split_by_node().size());
+    limit.bytes = world.min(limit.bytes);
+    check_memory(plan, estimate, limit);
     Provenance provenance = current_provenance();
     provenance.group_size = options.group_size;
     provenance.distribute_above = options.distribute_above;
@@ -191,15 +222,33 @@ SweepOutcome run_sweep(const SweepPlan& plan, const SweepOptions& options,
         writer = std::make_unique<SweepWriter>(*file, plan.name);
     });
 
-    ProgressLine progress("sweep " + plan.name, options.progress && world.rank() == 0);
+    ProgressStyle style = options.progress;
+    if (world.rank() != 0) style.mode = ProgressMode::none;
+    ProgressLine progress("sweep " + plan.name, style);
     const long total = static_cast<long>(todo.size());
+    // Each run's share of the work left (its steps times the flops of its step), as an integer
+    // the shared counters add: the time left is the rate so far applied to the work left.
+    std::vector<long> work(todo.size());
+    double todo_flops = 0;
+    for (long row : todo) todo_flops += estimate.runs[static_cast<std::size_t>(row)].flops;
+    long work_total = 0;
+    for (std::size_t i = 0; i < todo.size(); ++i) {
+        const double share =
+            todo_flops > 0 ? estimate.runs[static_cast<std::size_t>(todo[i])].flops / todo_flops
+                           : 1.0 / static_cast<double>(todo.size());
+        work[i] = std::max(1L, std::lround(share * work_scale));
+        work_total += work[i];
+    }
     auto show = [&] {
         if (world.rank() != 0) return;
         const long done = counters.read(runs_done), failed = counters.read(runs_failed);
-        progress.update(done + failed, total, failed ? std::to_string(failed) + " failed" : "");
+        progress.update(done + failed, total, failed ? std::to_string(failed) + " failed" : "",
+                        static_cast<double>(counters.read(work_done)),
+                        static_cast<double>(work_total));
     };
     // Finished runs wait in the writer until a flush; they count as done or failed once written.
     std::vector<RunStatus> staged;
+    long staged_work = 0;
     const std::function<void()> flush = [&] {
         writer->flush();
         long done = 0;
@@ -207,7 +256,9 @@ SweepOutcome run_sweep(const SweepPlan& plan, const SweepOptions& options,
         if (done > 0) counters.fetch_add(runs_done, done);
         if (static_cast<long>(staged.size()) > done)
             counters.fetch_add(runs_failed, static_cast<long>(staged.size()) - done);
+        if (staged_work > 0) counters.fetch_add(work_done, staged_work);
         staged.clear();
+        staged_work = 0;
         show();
     };
     ProblemCache cache(where);
@@ -327,6 +378,7 @@ SweepOutcome run_sweep(const SweepPlan& plan, const SweepOptions& options,
         store_or_abort([&] {
             writer->add(stored_run(row, result, provenance.host));
             staged.push_back(result.status);
+            staged_work += work[static_cast<std::size_t>(slot)];
             if (writer->flush_due()) flush();
         });
     }

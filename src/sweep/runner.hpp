@@ -3,9 +3,11 @@
 // from shared counters, and every run writes its raw data into the store prepared before.
 #include <string>
 
+#include "core/progress.hpp"
 #include "linalg/distribution.hpp"
 #include "mpi/mpi.hpp"
 #include "plan/plan.hpp"
+#include "run/footprint.hpp"
 
 namespace ssldyn {
 
@@ -14,7 +16,7 @@ struct SweepOptions {
     bool resume = false;
     bool break_lock = false;  // clear a lock left by a job that is gone
     int group_size = 1;
-    bool progress = true;
+    ProgressStyle progress;  // rank 0's progress on stderr
     // A running run saves its state this often (wall seconds; 0: only when stopped by a signal).
     double checkpoint_every = 300.0;
     // Matrices of a run with more entries than this are spread over its group's grid
@@ -37,6 +39,15 @@ struct SweepOutcome {
     // Stopped by a signal before every run was done; the running runs saved their state.
     bool interrupted = false;
 };
+
+// The checks of the options that need no store: group size, grid, ranks (InputError).
+void check_sweep_options(const SweepOptions& options, int ranks);
+// The checks of the store a sweep would make before it writes anything (InputError): a store
+// that is no store or not writable, a sweep present without resume or absent with it, a resume
+// with another config. Returns whether the store exists. The lock is not looked at.
+bool check_sweep_store(const SweepPlan& plan, const SweepOptions& options);
+// Where the sweep's runs' matrices live (group size, threshold).
+RunPlacement placement_of(const SweepOptions& options);
 
 // Collective over world. SIGUSR1, SIGTERM and SIGINT, caught by a StopSignals the caller holds
 // (core/stop_signals.hpp), stop it between two steps of its runs. Input errors (a store that

@@ -623,6 +623,35 @@ CASES = [
           "--h", "8", "-q", "--store", "{d}/s.h5"], ["non-finite weights", "at step 1"], code=1,
          recorded="s.h5"),
 
+    # --- runs too big for a rank's memory -----------------------------------------------------
+    # Refused before anything is allocated (run/footprint.hpp), naming the sizes and the memory a
+    # rank has: MemAvailable, the cgroup's limit or SLURM's, whichever is least. d = 60000 needs
+    # 144 GB to decompose C (5 d² doubles): more than any machine these tests run on.
+    Case("too big: spiked d = 60000", ["run", *SPIKED[:-4], "--d", "60000", "--k", "2",
+                                       "--n", "200", "--steps", "5", "--store", "{d}/s.h5"],
+         ["the run needs about 144.0 GB per rank", "d = 60000", "available per rank"]),
+    Case("too big: spiked d = 60000 in a sweep on two ranks", sweep("{d}/c.ini", "{d}/s.h5"),
+         ["run 0", "d = 60000", "available per rank"],
+         {"c.ini": GOOD.replace("d = 16", "d = 60000")}, ranks=2),
+    Case("too big: n = 10^10 samples", ["run", *SPIKED, "--n", "10000000000", "--steps", "5",
+                                        "-q", "--store", "{d}/s.h5"],
+         ["n = 10000000000", "available per rank"]),
+    Case("too big: two-layer h = 10^8", ["run", *RUN, "--model", "two-layer",
+                                         "--h", "100000000", "--store", "{d}/s.h5"],
+         ["h = 100000000", "available per rank"]),
+    Case("too big: a 4096 x 4096-pixel IDX file",
+         ["run", *IDX, "--n", "2", "--idx_path", "{d}/huge.idx.gz", "--store", "{d}/s.h5"],
+         ["d = 16777216", "available per rank"],
+         {"huge.idx.gz": gzip.compress(bytes((0, 0, 8, 3)) + b"".join(
+             v.to_bytes(4, "big") for v in (2, 4096, 4096)) + bytes(2 * 4096 * 4096), 1)}),
+    Case("too big: 10^12 records", ["run", *SPIKED, "--n", "200", "--steps", "1000000000000",
+                                    "--record_every", "1", "-q", "--store", "{d}/s.h5"],
+         ["1000000000001 records", "steps = 1000000000000", "record_every = 1",
+          "available per rank"]),
+    Case("too big: 10^12 records, dry run", ["run", *SPIKED, "--n", "200", "--steps",
+                                             "1000000000000", "--record_every", "1", "--dry-run"],
+         ["1000000000001 records", "available per rank"]),
+
     # --- a full disk --------------------------------------------------------------------------
     # Exit 1, a runtime failure: nothing is wrong with the command or its files, and the same
     # command succeeds once there is space (README: 1 runtime failure, 2 bad input). The store
@@ -650,7 +679,7 @@ CASES = [
          {"g.h5": copy_of("good"), "full/ballast": BALLAST}, code=1, mount=("full", "full")),
 ]
 
-CATEGORIES = ("config", "command line", "idx", "store", "path", "numbers", "full disk")
+CATEGORIES = ("config", "command line", "idx", "store", "path", "numbers", "too big", "full disk")
 # Lines no bad input may print: tracebacks, crash reports, HDF5's own error dumps.
 FORBIDDEN = re.compile(r"Traceback|Segmentation|Signal:|HDF5-DIAG|terminate called|MPI_ABORT|"
                        r"core dumped|Aborted")

@@ -284,7 +284,7 @@ class SlurmJobsTest(unittest.TestCase):
                  f"{time.time() - start:.1f} s")
 
     def test_sweep_names_come_from_ssldyn(self):
-        # The script takes the sweep's name from `ssldyn sweep CONFIG --check` and makes the
+        # The script takes the sweep's name from `ssldyn sweep CONFIG --print name` and makes the
         # store's folder only then: a name that climbs out of the submit folder is bad input
         # (it made folders outside it), and nothing is made.
         start = time.time()
@@ -293,7 +293,7 @@ class SlurmJobsTest(unittest.TestCase):
         outside = os.path.join(self.tmp, "outside")  # work/results/../../outside
         self.assertFalse(os.path.exists(outside))
         bad = self.sbatch("sweep.slurm", "--ntasks=1", CONFIG=climbing, LAUNCH="mpirun")
-        # Whether the store holds the sweep is asked exactly (`ls --sweeps`): a new sweep named
+        # Whether the store holds the sweep is asked exactly (`ls --format json`): a new sweep named
         # `failed` in a store with failed runs ("failed runs of …" in `ssldyn ls`) was resumed,
         # and refused as a resume of a sweep the store does not hold.
         store = os.path.join(self.work, "with-failures.h5")
@@ -322,6 +322,50 @@ class SlurmJobsTest(unittest.TestCase):
             self.assertTrue(all(f["sweeps/failed/status"][()] == 2))
         self.say(f"sweep names: a climbing name refused, a sweep named failed added "
                  f"({time.time() - start:.1f} s)")
+
+    def test_setup_hook_and_job_sized_by_the_dry_run(self):
+        # jobs/submit.sh sizes the job from ssldyn (--cpus-per-task = THREADS, --mem-per-cpu from
+        # `--print memory-per-rank`) and the job runs the site's set-up (SSLDYN_SETUP, a file
+        # sourced with unset variables allowed, as module and activate scripts expect) first.
+        start = time.time()
+        hook = self.write("setup.sh", 'echo "setup hook: sourced ${NOT_SET_ANYWHERE}"\n'
+                                      'export SSLDYN_HOOK_MARK=42\n')
+        env = self.job_env(CONFIG=self.small, STORE="hooked.h5", LAUNCH="mpirun", THREADS=1,
+                           SSLDYN_SETUP=hook)
+        submitted = subprocess.run([os.path.join(JOBS, "submit.sh"), "--ntasks=2"], cwd=self.work,
+                                   env=env, capture_output=True, text=True, timeout=60)
+        self.assertEqual(submitted.returncode, 0, submitted.stderr)
+        job = submitted.stdout.strip()
+        memory = int(subprocess.run([BIN, "sweep", self.small, "--print", "memory-per-rank"],
+                                    env=ENV, capture_output=True, text=True, check=True).stdout)
+        expected = (-(-memory // 1048576) + 300) * 125 // 100  # submit.sh's, for THREADS = 1
+        record = self.state(job)
+        self.assertEqual(record.get("MinMemoryCPU"), f"{expected}M", record)
+        self.assertEqual(record.get("CPUs/Task"), "1", record)
+        # A job given less memory per CPU than its largest run needs is refused before it runs.
+        starved = self.sbatch("sweep.slurm", "--ntasks=1", "--mem-per-cpu=1", CONFIG=self.small,
+                              STORE="starved.h5", LAUNCH="mpirun")
+        self.wait_gone(job, starved)
+        log = self.log(f"ssldyn-sweep-{job}.out")
+        self.assert_completed(self.state(job), log)
+        self.assertIn("setup hook: sourced", log)
+        self.assertIn("set up by SSLDYN_SETUP", log)
+        self.assertIn("24 runs, 24 done, 0 failed", log)
+        self.assert_same_store(self.expected, os.path.join(self.work, "hooked.h5"),
+                               "submit.sh with a setup hook")
+        log = self.log(f"ssldyn-sweep-{starved}.out")
+        self.assertEqual(self.state(starved).get("ExitCode"), "2:0", log)
+        self.assertIn("available per rank (SLURM_MEM_PER_CPU)", log)
+        self.assertFalse(os.path.exists(os.path.join(self.work, "starved.h5")), log)
+        # A failing set-up stops the job before anything runs.
+        broken = self.sbatch("sweep.slurm", "--ntasks=1", CONFIG=self.small, STORE="broken.h5",
+                             LAUNCH="mpirun", SSLDYN_SETUP="false")
+        self.wait_gone(broken)
+        log = self.log(f"ssldyn-sweep-{broken}.out")
+        self.assertEqual(self.state(broken).get("ExitCode"), "2:0", log)
+        self.assertIn("SSLDYN_SETUP failed", log)
+        self.say(f"setup hook, a job sized by submit.sh, a starved and a broken job in "
+                 f"{time.time() - start:.1f} s")
 
     def test_only_a_lock_of_the_same_job_is_broken(self):
         # A requeued job whose earlier incarnation was killed finds that incarnation's lock
