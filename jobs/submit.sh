@@ -17,13 +17,14 @@
 set -euo pipefail
 
 JOBS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# The site's set-up, its output to stderr: stdout is the job id alone.
 if [ -n "${SSLDYN_SETUP:-}" ]; then
   set +u
   if [ -f "$SSLDYN_SETUP" ]; then
     # shellcheck disable=SC1090  # the site's file
-    source "$SSLDYN_SETUP"
+    source "$SSLDYN_SETUP" >&2
   else
-    eval "$SSLDYN_SETUP"
+    eval "$SSLDYN_SETUP" >&2
   fi
   set -u
 fi

@@ -1,6 +1,7 @@
 #include "core/memory_limit.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <limits>
@@ -60,6 +61,23 @@ double cgroup_available() {
     return -1;
 }
 
+// This process's resident memory (VmRSS of /proc/self/status), in bytes: a SLURM limit holds the
+// program itself too, which MemAvailable and the cgroup's usage count already.
+double resident_now() {
+    std::ifstream in("/proc/self/status");
+    std::string key;
+    while (in >> key) {
+        if (key == "VmRSS:") {
+            double kilobytes = 0;
+            in >> kilobytes;
+            return kilobytes * 1024.0;
+        }
+        std::string rest;
+        std::getline(in, rest);
+    }
+    return 0;
+}
+
 double environment_number(const char* name) {
     const char* text = std::getenv(name);
     if (!text || !*text) return -1;
@@ -73,22 +91,27 @@ double environment_number(const char* name) {
 MemoryLimit memory_per_rank(int ranks_on_node) {
     const double ranks = ranks_on_node > 0 ? ranks_on_node : 1;
     MemoryLimit best{std::numeric_limits<double>::infinity(), "nothing limits it"};
+    // A limit below this process's own memory leaves nothing (a negative figure).
     auto consider = [&](double bytes, const std::string& source) {
-        if (bytes >= 0 && bytes < best.bytes) best = {bytes, source};
+        if (bytes < best.bytes) best = {bytes, source};
     };
     const std::string split =
         ranks > 1 ? " split over " + std::to_string(ranks_on_node) + " ranks on this node" : "";
     const double machine = machine_available();
-    consider(machine / ranks, "MemAvailable of /proc/meminfo" + split);
+    if (machine >= 0) consider(machine / ranks, "MemAvailable of /proc/meminfo" + split);
     const double cgroup = cgroup_available();
     if (cgroup >= 0) consider(cgroup / ranks, "the memory cgroup's limit less its usage" + split);
+    const double itself = resident_now();
+    const std::string less =
+        " less this process's " + std::to_string(std::lround(itself / 1e6)) + " MB";
     const double per_cpu = environment_number("SLURM_MEM_PER_CPU");
     if (per_cpu > 0) {
         const double cpus = std::max(1.0, environment_number("SLURM_CPUS_PER_TASK"));
-        consider(per_cpu * mebibyte * cpus, "SLURM_MEM_PER_CPU");
+        consider(per_cpu * mebibyte * cpus - itself, "SLURM_MEM_PER_CPU" + less);
     }
     const double per_node = environment_number("SLURM_MEM_PER_NODE");
-    if (per_node > 0) consider(per_node * mebibyte / ranks, "SLURM_MEM_PER_NODE" + split);
+    if (per_node > 0)
+        consider(per_node * mebibyte / ranks - itself, "SLURM_MEM_PER_NODE" + split + less);
     return best;
 }
 

@@ -184,6 +184,7 @@ double step_flops(const RunConfig& config, Index d_index, Index n_index, const R
 }
 
 std::string bytes_text(double bytes) {
+    if (bytes < 0) return "-" + bytes_text(-bytes);
     static const char* units[] = {"B", "kB", "MB", "GB", "TB", "PB", "EB"};
     int unit = 0;
     while (bytes >= 1000 && unit < 6) {

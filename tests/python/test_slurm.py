@@ -340,9 +340,11 @@ class SlurmJobsTest(unittest.TestCase):
                                     env=ENV, capture_output=True, text=True, check=True).stdout)
         expected = (-(-memory // 1048576) + 300) * 125 // 100  # submit.sh's, for THREADS = 1
         record = self.state(job)
-        self.assertEqual(record.get("MinMemoryCPU"), f"{expected}M", record)
+        self.assertEqual(record.get("MinMemoryCPU"), f"{expected}M",
+                         f"{record}\nsubmit.sh said: {submitted.stdout}\n{submitted.stderr}")
         self.assertEqual(record.get("CPUs/Task"), "1", record)
-        # A job given less memory per CPU than its largest run needs is refused before it runs.
+        # A job given less memory per CPU than its largest run needs (with the program itself)
+        # is refused before it runs.
         starved = self.sbatch("sweep.slurm", "--ntasks=1", "--mem-per-cpu=1", CONFIG=self.small,
                               STORE="starved.h5", LAUNCH="mpirun")
         self.wait_gone(job, starved)
@@ -355,7 +357,7 @@ class SlurmJobsTest(unittest.TestCase):
                                "submit.sh with a setup hook")
         log = self.log(f"ssldyn-sweep-{starved}.out")
         self.assertEqual(self.state(starved).get("ExitCode"), "2:0", log)
-        self.assertIn("available per rank (SLURM_MEM_PER_CPU)", log)
+        self.assertIn("available per rank (SLURM_MEM_PER_CPU less this process's", log)
         self.assertFalse(os.path.exists(os.path.join(self.work, "starved.h5")), log)
         # A failing set-up stops the job before anything runs.
         broken = self.sbatch("sweep.slurm", "--ntasks=1", CONFIG=self.small, STORE="broken.h5",

@@ -75,12 +75,16 @@ TEST(Footprint, NetworkActivities) {
 TEST(MemoryLimit, SlurmMemoryPerCpuTimesCpusPerTask) {
     ::setenv("SLURM_MEM_PER_CPU", "3", 1);
     ::setenv("SLURM_CPUS_PER_TASK", "2", 1);
+    // Less this process's resident memory (a few MB: the limit holds the program too).
     const MemoryLimit limit = memory_per_rank(1);
-    EXPECT_DOUBLE_EQ(limit.bytes, 6.0 * 1024 * 1024);
-    EXPECT_EQ(limit.source, "SLURM_MEM_PER_CPU");
-    ::unsetenv("SLURM_MEM_PER_CPU");
+    EXPECT_LT(limit.bytes, 6.0 * 1024 * 1024);
+    EXPECT_GT(limit.bytes, 6.0 * 1024 * 1024 - 200e6);
+    EXPECT_EQ(limit.source.rfind("SLURM_MEM_PER_CPU less this process's ", 0), 0u);
+    ::setenv("SLURM_MEM_PER_CPU", "3000", 1);
     ::setenv("SLURM_MEM_PER_NODE", "8", 1);
-    EXPECT_DOUBLE_EQ(memory_per_rank(4).bytes, 2.0 * 1024 * 1024);  // the node's, over 4 ranks
+    // The node's, over 4 ranks, less the same resident memory.
+    EXPECT_NEAR(memory_per_rank(4).bytes - 2.0 * 1024 * 1024, limit.bytes - 6.0 * 1024 * 1024, 4e6);
+    ::unsetenv("SLURM_MEM_PER_CPU");
     ::unsetenv("SLURM_MEM_PER_NODE");
     ::unsetenv("SLURM_CPUS_PER_TASK");
     EXPECT_GT(memory_per_rank(1).bytes, 0.0);  // MemAvailable, or the cgroup's
