@@ -6,7 +6,8 @@ guard that refuses a real sweep whose run cannot fit.
 Memory: the peak resident set of a process holds its baseline (the program, MPI, BLAS, HDF5 and
 their buffers: some tens of MB) besides the run's data. The baseline is measured as the peak of
 the same command on a tiny problem (d = 16, n = 200, five steps) and subtracted, as is the
-estimate of that tiny run; the sizes are chosen so that the run's data (hundreds of MB) dominate.
+estimate of that tiny run; the sizes are chosen so that the run's data (about 100 MB, three times
+the baseline) dominate.
 The estimate must then be within 25 % of the measured increase, for a linear run, a run spread
 over a group of two ranks (ScaLAPACK) and a two-layer run."""
 
@@ -169,14 +170,14 @@ class DryRunTest(unittest.TestCase):
         self.assertEqual((done.returncode, done.stdout), (2, ""))
 
     def test_memory_of_a_linear_run(self):
-        self.check_memory(LINEAR, {"d": 1500, "n": 5000}, {"d": 16, "n": 200})
+        self.check_memory(LINEAR, {"d": 1000, "n": 2500}, {"d": 16, "n": 200})
 
     def test_memory_of_a_spread_run(self):
-        self.check_memory(LINEAR, {"d": 1500, "n": 5000}, {"d": 16, "n": 200}, ranks=2,
+        self.check_memory(LINEAR, {"d": 1000, "n": 2500}, {"d": 16, "n": 200}, ranks=2,
                           extra=("--group-size", "2", "--distribute-above", "100"))
 
     def test_memory_of_a_two_layer_run(self):
-        self.check_memory(NETWORK, {"d": 32, "n": 2000, "h": 2048},
+        self.check_memory(NETWORK, {"d": 32, "n": 1500, "h": 1024},
                           {"d": 16, "n": 200, "h": 8})
 
 
