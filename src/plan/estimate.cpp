@@ -26,8 +26,9 @@ std::string largest_part(const RunConfig& c, const RunEstimate& e) {
                          ", n = " + n + ") take " + bytes_text(f.weights)
                    : "its weights (k = " + std::to_string(c.k) + ", d = " + d + ") take " +
                          bytes_text(f.weights);
-    return "its data and C (d = " + d + ", n = " + n + ": C is d x d, the views d x 3n) take " +
-           bytes_text(std::max(f.build, f.resident()));
+    const std::string file = c.data == DataSource::spiked ? "" : images_file(c) + ": ";
+    return "its data and C (" + file + "d = " + d + ", n = " + n +
+           ": C is d x d, the views d x 3n) take " + bytes_text(std::max(f.build, f.resident()));
 }
 
 }  // namespace

@@ -641,7 +641,7 @@ CASES = [
          ["h = 100000000", "available per rank"]),
     Case("too big: a 4096 x 4096-pixel IDX file",
          ["run", *IDX, "--n", "2", "--idx_path", "{d}/huge.idx.gz", "--store", "{d}/s.h5"],
-         ["d = 16777216", "available per rank"],
+         ["{d}/huge.idx.gz", "d = 16777216", "available per rank"],
          {"huge.idx.gz": gzip.compress(bytes((0, 0, 8, 3)) + b"".join(
              v.to_bytes(4, "big") for v in (2, 4096, 4096)) + bytes(2 * 4096 * 4096), 1)}),
     Case("too big: 10^12 records", ["run", *SPIKED, "--n", "200", "--steps", "1000000000000",
