@@ -169,6 +169,26 @@ class DryRunTest(unittest.TestCase):
                               text=True, env=ENV)
         self.assertEqual((done.returncode, done.stdout), (2, ""))
 
+    def test_progress_lines_and_live(self):
+        # Under mpirun stderr is a pipe: `auto` then writes whole lines every --progress-every
+        # seconds; `live` rewrites one line with \r; `none` (or -q) writes nothing.
+        config = self.write("c.ini", LINEAR.format(name="grid", d=200, n=400).replace(
+            "steps = 5", "steps = 1000").replace("record_every = 1", "record_every = 100"))
+        seen = {}
+        for mode in ("auto", "live", "none"):
+            store = os.path.join(self.dir, f"{mode}.h5")
+            done = subprocess.run(mpi(2, "sweep", config, "--store", store, "--progress", mode,
+                                      "--progress-every", "0.05"),
+                                  capture_output=True, env=ENV, timeout=120)  # \r kept: bytes
+            stderr = done.stderr.decode()
+            self.assertEqual(done.returncode, 0, stderr)
+            seen[mode] = [line for line in stderr.split("\n") if "sweep grid" in line]
+        self.assertGreaterEqual(len(seen["auto"]), 1, seen)
+        self.assertTrue(all("\r" not in line for line in seen["auto"]))
+        self.assertIn("sweep grid 2/2 (100%)", seen["auto"][-1])
+        self.assertIn("\rsweep grid", "\n".join(seen["live"]))
+        self.assertEqual(seen["none"], [])
+
     def test_memory_of_a_linear_run(self):
         self.check_memory(LINEAR, {"d": 1000, "n": 2500}, {"d": 16, "n": 200})
 
