@@ -3,7 +3,7 @@
 // while the object lives. The handler only notes the signal; the sweep looks between steps,
 // saves its running runs and stops with exit_interrupted, to be resumed. Work that takes long
 // before the runs (building a store) looks at stop points and gives up, leaving nothing behind:
-// under mpirun the ranks have about a second before SIGKILL follows (README "Stop signals").
+// under mpirun the ranks have about a second before SIGKILL follows (DESIGN.md "The sweep").
 #include <stdexcept>
 #include <string>
 
