@@ -1,6 +1,5 @@
 #include "core/invocation.hpp"
 
-#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -53,14 +52,15 @@ double utc_seconds() {
 
 std::string utc_text(double seconds) {
     if (!std::isfinite(seconds)) return "";
-    const double whole = std::floor(seconds);
+    // Rounded to the millisecond first, so that 59.9996 s is the next minute's 00.000.
+    const long long millis = std::llround(seconds * 1000.0);
+    const long long whole = millis >= 0 ? millis / 1000 : -((999 - millis) / 1000);
     const auto t = static_cast<std::time_t>(whole);
     std::tm parts{};
     gmtime_r(&t, &parts);
-    char text[40];
-    const auto millis = static_cast<int>(std::lround((seconds - whole) * 1000.0));
+    char text[48];
     const std::size_t n = std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &parts);
-    std::snprintf(text + n, sizeof text - n, ".%03dZ", std::min(millis, 999));
+    std::snprintf(text + n, sizeof text - n, ".%03dZ", static_cast<int>(millis - whole * 1000));
     return text;
 }
 

@@ -14,7 +14,8 @@ volatile sig_atomic_t caught = 0;
 constexpr std::array<int, 3> watched{SIGUSR1, SIGTERM, SIGINT};
 std::array<struct sigaction, 3> previous{};
 
-// The first signal is the one that says why (Ctrl-C's SIGINT, before mpirun's SIGTERM).
+// The first signal is the one that says why (a SIGUSR1 warning, before the SIGTERM that
+// follows it at the time limit).
 extern "C" void note_signal(int signal) {
     if (caught == 0) caught = signal;
 }
