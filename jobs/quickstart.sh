@@ -18,6 +18,9 @@ mkdir -p "$OUT"
 
 launcher=(mpirun -n "$NP")
 [ "$(id -u)" -eq 0 ] && launcher+=(--allow-run-as-root)
+# Ctrl-C reaches the ranks, which save and stop; mpirun kills them after this many seconds
+# twice over (Open MPI's default, 1, can cut a save short).
+export OMPI_MCA_odls_base_sigkill_timeout="${OMPI_MCA_odls_base_sigkill_timeout:-10}"
 resume=()
 [ -e "$STORE" ] && resume=(--resume --break-lock)  # a lock left by a killed run of this script
 # One BLAS thread per rank: the ranks already fill the cores. Runs that failed (exit code 1)

@@ -11,6 +11,7 @@ values are its row of them, so a figure over 10^5 runs costs a few reads, not 10
     with Store("results/quickstart.h5") as store:
         sweep = store.sweep("quickstart")
         table = sweep.to_dataframe()        # pandas: one row per run, typed settings and results
+        history = sweep.events()            # pandas: the jobs that started, resumed, merged it
         loss = sweep.series("loss")         # loss.values, loss.t, loss.step: runs x records
         data = sweep.to_xarray()            # xarray (h5netcdf): dims run, record, component
         for run in sweep.runs():
@@ -36,6 +37,7 @@ STATUS = ("pending", "running", "done", "failed")  # status codes 0, 1, 2, 3
 # What a sweep group (/sweeps/<sweep>/) must hold for its runs to be listed.
 INDEX_PATHS = ("run", "status")
 DIMENSIONS = ("run", "record", "component")
+EVENTS_GROUP = "events"  # the sweep's history: Sweep.events()
 
 # Sections of a run by the name callers use. trajectory, theory and network are per-record
 # series of the sweep group, one row per run, named with a prefix:
@@ -445,6 +447,32 @@ class Sweep:
                 return found
         known = sorted(f"{s}/{n}" for s in self._sections for n in self._sections[s])
         raise KeyError(f"sweep {self.name} has no series {metric!r} (it has: {', '.join(known)})")
+
+    def events(self):
+        """The sweep's history (events/): one row per job that started, resumed, merged or
+        upgraded it, indexed by event number (a run's `event` result names the one that ran
+        it). started and ended are UTC timestamps (NaT: still running, or killed), the text
+        columns str; kind, end, hosts, ranks, group_size, blas_threads, blas_library, the
+        SLURM ids, user, command, program_version, git_commit, mpi_library, hdf5_library. No
+        rows for a sweep written before ssldyn kept its events."""
+        import pandas as pd
+
+        group = self._group.get(EVENTS_GROUP)
+        if group is None:
+            return pd.DataFrame(index=pd.Index([], dtype=np.int64, name="event"))
+        numbers = group["event"][()]
+        columns = {}
+        for name, item in group.items():
+            if name == "event":
+                continue
+            values = item[:len(numbers)]
+            if values.dtype.kind == "O":
+                values = [v.decode("utf-8", "replace") if isinstance(v, bytes) else v
+                          for v in values]
+            elif _text(item.attrs.get("units", "")).startswith("seconds since 1970-01-01"):
+                values = pd.to_datetime(values, unit="s", utc=True)
+            columns[name] = values
+        return pd.DataFrame(columns, index=pd.Index(numbers, name="event"))
 
     def to_xarray(self):
         """The sweep as an xarray.Dataset (dims run, record, component; the settings are

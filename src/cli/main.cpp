@@ -7,6 +7,7 @@
 #include "cli/commands.hpp"
 #include "core/error.hpp"
 #include "core/format.hpp"
+#include "core/invocation.hpp"
 #include "mpi/mpi.hpp"
 #include "store/provenance.hpp"
 
@@ -60,6 +61,7 @@ void report(const char* kind, const std::exception& e) {
 
 int main(int argc, char** argv) {
     using namespace ssldyn;
+    note_invocation(argc, argv);
     const std::vector<std::string> args(argv + 1, argv + argc);
     int code = exit_ok;
     // The report replaces this process by Python: it must not start MPI first.

@@ -41,11 +41,14 @@ std::optional<po::variables_map> parse_store_command(const std::vector<std::stri
 
 int ls_command(const std::vector<std::string>& args) {
     po::options_description options(
-        "ssldyn ls STORE [--sweeps] [--format table|csv|json]\n\nThe sweeps of a store and their "
-        "runs by status.\n\n"
+        "ssldyn ls STORE [--sweeps] [-v] [--format table|csv|json]\n\nThe sweeps of a store and "
+        "their runs by status.\n\n"
         "Options");
     options.add_options()("help,h", "show this help")(
         "sweeps", "only the names of the sweeps, one a line (for scripts)")(
+        "verbose,v",
+        "also each sweep's history: the jobs that started, resumed or merged it (when, how they "
+        "ended, runs, ranks, hosts, SLURM job, user, command line, build)")(
         "format", po::value<std::string>()->value_name("F")->default_value("table"),
         ("output format of the sweeps' counts; one of: " + choices_of(format_names)).c_str());
     const auto parsed = parse_store_command(args, options);
@@ -66,6 +69,8 @@ int ls_command(const std::vector<std::string>& args) {
     const std::string failures = read_store(path, [&] { return failed_listing(file, path); });
     std::fputs(render(table, TableFormat::table).c_str(), stdout);
     std::fputs(failures.c_str(), stdout);
+    if (parsed->count("verbose"))
+        std::fputs(read_store(path, [&] { return history_listing(file); }).c_str(), stdout);
     return exit_ok;
 }
 

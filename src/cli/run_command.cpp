@@ -6,10 +6,12 @@
 #include "cli/config_options.hpp"
 #include "cli/dry_run.hpp"
 #include "core/error.hpp"
+#include "core/invocation.hpp"
 #include "core/progress.hpp"
 #include "plan/plan.hpp"
 #include "run/driver.hpp"
 #include "run/model_table.hpp"
+#include "store/events.hpp"
 #include "store/provenance.hpp"
 #include "store/sweep_store.hpp"
 #include "store/sweep_writer.hpp"
@@ -105,16 +107,22 @@ int run_command(const std::vector<std::string>& args) {
     check_memory(plan, estimate_sweep(plan, RunPlacement{}), limit);
 
     ProgressLine progress("run " + run_id(config), style);
+    const double started = utc_seconds();
     const RunResult result =
         simulate(config, [&](Index step, Index steps) { progress.update(step, steps); });
+    const double ended = utc_seconds();
     progress.finish();
     const Provenance provenance = current_provenance();
     const SweepLayout layout = sweep_layout(plan);
     create_atomically(store, sweep_bytes(plan, layout), [&](const h5::File& file) {
         create_sweep(file, plan, layout, provenance);
+        const long long event = append_event(file, plan.name, event_of("start", provenance));
         SweepWriter writer(file, plan.name);
-        writer.add(stored_run(0, result, provenance.host));
+        StoredRun run = stored_run(0, result, provenance.host);
+        run.set_ran(started, ended, event);
+        writer.add(run);
         writer.flush();
+        end_event(file, plan.name, event, "finished");
     });
     print_summary(result, store);
     return result.status == RunStatus::done ? exit_ok : exit_failure;

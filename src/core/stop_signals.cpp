@@ -14,8 +14,10 @@ volatile sig_atomic_t caught = 0;
 constexpr std::array<int, 3> watched{SIGUSR1, SIGTERM, SIGINT};
 std::array<struct sigaction, 3> previous{};
 
+// The first signal is the one that says why (a SIGUSR1 warning, before the SIGTERM that
+// follows it at the time limit).
 extern "C" void note_signal(int signal) {
-    caught = signal;
+    if (caught == 0) caught = signal;
 }
 
 }  // namespace
@@ -38,6 +40,26 @@ StopSignals::~StopSignals() {
 
 int StopSignals::received() {
     return caught;
+}
+
+Stopped::Stopped(int signal)
+    : std::runtime_error("stopped by " + signal_name(signal)), signal_(signal) {}
+
+std::string signal_name(int signal) {
+    switch (signal) {
+        case SIGUSR1:
+            return "SIGUSR1";
+        case SIGTERM:
+            return "SIGTERM";
+        case SIGINT:
+            return "SIGINT";
+        default:
+            return "signal " + std::to_string(signal);
+    }
+}
+
+void stop_point() {
+    if (caught != 0) throw Stopped(caught);
 }
 
 }  // namespace ssldyn

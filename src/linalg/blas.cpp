@@ -23,6 +23,7 @@ void dtrsm_(const char* side, const char* uplo, const char* transa, const char* 
 // OpenBLAS extensions; weak so that other BLAS libraries link too.
 void openblas_set_num_threads(int) __attribute__((weak));
 int openblas_get_num_threads() __attribute__((weak));
+char* openblas_get_config() __attribute__((weak));
 }
 
 namespace ssldyn {
@@ -104,6 +105,11 @@ void solve_right_upper(ConstView r, View b) {
 
 int blas_threads() {
     return openblas_get_num_threads ? openblas_get_num_threads() : 1;
+}
+
+std::string blas_library() {
+    if (openblas_get_config) return openblas_get_config();
+    return "unknown (not OpenBLAS)";
 }
 
 void set_blas_threads(int threads) {

@@ -1,6 +1,8 @@
 #pragma once
 // The only door to BLAS: shape-checked wrappers over the Fortran interface (which every BLAS
 // exports, so any vendor library links). Level-3 only where it matters for speed.
+#include <string>
+
 #include "linalg/matrix.hpp"
 
 namespace ssldyn {
@@ -31,6 +33,8 @@ void solve_right_upper(ConstView r, View b);
 
 // Number of threads the BLAS library uses (1 when it cannot be told).
 int blas_threads();
+// The BLAS library as it describes itself (OpenBLAS: version, kernel, build options).
+std::string blas_library();
 void set_blas_threads(int threads);
 
 }  // namespace ssldyn

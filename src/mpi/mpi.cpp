@@ -228,6 +228,20 @@ std::vector<T> Communicator::all_gather(const T* values, long count) const {
 }
 template std::vector<long> Communicator::all_gather(const long*, long) const;
 template std::vector<double> Communicator::all_gather(const double*, long) const;
+template std::vector<char> Communicator::all_gather(const char*, long) const;
+
+std::vector<std::string> Communicator::all_gather(const std::string& text) const {
+    const long length = static_cast<long>(text.size());
+    const std::vector<long> lengths = all_gather(&length, 1);
+    const std::vector<char> joined = all_gather(text.data(), length);
+    std::vector<std::string> out;
+    std::size_t at = 0;
+    for (long n : lengths) {
+        out.emplace_back(joined.data() + at, static_cast<std::size_t>(n));
+        at += static_cast<std::size_t>(n);
+    }
+    return out;
+}
 
 void Communicator::all_to_all(const double* send, const std::vector<long>& send_counts,
                               const std::vector<long>& send_offsets, double* received,

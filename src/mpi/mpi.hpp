@@ -65,9 +65,11 @@ class Communicator {
     // are their terms, left as they were.
     void sum_to(int root, double* values, long count) const;
     // Every rank's `count` values, concatenated in rank order, on every rank (counts may differ;
-    // T: long or double).
+    // T: long, double or char).
     template <class T>
     std::vector<T> all_gather(const T* values, long count) const;
+    // Every rank's text, in rank order, on every rank.
+    std::vector<std::string> all_gather(const std::string& text) const;
     // Each rank sends send_counts[r] values from send + send_offsets[r] to rank r and receives
     // received_counts[r] from rank r into received + received_offsets[r].
     void all_to_all(const double* send, const std::vector<long>& send_counts,

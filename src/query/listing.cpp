@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "core/invocation.hpp"
 #include "core/lists.hpp"
+#include "store/events.hpp"
 #include "store/h5/attribute.hpp"
 #include "store/index_reader.hpp"
 #include "store/schema.hpp"
@@ -67,6 +69,53 @@ std::string failed_listing(const h5::File& file, const std::string& store) {
             out += std::string(line) + " (ssldyn query " + store + " --sweep " + sweep +
                    " --where status==failed --metric failure)\n";
         }
+    }
+    return out;
+}
+
+std::string history_listing(const h5::File& file) {
+    std::string out;
+    for (const auto& sweep : list_sweeps(file)) {
+        out += "\nhistory of " + sweep + ":\n";
+        const auto events = read_events(file, sweep);
+        if (events.empty()) {
+            out += "  none recorded (written before ssldyn kept the events of a sweep)\n";
+            continue;
+        }
+        // Runs per event, from the runs' own column.
+        std::vector<double> runs(events.size(), 0.0);
+        const std::vector<std::string> wanted{"event"};
+        const SweepIndex index = read_index(file, sweep, &wanted);
+        if (const auto it = index.numbers.find("event"); it != index.numbers.end())
+            for (double e : it->second)
+                if (e >= 0 && e < static_cast<double>(events.size()))
+                    ++runs[static_cast<std::size_t>(e)];
+        Table table{{"event", "kind", "started (UTC)", "ended (UTC)", "end", "runs", "ranks",
+                     "group", "threads", "hosts", "slurm job", "user"},
+                    {}};
+        std::string details;
+        for (std::size_t i = 0; i < events.size(); ++i) {
+            const Event& e = events[i];
+            std::string job = e.slurm_job;
+            if (!e.slurm_array_job.empty())
+                job += " (array " + e.slurm_array_job + "_" + e.slurm_array_task + ")";
+            if (!e.slurm_step.empty()) job += " step " + e.slurm_step;
+            const std::string ended = utc_text(e.ended);
+            table.rows.push_back(
+                {static_cast<double>(i), e.kind, utc_text(e.started), ended.empty() ? "-" : ended,
+                 e.end.empty() ? "running or killed" : e.end, runs[i], static_cast<double>(e.ranks),
+                 static_cast<double>(e.group_size), static_cast<double>(e.blas_threads), e.hosts,
+                 job.empty() ? "-" : job, e.user});
+            details += "  " + std::to_string(i) + ": " + e.command + "\n     ssldyn " +
+                       e.program_version + " (" + e.git_commit + "), " + e.mpi_library + ", " +
+                       e.hdf5_library + ", BLAS " + e.blas_library + "\n";
+        }
+        const std::string rendered = render(table, TableFormat::table);
+        out += "  ";
+        for (std::size_t c = 0; c < rendered.size(); ++c)
+            out += rendered[c] == '\n' && c + 1 < rendered.size() ? "\n  "
+                                                                  : std::string(1, rendered[c]);
+        out += details;
     }
     return out;
 }

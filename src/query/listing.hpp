@@ -14,4 +14,8 @@ Table sweep_listing(const h5::File& file);
 // in the command that lists the rest.
 std::string failed_listing(const h5::File& file, const std::string& store);
 
+// The history of each sweep (its events): when, how it ended, how many runs, ranks, hosts,
+// SLURM job, user, then each event's command line and build.
+std::string history_listing(const h5::File& file);
+
 }  // namespace ssldyn

@@ -6,6 +6,7 @@
 
 #include "core/error.hpp"
 #include "plan/plan.hpp"
+#include "store/events.hpp"
 #include "store/h5/attribute.hpp"
 #include "store/h5/dataset.hpp"
 #include "store/h5/file.hpp"
@@ -111,6 +112,18 @@ MergeOutcome merge_shards(const std::string& out, const std::vector<std::string>
                 from += (from.empty() ? "" : " ") + shard->path;
             h5::write_attribute(h5::Group::open(file.id(), schema::sweep_path(name)).id(),
                                 "merged_from", from);
+            // The shards' histories one after another, then this merge's: a run's event is
+            // renumbered by the events before its shard's.
+            std::map<long, long long> first_event;
+            long long events = 0;
+            for (const auto& [index, shard] : s.shards) {
+                first_event[index] = events;
+                for (const Event& e : read_store(shard->path, [&, shard = shard] {
+                         return read_events(shard->file, name);
+                     }))
+                    events = append_event(file, name, e) + 1;
+            }
+            const long long merged = append_event(file, name, event_of("merge", provenance));
             std::map<long, std::unique_ptr<SweepReader>> readers;
             for (const auto& [index, shard] : s.shards)
                 readers.emplace(index, read_store(shard->path, [&, shard = shard] {
@@ -124,11 +137,14 @@ MergeOutcome merge_shards(const std::string& out, const std::vector<std::string>
                     return readers.at(index)->run(static_cast<Index>(r) / s.count);
                 });
                 run.row = static_cast<Index>(r);
+                if (const long long event = run.integer("event"); event >= 0)
+                    run.set("event", event + first_event.at(index));
                 outcome.done += run.status == RunStatus::done;
                 writer.add(run);
                 if (writer.flush_due()) writer.flush();
             }
             writer.flush();
+            end_event(file, name, merged, "finished");
             outcome.runs += static_cast<long>(plan.runs.size());
             ++outcome.sweeps;
         }

@@ -19,6 +19,7 @@ Provenance current_provenance() {
     p.mpi_library = mpi::library_version();
     p.hdf5_library = h5::library_version();
     p.blas_threads = blas_threads();
+    p.blas_library = blas_library();
     p.mpi_ranks = mpi::Communicator::world().size();
     return p;
 }

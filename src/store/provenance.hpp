@@ -12,6 +12,7 @@ struct Provenance {
     std::string mpi_library;
     std::string hdf5_library;
     int blas_threads = 1;
+    std::string blas_library;
     int mpi_ranks = 1;
     int group_size = 1;
     long long distribute_above = 0;  // matrices of more entries spread over a run group

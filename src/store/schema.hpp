@@ -50,6 +50,10 @@ inline const std::vector<NetworkMetric>& network_metrics() {
     return ssldyn::network_metrics();
 }
 
+// Units of a time of day (UTC), as netCDF's CF conventions write them: xarray reads such a
+// column as datetime64.
+inline constexpr const char* time_units = "seconds since 1970-01-01 00:00:00 UTC";
+
 // Per-run results known only after the run: columns of /sweeps/<name>/<column>.
 enum class ColumnType { number, integer, text };
 struct Column {
@@ -127,6 +131,14 @@ inline const std::vector<Column>& result_columns() {
                       "two-layer: retraction of W2 after resolving auto for its shape"},
                      {"gradient_path_used", ColumnType::text, 16, "covariance or data"},
                      {"host", ColumnType::text, 64, "host that ran it"},
+                     {"started", ColumnType::number, 0,
+                      "when it started (UTC; a run continued from a saved state: when it "
+                      "continued)",
+                      time_units},
+                     {"ended", ColumnType::number, 0, "when it ended or saved its state (UTC)",
+                      time_units},
+                     {"event", ColumnType::integer, 0,
+                      "the event (events/) of the job that ran it (-1: not run)"},
                      {"data_source", ColumnType::text, 0,
                       "the data it read: the spiked covariance's parameters, or the images "
                       "file as found on its host"},

@@ -43,6 +43,16 @@ void StoredRun::set(const std::string& column, const std::string& value) {
     texts[column_index(column)] = value;
 }
 
+long long StoredRun::integer(const std::string& column) const {
+    return integers[column_index(column)];
+}
+
+void StoredRun::set_ran(double started, double ended, long long event) {
+    set("started", started);
+    set("ended", ended);
+    set("event", event);
+}
+
 StoredRun stored_run(Index row, const RunResult& r, const std::string& host) {
     StoredRun s;
     s.row = row;

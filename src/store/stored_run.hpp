@@ -29,6 +29,9 @@ struct StoredRun {
     void set(const std::string& column, double value);
     void set(const std::string& column, long long value);
     void set(const std::string& column, const std::string& value);
+    long long integer(const std::string& column) const;
+    // When it ran (UTC seconds) and the event of its sweep that ran it.
+    void set_ran(double started, double ended, long long event);
 };
 
 // A finished run as the store holds it.

@@ -2,7 +2,9 @@
 #include <algorithm>
 #include <numeric>
 
+#include "core/stop_signals.hpp"
 #include "run/driver.hpp"
+#include "store/events.hpp"
 #include "store/h5/attribute.hpp"
 #include "store/h5/dimension_scale.hpp"
 #include "store/run_series.hpp"
@@ -24,6 +26,28 @@ void describe(hid_t object, const std::string& units, const std::string& descrip
 // The width of a text column: the schema's, but for the data a run read, known from the plan.
 std::size_t text_length(const schema::Column& c, const SweepLayout& layout) {
     return c.name == "data_source" ? layout.data_source_length : c.length;
+}
+
+// The settings' names: the `coordinates` of every dataset along the runs but the settings.
+std::string settings_coordinates() {
+    std::string coordinates;
+    for (const auto& key : config_keys())
+        coordinates += (coordinates.empty() ? "" : " ") + std::string(key.name);
+    return coordinates;
+}
+
+// A result column along the runs (run_scale), fill NaN, -1 or empty text.
+void create_result_column(hid_t sweep, const schema::Column& c, hsize_t runs, std::size_t length,
+                          const h5::Dataset& run_scale) {
+    const auto column = c.type == schema::ColumnType::number
+                            ? h5::Dataset::create_doubles(sweep, c.name, {runs})
+                        : c.type == schema::ColumnType::integer
+                            ? h5::Dataset::create_integers(sweep, c.name, {runs}, -1)
+                            : h5::Dataset::create_strings(sweep, c.name, runs, length);
+    if (c.type == schema::ColumnType::text) h5::write_attribute(column.id(), "_Encoding", "utf-8");
+    describe(column.id(), c.units, c.description);
+    h5::attach_dimension_scale(column, run_scale, 0);
+    h5::write_attribute(column.id(), "coordinates", settings_coordinates());
 }
 
 // The series datasets a sweep has: the network ones only where some run is a network.
@@ -84,9 +108,7 @@ void create_sweep(const h5::File& file, const SweepPlan& plan, const SweepLayout
     const auto component_scale =
         counting(schema::component_dimension, components, "singular value number, descending");
 
-    std::string coordinates;
-    for (const auto& key : config_keys())
-        coordinates += (coordinates.empty() ? "" : " ") + std::string(key.name);
+    const std::string coordinates = settings_coordinates();
     // A dataset along the runs (and the records, and the components): its dimensions, and the
     // settings as its coordinates.
     auto along_runs = [&](const h5::Dataset& d, const std::string& units,
@@ -111,7 +133,10 @@ void create_sweep(const h5::File& file, const SweepPlan& plan, const SweepLayout
         h5::Dataset::create_enum(sweep.id(), schema::status, runs, schema::status_names(), 0);
     along_runs(status, "1", "per run: pending, running, done or failed");
 
+    // Stop points between datasets: a large sweep takes seconds to build, and a stop signal
+    // (mpirun's SIGTERM is followed by SIGKILL a second later) must not wait for it.
     for (const auto& key : config_keys()) {
+        stop_point();
         const std::string name(key.name);
         if (key.kind == ValueKind::number) {
             std::vector<double> values;
@@ -139,19 +164,17 @@ void create_sweep(const h5::File& file, const SweepPlan& plan, const SweepLayout
     }
 
     for (const auto& c : schema::result_columns()) {
-        const auto column = c.type == schema::ColumnType::number
-                                ? h5::Dataset::create_doubles(sweep.id(), c.name, {runs})
-                            : c.type == schema::ColumnType::integer
-                                ? h5::Dataset::create_integers(sweep.id(), c.name, {runs}, -1)
-                                : text_column(c.name, {}, text_length(c, layout));
-        along_runs(column, c.units, c.description);
+        stop_point();
+        create_result_column(sweep.id(), c, runs, text_length(c, layout), run_scale);
     }
+    create_events(sweep.id());
 
     along_runs(h5::Dataset::create_integers(sweep.id(), schema::step, {runs, records}, -1), "1",
                "gradient-descent step of the record (-1: not reached)");
     along_runs(h5::Dataset::create_doubles(sweep.id(), schema::time, {runs, records}), "1",
                "time t = eta * step (THEORY §4)");
     for (const Series* s : series_of(layout.network)) {
+        stop_point();
         const std::string what = s->group == "trajectory" ? "gradient descent: "
                                  : s->group == "theory"   ? layout.theory + ": "
                                                           : "";
@@ -185,6 +208,7 @@ void create_sweep(const h5::File& file, const SweepPlan& plan, const SweepLayout
              "steps W holds (-1: none); the last step of a done run, else where a resumed run "
              "continues");
     for (std::size_t i = 0; i < layout.weights.blocks.size(); ++i) {
+        stop_point();
         const Block& b = layout.weights.blocks[i];
         const bool filled = b.slots * b.slot_size() * sizeof(double) <= filled_block_bytes;
         describe(
@@ -206,7 +230,17 @@ void create_sweep(const h5::File& file, const SweepPlan& plan, const SweepLayout
     }
 
     // Last: the sweep becomes visible.
+    stop_point();
     sweep.link_as(h5::Group::open(file.id(), "/sweeps").id(), plan.name);
+}
+
+void add_provenance_tables(const h5::File& file, const std::string& name) {
+    const auto sweep = h5::Group::open(file.id(), schema::sweep_path(name));
+    const auto run_scale = h5::Dataset::open(sweep.id(), schema::run_dimension);
+    const hsize_t runs = run_scale.dims().at(0);
+    for (const auto& c : schema::result_columns())
+        if (!sweep.exists(c.name)) create_result_column(sweep.id(), c, runs, c.length, run_scale);
+    if (!has_events(file, name)) add_events(file, name);
 }
 
 std::uintmax_t sweep_bytes(const SweepPlan& plan, const SweepLayout& layout) {

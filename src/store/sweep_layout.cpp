@@ -4,6 +4,7 @@
 #include <map>
 #include <tuple>
 
+#include "core/stop_signals.hpp"
 #include "run/driver.hpp"
 #include "run/model_table.hpp"
 #include "run/problem.hpp"
@@ -59,6 +60,7 @@ SweepLayout sweep_layout(const SweepPlan& plan) {
     layout.spectra.block.resize(runs);
     layout.spectra.slot.resize(runs);
     for (std::size_t i = 0; i < runs; ++i) {
+        if (i % 1024 == 0) stop_point();  // a million runs take seconds
         const RunConfig& c = plan.runs[i];
         const Index d = plan.dimensions[i];
         const ModelKind& model = model_kind(c.model);

@@ -94,13 +94,20 @@ SweepReader::SweepReader(const h5::File& file, const std::string& sweep)
         if (group.exists(s.dataset))
             c.series.emplace_back(&s, h5::Dataset::open(group.id(), s.dataset).read_doubles());
     for (const auto& column : schema::result_columns()) {
-        const auto d = h5::Dataset::open(group.id(), column.name);
-        c.numbers.push_back(column.type == schema::ColumnType::number ? d.read_doubles()
-                                                                      : std::vector<double>{});
-        c.integers.push_back(column.type == schema::ColumnType::integer ? d.read_integers()
-                                                                        : std::vector<long long>{});
-        c.texts.push_back(column.type == schema::ColumnType::text ? d.read_strings()
-                                                                  : std::vector<std::string>{});
+        // A column added after the store was written reads as not set (NaN, -1, empty).
+        const bool present = group.exists(column.name);
+        auto read_if = [&](schema::ColumnType type, auto reader) {
+            using Values = decltype(reader(h5::Dataset::open(group.id(), column.name)));
+            return present && column.type == type
+                       ? reader(h5::Dataset::open(group.id(), column.name))
+                       : Values{};
+        };
+        c.numbers.push_back(read_if(schema::ColumnType::number,
+                                    [](const h5::Dataset& d) { return d.read_doubles(); }));
+        c.integers.push_back(read_if(schema::ColumnType::integer,
+                                     [](const h5::Dataset& d) { return d.read_integers(); }));
+        c.texts.push_back(read_if(schema::ColumnType::text,
+                                  [](const h5::Dataset& d) { return d.read_strings(); }));
     }
     c.blocks.push_back(group.open_group(schema::weights_group));
     c.blocks.push_back(group.open_group(schema::spectrum_group));

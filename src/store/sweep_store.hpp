@@ -48,6 +48,10 @@ bool has_sweep(const h5::File& file, const std::string& sweep);
 // it visible as /sweeps/<name> last: a kill before leaves the file's visible content as it was.
 void create_sweep(const h5::File& file, const SweepPlan& plan, const SweepLayout& layout,
                   const Provenance& provenance);
+// Adds to a sweep written by an earlier build of schema 2 what it lacks: the per-run result
+// columns added since (started, ended, event: NaN and -1 for the runs before) and the events
+// table. Each object appears whole (a column is made at its size; the table is linked last).
+void add_provenance_tables(const h5::File& file, const std::string& sweep);
 // The bytes create_sweep allocates, with room for HDF5's own structures: what an existing store
 // is grown by.
 std::uintmax_t sweep_bytes(const SweepPlan& plan, const SweepLayout& layout);

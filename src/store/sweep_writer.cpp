@@ -8,6 +8,7 @@
 #include <type_traits>
 
 #include "core/error.hpp"
+#include "core/invocation.hpp"
 #include "store/h5/dataset.hpp"
 #include "store/run_series.hpp"
 #include "store/schema.hpp"
@@ -269,7 +270,8 @@ bool SweepWriter::flush_due() const {
                                   Clock::now() - pending_->first > std::chrono::seconds(1));
 }
 
-void SweepWriter::write_checkpoint(Index row, const RunConfig&, const RunState& state) {
+void SweepWriter::write_checkpoint(Index row, const RunConfig&, const RunState& state,
+                                   double started, long long event) {
     StoredRun run;
     run.row = row;
     run.status = RunStatus::running;
@@ -277,6 +279,7 @@ void SweepWriter::write_checkpoint(Index row, const RunConfig&, const RunState& 
     run.w = state.w;
     run.checkpoint_step = state.step;
     run.set("seconds", state.seconds);
+    run.set_ran(started, utc_seconds(), event);
     Batch now;
     stage(now, run);
     write(now);

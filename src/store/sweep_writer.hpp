@@ -1,6 +1,7 @@
 #pragma once
 // Writing the runs of a sweep into its datasets (README "The HDF5 store"): raw data only, into
 // space create_sweep allocated.
+#include <limits>
 #include <memory>
 
 #include "config/run_config.hpp"
@@ -28,8 +29,10 @@ class SweepWriter {
     // Whether staged runs have waited long enough (a second) or take enough memory to flush.
     bool flush_due() const;
     // The state of a running run, to continue from after an interruption (run/checkpoint.hpp),
-    // written at once.
-    void write_checkpoint(Index row, const RunConfig& config, const RunState& state);
+    // written at once, with when the run started and the event running it.
+    void write_checkpoint(Index row, const RunConfig& config, const RunState& state,
+                          double started = std::numeric_limits<double>::quiet_NaN(),
+                          long long event = -1);
 
   private:
     struct Targets;

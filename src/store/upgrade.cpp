@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "store/events.hpp"
 #include "store/h5/attribute.hpp"
 #include "store/index_reader.hpp"
 #include "store/lock.hpp"
@@ -68,6 +69,8 @@ UpgradeOutcome upgrade_store(const std::string& old_path, const std::string& out
             // Runs of one problem share its spectrum's slot: the first run that has one fills
             // it (schema 1 held a copy per run, equal unless the runs were computed apart).
             std::map<std::pair<long long, long long>, std::vector<double>> spectra;
+            const long long event =
+                append_event(file, sweep.name(), event_of("upgrade", current_provenance()));
             SweepWriter writer(file, sweep.name());
             for (std::size_t row = 0; row < sweep.plan().runs.size(); ++row) {
                 StoredRun run = sweep.run(static_cast<Index>(row));
@@ -86,6 +89,7 @@ UpgradeOutcome upgrade_store(const std::string& old_path, const std::string& out
                 if (writer.flush_due()) writer.flush();
             }
             writer.flush();
+            end_event(file, sweep.name(), event, "finished");
             outcome.runs += static_cast<long>(sweep.plan().runs.size());
             ++outcome.sweeps;
         }

@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "core/error.hpp"
+#include "core/invocation.hpp"
 #include "core/progress.hpp"
 #include "core/stop_signals.hpp"
 #include "linalg/blacs.hpp"
@@ -16,6 +17,7 @@
 #include "plan/estimate.hpp"
 #include "run/driver.hpp"
 #include "run/problem_cache.hpp"
+#include "store/events.hpp"
 #include "store/h5/file.hpp"
 #include "store/lock.hpp"
 #include "store/provenance.hpp"
@@ -48,13 +50,16 @@ enum Counter {
 };
 
 // Runs `work` on rank 0 and raises its error, if any, on every rank: the same exception type
-// and message, so that all ranks leave together.
+// and message (a stop signal's Stopped too), so that all ranks leave together.
 void on_root_for_all(const mpi::Communicator& world, const std::function<void()>& work) {
-    int code = 0;
+    int code = 0, signal = 0;
     std::string message;
     if (world.rank() == 0) {
         try {
             work();
+        } catch (const Stopped& e) {
+            code = 3;
+            signal = e.signal();
         } catch (const InputError& e) {
             code = 2;
             message = e.what();
@@ -66,6 +71,8 @@ void on_root_for_all(const mpi::Communicator& world, const std::function<void()>
     world.broadcast(&code, 1, 0);
     if (code == 0) return;
     world.broadcast(message, 0);
+    world.broadcast(&signal, 1, 0);
+    if (code == 3) throw Stopped(signal);
     if (code == 2) throw InputError(message);
     throw RuntimeFailure(message);
 }
@@ -101,34 +108,59 @@ bool check_sweep_store(const SweepPlan& plan, const SweepOptions& options) {
 
 namespace {
 
-// Creates the sweep's metadata (or checks it, on resume) and returns the rows still to run.
+// Creates the sweep's metadata (or checks it, on resume), appends the event of this job to its
+// history (its number in `event`) and returns the rows still to run. Gives up at a stop signal,
+// the store as it was.
 std::vector<long> prepare_store(const SweepPlan& plan, const SweepOptions& options,
-                                const Provenance& provenance, SweepOutcome& outcome) {
+                                const Provenance& provenance, const Event& job, long long& event,
+                                SweepOutcome& outcome) {
     const std::string& path = options.store;
+    stop_point();
     remove_stale_partials(path);
     const bool exists = check_sweep_store(plan, options);
     std::vector<long> todo;
     if (options.resume) {
-        const h5::File file = open_store(path);
-        const auto status = read_store(path, [&] { return read_statuses(file, plan.name); });
-        for (std::size_t i = 0; i < status.size(); ++i) {
-            if (status[i] == RunStatus::done)
-                ++outcome.skipped;
-            else
-                todo.push_back(static_cast<long>(i));
+        {
+            const h5::File file = open_store(path);
+            const auto status = read_store(path, [&] { return read_statuses(file, plan.name); });
+            for (std::size_t i = 0; i < status.size(); ++i) {
+                if (status[i] == RunStatus::done)
+                    ++outcome.skipped;
+                else
+                    todo.push_back(static_cast<long>(i));
+            }
         }
+        stop_point();
+        // A sweep of an earlier build gains its history here, this resume its first event.
+        grow_in_place(path, std::uintmax_t{1} << 20, [&](const h5::File& file) {
+            add_provenance_tables(file, plan.name);
+            event = append_event(file, plan.name, job);
+        });
         return todo;
     }
     // New sweep: built out of sight in the store (or in a new file renamed into place) and made
     // visible last, so a kill here leaves the store as it was.
     const SweepLayout layout = sweep_layout(plan);
-    const auto make = [&](const h5::File& file) { create_sweep(file, plan, layout, provenance); };
+    const auto make = [&](const h5::File& file) {
+        create_sweep(file, plan, layout, provenance);
+        event = append_event(file, plan.name, job);
+    };
     if (exists)
         grow_in_place(path, sweep_bytes(plan, layout), make);
     else
         create_atomically(path, sweep_bytes(plan, layout), make);
     for (std::size_t i = 0; i < plan.runs.size(); ++i) todo.push_back(static_cast<long>(i));
     return todo;
+}
+
+// The hosts of the ranks, each once, in rank order: "node1,node2".
+std::string distinct_hosts(const mpi::Communicator& world, const std::string& host) {
+    std::vector<std::string> seen;
+    for (const auto& h : world.all_gather(host))
+        if (std::find(seen.begin(), seen.end(), h) == seen.end()) seen.push_back(h);
+    std::string out;
+    for (const auto& h : seen) out += (out.empty() ? "" : ",") + h;
+    return out;
 }
 
 // --grid: {0, 0} for auto, else {P, Q} with P·Q ranks in a group.
@@ -194,16 +226,30 @@ SweepOutcome run_sweep(const SweepPlan& plan, const SweepOptions& options,
             world.abort(1);
         }
     };
+    Event job = event_of(options.resume ? "resume" : "start", provenance);
+    job.hosts = distinct_hosts(world, provenance.host);
+    long long event = -1;
     std::unique_ptr<StoreLock> lock;  // rank 0 holds the store for the whole sweep
-    timed_io([&] {
-        on_root_for_all(world, [&] {
-            lock = std::make_unique<StoreLock>(options.store, options.break_lock);
-            todo = prepare_store(plan, options, provenance, outcome);
+    try {
+        timed_io([&] {
+            on_root_for_all(world, [&] {
+                lock = std::make_unique<StoreLock>(options.store, options.break_lock);
+                todo = prepare_store(plan, options, provenance, job, event, outcome);
+            });
         });
-    });
+    } catch (const Stopped&) {
+        // Stopped before any run: the store is as it was, the lock freed on the way out.
+        lock.reset();
+        outcome.interrupted = true;
+        outcome.seconds = since(start);
+        return outcome;
+    }
     outcome.prepare_seconds = hdf5_seconds;
     world.broadcast(todo, 0);
     world.broadcast(&outcome.skipped, 1, 0);
+    long shared_event = static_cast<long>(event);
+    world.broadcast(&shared_event, 1, 0);
+    event = shared_event;
 
     // Run groups: consecutive ranks, each with its own communicator and BLACS grid.
     const mpi::Communicator group = world.split(world.rank() / options.group_size, world.rank());
@@ -303,6 +349,7 @@ SweepOutcome run_sweep(const SweepPlan& plan, const SweepOptions& options,
         // A run's status says running once it has run a while (a status write per run would
         // cost cheap runs more than they compute) or once it saved its state.
         const auto run_start = Clock::now();
+        const double run_started = utc_seconds();
         bool marked = false;
         RunResult result;
         result.config = config;
@@ -355,7 +402,8 @@ SweepOutcome run_sweep(const SweepPlan& plan, const SweepOptions& options,
                 };
                 control.save = [&](const RunState& state) {
                     if (!leader) return;
-                    store_or_abort([&] { writer->write_checkpoint(row, config, state); });
+                    store_or_abort(
+                        [&] { writer->write_checkpoint(row, config, state, run_started, event); });
                     marked = true;
                     counters.fetch_add(checkpoints_saved, 1);
                     last_saved = Clock::now();
@@ -376,7 +424,9 @@ SweepOutcome run_sweep(const SweepPlan& plan, const SweepOptions& options,
         if (result.status == RunStatus::running) break;  // stopped (the whole group); state saved
         if (!leader) continue;
         store_or_abort([&] {
-            writer->add(stored_run(row, result, provenance.host));
+            StoredRun stored = stored_run(row, result, provenance.host);
+            stored.set_ran(run_started, utc_seconds(), event);
+            writer->add(stored);
             staged.push_back(result.status);
             staged_work += work[static_cast<std::size_t>(slot)];
             if (writer->flush_due()) flush();
@@ -398,6 +448,16 @@ SweepOutcome run_sweep(const SweepPlan& plan, const SweepOptions& options,
     outcome.continued = counters.read(runs_continued);
     outcome.interrupted = counters.read(stop_requested) > 0 &&
                           outcome.done + outcome.failed < static_cast<long>(todo.size());
+    // The signal a rank caught (the others were told through the counter).
+    const int signal = world.max(StopSignals::received());
+    timed_io([&] {
+        on_root_for_all(world, [&] {
+            const h5::File closing = h5::File::open(options.store, h5::Mode::read_write);
+            end_event(closing, plan.name, event,
+                      outcome.interrupted ? "stopped by " + signal_name(signal) : "finished");
+        });
+    });
+    lock.reset();  // the store is free once its history says so
     double seconds[2] = {hdf5_seconds, since(start)};
     world.sum_to(0, seconds, 2);
     outcome.hdf5_seconds = seconds[0];

@@ -6,17 +6,25 @@ SSLDYN_KILL_TRIALS sets the number of SIGKILL trials (default 8; the full check 
 
 import os
 import random
+import shutil
 import signal
+import socket
 import subprocess
+import sys
 import tempfile
 import time
 import unittest
 
 import h5py
 import numpy as np
+import pandas as pd
 
 from test_sweep import (BIN, ENV, SMALL, assert_same_runs, digest, run_datasets, run_part,
                         sweep_command)
+
+sys.path.insert(0, os.path.join(os.environ.get(
+    "SSLDYN_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", "..")), "analysis"))
+from ssldyn.store import Store  # noqa: E402
 
 # Runs of about 0.2 s, long enough for signals and kills to land inside them; the naive runs
 # diverge and fail (failed runs must survive every fault too).
@@ -24,8 +32,9 @@ LONG = SMALL.replace("steps = 300", "steps = 25000").replace(
     "record_every = 30", "record_every = 1000").replace("d = 16", "d = 160").replace(
     "weight_decay = 5", "weight_decay = 4")
 
-# Result columns that hold wall times or the host: they differ between any two jobs.
-TIMING = {"seconds", "seconds_per_step", "host"}
+# Result columns that hold wall times, the host or the job (started, ended, event): they differ
+# between any two jobs.
+TIMING = {"seconds", "seconds_per_step", "host", "started", "ended", "event"}
 
 
 def index_columns(path, sweep="grid"):
@@ -40,6 +49,24 @@ def index_columns(path, sweep="grid"):
 def statuses(path):
     with h5py.File(path, "r") as f:
         return f["sweeps/grid/status"][()]
+
+
+def events_of(path, sweep="grid"):
+    """The sweep's events/ table as h5py reads it: {column: array}, text decoded."""
+    with h5py.File(path, "r") as f:
+        group = f[f"sweeps/{sweep}/events"]
+        return {name: (item.asstr()[()] if h5py.check_string_dtype(item.dtype) else item[()])
+                for name, item in group.items()}
+
+
+def per_run(path, *names, sweep="grid"):
+    with h5py.File(path, "r") as f:
+        return [f[f"sweeps/{sweep}/{name}"][()] for name in names]
+
+
+# A sweep of 30 000 short runs, whose store takes a second or two to build: a stop signal lands
+# while it is built.
+MANY = SMALL.replace("seed = 1, 2", "seed = " + ", ".join(str(s) for s in range(1, 2501)))
 
 
 def saved_steps(path):
@@ -176,6 +203,164 @@ class FaultTest(unittest.TestCase):
             self.assertGreater(outcomes["runs pending"], 0)
             self.assertGreater(outcomes["states saved"], 0)
 
+    def test_events_name_each_job_with_its_ranks_and_the_runs_it_ran(self):
+        # A sweep on 2 ranks killed mid-way, resumed on 1: the history holds both jobs, each
+        # with its ranks, host and command line, and every run names the job that ran it.
+        store = self.path("events.h5")
+        before = time.time()
+        job = self.start(2, store, output=subprocess.DEVNULL)
+        status = None
+        deadline = time.time() + 120
+        while time.time() < deadline:  # killed once some runs are done and some are not
+            time.sleep(0.05)
+            try:
+                status = statuses(store)
+            except (OSError, KeyError):
+                continue  # not there yet, or not yet readable
+            if np.sum(status == 2) >= 2:
+                break
+        subprocess.run(["pkill", "-KILL", "-s", str(job.pid)])
+        job.wait()
+        killed = time.time()
+        status = statuses(store)
+        self.assertTrue(np.any(status == 2) and np.any(status < 2), status)
+        resumed = self.sweep(1, store, "--resume", "--break-lock")
+        after = time.time()
+        self.assertEqual(resumed.returncode, 1, resumed.stderr)  # the diverged runs
+        self.assert_equals_reference(store)
+
+        events = events_of(store)
+        self.assertEqual(list(events["event"]), [0, 1])
+        self.assertEqual(list(events["kind"]), ["start", "resume"])
+        self.assertEqual(list(events["ranks"]), [2, 1])
+        self.assertEqual(list(events["group_size"]), [1, 1])
+        self.assertEqual(list(events["hosts"]), [socket.gethostname()] * 2)
+        self.assertEqual(list(events["end"]), ["", "finished"])  # the first was killed
+        for command, resume in zip(events["command"], (False, True)):
+            self.assertTrue(command.startswith(BIN) or command.split()[0].endswith("ssldyn"),
+                            command)
+            self.assertIn(f"sweep {self.config} --store {store}", command)
+            self.assertEqual("--resume" in command, resume, command)
+        self.assertEqual(list(events["blas_threads"]), [1, 1])  # OPENBLAS_NUM_THREADS=1
+        # Times: UTC seconds since 1970 (as time.time(), to the millisecond and the rounding of
+        # a process start), in order: job 0, its runs, the kill, job 1, its runs, its end.
+        run_event, started, ended = per_run(store, "event", "started", "ended")
+        # Runs done before the kill stay; the others (failed ones too) ran again.
+        self.assertTrue(np.array_equal(run_event, np.where(status == 2, 0, 1)), run_event)
+        e_started, e_ended = events["started"], events["ended"]
+        slack = 0.01
+        first, second = run_event == 0, run_event == 1
+        self.assertTrue(before - slack <= e_started[0] <= started[first].min())
+        self.assertTrue(np.all(started <= ended))
+        self.assertTrue(ended[first].max() <= killed + slack)
+        self.assertTrue(np.isnan(e_ended[0]))
+        self.assertTrue(killed - slack <= e_started[1] <= started[second].min())
+        self.assertTrue(ended[second].max() <= e_ended[1] <= after + slack)
+        # The same through the Python package: a DataFrame, times as UTC timestamps.
+        with Store(store) as opened:
+            frame = opened.sweep("grid").events()
+        self.assertEqual(list(frame.index), [0, 1])
+        self.assertEqual(list(frame["ranks"]), [2, 1])
+        self.assertEqual(str(frame["started"].dt.tz), "UTC")
+        self.assertAlmostEqual(frame["started"][1].timestamp(), e_started[1], places=3)
+        self.assertTrue(pd.isna(frame["ended"][0]))
+        # ls -v shows the history; query selects on the per-run columns.
+        listing = subprocess.run([BIN, "ls", "-v", store], env=ENV, capture_output=True,
+                                 text=True)
+        self.assertEqual(listing.returncode, 0, listing.stderr)
+        self.assertRegex(listing.stdout, r"0\s+start\s+\S+Z\s+-\s+running or killed\s+%d\s+2\s"
+                         % np.sum(first))
+        self.assertRegex(listing.stdout, r"1\s+resume\s+\S+Z\s+\S+Z\s+finished\s+%d\s+1\s"
+                         % np.sum(second))
+        query = subprocess.run([BIN, "query", store, "--where", "event == 1", "--columns",
+                                "event", "--format", "csv"], env=ENV, capture_output=True,
+                               text=True)
+        self.assertEqual(query.returncode, 0, query.stderr)
+        self.assertEqual(len(query.stdout.splitlines()) - 1, np.sum(second), query.stdout)
+
+    def test_a_store_without_events_gains_them_on_resume(self):
+        # A store of the build before events (schema 2 without events/, started, ended, event)
+        # opens and resumes; the resume adds the table and is its first event.
+        store = self.path("old.h5")
+        shutil.copy(self.reference, store)
+        with h5py.File(store, "r+") as f:
+            group = f["sweeps/grid"]
+            for name in ("started", "ended", "event"):
+                group[name].dims[0].detach_scale(group["run"])
+                del group[name]
+            del group["events"]
+            group["status"][0] = 0  # one done run to run again, with the failed ones
+            rerun = group["status"][()] != 2
+        listing = subprocess.run([BIN, "ls", "-v", store], env=ENV, capture_output=True,
+                                 text=True)
+        self.assertIn("none recorded", listing.stdout, listing.stderr)
+        resumed = self.sweep(1, store, "--resume")
+        self.assertEqual(resumed.returncode, 1, resumed.stderr)
+        self.assert_equals_reference(store)
+        events = events_of(store)
+        self.assertEqual(list(events["kind"]), ["resume"])
+        self.assertEqual(list(events["ranks"]), [1])
+        (run_event,) = per_run(store, "event")
+        self.assertTrue(np.array_equal(run_event, np.where(rerun, 0, -1)), run_event)
+
+    def test_sigterm_and_sigint_to_mpirun_leave_no_lock_and_resume_alike(self):
+        # What a scheduler sends (SIGTERM to every process of the job) and what Ctrl-C sends
+        # (SIGINT to mpirun's process group; the ranks have groups of their own and get
+        # mpirun's SIGTERM): mpirun aborts the job, giving the ranks the grace the job scripts
+        # set (OMPI_MCA_odls_base_sigkill_timeout) before it kills them; they save, free the
+        # store and record why they stopped. Open MPI's mpirun
+        # exits 1 whatever its ranks return (README `ssldyn sweep`), and may drop their output
+        # once it aborts: the stop is read from the history. The resume, without --break-lock,
+        # is the uninterrupted sweep.
+        env = dict(ENV, OMPI_MCA_odls_base_sigkill_timeout="10")
+        for name in ("TERM", "INT"):
+            store = self.path(f"mpirun-{name}.h5")
+            job = subprocess.Popen(sweep_command(2, self.config, store), env=env,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                   start_new_session=True)
+            self.wait_for_progress(store, 0.2)  # the ranks have 2 s of runs left
+            os.killpg(job.pid, getattr(signal, f"SIG{name}"))
+            _, err = job.communicate(timeout=120)
+            self.assertIn(job.returncode, (1, 3), err)
+            self.assertFalse(os.path.exists(store + ".lock"), name)
+            self.assertEqual(list(events_of(store)["end"]), ["stopped by SIGTERM"])
+            self.assertTrue(np.any(statuses(store) < 2))  # runs were left to resume
+            resumed = self.sweep(2, store, "--resume")
+            self.assertEqual(resumed.returncode, 1, resumed.stderr)
+            self.assert_equals_reference(store)
+
+    def test_sigterm_to_mpirun_while_the_store_is_built(self):
+        # SIGTERM to mpirun alone, with Open MPI's default grace (the ranks get SIGTERM a
+        # second later and SIGKILL a second after that) while 30 000 runs' store is built (a
+        # second or more). Nothing is left behind (no lock, no partial file, no half sweep);
+        # the store is free for the next job.
+        config = self.path("many.ini")
+        with open(config, "w") as f:
+            f.write(MANY)
+        store = self.path("many.h5")
+        job = subprocess.Popen(sweep_command(2, config, store), env=ENV, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, start_new_session=True)
+        deadline = time.time() + 60
+        while not os.path.exists(store + ".lock") and time.time() < deadline:
+            time.sleep(0.01)
+        job.send_signal(signal.SIGTERM)
+        _, err = job.communicate(timeout=120)
+        self.assertIn(job.returncode, (1, 3), err)
+        left = sorted(n for n in os.listdir(self.dir) if n.startswith("many.h5"))
+        self.assertIn(left, ([], ["many.h5"]), left)  # built whole, or not at all
+        if left:
+            self.assertEqual(list(events_of(store)["end"]), ["stopped by SIGTERM"])
+        # The next job is not refused for a lock: stopped again at once by SIGUSR1.
+        again = subprocess.Popen(sweep_command(2, config, store, *(["--resume"] if left else [])),
+                                 env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 text=True, start_new_session=True)
+        while not os.path.exists(store + ".lock") and again.poll() is None:
+            time.sleep(0.01)
+        again.send_signal(signal.SIGUSR1)
+        out, err = again.communicate(timeout=120)
+        self.assertEqual(again.returncode, 3, err)
+        self.assertFalse(os.path.exists(store + ".lock"))
+
     def test_shards_merge_into_the_single_job_store(self):
         shards = [self.path(f"shard{i}.h5") for i in range(3)]
         for i, shard in enumerate(shards):
@@ -196,10 +381,21 @@ class FaultTest(unittest.TestCase):
         self.assertIn("failed runs of grid:", listing)
         self.assertRegex(listing, r"dynamics=naive k=\d seed=\d: non-finite .* at step \d+")
         self.assertIn("... and 3 more", listing)
+        # Its history: each shard's job, then the merge; a run names its shard's job.
+        events = events_of(merged)
+        self.assertEqual(list(events["kind"]), ["start"] * 3 + ["merge"])
+        self.assertEqual(list(events["ranks"]), [2, 1, 1, 1])
+        self.assertTrue(all(f"--shard {i}/3" in c for i, c in enumerate(events["command"][:3])))
+        (run_event,) = per_run(merged, "event")
+        self.assertTrue(np.array_equal(run_event, np.arange(24) % 3), run_event)
         # The merged store is a whole sweep: a resume reruns only its failed runs.
+        failed = statuses(merged) == 3
         again = self.sweep(1, merged, "--resume")
         self.assertIn("(16 done before this resume)", again.stdout, again.stderr)
         self.assert_equals_reference(merged)
+        self.assertEqual(list(events_of(merged)["kind"]), ["start"] * 3 + ["merge", "resume"])
+        (run_event,) = per_run(merged, "event")
+        self.assertTrue(np.array_equal(run_event, np.where(failed, 4, np.arange(24) % 3)))
 
     def test_bad_merges_and_shards_change_nothing(self):
         shards = [self.path(f"bad{i}.h5") for i in range(2)]

@@ -61,8 +61,9 @@ k = 2, 3
 seed = 1, 2
 """
 
-# Result columns that measure the machine, not the run.
-WALL_TIME = ("seconds", "seconds_per_step", "host")
+# Result columns that measure the machine or name the job, not the run; and the history of the
+# jobs (events/).
+WALL_TIME = ("seconds", "seconds_per_step", "host", "started", "ended", "event")
 
 
 def store_contents(path):
@@ -73,6 +74,8 @@ def store_contents(path):
         def visit(name, obj):
             if isinstance(obj, h5py.Dataset):
                 if name.count("/") == 2 and name.rsplit("/", 1)[1] in WALL_TIME:  # sweeps/S/X
+                    return
+                if name.split("/")[2] == "events":  # sweeps/S/events/X
                     return
                 out[name] = obj[()]
         f["sweeps"].visititems(lambda name, obj: visit("sweeps/" + name, obj))

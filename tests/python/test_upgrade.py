@@ -24,8 +24,10 @@ MPIEXEC = os.environ.get("SSLDYN_MPIEXEC", "mpirun")
 ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
            OPENBLAS_NUM_THREADS="1")
 
-# Wall times and hosts differ between runs of the same sweep; provenance between programs.
-WALL = ("seconds", "seconds_per_step", "host")
+# Wall times, hosts and the jobs that ran them (their times and events, the events/ history)
+# differ between runs of the same sweep; provenance between programs.
+WALL = ("seconds", "seconds_per_step", "host", "started", "ended", "event")
+HISTORY = "events/"
 PROVENANCE = ("program_version", "git_commit", "git_dirty", "mpi_library", "hdf5_library",
               "mpi_ranks", "group_size", "distribute_above", "block_size", "grid",
               "blas_threads", "upgraded_from")
@@ -72,6 +74,8 @@ def sweep_contents(path, sweep):
         out["/"] = attribute_values(group, PROVENANCE)
 
         def visit(name, obj):
+            if name.startswith(HISTORY):
+                return
             if isinstance(obj, h5py.Dataset) and name not in WALL:
                 out[name] = (str(obj.dtype), obj.shape, obj[()].tobytes(), attribute_values(obj))
             elif isinstance(obj, h5py.Group):

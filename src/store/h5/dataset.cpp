@@ -9,6 +9,13 @@ namespace ssldyn::h5 {
 
 namespace {
 
+Handle variable_string_type() {
+    Handle type = own_type(H5Tcopy(H5T_C_S1), "H5Tcopy");
+    check(H5Tset_size(type.id(), H5T_VARIABLE), "H5Tset_size");
+    check(H5Tset_cset(type.id(), H5T_CSET_UTF8), "H5Tset_cset");
+    return type;
+}
+
 Handle fixed_string_type(std::size_t length) {
     Handle type = own_type(H5Tcopy(H5T_C_S1), "H5Tcopy");
     check(H5Tset_size(type.id(), length), "H5Tset_size");
@@ -91,6 +98,39 @@ Dataset Dataset::open(hid_t parent, const std::string& name) {
                     H5Dclose});
 }
 
+Dataset Dataset::create_growing(hid_t parent, const std::string& name, Element element) {
+    const hsize_t none = 0, unlimited = H5S_UNLIMITED, chunk = 64;
+    const Handle space = own_space(H5Screate_simple(1, &none, &unlimited), "H5Screate_simple");
+    const Handle dcpl = own_plist(H5Pcreate(H5P_DATASET_CREATE), "H5Pcreate");
+    check(H5Pset_chunk(dcpl.id(), 1, &chunk), "H5Pset_chunk");
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    const long long minus_one = -1;
+    Handle text;
+    hid_t type = H5T_IEEE_F64LE;
+    if (element == Element::number) {
+        check(H5Pset_fill_value(dcpl.id(), H5T_NATIVE_DOUBLE, &nan), "H5Pset_fill_value");
+    } else if (element == Element::integer) {
+        type = H5T_STD_I64LE;
+        check(H5Pset_fill_value(dcpl.id(), H5T_NATIVE_LLONG, &minus_one), "H5Pset_fill_value");
+    } else {
+        text = variable_string_type();
+        type = text.id();
+    }
+    return Dataset({check(H5Dcreate2(parent, name.c_str(), type, space.id(), H5P_DEFAULT, dcpl.id(),
+                                     H5P_DEFAULT),
+                          ("H5Dcreate " + name).c_str()),
+                    H5Dclose});
+}
+
+void Dataset::grow(hsize_t rows) const {
+    check(H5Dset_extent(id(), &rows), "H5Dset_extent");
+}
+
+bool Dataset::is_variable_string() const {
+    const Handle type = own_type(H5Dget_type(id()), "H5Dget_type");
+    return H5Tget_class(type.id()) == H5T_STRING && H5Tis_variable_str(type.id()) > 0;
+}
+
 void Dataset::transfer(bool write, hid_t memory_type, const Handle* file_space, hsize_t elements,
                        void* values) const {
     Handle memory_space;
@@ -167,6 +207,14 @@ void Dataset::write(const std::vector<std::string>& values) const {
 }
 
 void Dataset::write_rows(hsize_t first, const std::vector<std::string>& values) const {
+    if (is_variable_string()) {
+        std::vector<const char*> pointers;
+        for (const auto& v : values) pointers.push_back(v.c_str());
+        hsize_t elements = 0;
+        const Handle space = rows(first, values.size(), elements);
+        transfer(true, variable_string_type().id(), &space, elements, pointers.data());
+        return;
+    }
     const std::size_t length = string_length();
     auto buffer = packed(values, length);
     hsize_t elements = 0;
@@ -217,6 +265,24 @@ std::vector<long long> Dataset::read_integers() const {
 }
 
 std::vector<std::string> Dataset::read_strings() const {
+    if (is_variable_string()) {
+        const hsize_t count = element_count(dims());
+        std::vector<char*> pointers(count, nullptr);
+        const Handle type = variable_string_type();
+        if (count > 0) transfer(false, type.id(), nullptr, 0, pointers.data());
+        std::vector<std::string> out;
+        for (char* p : pointers) out.emplace_back(p ? p : "");
+        if (count > 0) {
+            const Handle space = own_space(H5Dget_space(id()), "H5Dget_space");
+#if H5_VERSION_GE(1, 12, 0)
+            check(H5Treclaim(type.id(), space.id(), H5P_DEFAULT, pointers.data()), "H5Treclaim");
+#else
+            check(H5Dvlen_reclaim(type.id(), space.id(), H5P_DEFAULT, pointers.data()),
+                  "H5Dvlen_reclaim");
+#endif
+        }
+        return out;
+    }
     const std::size_t length = string_length(), count = element_count(dims());
     std::vector<char> buffer(count * length);
     transfer(false, fixed_string_type(length).id(), nullptr, 0, buffer.data());

@@ -1,7 +1,9 @@
 #pragma once
 // Fixed-size datasets of doubles, 64-bit integers, int8 enumerations and fixed-length strings.
 // Space is allocated at creation (filled with NaN, a chosen integer, or empty strings, unless
-// told not to), so that later writes touch raw data only (DESIGN.md "The HDF5 store").
+// told not to), so that later writes touch raw data only (DESIGN.md "The HDF5 store"). Small
+// tables that grow a row at a time (a sweep's events) are 1-D, chunked and extendible; their
+// strings are of variable length.
 #include <string>
 #include <vector>
 
@@ -24,6 +26,12 @@ class Dataset {
     static Dataset create_enum(hid_t parent, const std::string& name, hsize_t count,
                                const std::vector<std::string>& names, long long fill);
     static Dataset open(hid_t parent, const std::string& name);
+    // A 1-D dataset of no rows, extendible without bound (grow): doubles, integers or
+    // variable-length UTF-8 strings.
+    enum class Element { number, integer, text };
+    static Dataset create_growing(hid_t parent, const std::string& name, Element element);
+    // Extends a growing dataset to `rows` rows.
+    void grow(hsize_t rows) const;
 
     void write(const double* values) const;
     void write(const long long* values) const;
@@ -58,6 +66,7 @@ class Dataset {
     std::vector<long long> read_integers(const Handle* file_space, hsize_t elements) const;
     Handle rows(hsize_t first, hsize_t count, hsize_t& elements) const;
     std::size_t string_length() const;
+    bool is_variable_string() const;
     Handle handle_;
 };
 
