@@ -8,13 +8,15 @@ jobs/merge.slurm as they are:
   once SLURM says the job is gone, the next job takes the store without --break-lock;
 - the shards of a job array, written on different nodes, merge into the whole sweep;
 - a node lost mid-job (its network cut and every process of it killed at once): SLURM requeues
-  the job, which resumes on the surviving node; no done run lost, the final store equal to an
+  the job (or, lost while the job was launching its ranks, the job fails and is submitted again),
+  which resumes on the surviving node; no done run lost, the final store equal to an
   uninterrupted sweep's.
 At the end, the cluster is stopped and nothing of it may be left: no namespace, interface or
 process.
 
-The node loss is tried once; SSLDYN_CLUSTER_LONG=1 tries it at 10 random moments of the job
-(SSLDYN_NODE_LOSS_TRIALS=N: N moments), about half a minute each.
+The node loss is tried once (srun, after a run is done); SSLDYN_CLUSTER_LONG=1 tries it also at
+9 random moments of the job (mpirun; SSLDYN_NODE_LOSS_TRIALS=N: N trials in all,
+SSLDYN_NODE_LOSS_SEED the moments), about 40 s each.
 
 Needs SLURM (as test_slurm.py: a failure without it, unless SSLDYN_SKIP_SLURM=1), and root with
 network, UTS, PID and mount namespaces, veth and bridges (iproute2, util-linux): skipped, naming
@@ -169,6 +171,10 @@ class ClusterJobsTest(unittest.TestCase):
         except OSError:
             return ""
 
+    def node_state(self, node):
+        result = self.cluster.client("sinfo", "-h", "-n", node, "-o", "%T", check=False)
+        return result.stdout.strip()
+
     def seconds(self, job):
         """How long a job ran, by SLURM's clock (to the second)."""
         record = self.state(job)
@@ -318,16 +324,22 @@ class ClusterJobsTest(unittest.TestCase):
         trials = node_loss_trials()
         for trial in range(trials):
             # The first trial waits for a done run; the others kill at a random moment.
-            delay = None if trial == 0 else rng.uniform(0.0, 6.0)
-            with self.subTest(trial=trial, delay=delay):
-                self.lose_a_node(trial, delay, expected)
+            delay = None if trial == 0 else rng.uniform(0.0, 12.0)
+            # srun for the loss after a done run; mpirun for the random moments: a loss while
+            # srun launches its step can leave the requeued job's srun exiting 0 with no task
+            # started (Debian 12's SLURM 22.05: "StepId=J.0 aborted before step completely
+            # launched"), and the job script takes that for a finished sweep.
+            launch = "srun" if trial == 0 else "mpirun"
+            with self.subTest(trial=trial, delay=delay, launch=launch):
+                self.lose_a_node(trial, delay, expected, launch)
 
-    def lose_a_node(self, trial, delay, expected):
+    def lose_a_node(self, trial, delay, expected, launch):
         start = time.time()
         store = os.path.join(self.work, f"loss-{trial}.h5")
         # One rank on each node while both are up, both ranks on one when only one is.
-        job = self.sbatch("sweep.slurm", "-N", "1-2", "--ntasks=2", "--spread-job",
-                          CONFIG=self.long, STORE=store, CHECKPOINT_EVERY=1)
+        submit = ("sweep.slurm", "-N", "1-2", "--ntasks=2", "--spread-job")
+        job = self.sbatch(*submit, CONFIG=self.long, STORE=store, CHECKPOINT_EVERY=1,
+                          LAUNCH=launch)
         logname = f"ssldyn-sweep-{job}.out"
         self.assertEqual(self.wait_running(job).get("NodeList"), "node[1-2]")
         if delay is None:
@@ -339,30 +351,46 @@ class ClusterJobsTest(unittest.TestCase):
         try:
             self.cluster.power_off("node2")
             # SLURM finds node2 gone, ends the job (NODE_FAIL) and requeues it, held until its
-            # BeginTime: released 2 s after (see test_slurm.py on the credential).
-            requeued = None
+            # BeginTime: released 2 s after (see test_slurm.py on the credential). A launch
+            # still under way on node2 fails at once, and the job with it, before SLURM has
+            # seen the node go: then the job is submitted again once the node is down, as its
+            # user would.
+            requeued = ended = None
             while time.time() < lost + WAIT:
                 record = self.state(job)
                 if record.get("Restarts") == "1" and record.get("JobState") == "PENDING":
                     requeued = time.time()
                     break
-                self.assertIn(record.get("JobState"), ("RUNNING", "COMPLETING", "PENDING"),
-                              self.log(logname))
+                if record.get("JobState") not in ("RUNNING", "COMPLETING", "PENDING"):
+                    ended = time.time()
+                    break
                 time.sleep(0.1)
-            self.assertIsNotNone(requeued, "not requeued:\n" + self.log(logname) +
-                                 self.diagnostics())
+            self.assertTrue(requeued or ended, "neither requeued nor ended:\n" +
+                            self.log(logname) + self.diagnostics())
             between = self.done_runs(store)
-            time.sleep(max(0.0, requeued + 2.0 - time.time()))
-            self.cluster.client("scontrol", "update", f"jobid={job}", "StartTime=now",
-                                check=False)
-            self.wait_gone(job)
+            if requeued:
+                time.sleep(max(0.0, requeued + 2.0 - time.time()))
+                self.cluster.client("scontrol", "update", f"jobid={job}", "StartTime=now",
+                                    check=False)
+                last, restart = job, "1"
+            else:
+                self.assertIn(record.get("JobState"), ("FAILED", "NODE_FAIL"), self.log(logname))
+                self.cluster._wait(lambda: self.node_state("node2").startswith("down"), WAIT,
+                                   "node2 to be down")
+                last, restart = self.sbatch(*submit, CONFIG=self.long, STORE=store,
+                                            CHECKPOINT_EVERY=1, LAUNCH=launch), "0"
+            self.wait_gone(last)
         finally:
             self.cluster.power_on("node2")
-        final = self.state(job)
-        log = self.log(logname)
+        final = self.state(last)
+        log = self.log(f"ssldyn-sweep-{last}.out")
         self.assert_completed(final, log)
-        self.assertEqual((final.get("Restarts"), final.get("NodeList")), ("1", "node1"), log)
-        self.assertIn("restart 1 on node1", log)
+        self.assertEqual((final.get("Restarts"), final.get("NodeList")), (restart, "node1"), log)
+        self.assertIn(f"restart {restart} on node1", log)
+        if restart == "0":
+            # Another job's lock: cleared by ssldyn once SLURM says that job is gone. (A requeued
+            # job's script passes --break-lock for a lock of its own job id, from older locks.)
+            self.assertNotIn("--break-lock", log)
         self.assertIn("8 runs, 8 done, 0 failed", log)
         # No run done before the loss ran again: its wall time and host are as they were.
         with h5py.File(store, "r") as f:
@@ -372,9 +400,10 @@ class ClusterJobsTest(unittest.TestCase):
         for row, before in {**done, **between}.items():
             self.assertEqual(now[row], before, f"run {row}, done before the loss, ran again")
         self.assert_same_store(expected, store, f"node lost, requeued, resumed (trial {trial})")
+        how = (f"requeued {requeued - lost:.1f} s after" if requeued else
+               f"the job failed {ended - lost:.1f} s after and was submitted again")
         self.say(f"node loss {trial}: {len(done)} of 8 runs done at the loss, {len(between)} "
-                 f"when requeued ({requeued - lost:.1f} s after), completed on node1; "
-                 f"{time.time() - start:.1f} s in all")
+                 f"when {how}; completed on node1, {time.time() - start:.1f} s in all")
 
 
 if __name__ == "__main__":
