@@ -52,7 +52,9 @@ int sweep_command(const std::vector<std::string>& args) {
         "check",
         "read and check the config (every run, the data files) and print the sweep's name; "
         "nothing is run or written, no store is needed")(
-        "break-lock", "clear the store's lock left by a job that is gone")(
+        "break-lock",
+        "clear the store's lock when whether its holder runs cannot be seen (another host and no "
+        "SLURM job, SLURM not answering); a stale one is cleared without it")(
         "group-size", po::value<int>()->value_name("G")->default_value(1),
         "ranks per run group (each group has its own communicator and BLACS grid)")(
         "distribute-above",

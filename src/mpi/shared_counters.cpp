@@ -4,8 +4,11 @@ namespace ssldyn::mpi {
 
 SharedCounters::SharedCounters(const Communicator& comm, int count) {
     const MPI_Aint bytes = comm.rank() == 0 ? static_cast<MPI_Aint>(count * sizeof(long)) : 0;
+    // Open MPI 4.1's one-sided "rdma" component makes no window between hosts joined by TCP
+    // alone (no RDMA network), and does not step aside for one that can.
     check(MPI_Win_allocate(bytes, sizeof(long), MPI_INFO_NULL, comm.handle(), &base_, &window_),
-          "MPI_Win_allocate");
+          "MPI_Win_allocate (ranks on hosts joined by TCP alone, under Open MPI: set "
+          "OMPI_MCA_osc=sm,pt2pt)");
     if (comm.rank() == 0) {
         check(MPI_Win_lock(MPI_LOCK_EXCLUSIVE, 0, 0, window_), "MPI_Win_lock");
         for (int i = 0; i < count; ++i) base_[i] = 0;

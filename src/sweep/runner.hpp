@@ -14,7 +14,7 @@ namespace ssldyn {
 struct SweepOptions {
     std::string store;
     bool resume = false;
-    bool break_lock = false;  // clear a lock left by a job that is gone
+    bool break_lock = false;  // clear a lock whose holder cannot be seen to run
     int group_size = 1;
     ProgressStyle progress;  // rank 0's progress on stderr
     // A running run saves its state this often (wall seconds; 0: only when stopped by a signal).

@@ -221,13 +221,27 @@ class SlurmCluster:
             self._start_daemon("slurmctld", [find_program("slurmctld"), "-D", "-c", "-f",
                                              self.conf])
             self._wait(self._controller_answers, timeout, "slurmctld to answer")
-            self._start_daemon("slurmd", [find_program("slurmd"), "-D", "-f", self.conf, "-N",
-                                          self.node])
-            self._wait(self._node_idle, timeout, f"node {self.node} to be idle")
+            self._start_nodes(timeout)
         except BaseException:
             self.stop()
             raise
         return self
+
+    def _start_nodes(self, timeout):
+        self._start_daemon("slurmd", [find_program("slurmd"), "-D", "-f", self.conf, "-N",
+                                      self.node])
+        self._wait(lambda: self._node_idle(self.node), timeout, f"node {self.node} to be idle")
+
+    # What a cluster of other nodes changes (emulated_cluster.py): where the controller listens,
+    # the node and partition lines, and per-node slurmd files (%n: the node's name).
+    controller_address = "127.0.0.1"
+    slurmd_files = ""
+    tmp_fs = None  # the job steps' scratch; None: FOLDER/tmp
+    extra_conf = ""
+
+    def _node_lines(self, line):
+        return (f"{line} NodeAddr=127.0.0.1 State=UNKNOWN\n"
+                f"PartitionName=test Nodes={self.node} Default=YES MaxTime=INFINITE State=UP\n")
 
     def _write_files(self):
         for sub, mode in (("", 0o755), ("munge-key", 0o700), ("munge", 0o755), ("log", 0o755),
@@ -246,12 +260,13 @@ class SlurmCluster:
                               text=True).stdout.splitlines()[0]
         fields = dict(f.split("=", 1) for f in line.split())
         self.node, self.cpus = fields["NodeName"], int(fields["CPUs"])
+        self.node_line = " ".join(f for f in line.split() if not f.startswith("NodeName="))
         ctld_port, slurmd_port = free_ports(2)
         host = socket.gethostname().split(".")[0]
         d = self.dir
         text = f"""# A private single-node cluster (written by {os.path.basename(__file__)}).
 ClusterName=ssldyntest
-SlurmctldHost={host}(127.0.0.1)
+SlurmctldHost={host}({self.controller_address})
 SlurmctldPort={ctld_port}
 SlurmdPort={slurmd_port}
 SlurmUser=root
@@ -260,14 +275,14 @@ AuthType=auth/munge
 AuthInfo=socket={self.munge_socket}
 CredType=cred/munge
 StateSaveLocation={d}/state
-SlurmdSpoolDir={d}/spool
+SlurmdSpoolDir={d}/spool{self.slurmd_files and '/%n'}
 # Job steps' scratch (srun's PMIx puts /tmp/spmix_appdir_UID_JOB.STEP there): private, as job
 # ids repeat across clusters.
-TmpFS={d}/tmp
+TmpFS={self.tmp_fs or d + '/tmp'}
 SlurmctldPidFile={d}/run/slurmctld.pid
-SlurmdPidFile={d}/run/slurmd.pid
+SlurmdPidFile={d}/run/slurmd{self.slurmd_files}.pid
 SlurmctldLogFile={d}/log/slurmctld.log
-SlurmdLogFile={d}/log/slurmd.log
+SlurmdLogFile={d}/log/slurmd{self.slurmd_files}.log
 SlurmctldDebug=info
 SlurmdDebug=info
 ProctrackType=proctrack/linuxproc
@@ -283,9 +298,7 @@ MinJobAge=600
 KillWait=5
 ReturnToService=2
 MailProg=/bin/true
-{line} NodeAddr=127.0.0.1 State=UNKNOWN
-PartitionName=test Nodes={self.node} Default=YES MaxTime=INFINITE State=UP
-"""
+{self.extra_conf}{self._node_lines(line)}"""
         with open(self.conf, "w") as f:
             f.write(text)
 
@@ -324,8 +337,8 @@ PartitionName=test Nodes={self.node} Default=YES MaxTime=INFINITE State=UP
     def _controller_answers(self):
         return self.client("scontrol", "ping", check=False).returncode == 0
 
-    def _node_idle(self):
-        result = self.client("sinfo", "-h", "-n", self.node, "-o", "%T", check=False)
+    def _node_idle(self, node):
+        result = self.client("sinfo", "-h", "-n", node, "-o", "%T", check=False)
         return result.returncode == 0 and result.stdout.strip().rstrip("*") == "idle"
 
     def log_tail(self, name, lines=30):

@@ -372,23 +372,30 @@ class SlurmJobsTest(unittest.TestCase):
         self.say(f"setup hook, a job sized by submit.sh, a starved and a broken job in "
                  f"{time.time() - start:.1f} s")
 
-    def test_only_a_lock_of_the_same_job_is_broken(self):
+    def test_only_a_lock_of_a_job_gone_is_cleared(self):
         # A requeued job whose earlier incarnation was killed finds that incarnation's lock
-        # (same job id): it is certainly gone, so the job clears it. Another job's lock stays.
+        # (same job id): it is certainly gone, so the job clears it. A lock of another job stays
+        # while SLURM says that job runs; one of a job SLURM no longer knows is cleared, without
+        # --break-lock.
         start = time.time()
         dead = subprocess.Popen(["true"])
         dead.wait()  # a process id that is gone
+        sleeper = self.cluster.client("sbatch", "--parsable", "--ntasks=1", "-o", "/dev/null",
+                                      "--wrap", "sleep 300").stdout.strip().split(";")[0]
         jobs = {}
-        for name in ("own", "other"):
+        for name in ("own", "other", "gone"):
             shutil.copy(self.reference, os.path.join(self.work, f"{name}.h5"))
             jobs[name] = self.sbatch("sweep.slurm", "--hold", "--ntasks=1", CONFIG=self.small,
                                      STORE=f"{name}.h5", LAUNCH="mpirun")
-            holder = jobs[name] if name == "own" else str(int(jobs[name]) + 1000)
+            holder = {"own": jobs[name], "other": sleeper,
+                      "gone": str(int(jobs[name]) + 1000)}[name]
             with open(os.path.join(self.work, f"{name}.h5.lock"), "w") as f:
                 f.write(f"host {socket.gethostname()}\npid {dead.pid}\njob {holder}\n"
                         "since 2026-01-01T00:00:00Z\n")
         self.cluster.client("scontrol", "release", *jobs.values())
         self.wait_gone(*jobs.values())
+        self.assertEqual(self.state(sleeper).get("JobState"), "RUNNING")
+        self.cluster.client("scancel", sleeper)
         log = self.log(f"ssldyn-sweep-{jobs['own']}.out")
         self.assert_completed(self.state(jobs["own"]), log)
         self.assertIn("--resume --break-lock", log)
@@ -396,9 +403,18 @@ class SlurmJobsTest(unittest.TestCase):
         log = self.log(f"ssldyn-sweep-{jobs['other']}.out")
         self.assertEqual(self.state(jobs["other"]).get("ExitCode"), "2:0", log)
         self.assertNotRegex(log, r"restart 0 on .*--break-lock")
-        self.assertIn("stale lock", log)
+        self.assertIn(f"in use by process {dead.pid} on {socket.gethostname()}, SLURM job "
+                      f"{sleeper}", log)
+        self.assertIn(f"SLURM says job {sleeper} is RUNNING", log)
         self.assertTrue(os.path.exists(os.path.join(self.work, "other.h5.lock")))
-        self.say(f"locks of the same and of another job in {time.time() - start:.1f} s")
+        log = self.log(f"ssldyn-sweep-{jobs['gone']}.out")
+        self.assert_completed(self.state(jobs["gone"]), log)
+        self.assertNotIn("--break-lock", log)
+        self.assertIn(f"cleared the stale lock of process {dead.pid}", log)
+        self.assertIn(f"SLURM says job {int(jobs['gone']) + 1000} is unknown to SLURM", log)
+        self.assertFalse(os.path.exists(os.path.join(self.work, "gone.h5.lock")))
+        self.say(f"locks of the same job, of a running and of a forgotten job in "
+                 f"{time.time() - start:.1f} s")
 
     def test_sharded_array_then_merge(self):
         self.skip_without("merge", "--shard")

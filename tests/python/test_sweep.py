@@ -222,15 +222,15 @@ class SweepTest(unittest.TestCase):
                 self.assertEqual(subprocess.run(["h5dump", "-H", store],
                                                 capture_output=True).returncode, 0)
                 interrupted += int(np.sum(before == 2) < len(before))
-                # The killed job's lock stays behind: refused until cleared on purpose.
-                if os.path.exists(store + ".lock"):
-                    refused = self.sweep(1, store, "--resume", config=config, check=False)
-                    self.assertEqual(refused.returncode, 2)
-                    self.assertIn("stale lock", refused.stderr)
-                    stale_locks += 1
-                resumed = self.sweep(2, store, "--resume", "--break-lock", config=config,
-                                     check=False)
+                # The killed job's lock stays behind, its process gone from this host: the
+                # resume clears it, and says so.
+                stale = os.path.exists(store + ".lock")
+                resumed = self.sweep(2, store, "--resume", config=config, check=False)
                 self.assertIn("24 runs", resumed.stdout, resumed.stderr)
+                if stale:
+                    self.assertIn(f"{store}: cleared the stale lock of process", resumed.stderr)
+                    self.assertIn("its process is gone from this host", resumed.stderr)
+                    stale_locks += 1
                 with h5py.File(store, "r") as f:
                     after = f["sweeps/grid/status"][()]
                 self.assertTrue(np.all(after[before == 2] == 2))
