@@ -185,11 +185,13 @@ def make(sweep, folder, prefix):
 
     end, last, least = action_end(curves)
     bottom = max(FLOOR, 10 ** (math.floor(math.log10(least)) - 0.3))
+    top_rank = max(int(k) for k in ks)  # effective rank lies in [1, k]
     for column, (dynamics, loss) in enumerate(columns):
         figure.panel(0, column, title=f"{dynamics}, {loss}", ylabel="s2 / s1", ylog=True,
                      ylim=(bottom, 2.0), xlim=(0.0, end),
                      title_colour=DYNAMICS_COLOURS.get(dynamics, "black"))
-        figure.panel(1, column, xlabel="t = η · step", ylabel="effective rank", xlim=(0.0, end))
+        figure.panel(1, column, xlabel="t = η · step", ylabel="effective rank", xlim=(0.0, end),
+                     ylim=(0.8, top_rank + 0.2))
     for step in sorted(colours):
         figure.key(f"{step_name} = {short(step)}", colours[step], "-", width=1.5)
     for k in ks:

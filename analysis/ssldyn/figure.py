@@ -156,7 +156,7 @@ class Figure:
                   "hovermode": "closest", "showlegend": True,
                   "legend": {"x": 1.02, "y": 1, "xanchor": "left", "font": {"size": 10}},
                   "template": {"layout": {"plot_bgcolor": "white"}}, "annotations": []}
-        gap_x, gap_y = 0.08, 0.12 if self.rows > 1 else 0.0
+        gap_x, gap_y = (0.14 if self.cols <= 2 else 0.06), (0.12 if self.rows > 1 else 0.0)
         width = (1 - gap_x * (self.cols - 1)) / self.cols
         height = (1 - gap_y * (self.rows - 1)) / self.rows
         for row in range(self.rows):
@@ -170,8 +170,12 @@ class Figure:
                          "title": {"text": p.get("xlabel", "")}, "type":
                          "log" if p.get("xlog") else "linear", "showline": True,
                          "gridcolor": "#e5e5e5", "zeroline": False}
+                # A row's panels that share the y label of the one on their left show none:
+                # beside a narrow panel it would cover its neighbour.
+                left = self.panels.get((row, col - 1), {}).get("ylabel") if col else None
+                ylabel = "" if left == p.get("ylabel") else p.get("ylabel", "")
                 yaxis = {"domain": [_fraction(y1 - height), _fraction(y1)], "anchor": f"x{suffix}",
-                         "title": {"text": p.get("ylabel", "")}, "type":
+                         "title": {"text": ylabel}, "type":
                          "log" if p.get("ylog") else "linear", "showline": True,
                          "gridcolor": "#e5e5e5", "zeroline": False,
                          "exponentformat": "power"}

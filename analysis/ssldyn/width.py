@@ -90,7 +90,8 @@ def _draw(figure, column, points, fits, x_index, y_index, ylabel):
         label = group
         if group in fits:
             fit = fits[group]
-            label += f": h^{fit.slope:.3f} [{fit.low:.3f}, {fit.high:.3f}]"
+            label += f": h^{fit.slope:.3f} [{fit.low:.3f}, {fit.high:.3f}]" + (
+                " (left panel)" if column == 0 else "")
             grid = np.geomspace(x.min(), x.max(), 20)
             figure.line(0, column, grid, np.exp(fit.intercept + fit.slope * np.log(grid)), colour,
                         "-", runs=runs, hover=f"fit, {label}<br>runs: " + ", ".join(runs))
