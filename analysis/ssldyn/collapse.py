@@ -116,7 +116,8 @@ def make(sweep, folder, prefix):
     if not any(np.isfinite(r.trajectory["s2_s1"]).any() for r in runs):
         result.skipped = "no run has a second singular value (k = 1?)"
         return result
-    no_flow = [r.id for r in runs if not all(r.has("theory", m) for m in ("s2_s1", "effective_rank"))]
+    no_flow = [r.id for r in runs
+               if not all(r.has("theory", m) for m in ("s2_s1", "effective_rank"))]
 
     columns = sorted({(r.config["dynamics"], r.config["loss"]) for r in runs},
                      key=lambda c: (DYNAMICS_ORDER.get(c[0], 9), c[0]) + _loss_order(c[1]))
@@ -126,7 +127,8 @@ def make(sweep, folder, prefix):
     style_of = {k: K_STYLES[i % len(K_STYLES)] for i, k in enumerate(ks)}
     figure = Figure(RunInfo(sweep), 2, len(columns),
                     (3.6 * len(columns) + 1.6, 6.0), sharex=True,
-                    title=f"{sweep.name}: collapse, gradient descent against the flow (THEORY §4.1)")
+                    title=f"{sweep.name}: collapse, gradient descent against the flow "
+                          "(THEORY §4.1)")
     rows, rate_rows, rate_classes, curves = [], [], [], []
     no_spectrum = 0
     for r in runs:

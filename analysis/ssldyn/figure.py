@@ -4,6 +4,7 @@ carry their runs: hovering shows a run's id and the settings that vary in its sw
 page's filters hide the runs that do not match (page.py)."""
 
 import math
+import os
 
 import numpy as np
 from matplotlib.colors import to_hex
@@ -16,6 +17,9 @@ SYMBOLS = {"o": "circle", "x": "x-thin-open", "s": "square", "^": "triangle-up",
 # Points per line in the interactive figure: a longer run is thinned evenly (its first and last
 # record kept); the static figure and the CSV hold every record.
 MAX_POINTS = 400
+# Runs of one interactive figure: beyond, the page shows the static figure alone (a browser
+# would take minutes to draw it).
+MAX_RUNS = 1000
 
 
 class RunInfo:
@@ -73,14 +77,13 @@ class Figure:
         return ("x" if n == 1 else f"x{n}"), ("y" if n == 1 else f"y{n}")
 
     def line(self, row, col, x, y, colour, style="-", width=1.0, alpha=1.0, label=None,
-             runs=(), hover=None, marker=None, size=5, static=True):
+             runs=(), hover=None, marker=None, size=5):
         """A line (or, with marker and style "", points) of runs (ids) on panel (row, col).
         label: a legend entry (once per label); hover: the label's text instead of the runs'."""
         x = np.asarray(x, dtype=float)
         y = np.asarray(y, dtype=float)
-        if static:
-            self.axes[row][col].plot(x, drawable(y), color=colour, ls=style or "none",
-                                     lw=width, alpha=alpha, marker=marker, ms=size)
+        self.axes[row][col].plot(x, drawable(y), color=colour, ls=style or "none", lw=width,
+                                 alpha=alpha, marker=marker, ms=size)
         if label and label not in self._legend:
             self._legend[label] = dict(color=colour, ls=style or "none", lw=width,
                                        marker=marker, ms=size)
@@ -193,12 +196,13 @@ class Figure:
         return {"data": self.traces, "layout": layout}
 
     def save(self, folder, stem):
-        """PNG and SVG of the static figure; returns (png, svg, spec) for the Result."""
-        import os
+        """PNG and SVG of the static figure; returns (png, svg, spec) for the Result, spec None
+        for a figure of more than MAX_RUNS runs."""
         self.finish()
         png, svg = f"{stem}.png", f"{stem}.svg"
         for name in (png, svg):
             self.fig.savefig(os.path.join(folder, name), bbox_inches="tight",
                              metadata={"Software": None} if name == png else {"Date": None})
         plt.close(self.fig)
-        return png, svg, self.spec()
+        runs = {run for trace in self.traces for run in trace["meta"]["runs"]}
+        return png, svg, (self.spec() if len(runs) <= MAX_RUNS else None)

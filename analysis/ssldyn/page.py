@@ -238,7 +238,7 @@ def _sweep(label, sweep, results):
     if "config" in sweep.attrs:
         out.append(f"<details><summary>sweep config</summary><pre>{escape(str(sweep.attrs['config']))}"
                    "</pre></details>")
-    if any(r.interactive for r in results) or any(t.run_column is not None for r in results for t in r.tables):
+    if any(r.interactive or any(t.run_column is not None for t in r.tables) for r in results):
         out += _filters(sweep)
     for result in results:
         out += _result(ident, result)
@@ -254,7 +254,8 @@ def _result(section, result):
     if result.image and result.interactive:
         height = result.interactive["layout"].get("height", 450)
         out += ["<figure>",
-                f'<div class="figure-plot" id="plot-{escape(ident)}" data-spec="spec-{escape(ident)}" '
+                f'<div class="figure-plot" id="plot-{escape(ident)}" '
+                f'data-spec="spec-{escape(ident)}" '
                 f'style="height: {int(height)}px"></div>',
                 f'<script type="application/json" id="spec-{escape(ident)}">'
                 f"{_json(result.interactive)}</script>",

@@ -100,7 +100,7 @@ def figure_makers(gd_error_t, overlay=False):
     # Imported here: a bad input is refused before matplotlib's start-up cost.
     from . import collapse, gd_error, orthogonality, table, vs_theory, width
     gd = lambda s, f, p: gd_error.make(s, f, p, fixed_t=gd_error_t)  # noqa: E731
-    if overlay:  # the figures that draw every run (not one chosen per setting, nor a table of groups)
+    if overlay:  # the figures that draw every run (not one per setting, nor a table of groups)
         return [collapse.make, gd, width.linear_limit, width.linear_pair, width.ntk, table.make]
     return [collapse.make, vs_theory.make, gd, width.linear_limit, width.linear_pair, width.ntk,
             orthogonality.make, table.make]

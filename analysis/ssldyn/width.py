@@ -1,6 +1,7 @@
 """Width studies (THEORY 4.3, 4.4): deviation from the linear limit against the hidden width
 per activation, and the relative weight and kernel change against width, SSL against the
-supervised baseline, per activation; each with the exponents THEORY expects drawn beside. Both read the network/ section of two-layer runs (ssldyn.store.SECTIONS);
+supervised baseline, per activation; each with the exponents THEORY expects drawn beside.
+Both read the network/ section of two-layer runs (ssldyn.store.SECTIONS);
 sweeps without two-layer runs are skipped with a note."""
 
 import math

@@ -87,7 +87,8 @@
       section.querySelectorAll("table[data-run-column]").forEach(function (table) {
         var column = Number(table.getAttribute("data-run-column"));
         for (var i = 1; i < table.rows.length; i++) {
-          if (!table.rows[i].hidden) result.table_runs.push(table.rows[i].cells[column].textContent);
+          var row = table.rows[i];
+          if (!row.hidden) result.table_runs.push(row.cells[column].textContent);
         }
       });
       result.count = section.querySelector(".filter-count").textContent;
