@@ -24,7 +24,7 @@ PACKAGES=(
   libopenblas-dev
   zlib1g-dev
   python3 python3-h5py python3-numpy python3-matplotlib
-  python3-pandas python3-xarray python3-h5netcdf python3-scipy
+  python3-pandas python3-xarray python3-h5netcdf python3-scipy python3-plotly
   python3-pip python3-setuptools python3-wheel
   chromium
   dataset-fashion-mnist

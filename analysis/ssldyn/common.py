@@ -22,6 +22,7 @@ plt.rcParams.update({
 })
 
 DYNAMICS_COLOURS = {"naive": "tab:red", "sphere": "tab:orange", "orthogonal": "tab:blue"}
+DYNAMICS_ORDER = {"naive": 0, "sphere": 1, "orthogonal": 2}
 
 # The largest magnitude drawn. A diverged run's values reach ±1.8e308, the largest double, and
 # matplotlib's axis limits and ticks (the span, its margins, tick steps) overflow there
@@ -49,6 +50,7 @@ class Table:
     header: list
     rows: list
     row_classes: list = field(default_factory=list)  # CSS class per row ("failed", "")
+    run_column: int = None  # the column of run ids: the page's filters hide the rows
 
 
 @dataclass
@@ -58,6 +60,8 @@ class Result:
     title: str
     caption: str = ""
     image: str = None                                # PNG file name in the output folder
+    svg: str = None                                  # the same figure as SVG
+    interactive: dict = None                         # its plotly.js specification (figure.py)
     files: list = field(default_factory=list)        # CSV file names
     notes: list = field(default_factory=list)
     tables: list = field(default_factory=list)
@@ -85,9 +89,12 @@ def write_csv(folder, name, header, rows):
 
 
 def save(fig, folder, name):
+    """The figure as PNG (name) and SVG beside it; returns (png, svg)."""
+    svg = os.path.splitext(name)[0] + ".svg"
     fig.savefig(os.path.join(folder, name), metadata={"Software": None})
+    fig.savefig(os.path.join(folder, svg), metadata={"Date": None})
     plt.close(fig)
-    return name
+    return name, svg
 
 
 def short(value):

@@ -223,7 +223,7 @@ def reference_eta(sweep):
 def make(sweep, folder, prefix, t_lmax=10.0):
     """For ssldyn.report: the comparison table, its CSV, and the effective rank along the runs
     of the smallest step (penalties at every mu against a retraction and weight decay)."""
-    from .common import Result, Table, plt, short, write_csv
+    from .common import Result, Table, plt, save, short, write_csv
 
     result = Result("orthogonality", "Ways to enforce orthogonality, compared")
     index = sweep.index
@@ -260,9 +260,7 @@ def make(sweep, folder, prefix, t_lmax=10.0):
         ax.set_ylabel("effective rank")
         ax.legend()
     fig.tight_layout()
-    result.image = f"{prefix}orthogonality.png"
-    fig.savefig(f"{folder}/{result.image}")
-    plt.close(fig)
+    result.image, result.svg = save(fig, folder, f"{prefix}orthogonality.png")
     result.caption = (f"One row per method, loss and k. Columns after 'predicted' are at the "
                       f"smallest step eta*lambda_max = {eta:g}: the distance to the flow at t* "
                       f"(t* lambda_max = {t_lmax:g}), the rest at the common final t. Stability "

@@ -1,10 +1,12 @@
-"""Figures, their numbers as CSV, and one HTML page of simulation against theory, from a store.
+"""Figures, their numbers as CSV, and one HTML page of simulation against theory, from one or
+more stores: each sweep in a section, and sweeps whose axes match overlaid in one more.
 
-    python3 -m ssldyn.report STORE --out DIR       (also: ssldyn report STORE --out DIR)
+    python3 -m ssldyn.report STORE... --out DIR       (also: ssldyn report STORE... --out DIR)
 
 Exit codes: 0 written, 1 written but some figure failed (see stderr and the page) or the disk
-filled (nothing written), 2 bad input (a missing file, not a store, an unknown sweep, an output
-path that is not a report folder): a message naming it on stderr and nothing written.
+filled (nothing written), 2 bad input (a missing file, not a store, a store given twice, an
+unknown sweep, several stores without --out, an output path that is not a report folder): a
+message naming it on stderr and nothing written.
 """
 
 import argparse
@@ -38,17 +40,20 @@ class Parser(argparse.ArgumentParser):
 def parse_args(argv):
     parser = Parser(
         prog="ssldyn report",
-        description="Write PNG figures, the numbers behind them as CSV, and one HTML page "
-                    "(DIR/index.html) of gradient descent against the closed-form flow for "
-                    "every sweep of an ssldyn store.",
+        description="Write figures (interactive, and PNG and SVG), the numbers behind them as "
+                    "CSV, and one HTML page (DIR/index.html) of gradient descent against the "
+                    "closed-form flow for every sweep of one or more ssldyn stores; sweeps "
+                    "whose axes match are also drawn overlaid.",
         epilog="Exit codes: 0 written, 1 a figure failed (the rest written), 2 bad input "
                "(nothing written).")
-    parser.add_argument("store", metavar="STORE", help="an ssldyn HDF5 store")
+    parser.add_argument("stores", metavar="STORE", nargs="+", help="an ssldyn HDF5 store")
     parser.add_argument("--out", metavar="DIR",
-                        help="output folder (default: STORE without .h5, plus -report); "
-                             "replaced as a whole if it holds an earlier report")
+                        help="output folder (default, for one store: STORE without .h5, plus "
+                             "-report; needed for several); replaced as a whole if it holds an "
+                             "earlier report")
     parser.add_argument("--sweep", metavar="NAME", action="append",
-                        help="report on this sweep only (repeatable; default: every sweep)")
+                        help="report on this sweep only, of every store that has it "
+                             "(repeatable; default: every sweep)")
     parser.add_argument("--gd-error-t", metavar="T", type=float,
                         help="the common time t* of the GD-to-flow error figure (default: the "
                              "largest record time all runs of a group reach with errors above "
@@ -91,49 +96,108 @@ def check_out(out):
         raise BadInput(f"{out}: its parent folder {parent} is not writable")
 
 
-def figure_makers(gd_error_t):
+def figure_makers(gd_error_t, overlay=False):
     # Imported here: a bad input is refused before matplotlib's start-up cost.
     from . import collapse, gd_error, orthogonality, table, vs_theory, width
-    return [collapse.make, vs_theory.make,
-            lambda s, f, p: gd_error.make(s, f, p, fixed_t=gd_error_t),
-            width.linear_limit, width.linear_pair, width.ntk, orthogonality.make, table.make]
+    gd = lambda s, f, p: gd_error.make(s, f, p, fixed_t=gd_error_t)  # noqa: E731
+    if overlay:  # the figures that draw every run (not one per setting, nor a table of groups)
+        return [collapse.make, gd, width.linear_limit, width.linear_pair, width.ntk, table.make]
+    return [collapse.make, vs_theory.make, gd, width.linear_limit, width.linear_pair, width.ntk,
+            orthogonality.make, table.make]
 
 
-def build(store, names, folder, gd_error_t):
-    """Every figure of every named sweep into folder; returns (page html, counts, failures)."""
-    from . import page
+def draw(sweep, makers, folder, prefix):
+    """The results of every maker for one sweep, and how many failed."""
     from .common import Result
 
-    makers = figure_makers(gd_error_t)
-    sections, page_notes, failures = [], [], 0
-    drawn = skipped = 0
-    if not names:
-        page_notes.append("The store holds no sweeps.")
-    for name in names:
+    results, failures = [], 0
+    for make in makers:
         try:
-            sweep = store.sweep(name)
-        except StoreError as e:
-            page_notes.append(f"Sweep {name} could not be read: {e}")
-            print(f"ssldyn report: note: {page_notes[-1]}", file=sys.stderr)
-            continue
-        results = []
-        for make in makers:
+            result = make(sweep, folder, prefix)
+        except Exception as e:  # one broken figure must not cost the others
+            if isinstance(e, OSError) and e.errno in WRITE_ERRORS:
+                raise  # the folder cannot take the report: not this figure's fault
+            traceback.print_exc()
+            failures += 1
+            title = getattr(make, "__module__", "figure").rsplit(".", 1)[-1]
+            result = Result(title, f"{title} (failed)",
+                            skipped=f"could not be drawn: {type(e).__name__}: {e}")
+        results.append(result)
+    return results, failures
+
+
+def labels(stores):
+    """A name per store for section titles and overlaid run ids: its file name without .h5,
+    or its path as given where two file names are the same."""
+    stems = [os.path.splitext(os.path.basename(s.path))[0] for s in stores]
+    return [stem if stems.count(stem) == 1 else s.path for stem, s in zip(stems, stores)]
+
+
+def build(stores, names, folder, gd_error_t, library=None):
+    """Every figure of every named sweep of the stores, then the overlays of sweeps whose axes
+    match, into folder; returns (page html, drawn, skipped, failures, the sweeps' labels)."""
+    from . import overlay, page
+
+    sections, page_notes, failures = [], [], 0
+    several = len(stores) > 1
+    for store, label in zip(stores, labels(stores)):
+        wanted = [n for n in names if n in store.sweeps()] if names else store.sweeps()
+        if not wanted:
+            page_notes.append(f"{store.path} holds no sweeps" + (" of those asked for" if names
+                                                                 else "") + ".")
+        for name in wanted:
             try:
-                result = make(sweep, folder, f"{name}_")
-            except Exception as e:  # one broken figure must not cost the others
-                if isinstance(e, OSError) and e.errno in WRITE_ERRORS:
-                    raise  # the folder cannot take the report: not this figure's fault
-                traceback.print_exc()
-                failures += 1
-                title = getattr(make, "__module__", "figure").rsplit(".", 1)[-1]
-                result = Result(title, f"{title} (failed)",
-                                skipped=f"could not be drawn: {type(e).__name__}: {e}")
-            drawn += bool(result.image)
-            skipped += bool(result.skipped)
-            results.append(result)
-        sections.append((sweep, results))
-    html = page.render(store.path, store.attrs, sections, page_notes)
-    return html, drawn, skipped, failures
+                sweep = store.sweep(name)
+            except StoreError as e:
+                page_notes.append(f"Sweep {name} could not be read: {e}")
+                print(f"ssldyn report: note: {page_notes[-1]}", file=sys.stderr)
+                continue
+            sections.append((f"{label}/{name}" if several else name, sweep))
+    drawn_sections = []
+    makers = figure_makers(gd_error_t)
+    for label, sweep in sections:
+        results, failed = draw(sweep, makers, folder, _prefix(label, sweep.name, several))
+        failures += failed
+        drawn_sections.append((label, sweep, results))
+    for n, group in enumerate(overlay.matching(sections), 1):
+        combined = overlay.Overlay(group)
+        results, failed = draw(combined, figure_makers(gd_error_t, overlay=True), folder,
+                               f"overlay{n}_")
+        failures += failed
+        drawn_sections.append((combined.label, combined, results))
+    if not library:
+        for _, _, results in drawn_sections:
+            for result in results:
+                result.interactive = None
+    results = [r for _, _, rs in drawn_sections for r in rs]
+    drawn = sum(bool(r.image) for r in results)
+    skipped = sum(bool(r.skipped) for r in results)
+    html = page.render([(s.path, s.attrs) for s in stores], drawn_sections, page_notes, library)
+    return html, drawn, skipped, failures, [label for label, _ in sections]
+
+
+def _prefix(label, name, several):
+    """File names of a sweep's figures: SWEEP_ (one store) or STORE_SWEEP_ (several)."""
+    text = label.replace("/", "_") if several else name
+    return "".join(c if c.isalnum() or c in "_-." else "-" for c in text) + "_"
+
+
+LIBRARY = "plotly.js"
+
+
+def write_library(folder):
+    """plotly.js (Debian's python3-plotly ships it) beside the page; None, with a note on
+    stderr, when it is not installed: the page then has the static figures only."""
+    try:
+        from plotly.offline import get_plotlyjs
+        text = get_plotlyjs()
+    except (ImportError, OSError) as e:
+        print(f"ssldyn report: note: no interactive figures: plotly.js is not available ({e}; "
+              "Debian: python3-plotly)", file=sys.stderr)
+        return None
+    with open(os.path.join(folder, LIBRARY), "w", encoding="utf-8") as f:
+        f.write(text)
+    return LIBRARY
 
 
 def work_prefix(out):
@@ -185,38 +249,64 @@ def replace_folder(built, out):
         shutil.rmtree(old, ignore_errors=True)
 
 
+def open_stores(paths, sweeps):
+    """The stores, each checked; BadInput naming the first bad one (those opened are closed)."""
+    stores = []
+    try:
+        seen = set()
+        for path in paths:
+            check_store_file(path)
+            real = os.path.realpath(path)
+            if real in seen:
+                raise BadInput(f"{path}: given twice")
+            seen.add(real)
+            try:
+                stores.append(Store(path))
+            except StoreError as e:
+                raise BadInput(str(e)) from None
+        for name in sweeps or []:
+            if not any(name in s.sweeps() for s in stores):
+                held = sorted({n for s in stores for n in s.sweeps()})
+                where = paths[0] if len(paths) == 1 else "none of " + ", ".join(paths)
+                raise BadInput(f"{where}: no sweep named {name} (it holds: "
+                               f"{', '.join(held) or 'none'})")
+    except BadInput:
+        for store in stores:
+            store.close()
+        raise
+    return stores
+
+
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    out = args.out or (os.path.splitext(args.store)[0] + "-report")
     try:
-        check_store_file(args.store)
-        try:
-            store = Store(args.store)
-        except StoreError as e:
-            raise BadInput(str(e)) from None
-        available = store.sweeps()
-        for name in args.sweep or []:
-            if name not in available:
-                store.close()
-                raise BadInput(f"{args.store}: no sweep named {name} (it holds: "
-                               f"{', '.join(available) or 'none'})")
+        if args.out is None and len(args.stores) > 1:
+            raise BadInput(f"{len(args.stores)} stores: name the report's folder with --out DIR")
+        out = args.out or (os.path.splitext(args.stores[0])[0] + "-report")
+        stores = open_stores(args.stores, args.sweep)
         try:
             check_out(out)
         except BadInput:
-            store.close()
+            for store in stores:
+                store.close()
             raise
     except BadInput as e:
         print(f"ssldyn: error: {e}", file=sys.stderr)
         return 2
 
-    names = args.sweep or available
+    names = args.sweep or []
     parent = os.path.dirname(os.path.abspath(out))
     folder = None
     try:
         remove_stale_work(out)
         folder = tempfile.mkdtemp(prefix=work_prefix(out), dir=parent)
-        with store:
-            html, drawn, skipped, failures = build(store, names, folder, args.gd_error_t)
+        library = write_library(folder)
+        try:
+            html, drawn, skipped, failures, shown = build(stores, names, folder,
+                                                          args.gd_error_t, library)
+        finally:
+            for store in stores:
+                store.close()
         with open(os.path.join(folder, "index.html"), "w", encoding="utf-8") as f:
             f.write(html)
         with open(os.path.join(folder, MARKER), "w") as f:
@@ -232,7 +322,7 @@ def main(argv=None):
         raise
     if not args.quiet:
         print(f"report: {os.path.join(out, 'index.html')} ({drawn} figures, {skipped} skipped "
-              f"with a note; sweeps: {', '.join(names) or 'none'})")
+              f"with a note; sweeps: {', '.join(shown) or 'none'})")
     if failures:
         print(f"ssldyn: failure: {failures} figures failed (see above)", file=sys.stderr)
         return 1

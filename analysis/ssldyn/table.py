@@ -24,7 +24,7 @@ def make(sweep, folder, prefix):
     result.files.append(write_csv(folder, f"{prefix}table.csv", header, rows))
     shown = [[r[1], r[2], r[3].upper() if r[3] == "failed" else r[3]] + [short(v) for v in r[4:]]
              for r in rows[:HTML_ROWS]]
-    result.tables.append(Table("", header[1:], shown, classes[:HTML_ROWS]))
+    result.tables.append(Table("", header[1:], shown, classes[:HTML_ROWS], run_column=1))
     if len(rows) > HTML_ROWS:
         result.notes.append(f"the page shows the first {HTML_ROWS} of {len(rows)} runs; "
                             f"{prefix}table.csv holds all")

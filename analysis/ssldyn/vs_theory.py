@@ -4,12 +4,11 @@ eigenspace against t, gradient descent and theory on one axis, their difference 
 One run per (dynamics, loss): the one with the smallest step (the closest to the flow)."""
 
 import numpy as np
-from matplotlib.lines import Line2D
 
-from .common import (DYNAMICS_COLOURS, DRAWABLE, Result, drawable, plt, reached, save, short,
+from .common import (DYNAMICS_COLOURS, DYNAMICS_ORDER, DRAWABLE, Result, drawable, reached, short,
                      undrawable, write_csv)
+from .figure import Figure, RunInfo
 
-DYNAMICS_ORDER = {"naive": 0, "sphere": 1, "orthogonal": 2}
 LOSS_ORDER = {"noncontrastive": 0, "contrastive": 1}
 PANELS = (("loss", "loss L", False), ("topk_sin_angle", "sin of largest principal angle", True))
 
@@ -41,7 +40,8 @@ def make(sweep, folder, prefix):
         result.notes.append(f"{len(runs) - len(usable)} runs lack trajectory/ or theory/")
     chosen = representatives(usable)
 
-    fig, axes = plt.subplots(len(chosen), 2, figsize=(10, 2.6 * len(chosen)), squeeze=False)
+    figure = Figure(RunInfo(sweep), len(chosen), 2, (12, 2.6 * len(chosen)),
+                    title=f"{sweep.name}: gradient descent against the exact flow")
     rows, diverged = [], []
     for i, r in enumerate(chosen):
         traj, theory = r.trajectory, r.theory
@@ -57,36 +57,30 @@ def make(sweep, folder, prefix):
             columns += [gd, flow, diff]
             if any(undrawable(c) for c in (gd, flow, diff)) and r.id not in diverged:
                 diverged.append(r.id)
-            ax = axes[i][j]
-            ax.plot(t, drawable(gd), color=colour, lw=1.2)
-            ax.plot(t, drawable(flow), "k--", lw=1.0)
-            if log:
-                ax.set_yscale("log")
-            ax.set_ylabel(label)
-            ax.grid(True, alpha=0.3)
-            twin = ax.twinx()
+            figure.line(i, j, t, gd, colour, "-", width=1.2, runs=[r.id])
+            figure.line(i, j, t, flow, "k", "--", runs=[r.id],
+                        hover=f"closed-form flow of {figure.runs.describe(r.id)}")
+            # The difference on a second axis of the static figure (and in the CSV).
+            twin = figure.ax(i, j).twinx()
             twin.plot(t, drawable(diff), color="tab:gray", ls=":", lw=1.2)
             twin.set_ylabel("GD − theory", color="tab:gray")
             twin.tick_params(axis="y", colors="tab:gray")
             failed = " — FAILED" if r.status == "failed" else ""
-            ax.set_title(f"{r.config['dynamics']}, {r.config['loss']}, k = {r.config['k']}, "
-                         f"η = {short(eta)}{failed}", fontsize=9)
-            if i == len(chosen) - 1:
-                ax.set_xlabel("t = η · step")
+            figure.panel(i, j, title=f"{r.config['dynamics']}, {r.config['loss']}, "
+                                     f"k = {r.config['k']}, η = {short(eta)}{failed}",
+                         ylabel=label, ylog=log,
+                         xlabel="t = η · step" if i == len(chosen) - 1 else "")
         for n in range(len(t)):
             rows.append([sweep.name, r.id, r.config["dynamics"], r.config["loss"], r.config["k"],
                          eta, r.status, traj["step"][keep][n], t[n]] + [c[n] for c in columns])
-    handles = [Line2D([], [], color="k", label="gradient descent (colour: dynamics)"),
-               Line2D([], [], color="k", ls="--", label="closed-form flow"),
-               Line2D([], [], color="tab:gray", ls=":", label="difference (right axis)")]
-    axes[0][0].legend(handles=handles, loc="best")
+    figure.key("gradient descent (colour: dynamics)", "k", "-", width=1.2)
+    figure.key("closed-form flow", "k", "--")
+    figure.key("difference (right axis, static figure)", "tab:gray", ":", width=1.2)
     if diverged:
         result.notes.append(
             f"Diverged (gradient descent or its flow): {', '.join(diverged)}. Their values "
             f"beyond ±{DRAWABLE:.0e} or not finite are not drawn; the CSV holds them all.")
-    fig.suptitle(f"{sweep.name}: gradient descent against the exact flow")
-    fig.tight_layout()
-    result.image = save(fig, folder, f"{prefix}theory.png")
+    result.image, result.svg, result.interactive = figure.save(folder, f"{prefix}theory")
     header = ["sweep", "run_id", "dynamics", "loss", "k", "eta", "status", "step", "t",
               "loss_gd", "loss_theory", "loss_difference",
               "sin_angle_gd", "sin_angle_theory", "sin_angle_difference"]

@@ -1,15 +1,22 @@
 """Width studies (THEORY 4.3, 4.4): deviation from the linear limit against the hidden width
 per activation, and the relative weight and kernel change against width, SSL against the
-supervised baseline. Both read the network/ section of two-layer runs (ssldyn.store.SECTIONS);
+supervised baseline, per activation; each with the exponents THEORY expects drawn beside.
+Both read the network/ section of two-layer runs (ssldyn.store.SECTIONS);
 sweeps without two-layer runs are skipped with a note."""
+
+import math
 
 import numpy as np
 
-from .common import Result, Table, plt, reached, save, write_csv
+from .common import Result, Table, plt, reached, write_csv
+from .figure import Figure, RunInfo
+from .overlay import SOURCE
 from .store import ACTIVATION_KEY, PRECISION_KEY, SUPERVISED_MODEL, WIDTH_KEY
 from .stats import fit_line
 
 MIN_WIDTHS = 3  # a fitted exponent with an interval needs three widths or more
+# The exponent of the deviation from the linear limit by activation (THEORY §4.3)
+REFERENCE = {"tanh": -1.0, "erf": -1.0, "gelu": -0.5, "softplus": -0.5}
 
 
 def _width_runs(sweep, series, result):
@@ -29,10 +36,13 @@ def _width_runs(sweep, series, result):
 
 
 def _activation_group(run):
-    """The group of a run in the width fits: its activation, float32 runs apart."""
+    """The group of a run in the width fits: its activation, float32 runs and overlaid sweeps
+    apart."""
     group = run.config.get(ACTIVATION_KEY, "?")
     precision = run.config.get(PRECISION_KEY, "float64")
-    return group if precision == "float64" else f"{group} ({precision})"
+    group = group if precision == "float64" else f"{group} ({precision})"
+    source = run.config.get(SOURCE)  # overlaid sweeps: each its own fit
+    return group if source is None else f"{group} {source}"
 
 
 def _ends(run, name):
@@ -54,26 +64,51 @@ def _fit_groups(points, x_index, y_index):
     return out
 
 
-def _draw(ax, points, fits, x_index, y_index, ylabel):
+def reference_exponent(group):
+    """The exponent THEORY expects of a group's power law in h, or None: the deviation from the
+    linear limit falls as h^-1 for odd σ (tanh, erf) and h^-1/2 for σ with σ''(0) ≠ 0 (gelu,
+    softplus), relu has none (§4.3); the supervised baseline's weight and kernel change fall as
+    h^-1/2, the constrained SSL runs' stay O(1) (§4.4)."""
+    words = group.replace(",", " ").split()
+    if "supervised" in words:
+        return -0.5
+    if "SSL" in words:
+        return 0.0
+    for activation in words:
+        if activation in REFERENCE:
+            return REFERENCE[activation]
+    return None
+
+
+def _draw(figure, column, points, fits, x_index, y_index, ylabel):
     colours = plt.cm.tab10(np.linspace(0, 1, 10))
     for n, group in enumerate(sorted({p[0] for p in points})):
+        colour = colours[n % 10]
         mine = [p for p in points if p[0] == group]
         x = np.array([p[x_index] for p in mine], float)
         y = np.array([p[y_index] for p in mine], float)
+        runs = [p[1] for p in mine]
         label = group
         if group in fits:
             fit = fits[group]
+            label += f": h^{fit.slope:.3f} [{fit.low:.3f}, {fit.high:.3f}]" + (
+                " (left panel)" if column == 0 else "")
             grid = np.geomspace(x.min(), x.max(), 20)
-            ax.plot(grid, np.exp(fit.intercept + fit.slope * np.log(grid)), "-",
-                    color=colours[n % 10], lw=1)
-            label += f": h^{fit.slope:.3f} [{fit.low:.3f}, {fit.high:.3f}]"
-        ax.plot(x, y, "o", color=colours[n % 10], ms=4, label=label)
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("hidden width h")
-    ax.set_ylabel(ylabel)
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(loc="best")
+            figure.line(0, column, grid, np.exp(fit.intercept + fit.slope * np.log(grid)), colour,
+                        "-", runs=runs, hover=f"fit, {label}<br>runs: " + ", ".join(runs))
+        for run, width, value in zip(runs, x, y):
+            figure.line(0, column, [width], [value], colour, "", marker="o", size=4, runs=[run],
+                        label=label if column == 0 else None)
+        expected = reference_exponent(group)
+        positive = y > 0
+        if expected is not None and positive.any():
+            centre_x = math.exp(np.mean(np.log(x[positive])))
+            centre_y = math.exp(np.mean(np.log(y[positive])))
+            grid = np.geomspace(x.min(), x.max(), 20)
+            text = f"{group}: reference h^{expected:g} (THEORY)"
+            figure.line(0, column, grid, centre_y * (grid / centre_x) ** expected, colour, ":",
+                        width=1.4, label=text if column == 0 else None, hover=text)
+    figure.panel(0, column, xlabel="hidden width h", ylabel=ylabel, xlog=True, ylog=True)
 
 
 def _fit_table(title, panels):
@@ -113,9 +148,10 @@ def linear_limit(sweep, folder, prefix):
     result.caption = (
         "network/output_deviation of each run (its outputs on the probes against those of its "
         "linearisation σ(0) + σ′(0)u at the same weights) against the hidden width h, at "
-        "initialisation and at the last record; lines: least-squares power laws per activation, exponent with a 95% "
-        "interval (t distribution). THEORY §4.3 estimates h^-1/2 for gelu and softplus, h^-1 "
-        "for tanh and erf, and no linear limit for relu.")
+        "initialisation and at the last record; lines: least-squares power laws per activation, "
+        "exponent with a 95% interval (t distribution); dotted, through each activation's "
+        "points: the slopes THEORY §4.3 estimates, h^-1/2 for gelu and softplus and h^-1 for "
+        "tanh and erf (relu: no linear limit, no reference).")
     return result
 
 
@@ -126,12 +162,10 @@ def _two_panels(sweep, folder, prefix, result, name, points, header, panels_spec
         result.skipped = "all runs have the same width: nothing to plot against h"
         return
     panels = [(label, _fit_groups(points, 3, 4 + i)) for i, (label, _) in enumerate(panels_spec)]
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4.2), squeeze=False)
+    figure = Figure(RunInfo(sweep), 1, 2, (12.5, 4.2), title=title)
     for i, (_, ylabel) in enumerate(panels_spec):
-        _draw(axes[0][i], points, panels[i][1], 3, 4 + i, ylabel)
-    fig.suptitle(title)
-    fig.tight_layout()
-    result.image = save(fig, folder, f"{prefix}{name}.png")
+        _draw(figure, i, points, panels[i][1], 3, 4 + i, ylabel)
+    result.image, result.svg, result.interactive = figure.save(folder, f"{prefix}{name}")
     result.files.append(write_csv(folder, f"{prefix}{name}.csv", header, points))
     result.files.append(write_csv(folder, f"{prefix}{name}_fit.csv", FIT_HEADER,
                                   _fit_rows(sweep, panels)))
@@ -146,24 +180,26 @@ def ntk(sweep, folder, prefix):
     points = []
     for r in runs:
         objective = "supervised" if r.config.get("model") == SUPERVISED_MODEL else "SSL"
-        points.append([objective, r.id, r.status, float(r.config[WIDTH_KEY]),
-                       _ends(r, "weight_change")[1], _ends(r, "kernel_change")[1]])
+        points.append([f"{objective}, {_activation_group(r)}", r.id, r.status,
+                       float(r.config[WIDTH_KEY]), _ends(r, "weight_change")[1],
+                       _ends(r, "kernel_change")[1]])
     _two_panels(sweep, folder, prefix, result, "ntk", points,
-                ["objective", "run_id", "status", "width", "weight_change", "kernel_change"],
+                ["group", "run_id", "status", "width", "weight_change", "kernel_change"],
                 [("weight change", "‖θ_t − θ_0‖_F / ‖θ_0‖_F"),
                  ("kernel change", "‖Θ_t − Θ_0‖_F / ‖Θ_0‖_F")],
                 f"{sweep.name}: laziness against width (THEORY §4.4)",
                 "Fitted exponents of change ∝ h^b")
     if result.skipped:
         return result
-    if not any(p[0] == "supervised" for p in points):
+    if not any(p[0].startswith("supervised") for p in points):
         result.notes.append(f"no supervised baseline (model = {SUPERVISED_MODEL}) in this sweep")
     result.caption = (
         "Relative weight change and relative change of the empirical NTK at the last record "
-        "against the hidden width h; lines: least-squares power laws, exponent with a 95% "
-        "interval. Supervised training under the NTK parametrisation turns lazy (both vanish "
-        "as h grows); under the orthogonality constraints the weight change stays O(1) "
-        "(THEORY §4.4).")
+        "against the hidden width h, per objective and activation; lines: least-squares power "
+        "laws, exponent with a 95% interval; dotted: the reference slopes. Supervised training "
+        "under the NTK parametrisation turns lazy (both vanish as h^-1/2, drawn through the "
+        "supervised runs); under the orthogonality constraints the weight change stays O(1) "
+        "(h^0, drawn through the SSL runs; THEORY §4.4).")
     return result
 
 
@@ -187,5 +223,6 @@ def linear_pair(sweep, folder, prefix):
         "Each two-layer run against its paired linear run (σ replaced by σ(0) + σ′(0)u, trained "
         "from the same weights with the same steps): the Gram matrix of the probes' "
         "representations and the loss at the last record, against the hidden width h, with "
-        "least-squares power laws per activation (exponent, 95% interval).")
+        "least-squares power laws per activation (exponent, 95% interval); dotted: the slopes "
+        "of THEORY §4.3 (h^-1 for tanh and erf, h^-1/2 for gelu and softplus).")
     return result

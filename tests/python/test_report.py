@@ -4,13 +4,16 @@ missing a section still yields a page with the other figures and a note; bad inp
 with nothing written; and the page loads in headless Chromium with every image and no errors."""
 
 import csv
+import json
 import math
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import unittest
+from html import escape
 
 import h5py
 import numpy as np
@@ -102,6 +105,13 @@ def read_csv(path):
         return list(csv.DictReader(f))
 
 
+def figure_spec(html, ident):
+    """The plotly.js specification of the figure ident (section-key) in a report page."""
+    found = re.search(rf'<script type="application/json" id="spec-{re.escape(ident)}">(.*?)'
+                      "</script>", html, re.S)
+    return json.loads(found.group(1).replace("<\\/", "</"))
+
+
 def close(a, b, rel=1e-12):
     return (math.isnan(a) and math.isnan(b)) or a == b or abs(a - b) <= rel * max(abs(a), abs(b))
 
@@ -176,9 +186,18 @@ class ReportTest(unittest.TestCase):
         # Skipped with a note: too few step sizes, and no two-layer runs for the width figures.
         self.assertIn("Not drawn: needs at least 3 finished runs that differ only in eta/eta_rel", html)
         self.assertEqual(html.count("Not drawn: no two-layer runs"), 6)
-        # Offline: nothing but the PNGs and CSVs next to it is referenced.
-        for needle in ("http://", "https://", "<link", "<script src", "url(", "@import"):
+        for sweep, figures in FIGURES.items():
+            for figure in figures:  # the static figure as SVG too
+                with open(self.path(f"{sweep}_{figure}.svg"), encoding="utf-8") as f:
+                    self.assertIn("<svg", f.read(2000))
+        # Offline: nothing but the files next to it is referenced; the one script it loads is
+        # the plotting library beside it (Debian's plotly.js, byte for byte).
+        for needle in ("http://", "https://", "<link", "url(", "@import"):
             self.assertNotIn(needle, html)
+        self.assertEqual(re.findall(r"<script src=\"([^\"]*)\"", html), ["plotly.js"])
+        from plotly.offline import get_plotlyjs
+        with open(self.path("plotly.js"), encoding="utf-8") as f:
+            self.assertEqual(f.read(), get_plotlyjs())
 
     def test_collapse_csv_equals_raw(self):
         for sweep in FIGURES:
@@ -302,9 +321,12 @@ class ReportTest(unittest.TestCase):
             stderr = math.sqrt(np.sum(resid ** 2) / (len(x) - 2) / np.sum((x - x.mean()) ** 2))
             q = T975[len(x) - 2]
             for column, value in (("slope", slope), ("intercept", intercept),
-                                  ("slope_stderr", stderr), ("t_quantile", q),
-                                  ("slope_low", slope - q * stderr), ("slope_high", slope + q * stderr)):
+                                  ("slope_stderr", stderr)):
                 self.assertTrue(close(float(fit[column]), value), (column, fit[column], value))
+            # The quantile is scipy's, within 1e-9 of the closed form (StudentTTest).
+            for column, value in (("t_quantile", q), ("slope_low", slope - q * stderr),
+                                  ("slope_high", slope + q * stderr)):
+                self.assertTrue(close(float(fit[column]), value, 1e-9), (column, fit[column], value))
             self.assertEqual(int(fit["n"]), 4)
             # THEORY 4.2: O(η)
             self.assertLess(abs(float(fit["slope"]) - 1), 0.1)
@@ -470,8 +492,32 @@ class ReportTest(unittest.TestCase):
             self.assertEqual(len(fits), 4, name)  # two activations, two panels
             for fit in fits:
                 self.assertTrue(close(float(fit["exponent"]), exponents[fit["group"]], 1e-9), fit)
-        lazy = {r["group"]: float(r["exponent"]) for r in read_csv(os.path.join(out, "grid_ntk_fit.csv"))}
-        self.assertTrue(close(lazy["supervised"], -0.5, 1e-9) and abs(lazy["SSL"]) < 1e-9, lazy)
+        # Laziness per objective and activation (tanh and gelu apart, not pooled).
+        lazy = read_csv(os.path.join(out, "grid_ntk_fit.csv"))
+        self.assertEqual(sorted({r["group"] for r in lazy}),
+                         ["SSL, gelu", "SSL, tanh", "supervised, gelu", "supervised, tanh"])
+        for r in lazy:
+            expected = -0.5 if r["group"].startswith("supervised") else 0.0
+            self.assertLess(abs(float(r["exponent"]) - expected), 1e-9, r)
+        # The reference slopes drawn beside (THEORY §4.3-4.4), read from the interactive
+        # figures: a line through each group's points with the exponent theory gives it.
+        expected = {"linear_limit": {"tanh": -1.0, "gelu": -0.5},
+                    "ntk": {"supervised, tanh": -0.5, "supervised, gelu": -0.5,
+                            "SSL, tanh": 0.0, "SSL, gelu": 0.0}}
+        for figure, slopes in expected.items():
+            spec = figure_spec(self.page(out), f"sweep-grid-{figure}")
+            found = {}
+            for trace in spec["data"]:
+                hover = trace.get("hovertemplate", "")
+                if ": reference h^" in hover:
+                    x, y = np.log(trace["x"]), np.log(trace["y"])
+                    group = hover.split(": reference")[0]
+                    found.setdefault(group, []).append(np.polyfit(x, y, 1)[0])
+            self.assertEqual(sorted(found), sorted(slopes), figure)
+            for group, fitted in found.items():
+                self.assertEqual(len(fitted), 2)  # both panels
+                for slope in fitted:
+                    self.assertLess(abs(slope - slopes[group]), 1e-9, (figure, group))
         self.assertTrue(os.path.exists(os.path.join(out, "grid_linear_limit.png")))
         self.assertTrue(os.path.exists(os.path.join(out, "grid_ntk.png")))
 
@@ -510,6 +556,14 @@ class ReportTest(unittest.TestCase):
         state = check_page.check(os.path.join(self.out, "index.html"))
         self.assertEqual(state["problems"], [])
         self.assertEqual(state["images"], 5)
+        self.assertEqual((state["figures"], state["undrawn"]), (5, []))  # drawn by plotly.js
+        # The check must fail when the plotting library is missing: no figure is drawn.
+        bare = os.path.join(self.dir, "bare")
+        shutil.copytree(self.out, bare)
+        os.remove(os.path.join(bare, "plotly.js"))
+        state = check_page.check(os.path.join(bare, "index.html"))
+        self.assertEqual(len(state["undrawn"]), 5)
+        self.assertTrue(any("plotly.js" in p for p in state["problems"]), state["problems"])
         # The check must fail on a missing image, and on a script error.
         broken = os.path.join(self.dir, "broken")
         shutil.copytree(self.out, broken)
@@ -529,18 +583,175 @@ class ReportTest(unittest.TestCase):
         self.assertTrue(any("no_such_function" in p for p in state["problems"]), state)
 
 
+    def test_hover_and_filter_in_headless_chromium(self):
+        """A reader's hover over a run's point shows its id and settings; choosing a setting's
+        value in the sweep's filter leaves drawn only the runs that have it."""
+        if check_page.find_chromium() is None:
+            self.skipTest("no chromium on PATH")
+        sweep = self.raw.sweep("grid")
+        configs = [self.raw.config("grid", row) for row in range(len(sweep))]
+        hovered = next(sweep.ids[r] for r, c in enumerate(configs)
+                       if c["eta_rel"] == "0.02" and c["dynamics"] == "sphere")
+        orthogonal = [sweep.ids[r] for r, c in enumerate(configs) if c["dynamics"] == "orthogonal"]
+        state = check_page.check(os.path.join(self.out, "index.html"), probe={
+            "figure": "plot-sweep-grid-theory", "run": hovered, "section": "sweep-grid",
+            "setting": "dynamics", "value": "orthogonal"})
+        self.assertEqual(state["problems"], [])
+        probe = state["probe"]
+        self.assertEqual(probe["hovered_run"], hovered, probe)
+        self.assertIn(f"run {hovered}", probe["hover_text"])
+        config = configs[sweep.ids.index(hovered)]
+        for key in ("loss", "dynamics", "eta_rel"):  # the settings that vary in the sweep
+            self.assertIn(f"{key} = {config[key]}", probe["hover_text"])
+        figures = probe["figures"]
+        self.assertEqual(sorted(figures), ["plot-sweep-grid-collapse", "plot-sweep-grid-gd_error",
+                                           "plot-sweep-grid-theory"])
+        for name, drawn in figures.items():
+            self.assertTrue(drawn["runs"], name)
+            self.assertLessEqual(set(drawn["runs"]), set(orthogonal), name)
+            self.assertEqual(drawn["svg_traces"], drawn["visible_traces"], name)
+        self.assertEqual(set(figures["plot-sweep-grid-collapse"]["runs"]), set(orthogonal))
+        self.assertEqual(probe["table_runs"], orthogonal)
+        self.assertEqual(probe["count"], f"{len(orthogonal)} of {len(sweep)} runs shown")
+
+    def test_interactive_figures_are_valid_plotly(self):
+        """Every figure's specification passes plotly's own validation (its schema of trace
+        and layout attributes), and each run's trace says which run it is."""
+        import plotly.graph_objects as go
+        html = self.page()
+        idents = re.findall(r'<script type="application/json" id="spec-([^"]*)">', html)
+        self.assertEqual(len(idents), 5)
+        ids = set(self.raw.sweep("grid").ids) | set(self.raw.sweep("blowup").ids)
+        for ident in idents:
+            spec = figure_spec(html, ident)
+            go.Figure(spec)  # raises on an attribute plotly does not know
+            runs = {r for trace in spec["data"] for r in trace["meta"]["runs"]}
+            self.assertTrue(runs and runs <= ids, ident)
+
+    def test_gd_error_flags_exponents_that_exclude_one(self):
+        """Synthetic errors in a copy, one law per group: b = 1 (not flagged); b > 1 from
+        O(η²) terms that fade as η falls (η too large); b = 1 early and 0.3 once the errors
+        saturate (t* too late); b = 1/2 throughout (no cause found)."""
+        copy = os.path.join(self.dir, "flags.h5")
+        shutil.copy(self.store, copy)
+        t_star = 0.7  # every run of the grid reaches it (its finest ends at t = 0.74)
+        with h5py.File(copy, "r+") as f:
+            sweep = f["sweeps/grid"]
+            raw = RawSweep(sweep)
+            t = sweep["t"][()]
+            eta = sweep["eta_used"][()]
+            distance = np.zeros_like(t)
+            for row in range(len(raw)):
+                c = raw.config(row)
+                rank = sorted(eta[r] for r in range(len(raw)) if raw.config(r)["loss"] == c["loss"]
+                              and raw.config(r)["dynamics"] == c["dynamics"]).index(eta[row])
+                e, tt = eta[row], t[row]
+                wiggle = 1 + 3e-3 * (-1) ** rank  # an interval of some width
+                law = {("noncontrastive", "sphere"): 1e-2 * e + 0 * tt,
+                       ("noncontrastive", "orthogonal"): 1e-2 * e * (1 + 0.5 * e / 0.0299) + 0 * tt,
+                       ("contrastive", "sphere"): np.where(tt < 0.45, 1e-2 * e, 1e-3 * e ** 0.3),
+                       ("contrastive", "orthogonal"): 1e-2 * e ** 0.5 + 0 * tt}
+                distance[row] = np.where(tt > 0, law[(c["loss"], c["dynamics"])] * wiggle, 0.0)
+            sweep["theory_distance"][...] = distance
+        out = os.path.join(self.dir, "report-flags")
+        result = report(copy, out, "--sweep", "grid", "--gd-error-t", str(t_star))
+        self.assertEqual(result.returncode, 0, result.stderr)
+        fits = {(r["label"]): r for r in read_csv(os.path.join(out, "grid_gd_error_fit.csv"))}
+        causes = {"loss=noncontrastive dynamics=sphere": None,
+                  "loss=noncontrastive dynamics=orthogonal": "η too large",
+                  "loss=contrastive dynamics=sphere": "t* too late",
+                  "loss=contrastive dynamics=orthogonal": "not found"}
+        self.assertEqual(sorted(fits), sorted(causes))
+        html = self.page(out)
+        for label, cause in causes.items():
+            fit = fits[label]
+            low, high = float(fit["slope_low"]), float(fit["slope_high"])
+            self.assertEqual(fit["excludes_1"], str(cause is not None), fit)
+            self.assertEqual(low > 1 or high < 1, cause is not None, fit)  # the interval itself
+            flagged = f"Group {fit['group']} ({label}): b = "
+            if cause is None:
+                self.assertEqual(fit["probable_cause"], "")
+                self.assertNotIn(flagged, html)
+            else:
+                self.assertTrue(fit["probable_cause"].startswith(cause), fit)
+                note = html.split(flagged)[1].split("</p>")[0]
+                self.assertIn(f"Probable cause: {escape(cause)}", note)
+                self.assertIn("excludes the theory&#x27;s b = 1", note)
+        self.assertEqual(html.count("<td>EXCLUDED</td>"), 3)
+
+
+    def test_several_stores_in_one_report_overlaid(self):
+        """Two stores (through the ssldyn command): a section per sweep of each, and one more
+        with the runs of both overlaid, their ids qualified by their source; its fits per
+        source equal those of the one-store report."""
+        other = os.path.join(self.dir, "other.h5")
+        shutil.copy(self.store, other)
+        out = os.path.join(self.dir, "report-two")
+        result = subprocess.run([BIN, "report", self.store, other, "--out", out, "--sweep",
+                                 "grid"], capture_output=True, text=True, env=ENV, timeout=300)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        html = self.page(out)
+        for ident in ("sweep-sweeps-grid", "sweep-other-grid",
+                      "sweep-overlay-of-sweeps-grid--other-grid"):
+            self.assertIn(f'<section id="{ident}">', html)
+        self.assertNotIn("blowup", html)
+        names = set(os.listdir(out))
+        for stem in ("sweeps_grid_", "other_grid_", "overlay1_"):
+            self.assertTrue({f"{stem}collapse.png", f"{stem}collapse.svg",
+                             f"{stem}gd_error_fit.csv"} <= names, stem)
+        ids = self.raw.sweep("grid").ids
+        overlaid = {r["run_id"] for r in read_csv(os.path.join(out, "overlay1_collapse.csv"))}
+        self.assertEqual(overlaid, {f"{source}/{i}" for source in ("sweeps/grid", "other/grid")
+                                    for i in ids})
+        single = {r["label"]: r for r in read_csv(self.path("grid_gd_error_fit.csv"))}
+        fits = read_csv(os.path.join(out, "overlay1_gd_error_fit.csv"))
+        self.assertEqual(len(fits), 2 * len(single))
+        for fit in fits:
+            source, _, label = fit["label"].partition(" ")
+            self.assertIn(source, ("source=sweeps/grid", "source=other/grid"))
+            self.assertEqual(float(fit["slope"]), float(single[label]["slope"]))
+        # Bad input: exit 2 naming it, nothing written.
+        before = sorted(os.listdir(self.dir))
+        missing = os.path.join(self.dir, "missing.h5")
+        for args, named in (([self.store, other], "--out"),
+                            ([self.store, missing, "--out", out + "-x"], "missing.h5"),
+                            ([self.store, self.store, "--out", out + "-x"], "given twice"),
+                            ([self.store, other, "--sweep", "nosuch", "--out", out + "-x"],
+                             "no sweep named nosuch")):
+            result = subprocess.run([BIN, "report", *args], capture_output=True, text=True,
+                                    env=ENV, timeout=120)
+            self.assertEqual(result.returncode, 2, (args, result.stderr))
+            self.assertIn(named, result.stderr)
+            self.assertEqual(result.stdout, "")
+        self.assertEqual(sorted(os.listdir(self.dir)), before)
+
+
 class StudentTTest(unittest.TestCase):
+    """The t quantile of the exponent intervals (scipy.stats.t.ppf) against closed forms and a
+    tabulated value. Tolerance 1e-9 relative: scipy inverts the t distribution numerically, and
+    is measured up to 2.3e-10 from the closed forms (df = 4, p = 0.9); a wrong probability or
+    number of degrees of freedom is off by more than 1e-2."""
+
     def test_quantiles_equal_closed_forms(self):
         sys.path.insert(0, os.path.join(SOURCE, "analysis"))
         from ssldyn.stats import t_quantile
         for p in (0.9, 0.975, 0.995):
-            self.assertTrue(close(t_quantile(p, 1), math.tan(math.pi * (p - 0.5))))
-            self.assertTrue(close(t_quantile(p, 2), (2 * p - 1) / math.sqrt(2 * p * (1 - p))))
+            self.assertTrue(close(t_quantile(p, 1), math.tan(math.pi * (p - 0.5)), 1e-9))
+            self.assertTrue(close(t_quantile(p, 2), (2 * p - 1) / math.sqrt(2 * p * (1 - p)),
+                                  1e-9))
             a = 4 * p * (1 - p)
             q = math.cos(math.acos(math.sqrt(a)) / 3) / math.sqrt(a)
-            self.assertTrue(close(t_quantile(p, 4), 2 * math.sqrt(q - 1)))
-        z, df = 1.959963984540054, 1e5  # large df: the normal quantile plus (z^3 + z) / 4df
-        self.assertTrue(close(t_quantile(0.975, df), z + (z ** 3 + z) / (4 * df), 1e-9))
+            self.assertTrue(close(t_quantile(p, 4), 2 * math.sqrt(q - 1), 1e-9))
+        # Large df: the normal quantile and the Cornish-Fisher terms in 1/df and 1/df^2
+        # (Abramowitz and Stegun 26.7.5); the next term is O(1/df^3), 1e-15 here.
+        z, df = 1.959963984540054, 1e5
+        series = z + (z ** 3 + z) / (4 * df) + (5 * z ** 5 + 16 * z ** 3 + 3 * z) / (96 * df ** 2)
+        self.assertTrue(close(t_quantile(0.975, df), series, 1e-9))
+        # Tabulated (Student's t table, 6 digits): t_{0.975, 3} = 3.18245, t_{0.975, 10} = 2.22814.
+        self.assertAlmostEqual(t_quantile(0.975, 3), 3.18245, delta=5e-6)
+        self.assertAlmostEqual(t_quantile(0.975, 10), 2.22814, delta=5e-6)
+        with self.assertRaises(ValueError):
+            t_quantile(0.4, 3)
 
 
 if __name__ == "__main__":
