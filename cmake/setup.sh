@@ -29,6 +29,7 @@ PACKAGES=(
   chromium
   dataset-fashion-mnist
   munge slurmctld slurmd slurm-client
+  iproute2 util-linux
 )
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
