@@ -184,9 +184,8 @@ RecordLayout PredictorKind::record_layout(const RunConfig&) const {
 }
 
 std::string PredictorKind::describe(const RunConfig& config) const {
-    return std::string(name_of(loss_names, config.loss)) + " (predictor " +
-           std::string(name_of(predictor_names, config.predictor)) +
-           (config.stop_gradient ? ", stop-gradient), " : ", no stop-gradient), ");
+    return "predictor " + std::string(name_of(predictor_names, config.predictor)) +
+           (config.stop_gradient ? ", stop-gradient, " : ", no stop-gradient, ");
 }
 
 std::string PredictorKind::label(const RunConfig& config) const {
