@@ -22,7 +22,7 @@ namespace {
 
 void print_summary(const RunResult& r, const std::string& store) {
     const RunConfig& c = r.config;
-    const ModelKind& model = model_kind(c.model);
+    const ModelKind& model = model_kind(c);
     const bool network = model.record_layout(c).network;
     std::printf("run %s: %s, %s%s loss, %s dynamics", r.config_id().c_str(),
                 data_source_text(c).c_str(), model.describe(c).c_str(),

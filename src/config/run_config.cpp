@@ -207,6 +207,17 @@ const std::vector<ConfigKey>& config_keys() {
                           "weight decay λ (naive dynamics; others ignore it)"),
         SSLDYN_NUMBER_KEY("penalty", penalty,
                           "orthogonality penalty μ > 0 of dynamics = penalty (others ignore it)"),
+        added_later(SSLDYN_NUMBER_KEY("predictor_rate", predictor_rate,
+                                      "byol, simsiam: learning rate α_p of the predictor W_p, "
+                                      "relative to W's")),
+        added_later(SSLDYN_NUMBER_KEY("target_rate", target_rate,
+                                      "byol: rate β of the target's moving average, dW_a/dt = "
+                                      "β(W − W_a)")),
+        added_later(SSLDYN_NAMED_KEY("predictor", predictor, predictor_names,
+                                     "byol, simsiam: a learned k x k predictor (linear) or W_p = "
+                                     "I fixed (identity)")),
+        added_later(SSLDYN_BOOL_KEY("stop_gradient", stop_gradient,
+                                    "byol, simsiam: no gradient through the target branch")),
         of_the_problem(SSLDYN_NAMED_KEY(
             "model", model, model_names,
             "W (linear), W2 σ(W1 x) with both layers constrained by shape (two-layer), or "
@@ -230,7 +241,8 @@ const std::vector<ConfigKey>& config_keys() {
             "ntk_probes", ntk_probes,
             "two-layer: samples of the empirical and tangent kernels (0: none)")),
         SSLDYN_NUMBER_KEY("reference_tolerance", reference_tolerance,
-                          "two-layer: local error per step of the reference flow (0: none)"),
+                          "two-layer, byol, simsiam: local error per step of the reference flow "
+                          "(0: none)"),
         SSLDYN_BOOL_KEY("pair_linear", pair_linear,
                         "two-layer: train the linear model σ(0) + σ'(0)u from the same weights "
                         "alongside"),
@@ -280,10 +292,16 @@ void validate(const RunConfig& c) {
     // Every number finite, also in a config not read from text (parse_double refuses NaN and
     // infinities there).
     std::vector<std::pair<const char*, double>> numbers{
-        {"bulk", c.bulk},           {"sigma_aug", c.sigma_aug},
-        {"keep_prob", c.keep_prob}, {"eta", c.eta},
-        {"eta_rel", c.eta_rel},     {"weight_decay", c.weight_decay},
-        {"penalty", c.penalty},     {"reference_tolerance", c.reference_tolerance}};
+        {"bulk", c.bulk},
+        {"sigma_aug", c.sigma_aug},
+        {"keep_prob", c.keep_prob},
+        {"eta", c.eta},
+        {"eta_rel", c.eta_rel},
+        {"weight_decay", c.weight_decay},
+        {"penalty", c.penalty},
+        {"reference_tolerance", c.reference_tolerance},
+        {"predictor_rate", c.predictor_rate},
+        {"target_rate", c.target_rate}};
     for (double spike : c.spikes) numbers.emplace_back("spikes", spike);
     for (const auto& [key, value] : numbers)
         require(std::isfinite(value),
@@ -316,6 +334,20 @@ void validate(const RunConfig& c) {
     require(c.penalty >= 0, "penalty: must be >= 0, got " + print_double(c.penalty));
     require(c.dynamics != Dynamics::penalty || c.penalty > 0,
             "penalty: must be > 0 for dynamics = penalty, got " + print_double(c.penalty));
+    if (uses_predictor(c.loss)) {
+        const std::string loss = " for loss = " + std::string(name_of(loss_names, c.loss));
+        require(c.predictor_rate >= 0,
+                "predictor_rate: must be >= 0, got " + print_double(c.predictor_rate) + loss);
+        require(c.target_rate >= 0,
+                "target_rate: must be >= 0, got " + print_double(c.target_rate) + loss);
+        require(c.model == Model::linear, "model: must be linear" + loss);
+        require(c.dynamics == Dynamics::naive,
+                "dynamics: must be naive (plain GD with weight_decay)" + loss);
+        require(c.path != GradientPath::covariance,
+                "path: goes through the data (auto or data)" + loss);
+        require(c.covariance == CovarianceSource::empirical,
+                "covariance: needs samples (empirical)" + loss);
+    }
     if (c.data == DataSource::spiked) {
         require(c.d >= 1, "d: must be at least 1, got " + std::to_string(c.d));
         require(c.bulk >= 0, "bulk: must be >= 0, got " + print_double(c.bulk));
@@ -364,10 +396,11 @@ void validate(const RunConfig& c) {
         require(c.ntk_probes >= 0, "ntk_probes: must be >= 0, got " + std::to_string(c.ntk_probes));
         require(c.n == 0 || std::max(c.probes, c.ntk_probes) <= c.n,
                 "probes: more probes than samples (n = " + std::to_string(c.n) + ")");
+    }
+    if (is_network(c.model) || uses_predictor(c.loss))  // the runs with a reference flow
         require(
             c.reference_tolerance >= 0 && c.reference_tolerance < 1,
             "reference_tolerance: must be in [0, 1), got " + print_double(c.reference_tolerance));
-    }
     require(c.precision == Precision::float64 || c.model == Model::two_layer,
             "precision: float32 is for model = two-layer, not " +
                 std::string(name_of(model_names, c.model)));

@@ -8,6 +8,7 @@
 
 #include "core/names.hpp"
 #include "loss/loss.hpp"
+#include "loss/predictor.hpp"
 #include "model/activation.hpp"
 #include "model/precision.hpp"
 #include "optim/dynamics.hpp"
@@ -92,6 +93,11 @@ struct RunConfig {
     double eta_rel = 0.1;  // η·λ_max(C), used when eta is 0
     double weight_decay = 0.0;
     double penalty = 0.0;  // μ of dynamics = penalty (required > 0 there)
+    // loss = byol | simsiam (THEORY §6.3)
+    double predictor_rate = 1.0;  // α_p
+    double target_rate = 1.0;     // β: BYOL's moving average, per unit of t
+    Predictor predictor = Predictor::linear;
+    bool stop_gradient = true;
     // two-layer network (THEORY §4.3–4.4)
     Model model = Model::linear;
     Index h = 1024;  // hidden width

@@ -6,7 +6,7 @@ namespace ssldyn {
 
 void with_covariance_factors(const Views& views, Loss loss,
                              const std::function<void(ConstView a, ConstView b)>& use) {
-    if (loss == Loss::noncontrastive) {
+    if (loss == Loss::noncontrastive || uses_predictor(loss)) {
         use(views.anchors(), views.positives());
         return;
     }

@@ -9,12 +9,27 @@
 
 namespace ssldyn {
 
-enum class Loss { noncontrastive, contrastive };
+enum class Loss {
+    noncontrastive,
+    contrastive,
+    // The losses with a predictor (THEORY §6.3, loss/predictor.hpp).
+    byol,
+    simsiam,
+};
 
-inline constexpr NameTable<Loss, 2> loss_names{{
+inline constexpr NameTable<Loss, 4> loss_names{{
     {Loss::noncontrastive, "noncontrastive"},
     {Loss::contrastive, "contrastive"},
+    // The losses with a predictor.
+    {Loss::byol, "byol"},
+    {Loss::simsiam, "simsiam"},
 }};
+
+// The losses whose runs train a predictor and a target beside W (run/predictor_run); their C,
+// for the metrics' eigenbasis, is the non-contrastive one.
+inline bool uses_predictor(Loss loss) {
+    return loss == Loss::byol || loss == Loss::simsiam;
+}
 
 // C_nc = sym(XᵀX⁺/n), C_c = sym(Xᵀ(X⁺ − X⁻)/n), by one symmetric rank-2k update.
 Matrix covariance(const Views& views, Loss loss);

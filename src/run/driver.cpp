@@ -126,7 +126,7 @@ RunResult simulate(const RunConfig& config, const Problem& problem, const RunCon
     const Checkpoint* resume = control.resume_from;
     const double seconds_before = resume ? resume->seconds : 0.0;
     auto elapsed = [&] { return seconds_before + seconds_since(start); };
-    const ModelKind& kind = model_kind(config.model);
+    const ModelKind& kind = model_kind(config);
     RunResult result = header(config, problem);
     const std::unique_ptr<ModelRun> run = kind.start(config, problem, result);
     result.w0 = run->initial_state();

@@ -4,6 +4,7 @@
 
 #include "core/error.hpp"
 #include "run/linear_run.hpp"
+#include "run/predictor_run.hpp"
 #include "run/supervised_run.hpp"
 #include "run/two_layer_run.hpp"
 
@@ -24,8 +25,14 @@ const ModelKind& model_kind(Model model) {
                          " has no row in the model table");
 }
 
+const ModelKind& model_kind(const RunConfig& config) {
+    static const PredictorKind predictor;
+    if (config.model == Model::linear && uses_predictor(config.loss)) return predictor;
+    return model_kind(config.model);
+}
+
 StateLayout state_layout(const RunConfig& config, Index d) {
-    return model_kind(config.model).state_layout(config, d);
+    return model_kind(config).state_layout(config, d);
 }
 
 }  // namespace ssldyn

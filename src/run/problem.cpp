@@ -56,7 +56,8 @@ DataShape data_shape(const RunConfig& config) {
 
 GradientPath resolved_path(const RunConfig& config) {
     if (config.path != GradientPath::automatic) return config.path;
-    return is_network(config.model) ? GradientPath::data : GradientPath::covariance;
+    return is_network(config.model) || uses_predictor(config.loss) ? GradientPath::data
+                                                                   : GradientPath::covariance;
 }
 
 Index input_dimension(const RunConfig& config) {

@@ -57,7 +57,13 @@ struct RunResult {
     double min_effective_rank = std::numeric_limits<double>::quiet_NaN();
     double optimum_effective_rank = std::numeric_limits<double>::quiet_NaN();
     double optimum_orthogonality_error = std::numeric_limits<double>::quiet_NaN();
-    // Two-layer runs: steps of the reference flow accepted and rejected (-1: none).
+    // Runs with a predictor (THEORY §6.3): the off-diagonal mass of W_p in the eigenbasis of
+    // F = W X Wᵀ at the first and the last record, and ‖W_p‖_F after the last step.
+    double initial_predictor_offdiagonal = std::numeric_limits<double>::quiet_NaN();
+    double final_predictor_offdiagonal = std::numeric_limits<double>::quiet_NaN();
+    double final_predictor_norm = std::numeric_limits<double>::quiet_NaN();
+    // Two-layer runs and runs with a predictor: steps of the reference flow accepted and
+    // rejected (-1: none).
     long reference_accepted = -1, reference_rejected = -1;
 
     std::string config_id() const { return run_id(config); }

@@ -90,9 +90,11 @@ inline const std::vector<Column>& result_columns() {
         t.insert(t.end(),
                  {
                      {"reference_accepted", ColumnType::integer, 0,
-                      "two-layer: steps of the reference flow accepted (-1: no reference)"},
+                      "two-layer, byol, simsiam: steps of the reference flow accepted (-1: no "
+                      "reference)"},
                      {"reference_rejected", ColumnType::integer, 0,
-                      "two-layer: steps of the reference flow rejected by its error control"},
+                      "two-layer, byol, simsiam: steps of the reference flow rejected by its error "
+                      "control"},
                      {"eta_used", ColumnType::number, 0, "step size eta"},
                      {"eta_lambda_max", ColumnType::number, 0, "eta * lambda_max(C)"},
                      {"lambda_max", ColumnType::number, 0, "largest eigenvalue of C"},
@@ -121,6 +123,14 @@ inline const std::vector<Column>& result_columns() {
                      {"optimum_orthogonality_error", ColumnType::number, 0,
                       "||W W^T - I||_F of that minimiser: 0 (orthogonal), "
                       "sqrt(sum (lambda_i/(2 mu))^2) (penalty), NaN (naive, sphere)"},
+                     {"initial_predictor_offdiagonal", ColumnType::number, 0,
+                      "byol, simsiam: ||offdiag(Q^T W_p Q)||_F / ||W_p||_F at step 0, Q the "
+                      "eigenvectors of F = W X W^T (THEORY 6.3); NaN for runs without a "
+                      "predictor"},
+                     {"final_predictor_offdiagonal", ColumnType::number, 0,
+                      "the same at the last record (0: W_p aligned with F's eigenvectors)"},
+                     {"final_predictor_norm", ColumnType::number, 0,
+                      "byol, simsiam: ||W_p||_F after the last step"},
                      {"failed_step", ColumnType::integer, 0, "step at which a failed run stopped"},
                      {"failure", ColumnType::text, 200, "why a failed run stopped"},
                      {"retraction_used", ColumnType::text, 16,

@@ -167,7 +167,7 @@ StoredRun Sweep::run(Index row) const {
         // Every series of the run's model (a linear run has no network values): one missing
         // is a damaged store.
         const RunConfig& config = plan_.runs.at(r);
-        const bool network = model_kind(config.model).record_layout(config).network;
+        const bool network = model_kind(config).record_layout(config).network;
         for (const auto& series : recorded_series()) {
             if (series.network_only && !network) continue;
             const auto values =

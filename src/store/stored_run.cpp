@@ -99,6 +99,9 @@ StoredRun stored_run(Index row, const RunResult& r, const std::string& host) {
     s.set("min_effective_rank", r.min_effective_rank);
     s.set("optimum_effective_rank", r.optimum_effective_rank);
     s.set("optimum_orthogonality_error", r.optimum_orthogonality_error);
+    s.set("initial_predictor_offdiagonal", r.initial_predictor_offdiagonal);
+    s.set("final_predictor_offdiagonal", r.final_predictor_offdiagonal);
+    s.set("final_predictor_norm", r.final_predictor_norm);
     s.set("failed_step", static_cast<long long>(r.failed_step));
     s.set("failure", r.failure);
     s.set("retraction_used", retraction_text(r));

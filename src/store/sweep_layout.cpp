@@ -63,7 +63,7 @@ SweepLayout sweep_layout(const SweepPlan& plan) {
         if (i % 1024 == 0) stop_point();  // a million runs take seconds
         const RunConfig& c = plan.runs[i];
         const Index d = plan.dimensions[i];
-        const ModelKind& model = model_kind(c.model);
+        const ModelKind& model = model_kind(c);
         layout.records = std::max(layout.records, static_cast<hsize_t>(record_count(c)));
         layout.components = std::max(layout.components, static_cast<hsize_t>(c.k));
         // Asked of every run: a model's layout may depend on any setting (the linear model's

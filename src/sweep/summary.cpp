@@ -8,6 +8,7 @@
 #include <tuple>
 #include <vector>
 
+#include "config/run_config.hpp"
 #include "run/model_table.hpp"
 
 namespace ssldyn {
@@ -36,22 +37,28 @@ std::string sweep_summary(const SweepIndex& index) {
     std::map<std::string, std::string> distance_meaning;  // by label
     const auto& erank = index.numbers.at("final_effective_rank");
     const auto& distance = index.numbers.at("max_theory_distance");
-    const auto model = index.config.find("model");
+    // The settings a model's label may read, those the index has.
+    std::vector<std::pair<std::string, const std::vector<std::string>*>> labelled_by;
+    for (const std::string& key : label_settings()) {
+        const auto column = index.config.find(key);
+        if (column != index.config.end()) labelled_by.emplace_back(key, &column->second);
+    }
     // Rows are gathered by their settings' texts first: a million rows, a few groups, each
     // labelled once.
-    using Settings = std::tuple<std::string, std::string, std::string, std::string>;
+    using Settings = std::pair<std::vector<std::string>, std::string>;  // label settings, k
     std::map<Settings, std::vector<std::size_t>> rows;
-    for (std::size_t i = 0; i < index.size(); ++i)
-        rows[{index.config.at("dynamics")[i],
-              model != index.config.end() ? model->second[i] : std::string(),
-              index.config.at("loss")[i], index.config.at("k")[i]}]
-            .push_back(i);
+    for (std::size_t i = 0; i < index.size(); ++i) {
+        Settings settings{{}, index.config.at("k")[i]};
+        for (const auto& [key, column] : labelled_by) settings.first.push_back((*column)[i]);
+        rows[settings].push_back(i);
+    }
     for (const auto& [settings, members] : rows) {
-        const auto& [dynamics_text, model_text, loss, k_text] = settings;
+        const auto& [texts, k_text] = settings;
         RunConfig run;  // what the model table needs to label it
-        run.dynamics = parse_name(dynamics_names, dynamics_text, "dynamics");
-        if (!model_text.empty()) run.model = parse_name(model_names, model_text, "model");
-        const ModelKind& kind = model_kind(run.model);
+        for (std::size_t s = 0; s < texts.size(); ++s)
+            set_value(run, labelled_by[s].first, texts[s]);
+        const std::string loss(name_of(loss_names, run.loss));
+        const ModelKind& kind = model_kind(run);
         const std::string label = kind.label(run);
         distance_meaning.emplace(label, kind.record_layout(run).distance_short);
         Group& g = groups[Key{label, loss, std::stol(k_text)}];

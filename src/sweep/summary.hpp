@@ -8,9 +8,17 @@
 
 namespace ssldyn {
 
+// The settings a model's label may read (ModelKind::label).
+inline const std::vector<std::string>& label_settings() {
+    static const std::vector<std::string> keys{"dynamics", "model", "loss", "predictor",
+                                               "stop_gradient"};
+    return keys;
+}
 // The index columns sweep_summary reads (the rest of an index need not be read).
 inline std::vector<std::string> summary_columns() {
-    return {"dynamics", "model", "loss", "k", "final_effective_rank", "max_theory_distance"};
+    std::vector<std::string> out = label_settings();
+    out.insert(out.end(), {"k", "final_effective_rank", "max_theory_distance"});
+    return out;
 }
 std::string sweep_summary(const SweepIndex& index);
 

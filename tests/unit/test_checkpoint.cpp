@@ -137,6 +137,43 @@ TEST_P(TwoLayerCheckpoints, ContinuedRunEqualsUninterruptedBitForBit) {
 
 INSTANTIATE_TEST_SUITE_P(Batch, TwoLayerCheckpoints, ::testing::Values(Index{0}, Index{64}));
 
+// Runs with a predictor (THEORY §6.3) carry W_p and W_a in their state and replay their flow
+// through the record times.
+class PredictorCheckpoints : public ::testing::TestWithParam<Loss> {};
+
+TEST_P(PredictorCheckpoints, ContinuedRunEqualsUninterruptedBitForBit) {
+    RunConfig c = config(Dynamics::naive);
+    c.loss = GetParam();
+    c.weight_decay = 0.05;
+    c.target_rate = 2.0;
+    c.reference_tolerance = 1e-7;
+    const Problem problem = build_problem(c);
+    const RunResult whole = simulate(c, problem);
+    ASSERT_EQ(whole.status, RunStatus::done) << whole.failure;
+    EXPECT_GT(whole.reference_accepted, 0);
+    for (Index stop_at : {Index{40}, Index{57}}) {
+        const RunResult resumed = interrupted_and_continued(c, problem, stop_at);
+        ASSERT_EQ(resumed.status, RunStatus::done);
+        ASSERT_EQ(resumed.records.size(), whole.records.size());
+        for (std::size_t i = 0; i < whole.records.size(); ++i) {
+            expect_same_snapshot(resumed.records[i].simulated, whole.records[i].simulated);
+            expect_same_snapshot(resumed.records[i].theory, whole.records[i].theory);
+            EXPECT_TRUE(
+                same_bits(resumed.records[i].theory_distance, whole.records[i].theory_distance));
+        }
+        ASSERT_EQ(resumed.w.size(), whole.w.size());
+        EXPECT_EQ(std::memcmp(resumed.w.data(), whole.w.data(),
+                              sizeof(double) * static_cast<std::size_t>(whole.w.size())),
+                  0);
+        EXPECT_TRUE(
+            same_bits(resumed.final_predictor_offdiagonal, whole.final_predictor_offdiagonal));
+        EXPECT_TRUE(same_bits(resumed.final_predictor_norm, whole.final_predictor_norm));
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(Losses, PredictorCheckpoints, ::testing::Values(Loss::byol, Loss::simsiam),
+                         [](const auto& p) { return std::string(name_of(loss_names, p.param)); });
+
 TEST(Checkpoints, SaveWithoutStopLeavesTheRunUnchanged) {
     const RunConfig c = config(Dynamics::orthogonal);
     const Problem problem = build_problem(c);

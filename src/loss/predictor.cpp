@@ -1,0 +1,115 @@
+#include "loss/predictor.hpp"
+
+#include <cmath>
+
+#include "linalg/blas.hpp"
+#include "linalg/lapack.hpp"
+
+namespace ssldyn {
+
+namespace {
+
+double inner(const Matrix& a, const Matrix& b) {
+    double s = 0.0;
+    for (Index j = 0; j < a.cols(); ++j)
+        for (Index i = 0; i < a.rows(); ++i) s += a(i, j) * b(i, j);
+    return s;
+}
+
+// factor · A Bᵀ
+Matrix second_moment(ConstView a, ConstView b, double factor) {
+    Matrix out = multiply(Op::none, Op::transpose, a, b);
+    scale(factor, out);
+    return out;
+}
+
+}  // namespace
+
+ViewMoments ViewMoments::of(const Views& views) {
+    const double inv_n = 1.0 / static_cast<double>(views.n());
+    const ConstView x1 = views.positives(), x2 = views.anchors();
+    return {second_moment(x1, x1, inv_n), second_moment(x2, x1, inv_n),
+            second_moment(x2, x2, inv_n)};
+}
+
+PredictorGradient data_gradient(const Views& views, const PredictorState& s) {
+    const ConstView x1 = views.positives(), x2 = views.anchors();
+    const double inv_n = 1.0 / static_cast<double>(views.n());
+    const Matrix z = multiply(s.w, x1);  // W X₁, k x n
+    Matrix r = multiply(s.target, x2);   // R = W_p W X₁ − W_a X₂
+    gemm(Op::none, Op::none, 1.0, s.predictor, z, -1.0, r);
+    PredictorGradient g;
+    g.loss = 0.5 * inv_n * inner(r, r);
+    g.predictor = second_moment(r, z, inv_n);  // R Zᵀ/n
+    const Matrix back = multiply(Op::transpose, Op::none, s.predictor, r);
+    g.w = second_moment(back, x1, inv_n);  // W_pᵀ R X₁ᵀ/n
+    g.target = second_moment(r, x2, -inv_n);
+    return g;
+}
+
+PredictorGradient moment_gradient(const ViewMoments& m, const PredictorState& s) {
+    const Matrix a = multiply(s.predictor, s.w);  // W_p W
+    const Matrix as11 = multiply(a, m.s11), tas21 = multiply(s.target, m.s21);
+    Matrix residual = as11;  // R X₁ᵀ/n = W_p W S₁₁ − W_a S₂₁
+    axpy(-1.0, tas21, residual);
+    PredictorGradient g;
+    const Matrix tas22 = multiply(s.target, m.s22);
+    g.loss = 0.5 * (inner(as11, a) - 2.0 * inner(tas21, a) + inner(tas22, s.target));
+    g.w = multiply(Op::transpose, Op::none, s.predictor, residual);
+    g.predictor = multiply(Op::none, Op::transpose, residual, s.w);
+    // R X₂ᵀ/n = W_p W S₂₁ᵀ − W_a S₂₂.
+    g.target = multiply(Op::none, Op::transpose, a, m.s21);
+    axpy(-1.0, tas22, g.target);
+    scale(-1.0, g.target);
+    return g;
+}
+
+PredictorState velocity(const PredictorRule& rule, const PredictorState& s,
+                        const PredictorGradient& g) {
+    const double decay = 2.0 * rule.weight_decay;  // ∇(λ‖W‖²) = 2λW
+    PredictorState v;
+    v.w = g.w;
+    // Without the stop-gradient the target branch's gradient reaches the online weights the
+    // target is made of (THEORY §6.3).
+    if (!rule.stop_gradient) axpy(1.0, g.target, v.w);
+    scale(-1.0, v.w);
+    axpy(-decay, s.w, v.w);
+    v.predictor = Matrix(s.predictor.rows(), s.predictor.cols());
+    if (rule.predictor == Predictor::linear) {
+        axpy(-rule.predictor_rate, g.predictor, v.predictor);
+        axpy(-decay, s.predictor, v.predictor);
+    }
+    if (rule.tied_target) {
+        v.target = v.w;
+    } else {
+        v.target = s.w;  // β(W − W_a)
+        axpy(-1.0, s.target, v.target);
+        scale(rule.target_rate, v.target);
+    }
+    return v;
+}
+
+void predictor_step(const PredictorRule& rule, double eta, const PredictorGradient& g,
+                    PredictorState& s) {
+    const PredictorState v = velocity(rule, s, g);
+    axpy(eta, v.w, s.w);
+    axpy(eta, v.predictor, s.predictor);
+    if (rule.tied_target)
+        s.target = s.w;
+    else
+        axpy(eta, v.target, s.target);
+}
+
+double predictor_offdiagonal(const PredictorState& s, const ViewMoments& m) {
+    const Matrix f = multiply(Op::none, Op::transpose, multiply(s.w, m.s22), s.w);
+    const Matrix q = symmetric_eigen(f).vectors;
+    const Matrix b = multiply(Op::transpose, Op::none, q, multiply(s.predictor, q));
+    double off = 0.0;
+    for (Index j = 0; j < b.cols(); ++j)
+        for (Index i = 0; i < b.rows(); ++i)
+            if (i != j) off += b(i, j) * b(i, j);
+    const double norm = frobenius_norm(s.predictor);
+    return norm > 0 ? std::sqrt(off) / norm : 0.0;
+}
+
+}  // namespace ssldyn
