@@ -207,6 +207,19 @@ const std::vector<ConfigKey>& config_keys() {
                           "weight decay λ (naive dynamics; others ignore it)"),
         SSLDYN_NUMBER_KEY("penalty", penalty,
                           "orthogonality penalty μ > 0 of dynamics = penalty (others ignore it)"),
+        added_later(SSLDYN_NUMBER_KEY("temperature", temperature,
+                                      "temperature τ > 0 of loss = infonce (others ignore it)")),
+        added_later(of_the_problem(SSLDYN_BOOL_KEY(
+            "whiten", whiten,
+            "whiten the views by the anchor view's second moment, so that Σ = I (THEORY 6.1); "
+            "needs samples (covariance = empirical)"))),
+        added_later(SSLDYN_NAMED_KEY("init", init, initialisation_names,
+                                     "linear model: initial weights Gaussian, or aligned with the "
+                                     "top-k eigenvectors of C (W0 = init_scale V_k^T)")),
+        added_later(SSLDYN_NUMBER_KEY(
+            "init_scale", init_scale,
+            "linear model: scale of W0, the entries' standard deviation (gaussian) or the rows' "
+            "norm (aligned); 0: 1/sqrt(d)")),
         of_the_problem(SSLDYN_NAMED_KEY(
             "model", model, model_names,
             "W (linear), W2 σ(W1 x) with both layers constrained by shape (two-layer), or "
@@ -230,7 +243,8 @@ const std::vector<ConfigKey>& config_keys() {
             "ntk_probes", ntk_probes,
             "two-layer: samples of the empirical and tangent kernels (0: none)")),
         SSLDYN_NUMBER_KEY("reference_tolerance", reference_tolerance,
-                          "two-layer: local error per step of the reference flow (0: none)"),
+                          "two-layer, and the linear model under a loss without an exact flow "
+                          "(THEORY 6): local error per step of the reference flow (0: none)"),
         SSLDYN_BOOL_KEY("pair_linear", pair_linear,
                         "two-layer: train the linear model σ(0) + σ'(0)u from the same weights "
                         "alongside"),
@@ -280,10 +294,16 @@ void validate(const RunConfig& c) {
     // Every number finite, also in a config not read from text (parse_double refuses NaN and
     // infinities there).
     std::vector<std::pair<const char*, double>> numbers{
-        {"bulk", c.bulk},           {"sigma_aug", c.sigma_aug},
-        {"keep_prob", c.keep_prob}, {"eta", c.eta},
-        {"eta_rel", c.eta_rel},     {"weight_decay", c.weight_decay},
-        {"penalty", c.penalty},     {"reference_tolerance", c.reference_tolerance}};
+        {"bulk", c.bulk},
+        {"sigma_aug", c.sigma_aug},
+        {"keep_prob", c.keep_prob},
+        {"eta", c.eta},
+        {"eta_rel", c.eta_rel},
+        {"weight_decay", c.weight_decay},
+        {"penalty", c.penalty},
+        {"reference_tolerance", c.reference_tolerance},
+        {"temperature", c.temperature},
+        {"init_scale", c.init_scale}};
     for (double spike : c.spikes) numbers.emplace_back("spikes", spike);
     for (const auto& [key, value] : numbers)
         require(std::isfinite(value),
@@ -314,6 +334,19 @@ void validate(const RunConfig& c) {
             "keep_prob: must be in (0, 1], got " + print_double(c.keep_prob));
     require(c.weight_decay >= 0, "weight_decay: must be >= 0, got " + print_double(c.weight_decay));
     require(c.penalty >= 0, "penalty: must be >= 0, got " + print_double(c.penalty));
+    require(c.temperature > 0, "temperature: must be > 0, got " + print_double(c.temperature));
+    require(c.init_scale >= 0,
+            "init_scale: must be >= 0 (0: 1/sqrt(d)), got " + print_double(c.init_scale));
+    require(!c.whiten || c.covariance == CovarianceSource::empirical,
+            "whiten: needs samples (covariance = empirical)");
+    require(c.init == Initialisation::gaussian || c.model == Model::linear,
+            "init: 'aligned' is for the linear model");
+    require(row_of(c.loss).covariance_path || c.path != GradientPath::covariance,
+            "path: loss = " + std::string(name_of(loss_names, c.loss)) +
+                " has no form through C (path = data or auto)");
+    require(row_of(c.loss).covariance_path || c.covariance == CovarianceSource::empirical,
+            "covariance: loss = " + std::string(name_of(loss_names, c.loss)) +
+                " goes through the data, which needs samples (covariance = empirical)");
     require(c.dynamics != Dynamics::penalty || c.penalty > 0,
             "penalty: must be > 0 for dynamics = penalty, got " + print_double(c.penalty));
     if (c.data == DataSource::spiked) {
@@ -368,6 +401,8 @@ void validate(const RunConfig& c) {
             c.reference_tolerance >= 0 && c.reference_tolerance < 1,
             "reference_tolerance: must be in [0, 1), got " + print_double(c.reference_tolerance));
     }
+    require(paper_loss(c.loss) || (c.reference_tolerance >= 0 && c.reference_tolerance < 1),
+            "reference_tolerance: must be in [0, 1), got " + print_double(c.reference_tolerance));
     require(c.precision == Precision::float64 || c.model == Model::two_layer,
             "precision: float32 is for model = two-layer, not " +
                 std::string(name_of(model_names, c.model)));
