@@ -15,21 +15,23 @@ Index block_rows(Index n) {
     return std::max<Index>(1, std::min<Index>(n, (Index{1} << 21) / std::max<Index>(n, 1)));
 }
 
-// For anchors [first, first + rows): S = F F⁺ᵀ/τ, turned in place into the row softmax P;
-// returns Σ over the block of (log Σⱼ e^{Sᵢⱼ} − Sᵢᵢ).
+// For anchors [first, first + rows): Sᵀ = F⁺Fᵀ/τ (n x rows: each anchor's similarities
+// contiguous), turned in place into the softmax of each column, Pᵀ; returns Σ over the block of
+// (log Σⱼ e^{Sᵢⱼ} − Sᵢᵢ).
 double softmax_block(ConstView f, ConstView f_positive, double temperature, Index first,
-                     Matrix& p) {
-    const Index rows = p.rows(), n = p.cols();
-    gemm(Op::none, Op::transpose, 1.0 / temperature, block(f, first, 0, rows, f.cols), f_positive,
-         0.0, p);
+                     Matrix& pt) {
+    const Index n = pt.rows(), rows = pt.cols();
+    gemm(Op::none, Op::transpose, 1.0 / temperature, f_positive, block(f, first, 0, rows, f.cols),
+         0.0, pt);
     double sum = 0.0;
     for (Index i = 0; i < rows; ++i) {
-        double top = p(i, 0);
-        for (Index j = 1; j < n; ++j) top = std::max(top, p(i, j));
+        double* s = pt.data() + i * n;
+        const double top = *std::max_element(s, s + n);
+        sum += top - s[first + i];
         double z = 0.0;
-        for (Index j = 0; j < n; ++j) z += std::exp(p(i, j) - top);
-        sum += top + std::log(z) - p(i, first + i);
-        for (Index j = 0; j < n; ++j) p(i, j) = std::exp(p(i, j) - top) / z;
+        for (Index j = 0; j < n; ++j) z += (s[j] = std::exp(s[j] - top));
+        sum += std::log(z);
+        for (Index j = 0; j < n; ++j) s[j] /= z;
     }
     return sum;
 }
@@ -40,8 +42,8 @@ double infonce_loss(ConstView f, ConstView f_positive, double temperature) {
     const Index n = f.rows, rows = block_rows(n);
     double sum = 0.0;
     for (Index first = 0; first < n; first += rows) {
-        Matrix p(std::min(rows, n - first), n);
-        sum += softmax_block(f, f_positive, temperature, first, p);
+        Matrix pt(n, std::min(rows, n - first));
+        sum += softmax_block(f, f_positive, temperature, first, pt);
     }
     return sum / static_cast<double>(n);
 }
@@ -53,11 +55,11 @@ Matrix infonce_gradient(ConstView f, ConstView f_positive, double temperature) {
     Matrix a(2 * n, k);
     const View positives = block(a.view(), n, 0, n, k);
     for (Index first = 0; first < n; first += rows) {
-        Matrix p(std::min(rows, n - first), n);
-        softmax_block(f, f_positive, temperature, first, p);
-        gemm(Op::none, Op::none, -inverse, p, f_positive, 0.0,
-             block(a.view(), first, 0, p.rows(), k));
-        gemm(Op::transpose, Op::none, -inverse, p, block(f, first, 0, p.rows(), k), 1.0, positives);
+        Matrix pt(n, std::min(rows, n - first));
+        softmax_block(f, f_positive, temperature, first, pt);
+        gemm(Op::transpose, Op::none, -inverse, pt, f_positive, 0.0,
+             block(a.view(), first, 0, pt.cols(), k));
+        gemm(Op::none, Op::none, -inverse, pt, block(f, first, 0, pt.cols(), k), 1.0, positives);
     }
     for (Index r = 0; r < k; ++r)
         for (Index j = 0; j < n; ++j) {
