@@ -218,6 +218,19 @@ const std::vector<ConfigKey>& config_keys() {
                                      "I fixed (identity)")),
         added_later(SSLDYN_BOOL_KEY("stop_gradient", stop_gradient,
                                     "byol, simsiam: no gradient through the target branch")),
+        added_later(SSLDYN_NUMBER_KEY("temperature", temperature,
+                                      "temperature τ > 0 of loss = infonce (others ignore it)")),
+        added_later(of_the_problem(SSLDYN_BOOL_KEY(
+            "whiten", whiten,
+            "whiten the views by the anchor view's second moment, so that Σ = I (THEORY 6.1); "
+            "needs samples (covariance = empirical)"))),
+        added_later(SSLDYN_NAMED_KEY("init", init, initialisation_names,
+                                     "linear model: initial weights Gaussian, or aligned with the "
+                                     "top-k eigenvectors of C (W0 = init_scale V_k^T)")),
+        added_later(SSLDYN_NUMBER_KEY(
+            "init_scale", init_scale,
+            "linear model: scale of W0, the entries' standard deviation (gaussian) or the rows' "
+            "norm (aligned); 0: 1/sqrt(d)")),
         of_the_problem(SSLDYN_NAMED_KEY(
             "model", model, model_names,
             "W (linear), W2 σ(W1 x) with both layers constrained by shape (two-layer), or "
@@ -241,8 +254,9 @@ const std::vector<ConfigKey>& config_keys() {
             "ntk_probes", ntk_probes,
             "two-layer: samples of the empirical and tangent kernels (0: none)")),
         SSLDYN_NUMBER_KEY("reference_tolerance", reference_tolerance,
-                          "two-layer, byol, simsiam: local error per step of the reference flow "
-                          "(0: none)"),
+                          "two-layer, byol, simsiam, and the linear model under a loss without an "
+                          "exact flow (THEORY 6): local error per step of the reference flow (0: "
+                          "none)"),
         SSLDYN_BOOL_KEY("pair_linear", pair_linear,
                         "two-layer: train the linear model σ(0) + σ'(0)u from the same weights "
                         "alongside"),
@@ -301,7 +315,9 @@ void validate(const RunConfig& c) {
         {"penalty", c.penalty},
         {"reference_tolerance", c.reference_tolerance},
         {"predictor_rate", c.predictor_rate},
-        {"target_rate", c.target_rate}};
+        {"target_rate", c.target_rate},
+        {"temperature", c.temperature},
+        {"init_scale", c.init_scale}};
     for (double spike : c.spikes) numbers.emplace_back("spikes", spike);
     for (const auto& [key, value] : numbers)
         require(std::isfinite(value),
@@ -332,6 +348,19 @@ void validate(const RunConfig& c) {
             "keep_prob: must be in (0, 1], got " + print_double(c.keep_prob));
     require(c.weight_decay >= 0, "weight_decay: must be >= 0, got " + print_double(c.weight_decay));
     require(c.penalty >= 0, "penalty: must be >= 0, got " + print_double(c.penalty));
+    require(c.temperature > 0, "temperature: must be > 0, got " + print_double(c.temperature));
+    require(c.init_scale >= 0,
+            "init_scale: must be >= 0 (0: 1/sqrt(d)), got " + print_double(c.init_scale));
+    require(!c.whiten || c.covariance == CovarianceSource::empirical,
+            "whiten: needs samples (covariance = empirical)");
+    require(c.init == Initialisation::gaussian || c.model == Model::linear,
+            "init: 'aligned' is for the linear model");
+    require(row_of(c.loss).covariance_path || c.path != GradientPath::covariance,
+            "path: loss = " + std::string(name_of(loss_names, c.loss)) +
+                " has no form through C (path = data or auto)");
+    require(row_of(c.loss).covariance_path || c.covariance == CovarianceSource::empirical,
+            "covariance: loss = " + std::string(name_of(loss_names, c.loss)) +
+                " goes through the data, which needs samples (covariance = empirical)");
     require(c.dynamics != Dynamics::penalty || c.penalty > 0,
             "penalty: must be > 0 for dynamics = penalty, got " + print_double(c.penalty));
     if (uses_predictor(c.loss)) {
@@ -343,10 +372,6 @@ void validate(const RunConfig& c) {
         require(c.model == Model::linear, "model: must be linear" + loss);
         require(c.dynamics == Dynamics::naive,
                 "dynamics: must be naive (plain GD with weight_decay)" + loss);
-        require(c.path != GradientPath::covariance,
-                "path: goes through the data (auto or data)" + loss);
-        require(c.covariance == CovarianceSource::empirical,
-                "covariance: needs samples (empirical)" + loss);
     }
     if (c.data == DataSource::spiked) {
         require(c.d >= 1, "d: must be at least 1, got " + std::to_string(c.d));
@@ -397,7 +422,7 @@ void validate(const RunConfig& c) {
         require(c.n == 0 || std::max(c.probes, c.ntk_probes) <= c.n,
                 "probes: more probes than samples (n = " + std::to_string(c.n) + ")");
     }
-    if (is_network(c.model) || uses_predictor(c.loss))  // the runs with a reference flow
+    if (is_network(c.model) || !paper_loss(c.loss))  // the runs with a reference flow
         require(
             c.reference_tolerance >= 0 && c.reference_tolerance < 1,
             "reference_tolerance: must be in [0, 1), got " + print_double(c.reference_tolerance));

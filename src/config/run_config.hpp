@@ -60,6 +60,14 @@ inline constexpr NameTable<Model, 3> model_names{{
     {Model::supervised, "supervised"},
 }};
 
+// The linear model's initial weights: Gaussian (entries N(0, init_scale²)), or aligned with the
+// top-k eigenvectors of C, W₀ = init_scale·V_kᵀ (THEORY §6.2).
+enum class Initialisation { gaussian, aligned };
+inline constexpr NameTable<Initialisation, 2> initialisation_names{{
+    {Initialisation::gaussian, "gaussian"},
+    {Initialisation::aligned, "aligned"},
+}};
+
 inline bool is_network(Model model) {
     return model != Model::linear;
 }
@@ -92,7 +100,11 @@ struct RunConfig {
     double eta = 0.0;      // absolute step; 0 means: use eta_rel
     double eta_rel = 0.1;  // η·λ_max(C), used when eta is 0
     double weight_decay = 0.0;
-    double penalty = 0.0;  // μ of dynamics = penalty (required > 0 there)
+    double penalty = 0.0;      // μ of dynamics = penalty (required > 0 there)
+    double temperature = 0.5;  // τ of loss = infonce (THEORY §6.4)
+    bool whiten = false;       // inputs whitened: the anchor view's second moment Σ = I
+    Initialisation init = Initialisation::gaussian;  // linear model only
+    double init_scale = 0.0;  // of the linear model's W₀ (0: 1/√d, the Gaussian's default)
     // loss = byol | simsiam (THEORY §6.3)
     double predictor_rate = 1.0;  // α_p
     double target_rate = 1.0;     // β: BYOL's moving average, per unit of t
@@ -158,5 +170,9 @@ inline std::string run_id(const RunConfig& config) {
     return run_id_text(run_hash(config));
 }
 std::string data_source_text(const RunConfig& config);
+
+inline LossFunction loss_function(const RunConfig& config) {
+    return {config.loss, config.temperature};
+}
 
 }  // namespace ssldyn

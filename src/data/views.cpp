@@ -1,6 +1,11 @@
 #include "data/views.hpp"
 
+#include <algorithm>
+#include <cmath>
+
 #include "core/error.hpp"
+#include "linalg/blas.hpp"
+#include "linalg/lapack.hpp"
 #include "random/stream.hpp"
 
 namespace ssldyn {
@@ -63,6 +68,22 @@ Views::Views(const Matrix& base, const Augmentation& aug, bool centre, std::uint
     for (double& m : mean_) m /= static_cast<double>(n_);
     for (Index j = 0; j < 3 * n_; ++j)
         for (Index i = 0; i < d; ++i) stacked_(i, j) -= mean_[static_cast<std::size_t>(i)];
+}
+
+Matrix Views::whiten() {
+    Matrix sigma(d(), d());
+    syrk(Op::none, 1.0 / static_cast<double>(n_), anchors(), 0.0, sigma);
+    const SymmetricEigen eigen = symmetric_eigen(sigma);
+    const double floor = 1e-12 * std::max(eigen.values.front(), 0.0);
+    Matrix scaled = eigen.vectors;  // V diag(μ^{-1/2}), the dropped directions zero
+    for (Index j = 0; j < d(); ++j) {
+        const double mu = eigen.values[static_cast<std::size_t>(j)];
+        const double factor = mu > floor ? 1.0 / std::sqrt(mu) : 0.0;
+        for (Index i = 0; i < d(); ++i) scaled(i, j) *= factor;
+    }
+    Matrix t = multiply(Op::none, Op::transpose, scaled, eigen.vectors);
+    stacked_ = multiply(t, stacked_);
+    return t;
 }
 
 }  // namespace ssldyn

@@ -32,6 +32,11 @@ class Views {
     ConstView stacked(Index views) const { return stacked_.columns(0, views * n_); }
     const std::vector<double>& mean() const { return mean_; }
 
+    // Multiplies every view by T = Σ^{-1/2}, Σ = XᵀX/n the anchors' second moment (pseudo-inverse
+    // root: directions with eigenvalue ≤ 1e-12·the largest are dropped), so that the anchors'
+    // second moment becomes I on Σ's range (THEORY §6.1). Returns T, for samples kept apart.
+    Matrix whiten();
+
   private:
     Index n_;
     Matrix stacked_;

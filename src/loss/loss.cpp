@@ -6,7 +6,7 @@ namespace ssldyn {
 
 void with_covariance_factors(const Views& views, Loss loss,
                              const std::function<void(ConstView a, ConstView b)>& use) {
-    if (loss == Loss::noncontrastive || uses_predictor(loss)) {
+    if (loss != Loss::contrastive) {
         use(views.anchors(), views.positives());
         return;
     }
@@ -23,7 +23,15 @@ Matrix covariance(const Views& views, Loss loss) {
     return c;
 }
 
-double batch_loss(const Matrix& f, Index n, Loss loss) {
+Matrix view_second_moment(const Views& views) {
+    Matrix sigma(views.d(), views.d());
+    syrk(Op::none, 1.0 / static_cast<double>(views.n()), views.anchors(), 0.0, sigma);
+    return sigma;
+}
+
+namespace {
+
+double paper_batch_loss(const Matrix& f, Index n, Loss loss) {
     const Index k = f.cols();
     double sum = 0.0;
     for (Index r = 0; r < k; ++r)
@@ -34,7 +42,7 @@ double batch_loss(const Matrix& f, Index n, Loss loss) {
     return -sum / static_cast<double>(n);
 }
 
-Matrix batch_loss_gradient(const Matrix& f, Index n, Loss loss) {
+Matrix paper_batch_gradient(const Matrix& f, Index n, Loss loss) {
     const Index k = f.cols();
     Matrix a(views_used(loss) * n, k);
     for (Index r = 0; r < k; ++r)
@@ -49,6 +57,90 @@ Matrix batch_loss_gradient(const Matrix& f, Index n, Loss loss) {
             a(n + j, r) = anchor;
         }
     return a;
+}
+
+ConstView anchors_of(const Matrix& f, Index n) {
+    return block(f.view(), 0, 0, n, f.cols());
+}
+ConstView positives_of(const Matrix& f, Index n) {
+    return block(f.view(), n, 0, n, f.cols());
+}
+
+// Σᵢ ⟨fᵢ, fᵢ⁺⟩ over the batch.
+double paired_inner(const Matrix& f, Index n) {
+    double sum = 0.0;
+    for (Index r = 0; r < f.cols(); ++r)
+        for (Index j = 0; j < n; ++j) sum += f(j, r) * f(n + j, r);
+    return sum;
+}
+
+double squared_norm(const Matrix& a) {
+    const double x = frobenius_norm(a);
+    return x * x;
+}
+
+// G = FᵀF/n of the anchors, the batch's W Σ Wᵀ (THEORY §6.1).
+Matrix anchor_gram(const Matrix& f, Index n) {
+    Matrix g(f.cols(), f.cols());
+    syrk(Op::transpose, 1.0 / static_cast<double>(n), anchors_of(f, n), 0.0, g);
+    return g;
+}
+
+// E = sym(FᵀF⁺/n) − I, the batch's W C Wᵀ − I (THEORY §6.2).
+Matrix correlation_excess(const Matrix& f, Index n) {
+    Matrix e = Matrix::identity(f.cols());
+    syr2k(Op::transpose, 0.5 / static_cast<double>(n), anchors_of(f, n), positives_of(f, n), -1.0,
+          e);
+    return e;
+}
+
+}  // namespace
+
+double batch_loss(const Matrix& f, Index n, const LossFunction& loss) {
+    switch (loss.loss) {
+        case Loss::noncontrastive:
+        case Loss::contrastive:
+            break;
+        case Loss::spectral_contrastive:
+            // −(2/n) Σᵢ ⟨fᵢ, fᵢ⁺⟩ + (1/n²) Σᵢⱼ ⟨fᵢ, fⱼ⟩² (THEORY §6.1, the i = j pairs kept).
+            return -2.0 * paired_inner(f, n) / static_cast<double>(n) +
+                   squared_norm(anchor_gram(f, n));
+        case Loss::barlow_twins:
+            return squared_norm(correlation_excess(f, n));
+        case Loss::infonce:
+            return infonce_loss(anchors_of(f, n), positives_of(f, n), loss.temperature);
+    }
+    return paper_batch_loss(f, n, loss.loss);
+}
+
+Matrix batch_loss_gradient(const Matrix& f, Index n, const LossFunction& loss) {
+    const Index k = f.cols();
+    Matrix a(2 * n, k);
+    const View anchors = block(a.view(), 0, 0, n, k), positives = block(a.view(), n, 0, n, k);
+    switch (loss.loss) {
+        case Loss::noncontrastive:
+        case Loss::contrastive:
+            return paper_batch_gradient(f, n, loss.loss);
+        case Loss::spectral_contrastive:
+            // ∂L/∂F = −(2/n) F⁺ + (4/n) F G, ∂L/∂F⁺ = −(2/n) F.
+            for (Index r = 0; r < k; ++r)
+                for (Index j = 0; j < n; ++j) {
+                    anchors(j, r) = 2.0 * f(n + j, r);
+                    positives(j, r) = 2.0 * f(j, r);
+                }
+            gemm(Op::none, Op::none, -4.0, anchors_of(f, n), anchor_gram(f, n), 1.0, anchors);
+            return a;
+        case Loss::barlow_twins: {
+            // ∂L/∂F = (2/n) F⁺ E, ∂L/∂F⁺ = (2/n) F E (E symmetric).
+            const Matrix e = correlation_excess(f, n);
+            gemm(Op::none, Op::none, -2.0, positives_of(f, n), e, 0.0, anchors);
+            gemm(Op::none, Op::none, -2.0, anchors_of(f, n), e, 0.0, positives);
+            return a;
+        }
+        case Loss::infonce:
+            break;
+    }
+    return infonce_gradient(anchors_of(f, n), positives_of(f, n), loss.temperature);
 }
 
 }  // namespace ssldyn

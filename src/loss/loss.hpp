@@ -1,6 +1,7 @@
 #pragma once
-// The two self-supervised losses of THEORY §3 and the matrix C that, for a linear map,
-// carries all of their information: L(W) = −Tr(W C Wᵀ).
+// The self-supervised losses: the two of the paper (THEORY §3), whose information for a linear
+// map is all in the matrix C, L(W) = −Tr(W C Wᵀ), and those of THEORY §6 (spectral contrastive,
+// Barlow Twins, InfoNCE), as functions of the features of the stacked views.
 #include <functional>
 
 #include "core/names.hpp"
@@ -12,27 +13,68 @@ namespace ssldyn {
 enum class Loss {
     noncontrastive,
     contrastive,
+    spectral_contrastive,
+    barlow_twins,
+    infonce,
     // The losses with a predictor (THEORY §6.3, loss/predictor.hpp).
     byol,
     simsiam,
 };
 
-inline constexpr NameTable<Loss, 4> loss_names{{
-    {Loss::noncontrastive, "noncontrastive"},
-    {Loss::contrastive, "contrastive"},
-    // The losses with a predictor.
-    {Loss::byol, "byol"},
-    {Loss::simsiam, "simsiam"},
+// One row per loss: how many stacked views it reads ([X | X⁺] or [X | X⁺ | X⁻]), whether the
+// linear model has its loss through C (O(k d²) a step), whether it reads the temperature, and
+// whether its runs train a predictor and a target beside W (run/predictor_run).
+struct LossRow {
+    Loss value;
+    std::string_view name;
+    Index views;
+    bool covariance_path;
+    bool temperature;
+    bool predictor;
+};
+
+inline constexpr std::array<LossRow, 7> loss_table{{
+    {Loss::noncontrastive, "noncontrastive", 2, true, false, false},
+    {Loss::contrastive, "contrastive", 3, true, false, false},
+    {Loss::spectral_contrastive, "spectral_contrastive", 2, true, false, false},
+    {Loss::barlow_twins, "barlow_twins", 2, true, false, false},
+    {Loss::infonce, "infonce", 2, false, true, false},
+    {Loss::byol, "byol", 2, false, false, true},
+    {Loss::simsiam, "simsiam", 2, false, false, true},
 }};
 
-// The losses whose runs train a predictor and a target beside W (run/predictor_run); their C,
-// for the metrics' eigenbasis, is the non-contrastive one.
-inline bool uses_predictor(Loss loss) {
-    return loss == Loss::byol || loss == Loss::simsiam;
+inline constexpr NameTable<Loss, 7> loss_names = name_table(loss_table);
+
+static_assert(in_enumeration_order(loss_table), "one row per value, in order");
+
+constexpr const LossRow& row_of(Loss loss) {
+    return loss_table[static_cast<std::size_t>(loss)];
 }
 
-// C_nc = sym(XᵀX⁺/n), C_c = sym(Xᵀ(X⁺ − X⁻)/n), by one symmetric rank-2k update.
+// The losses of THEORY §3, whose loss is −Tr(W C Wᵀ) and whose exact flows are THEORY §4.
+inline bool paper_loss(Loss loss) {
+    return loss == Loss::noncontrastive || loss == Loss::contrastive;
+}
+
+// The losses whose runs train a predictor and a target beside W; their C, for the metrics'
+// eigenbasis, is the non-contrastive one.
+inline bool uses_predictor(Loss loss) {
+    return row_of(loss).predictor;
+}
+
+// A loss with its parameter: the temperature τ of InfoNCE (THEORY §6.4).
+struct LossFunction {
+    Loss loss = Loss::noncontrastive;
+    double temperature = 1.0;
+    LossFunction(Loss l, double tau = 1.0) : loss(l), temperature(tau) {}  // NOLINT: implicit
+};
+
+// C_nc = sym(XᵀX⁺/n) (every loss but the contrastive one), C_c = sym(Xᵀ(X⁺ − X⁻)/n), by one
+// symmetric rank-2k update.
 Matrix covariance(const Views& views, Loss loss);
+
+// Σ = sym(XᵀX/n), the second moment of the anchor view (THEORY §6.1).
+Matrix view_second_moment(const Views& views);
 
 // The factors of C = covariance_scale(n)·(A Bᵀ + B Aᵀ), samples as columns: A the anchors, B the
 // positives (contrastive: minus the negatives), handed to `use` (B lives only during the call).
@@ -45,13 +87,25 @@ inline double covariance_scale(Index n) {
 // The losses as functions of the features F of the stacked views: F has views_used(loss)·n rows
 // (the n anchors, the n positives, then for the contrastive loss the n negatives) and one column
 // per output. The gradient comes as A with ∂L/∂F = −(1/n)·A, the factor left to the caller's
-// next product (A = [F⁺; F] or [F⁺ − F⁻; F; −F] by rows).
-double batch_loss(const Matrix& f, Index n, Loss loss);
-Matrix batch_loss_gradient(const Matrix& f, Index n, Loss loss);
+// next product (paper's losses: A = [F⁺; F] or [F⁺ − F⁻; F; −F] by rows; THEORY §6 for the
+// others). The batch forms of THEORY §6 are those whose linear-model value equals the form
+// through C exactly: the spectral contrastive loss keeps the i = j pairs, Barlow Twins
+// correlates the symmetrised cross-correlation.
+double batch_loss(const Matrix& f, Index n, const LossFunction& loss);
+Matrix batch_loss_gradient(const Matrix& f, Index n, const LossFunction& loss);
 
 // How many stacked views the loss reads: [X | X⁺] or [X | X⁺ | X⁻].
 inline Index views_used(Loss loss) {
-    return loss == Loss::contrastive ? 3 : 2;
+    return row_of(loss).views;
 }
+inline Index views_used(const LossFunction& loss) {
+    return views_used(loss.loss);
+}
+
+// InfoNCE (THEORY §6.4) of the anchors' features F and the positives' F⁺ (n x k each), in row
+// blocks of the n x n similarity matrix so that it is never formed whole; the gradient as A of
+// batch_loss_gradient, rows [0, n) for F and [n, 2n) for F⁺.
+double infonce_loss(ConstView f, ConstView f_positive, double temperature);
+Matrix infonce_gradient(ConstView f, ConstView f_positive, double temperature);
 
 }  // namespace ssldyn

@@ -22,6 +22,29 @@ LossGradient CovarianceObjective::evaluate(const Matrix& w) const {
     return from_product(w, multiply(w, c_));
 }
 
+LossGradient SpectralContrastiveObjective::evaluate(const Matrix& w) const {
+    Matrix wc = multiply(w, c_);
+    const Matrix ws = multiply(w, sigma_);
+    const Matrix g = multiply(Op::none, Op::transpose, ws, w);  // W Σ Wᵀ
+    double trace = 0.0, squares = 0.0;
+    for (Index j = 0; j < w.cols(); ++j)
+        for (Index i = 0; i < w.rows(); ++i) trace += wc(i, j) * w(i, j);
+    for (Index j = 0; j < g.cols(); ++j)
+        for (Index i = 0; i < g.rows(); ++i) squares += g(i, j) * g(i, j);
+    gemm(Op::none, Op::none, 4.0, g, ws, -4.0, wc);
+    return {-2.0 * trace + squares, std::move(wc)};
+}
+
+LossGradient BarlowTwinsObjective::evaluate(const Matrix& w) const {
+    const Matrix wc = multiply(w, c_);
+    Matrix excess = Matrix::identity(w.rows());
+    syr2k(Op::none, 0.5, wc, w, -1.0, excess);  // sym(W C Wᵀ) − I
+    const double norm = frobenius_norm(excess);
+    Matrix gradient(w.rows(), w.cols());
+    gemm(Op::none, Op::none, 4.0, excess, wc, 0.0, gradient);
+    return {norm * norm, std::move(gradient)};
+}
+
 LossGradient DistributedCovarianceObjective::evaluate(const Matrix& w) const {
     // W C = (C Wᵀ)ᵀ, C symmetric.
     const DistributedMatrix& c = *c_;

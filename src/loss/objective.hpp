@@ -41,18 +41,40 @@ class DistributedCovarianceObjective final : public Objective {
     const DistributedMatrix* c_;
 };
 
-// The losses of THEORY §3 as means over the batch: two products with the stacked views S,
-// F = Sᵀ Wᵀ and ∇Lᵀ = −(1/n) S A, O(k d n) per call.
+// The spectral contrastive loss through C and Σ (THEORY §6.1): L = −2 Tr(W C Wᵀ) + ‖W Σ Wᵀ‖²_F,
+// ∇L = −4 W C + 4 (W Σ Wᵀ) W Σ, O(k d²) per call.
+class SpectralContrastiveObjective final : public Objective {
+  public:
+    SpectralContrastiveObjective(Matrix c, Matrix sigma)
+        : c_(std::move(c)), sigma_(std::move(sigma)) {}
+    LossGradient evaluate(const Matrix& w) const override;
+
+  private:
+    Matrix c_, sigma_;
+};
+
+// Barlow Twins through C (THEORY §6.2): L = ‖W C Wᵀ − I‖²_F, ∇L = 4 (W C Wᵀ − I) W C, O(k d²).
+class BarlowTwinsObjective final : public Objective {
+  public:
+    explicit BarlowTwinsObjective(Matrix c) : c_(std::move(c)) {}
+    LossGradient evaluate(const Matrix& w) const override;
+
+  private:
+    Matrix c_;
+};
+
+// Every loss as a mean over the batch (loss/loss.hpp): two products with the stacked views S,
+// F = Sᵀ Wᵀ and ∇Lᵀ = −(1/n) S A, O(k d n) per call (InfoNCE: O(k n²) more).
 class DataObjective final : public Objective {
   public:
-    DataObjective(const Views& views, Loss loss) : views_(&views), loss_(loss) {}
+    DataObjective(const Views& views, LossFunction loss) : views_(&views), loss_(loss) {}
     LossGradient evaluate(const Matrix& w) const override;
     double loss(const Matrix& w) const override;
 
   private:
     Matrix features(const Matrix& w) const;
     const Views* views_;
-    Loss loss_;
+    LossFunction loss_;
 };
 
 }  // namespace ssldyn

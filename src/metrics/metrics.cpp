@@ -88,4 +88,11 @@ double relative_distance(const Matrix& a, double log_scale_a, const Matrix& b, d
     return frobenius_norm(difference) / frobenius_norm(b);
 }
 
+double gram_distance(const Matrix& a, const Matrix& b) {
+    Matrix difference = multiply(Op::transpose, Op::none, a, a);
+    const Matrix reference = multiply(Op::transpose, Op::none, b, b);
+    axpy(-1.0, reference, difference);
+    return frobenius_norm(difference) / frobenius_norm(reference);
+}
+
 }  // namespace ssldyn

@@ -62,6 +62,10 @@ Snapshot measure(const Matrix& rows, double log_scale, const std::vector<double>
 // √2‖sin Θ‖₂ from the principal angles, accurate for nearby subspaces.
 double subspace_distance(const Matrix& a, const Matrix& b);
 
+// ‖AᵀA − BᵀB‖_F / ‖BᵀB‖_F (d x d, O(k d²)): the distance of weights known up to a rotation
+// W → QW (THEORY §6.1).
+double gram_distance(const Matrix& a, const Matrix& b);
+
 // ‖A e^{sa} − B e^{sb}‖_F / ‖B e^{sb}‖_F without forming the scales.
 double relative_distance(const Matrix& a, double log_scale_a, const Matrix& b, double log_scale_b);
 

@@ -74,7 +74,7 @@ TwoLayerWeights gather_shards(const TwoLayerWeights& local, Index h,
             from_values(k, h, group.all_gather(local.w2.data(), local.w2.size()))};
 }
 
-ShardedTwoLayerObjective::ShardedTwoLayerObjective(const Views& views, Loss loss,
+ShardedTwoLayerObjective::ShardedTwoLayerObjective(const Views& views, LossFunction loss,
                                                    const Nonlinearity& units,
                                                    const mpi::Communicator& group,
                                                    Precision precision)

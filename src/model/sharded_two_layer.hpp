@@ -35,7 +35,7 @@ TwoLayerWeights gather_shards(const TwoLayerWeights& local, Index h,
 // the group's P x 1 grid, built here, serves the constrained steps.
 class ShardedTwoLayerObjective : public NetworkObjective {
   public:
-    ShardedTwoLayerObjective(const Views& views, Loss loss, const Nonlinearity& units,
+    ShardedTwoLayerObjective(const Views& views, LossFunction loss, const Nonlinearity& units,
                              const mpi::Communicator& group,
                              Precision precision = Precision::float64);
 
@@ -53,7 +53,7 @@ class ShardedTwoLayerObjective : public NetworkObjective {
     // The whole model's outputs F, on every rank.
     const Matrix& forward(const TwoLayerWeights& local, bool with_slope) const;
     const Views* views_;
-    Loss loss_;
+    LossFunction loss_;
     const mpi::Communicator* group_;
     std::unique_ptr<BlacsGrid> grid_;
     mutable HiddenLayer layer_;

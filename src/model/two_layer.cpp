@@ -138,8 +138,8 @@ void HiddenLayer::backward(const TwoLayerWeights& w, const Matrix& a, Index n,
     convert(g2_.view(), out.w2.view());
 }
 
-TwoLayerObjective::TwoLayerObjective(const Views& views, Loss loss, const Nonlinearity& units,
-                                     Precision precision)
+TwoLayerObjective::TwoLayerObjective(const Views& views, LossFunction loss,
+                                     const Nonlinearity& units, Precision precision)
     : views_(&views), loss_(loss), layer_(units, precision) {
     layer_.use_data(views.stacked(views_used(loss)));
 }

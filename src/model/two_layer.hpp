@@ -79,7 +79,7 @@ class HiddenLayer {
 class TwoLayerObjective : public NetworkObjective {
   public:
     // units: σ, or its affine part for the paired linear model of THEORY §4.3.
-    TwoLayerObjective(const Views& views, Loss loss, const Nonlinearity& units,
+    TwoLayerObjective(const Views& views, LossFunction loss, const Nonlinearity& units,
                       Precision precision = Precision::float64);
 
     double loss(const TwoLayerWeights& w) const override;
@@ -87,7 +87,7 @@ class TwoLayerObjective : public NetworkObjective {
 
   private:
     const Views* views_;
-    Loss loss_;
+    LossFunction loss_;
     mutable HiddenLayer layer_;
 };
 

@@ -33,27 +33,20 @@ Matrix initial_weights(const StepRule& rule, Matrix g) {
     return orthonormalise_rows(rule.retraction, g);
 }
 
-double gradient_step(const StepRule& rule, const Objective& objective, Matrix& w) {
-    LossGradient lg = objective.evaluate(w);
-    Matrix& g = lg.gradient;
+void riemannian_gradient(const StepRule& rule, const Matrix& w, Matrix& g) {
     switch (rule.dynamics) {
         case Dynamics::naive:
             // ∇(L + λ‖W‖²) = ∇L + 2λW
             axpy(2.0 * rule.weight_decay, w, g);
-            axpy(-rule.eta, g, w);
             break;
         case Dynamics::sphere:
-            // Riemannian gradient on the sphere: remove the radial part, then project back.
+            // Riemannian gradient on the sphere: remove the radial part.
             axpy(-inner(g, w) / inner(w, w), w, g);
-            axpy(-rule.eta, g, w);
-            normalise(w);
             break;
         case Dynamics::orthogonal: {
             // grad L = ∇L (I − WᵀW) = ∇L − (∇L Wᵀ) W  (THEORY §4.2), O(k² d).
             const Matrix gwt = multiply(Op::none, Op::transpose, g, w);
             gemm(Op::none, Op::none, -1.0, gwt, w, 1.0, g);
-            scale(-rule.eta, g);  // the tangent step ξ = −η grad L
-            w = retract(rule.retraction, w, g, rule.distribution);
             break;
         }
         case Dynamics::penalty: {
@@ -61,9 +54,34 @@ double gradient_step(const StepRule& rule, const Objective& objective, Matrix& w
             Matrix excess = multiply(Op::none, Op::transpose, w, w);
             for (Index i = 0; i < excess.rows(); ++i) excess(i, i) -= 1.0;
             gemm(Op::none, Op::none, 4.0 * rule.penalty, excess, w, 1.0, g);
-            axpy(-rule.eta, g, w);
             break;
         }
+    }
+}
+
+void onto_manifold(const StepRule& rule, Matrix& w) {
+    if (rule.dynamics == Dynamics::sphere) normalise(w);
+    if (rule.dynamics == Dynamics::orthogonal) w = orthonormalise_rows(Retraction::polar, w);
+}
+
+double gradient_step(const StepRule& rule, const Objective& objective, Matrix& w) {
+    LossGradient lg = objective.evaluate(w);
+    Matrix& g = lg.gradient;
+    riemannian_gradient(rule, w, g);
+    switch (rule.dynamics) {
+        case Dynamics::naive:
+        case Dynamics::penalty:
+            axpy(-rule.eta, g, w);
+            break;
+        case Dynamics::sphere:
+            // Then projected back.
+            axpy(-rule.eta, g, w);
+            normalise(w);
+            break;
+        case Dynamics::orthogonal:
+            scale(-rule.eta, g);  // the tangent step ξ = −η grad L
+            w = retract(rule.retraction, w, g, rule.distribution);
+            break;
     }
     return lg.loss;
 }

@@ -59,6 +59,16 @@ struct StepRule {
 // factor; the row space, and so the Grassmann flow, is the same either way).
 Matrix initial_weights(const StepRule& rule, Matrix g);
 
+// g <- the gradient the dynamics descend, from g = ∇L at w: of L + λ‖W‖² (naive), of L + μ‖WWᵀ −
+// I‖² (penalty), or the Riemannian gradient of the sphere or of the Stiefel manifold (orthogonal:
+// ∇L(I − WᵀW), the Riemannian gradient of every loss invariant under W → QW, Q ∈ O(k), which all
+// losses here are). The flow of the dynamics is dW/dt = −g.
+void riemannian_gradient(const StepRule& rule, const Matrix& w, Matrix& g);
+
+// w <- the closest point of the dynamics' manifold (sphere: normalised; orthogonal: the polar
+// factor); unchanged for the unconstrained dynamics. The reference flow's projection.
+void onto_manifold(const StepRule& rule, Matrix& w);
+
 // W <- one GD step. Returns the loss at W before the step (it comes with the gradient).
 double gradient_step(const StepRule& rule, const Objective& objective, Matrix& w);
 

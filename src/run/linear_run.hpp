@@ -5,6 +5,11 @@
 
 namespace ssldyn {
 
+// W₀ of the linear model (and of the online network of run/predictor_run), before the dynamics
+// put it on their manifold: Gaussian of standard deviation init_scale (1/√d by default), or
+// init_scale·V_kᵀ along the top-k eigenvectors of C (THEORY §6.2).
+Matrix initial_linear_weights(const RunConfig& config, const Problem& problem);
+
 class LinearKind final : public ModelKind {
   public:
     std::unique_ptr<ModelRun> start(const RunConfig& config, const Problem& problem,

@@ -164,8 +164,8 @@ struct Network {
             sharded_two_layer_step(rule, *shards, w);
             shards->use(all);
         } else if (batch) {
-            two_layer_step(rule, TwoLayerObjective(*batch, config.loss, units, config.precision),
-                           w);
+            two_layer_step(
+                rule, TwoLayerObjective(*batch, loss_function(config), units, config.precision), w);
         } else {
             two_layer_step(rule, *objective, w);
         }

@@ -7,6 +7,7 @@
 #include "core/error.hpp"
 #include "linalg/blas.hpp"
 #include "random/stream.hpp"
+#include "run/linear_run.hpp"
 #include "run/problem.hpp"
 #include "theory/predictor_flow.hpp"
 
@@ -15,7 +16,7 @@ namespace ssldyn {
 namespace {
 
 // W₀ is the linear run's (run/linear_run.cpp draws it from the same stream), W_p0 its own.
-enum StreamPurpose : std::uint64_t { initial_weights_stream = 21, predictor_weights = 24 };
+enum StreamPurpose : std::uint64_t { predictor_weights = 24 };
 
 PredictorRule rule_of(const RunConfig& c) {
     return {c.loss == Loss::simsiam, c.predictor,   c.stop_gradient,
@@ -68,7 +69,7 @@ class PredictorRun final : public ModelRun {
           views_(*problem.views),
           rule_(rule_of(config)),
           eta_(result.eta),
-          state_(initial(config, problem.d)),
+          state_(initial(config, problem)),
           start_(state_),
           moments_(ViewMoments::of(views_)) {
         if (config.reference_tolerance > 0)
@@ -121,10 +122,9 @@ class PredictorRun final : public ModelRun {
     }
 
   private:
-    static PredictorState initial(const RunConfig& config, Index d) {
-        RandomStream stream(config.seed, initial_weights_stream);
+    static PredictorState initial(const RunConfig& config, const Problem& problem) {
         PredictorState s;
-        s.w = gaussian_matrix(stream, config.k, d, 1.0 / std::sqrt(static_cast<double>(d)));
+        s.w = initial_linear_weights(config, problem);
         if (config.predictor == Predictor::linear) {
             RandomStream p(config.seed, predictor_weights);
             s.predictor = gaussian_matrix(p, config.k, config.k,

@@ -8,6 +8,7 @@
 #include "core/error.hpp"
 #include "data/idx.hpp"
 #include "data/spiked.hpp"
+#include "linalg/blas.hpp"
 #include "linalg/scalapack.hpp"
 #include "theory/closed_form.hpp"
 
@@ -19,9 +20,20 @@ enum StreamPurpose : std::uint64_t { samples = 11 };
 
 }  // namespace
 
-std::unique_ptr<Objective> Problem::objective(Loss loss) const {
+std::unique_ptr<Objective> Problem::objective(const LossFunction& loss) const {
     if (path == GradientPath::data) return std::make_unique<DataObjective>(*views, loss);
+    // Only the paper's losses have C distributed (build_problem).
     if (c_distributed) return std::make_unique<DistributedCovarianceObjective>(*c_distributed);
+    switch (loss.loss) {
+        case Loss::noncontrastive:
+        case Loss::contrastive:
+        case Loss::infonce:  // refused by validate(): no form through C
+            break;
+        case Loss::spectral_contrastive:
+            return std::make_unique<SpectralContrastiveObjective>(c, sigma);
+        case Loss::barlow_twins:
+            return std::make_unique<BarlowTwinsObjective>(c);
+    }
     return std::make_unique<CovarianceObjective>(c);
 }
 
@@ -56,8 +68,9 @@ DataShape data_shape(const RunConfig& config) {
 
 GradientPath resolved_path(const RunConfig& config) {
     if (config.path != GradientPath::automatic) return config.path;
-    return is_network(config.model) || uses_predictor(config.loss) ? GradientPath::data
-                                                                   : GradientPath::covariance;
+    return is_network(config.model) || !row_of(config.loss).covariance_path
+               ? GradientPath::data
+               : GradientPath::covariance;
 }
 
 Index input_dimension(const RunConfig& config) {
@@ -127,13 +140,14 @@ ConstView row_range(ConstView a, Index first, Index count) {
 }
 
 // Two-layer runs keep the clean samples their minibatches and probes come from, centred by the
-// views' mean (p.views just built from them).
-void keep_samples(const RunConfig& config, Problem& p, Matrix& base) {
+// views' mean (p.views just built from them) and whitened as they are.
+void keep_samples(const RunConfig& config, Problem& p, Matrix& base, const Matrix& whitening) {
     if (!is_network(config.model)) return;
     if (config.centre)
         for (Index j = 0; j < base.cols(); ++j)
             for (Index i = 0; i < base.rows(); ++i)
                 base(i, j) -= p.views->mean()[static_cast<std::size_t>(i)];
+    if (!whitening.empty()) base = multiply(whitening, base);
     const Index count = std::min(base.cols(), std::max(config.probes, config.ntk_probes));
     p.probes = copy_of(base.columns(0, count));
     if (config.batch > 0 || config.model == Model::supervised) p.samples = std::move(base);
@@ -145,10 +159,14 @@ void build_replicated(const RunConfig& config, Problem& p, Source source) {
     if (!source.base.empty()) {
         const Augmentation aug{config.sigma_aug, config.keep_prob};
         p.views.emplace(source.base, aug, config.centre, config.seed, samples);
-        keep_samples(config, p, source.base);
+        const Matrix whitening = config.whiten ? p.views->whiten() : Matrix();
+        keep_samples(config, p, source.base, whitening);
         source.base = Matrix();
     }
     p.c = p.views ? covariance(*p.views, config.loss) : std::move(source.exact_c);
+    // Σ of one view; exact C ignores the augmentation, so there Σ = C (THEORY §6.1).
+    if (config.loss == Loss::spectral_contrastive)
+        p.sigma = p.views ? view_second_moment(*p.views) : p.c;
     if (p.path == GradientPath::covariance) p.views.reset();  // before dsyevd's peak
     p.eigen = symmetric_eigen(p.c);
 }
@@ -215,7 +233,7 @@ void build_spread(const RunConfig& config, Problem& p, Source source, Index n) {
         const bool holds = !source.base.empty();
         if (holds) {
             p.views.emplace(source.base, aug, config.centre, config.seed, samples);
-            keep_samples(config, p, source.base);
+            keep_samples(config, p, source.base, Matrix());
         }
         source.base = Matrix();
         // Every rank holding the views hands over its share of the rows; a lone holder all.
@@ -257,6 +275,11 @@ Problem build_problem(const RunConfig& config, const Distribution& where) {
         !error)
         throw InputError("the data failed on another rank of the run group");
     if (error) std::rethrow_exception(error);
+    if (spread && (config.whiten || !paper_loss(config.loss)))
+        throw InputError("loss: " + std::string(name_of(loss_names, config.loss)) +
+                         (config.whiten ? " with whiten = true" : "") +
+                         " needs C on one rank, but d = " + std::to_string(p.d) +
+                         " is distributed over the run group");
     if (spread)
         build_spread(config, p, std::move(source), n);
     else

@@ -23,6 +23,7 @@ struct Problem {
     Matrix probes;
     std::vector<Index> labels;  // model = supervised: the class of each sample
     Matrix c;
+    Matrix sigma;  // loss = spectral_contrastive through C: the anchor view's Σ (THEORY §6.1)
     SymmetricEigen eigen;  // of C, descending
     std::optional<DistributedMatrix> c_distributed, vectors_distributed;
     Distribution distribution;
@@ -31,7 +32,7 @@ struct Problem {
 
     double lambda_max() const { return eigen.values.front(); }
     // The objective the dynamics descend: through C or through the views.
-    std::unique_ptr<Objective> objective(Loss loss) const;
+    std::unique_ptr<Objective> objective(const LossFunction& loss) const;
     // W V: the rows of W in the eigenbasis of C (theory/closed_form.hpp), on every rank.
     Matrix coordinates(const Matrix& w) const;
 };
@@ -52,7 +53,8 @@ DataShape data_shape(const RunConfig& config);
 // the data file exists, that n does not exceed it, and that k ≤ d. For planning sweeps.
 Index input_dimension(const RunConfig& config);
 
-// The gradient path of a config: auto is through C for the linear model, the data for two-layer.
+// The gradient path of a config: auto is through C for the linear model, the data for two-layer
+// and for the losses that have no form through C.
 GradientPath resolved_path(const RunConfig& config);
 
 // The settings that determine the Problem: runs with equal keys share one.

@@ -11,9 +11,10 @@ std::unique_ptr<NetworkObjective> objective(const RunConfig& config, const Probl
                                             const Nonlinearity& units, const Placement& at,
                                             Precision precision) {
     if (at.shards)
-        return std::make_unique<ShardedTwoLayerObjective>(*problem.views, config.loss, units,
-                                                          *at.shards, precision);
-    return std::make_unique<TwoLayerObjective>(*problem.views, config.loss, units, precision);
+        return std::make_unique<ShardedTwoLayerObjective>(*problem.views, loss_function(config),
+                                                          units, *at.shards, precision);
+    return std::make_unique<TwoLayerObjective>(*problem.views, loss_function(config), units,
+                                               precision);
 }
 
 TwoLayerWeights initial_weights(const RunConfig& config, const TwoLayerRule& rule, Index d,

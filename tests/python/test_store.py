@@ -30,8 +30,9 @@ RUNS = {
 ORTHOGONAL_RUNS = ("orthogonal", "fashion")  # dynamics defaults to orthogonal
 
 # Keys of the run config added after stores were written, with their defaults (run_config.hpp).
-ADDED_LATER = {"precision": "float64", "predictor_rate": "1", "target_rate": "1",
-               "predictor": "linear", "stop_gradient": "true"}
+ADDED_LATER = {"precision": "float64", "temperature": "0.5", "whiten": "false", "init": "gaussian",
+               "init_scale": "0", "predictor_rate": "1", "target_rate": "1", "predictor": "linear",
+               "stop_gradient": "true"}
 METRICS = ("loss", "orthogonality_error", "s2_s1", "effective_rank", "topk_sin_angle")
 SIDES = ("gd", "theory")  # gradient descent, the closed-form flow: the prefixes of their series
 # The series (run, record) and (run, record, component) of a linear run's sweep.
