@@ -1,5 +1,6 @@
 #include "loss/loss.hpp"
 
+#include "core/error.hpp"
 #include "linalg/blas.hpp"
 
 namespace ssldyn {
@@ -94,6 +95,13 @@ Matrix correlation_excess(const Matrix& f, Index n) {
     return e;
 }
 
+// The losses with a predictor are not functions of the features alone (loss/predictor.hpp); the
+// configs that would ask for them here are refused by the config's checks.
+RuntimeFailure predictor_loss_of_features(Loss loss) {
+    return RuntimeFailure("loss " + std::string(name_of(loss_names, loss)) +
+                          " has a predictor: no loss of the features alone");
+}
+
 }  // namespace
 
 double batch_loss(const Matrix& f, Index n, const LossFunction& loss) {
@@ -109,6 +117,9 @@ double batch_loss(const Matrix& f, Index n, const LossFunction& loss) {
             return squared_norm(correlation_excess(f, n));
         case Loss::infonce:
             return infonce_loss(anchors_of(f, n), positives_of(f, n), loss.temperature);
+        case Loss::byol:
+        case Loss::simsiam:
+            throw predictor_loss_of_features(loss.loss);
     }
     return paper_batch_loss(f, n, loss.loss);
 }
@@ -139,6 +150,9 @@ Matrix batch_loss_gradient(const Matrix& f, Index n, const LossFunction& loss) {
         }
         case Loss::infonce:
             break;
+        case Loss::byol:
+        case Loss::simsiam:
+            throw predictor_loss_of_features(loss.loss);
     }
     return infonce_gradient(anchors_of(f, n), positives_of(f, n), loss.temperature);
 }

@@ -192,8 +192,8 @@ class LinearRun final : public ModelRun {
 }  // namespace
 
 Matrix initial_linear_weights(const RunConfig& config, const Problem& problem) {
-    const double sigma = config.init_scale > 0 ? config.init_scale
-                                               : 1.0 / std::sqrt(static_cast<double>(problem.d));
+    const double sigma =
+        config.init_scale > 0 ? config.init_scale : 1.0 / std::sqrt(static_cast<double>(problem.d));
     if (config.init == Initialisation::aligned) {
         if (problem.vectors_distributed)
             throw InputError("init: 'aligned' needs the eigenvectors of C on one rank");

@@ -27,7 +27,9 @@ std::unique_ptr<Objective> Problem::objective(const LossFunction& loss) const {
     switch (loss.loss) {
         case Loss::noncontrastive:
         case Loss::contrastive:
-        case Loss::infonce:  // refused by validate(): no form through C
+        case Loss::infonce:  // these three refused by validate(): no form through C
+        case Loss::byol:
+        case Loss::simsiam:
             break;
         case Loss::spectral_contrastive:
             return std::make_unique<SpectralContrastiveObjective>(c, sigma);
