@@ -351,6 +351,11 @@ void validate(const RunConfig& c) {
     require(c.temperature > 0, "temperature: must be > 0, got " + print_double(c.temperature));
     require(c.init_scale >= 0,
             "init_scale: must be >= 0 (0: 1/sqrt(d)), got " + print_double(c.init_scale));
+    // W₀'s norms and Gram matrices square its entries: beyond 1e150 they overflow before the
+    // first step, in a factorisation that would name no setting.
+    require(c.init_scale <= 1e150, "init_scale: " + print_double(c.init_scale) +
+                                       " is too large (at most 1e150: the initial weights' "
+                                       "squares would overflow)");
     require(!c.whiten || c.covariance == CovarianceSource::empirical,
             "whiten: needs samples (covariance = empirical)");
     require(c.init == Initialisation::gaussian || c.model == Model::linear,

@@ -56,6 +56,13 @@ Matrix rows_of(ConstView a, Index first, Index count) {
     return out;
 }
 
+double frobenius_inner(ConstView a, ConstView b) {
+    double s = 0.0;
+    for (Index j = 0; j < a.cols; ++j)
+        for (Index i = 0; i < a.rows; ++i) s += a(i, j) * b(i, j);
+    return s;
+}
+
 double frobenius_norm(ConstView a) {
     // Scaled sum of squares, as LAPACK's dlange does, so huge entries do not overflow early.
     double scale = 0.0, ssq = 1.0;

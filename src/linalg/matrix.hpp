@@ -123,6 +123,8 @@ Matrix transpose(ConstView a);
 // Rows [first, first + count) as a new matrix.
 Matrix rows_of(ConstView a, Index first, Index count);
 double frobenius_norm(ConstView a);
+// ⟨A, B⟩ = Σᵢⱼ aᵢⱼ bᵢⱼ (same shape), summed column by column.
+double frobenius_inner(ConstView a, ConstView b);
 double max_abs(ConstView a);
 bool all_finite(ConstView a);
 // a <- a + alpha * b (same shape)

@@ -9,13 +9,6 @@ namespace ssldyn {
 
 namespace {
 
-double inner(const Matrix& a, const Matrix& b) {
-    double s = 0.0;
-    for (Index j = 0; j < a.cols(); ++j)
-        for (Index i = 0; i < a.rows(); ++i) s += a(i, j) * b(i, j);
-    return s;
-}
-
 // factor · A Bᵀ
 Matrix second_moment(ConstView a, ConstView b, double factor) {
     Matrix out = multiply(Op::none, Op::transpose, a, b);
@@ -39,7 +32,7 @@ PredictorGradient data_gradient(const Views& views, const PredictorState& s) {
     Matrix r = multiply(s.target, x2);   // R = W_p W X₁ − W_a X₂
     gemm(Op::none, Op::none, 1.0, s.predictor, z, -1.0, r);
     PredictorGradient g;
-    g.loss = 0.5 * inv_n * inner(r, r);
+    g.loss = 0.5 * inv_n * frobenius_inner(r, r);
     g.predictor = second_moment(r, z, inv_n);  // R Zᵀ/n
     const Matrix back = multiply(Op::transpose, Op::none, s.predictor, r);
     g.w = second_moment(back, x1, inv_n);  // W_pᵀ R X₁ᵀ/n
@@ -54,7 +47,8 @@ PredictorGradient moment_gradient(const ViewMoments& m, const PredictorState& s)
     axpy(-1.0, tas21, residual);
     PredictorGradient g;
     const Matrix tas22 = multiply(s.target, m.s22);
-    g.loss = 0.5 * (inner(as11, a) - 2.0 * inner(tas21, a) + inner(tas22, s.target));
+    g.loss = 0.5 * (frobenius_inner(as11, a) - 2.0 * frobenius_inner(tas21, a) +
+                    frobenius_inner(tas22, s.target));
     g.w = multiply(Op::transpose, Op::none, s.predictor, residual);
     g.predictor = multiply(Op::none, Op::transpose, residual, s.w);
     // R X₂ᵀ/n = W_p W S₂₁ᵀ − W_a S₂₂.

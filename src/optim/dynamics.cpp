@@ -6,13 +6,6 @@ namespace ssldyn {
 
 namespace {
 
-double inner(const Matrix& a, const Matrix& b) {
-    double s = 0.0;
-    for (Index j = 0; j < a.cols(); ++j)
-        for (Index i = 0; i < a.rows(); ++i) s += a(i, j) * b(i, j);
-    return s;
-}
-
 void normalise(Matrix& w) {
     scale(1.0 / frobenius_norm(w), w);
 }
@@ -41,7 +34,7 @@ void riemannian_gradient(const StepRule& rule, const Matrix& w, Matrix& g) {
             break;
         case Dynamics::sphere:
             // Riemannian gradient on the sphere: remove the radial part.
-            axpy(-inner(g, w) / inner(w, w), w, g);
+            axpy(-frobenius_inner(g, w) / frobenius_inner(w, w), w, g);
             break;
         case Dynamics::orthogonal: {
             // grad L = ∇L (I − WᵀW) = ∇L − (∇L Wᵀ) W  (THEORY §4.2), O(k² d).

@@ -157,6 +157,16 @@ def foreign_lock(path, stores):
         f.write("host another-host\npid 4194305\njob \nsince 2026-01-01T00:00:00Z\n")
 
 
+def ballast_leaving(free: int) -> Callable:
+    """A file that fills its (tmpfs) folder up to `free` bytes, whatever the files made before it
+    hold: a store grows with what a sweep records, the room left for the command must not."""
+    def make(path, stores):
+        fs = os.statvfs(os.path.dirname(path))
+        with open(path, "wb") as f:
+            f.write(BALLAST[:1] * max(0, fs.f_bavail * fs.f_frsize - free))
+    return make
+
+
 def corrupt_gzip(data: bytes) -> bytes:
     packed = bytearray(gzip.compress(data))
     for i in range(len(packed) // 2, len(packed) // 2 + 8):
@@ -664,7 +674,7 @@ CASES = [
          {"c.ini": GOOD, "full/ballast": BALLAST}, code=1, ranks=2, mount=("full", "full")),
     Case("full disk: sweep added to a store in a full folder", sweep("{d}/c.ini", "{d}/full/g.h5"),
          ["{d}/full/g.h5", "No space left on device"],
-         {"c.ini": OTHER, "full/g.h5": copy_of("good"), "full/ballast": BALLAST[:120_000]},
+         {"c.ini": OTHER, "full/g.h5": copy_of("good"), "full/ballast": ballast_leaving(32768)},
          code=1, mount=("full", "full")),
     Case("full disk: run", ["run", *SPIKED, "--n", "200", "--steps", "2000", "--record_every",
                             "1", "-q", "--store", "{d}/full/s.h5"],
@@ -678,6 +688,61 @@ CASES = [
          ["{d}/full/rep", "No space left on device"],
          {"g.h5": copy_of("good"), "full/ballast": BALLAST}, code=1, mount=("full", "full")),
 ]
+
+def numeric_keys():
+    """The run settings whose default is a number (or a list of numbers), from `ssldyn run
+    --help`: every one of them is checked with NaN, ±inf and ±1e308 below, so a key added later
+    is too."""
+    text = subprocess.run([BIN, "run", "--help"], env=ENV, capture_output=True, text=True,
+                          timeout=30).stdout
+    settings = text[text.index("Run settings"):]
+    keys = []
+    for key, default in re.findall(r"--([a-z_0-9]+) VALUE[^[]*\[([^]]*)\]", settings):
+        try:
+            [float(x) for x in default.split(",")]
+        except ValueError:
+            continue
+        keys.append(key)
+    return keys
+
+
+# A tiny run whose settings a case overrides one at a time (a key must not be given twice).
+TINY = {"data": "spiked", "d": "8", "n": "64", "k": "2", "spikes": "4,3,2,1", "steps": "4",
+        "record_every": "2"}
+# The settings under which a key is read at all (others ignore it).
+READ_UNDER = {"weight_decay": {"dynamics": "naive"},
+              "penalty": {"dynamics": "penalty"},
+              "predictor_rate": {"loss": "byol", "dynamics": "naive"},
+              "target_rate": {"loss": "byol", "dynamics": "naive"},
+              "temperature": {"loss": "infonce"},
+              **{key: {"model": "two-layer", "h": "8"}
+                 for key in ("h", "batch", "probes", "ntk_probes", "reference_tolerance")}}
+# 1e308 where it is a valid number on which the run diverges: exit 1, the run recorded failed
+# (with the reason it gives), not a bad input.
+DIVERGES_AT_1E308 = {"eta": "non-finite", "weight_decay": "non-finite", "penalty": "non-finite",
+                     "predictor_rate": "non-finite", "target_rate": "non-finite"}
+# 1e308 where the run stays finite and ends (exit 0), so not in the catalogue: orthogonal GD at
+# η·λ_max = 1e308 stays on its manifold and stalls (flagged in its summary); τ = 1e308 makes
+# InfoNCE's softmax uniform.
+FINITE_AT_1E308 = ("eta_rel", "temperature")
+
+
+def tiny_run(key, value):
+    settings = {**TINY, **READ_UNDER.get(key, {}), key: value}
+    if key == "spikes":
+        settings[key] = value + ",1"
+    return ["run", *[f"--{k}={v}" for k, v in settings.items()], "-q", "--store", "{d}/s.h5"]
+
+
+NUMERIC_KEYS = numeric_keys()
+CASES += [Case(f"numbers: {key} = {value}", tiny_run(key, value), [key])
+          for key in NUMERIC_KEYS for value in ("nan", "inf", "-inf", "-1e308")]
+CASES += [Case(f"numbers: {key} = 1e308", tiny_run(key, "1e308"),
+               [DIVERGES_AT_1E308[key]] if key in DIVERGES_AT_1E308 else [key],
+               code=1 if key in DIVERGES_AT_1E308 else 2,
+               recorded="s.h5" if key in DIVERGES_AT_1E308 else "")
+          for key in NUMERIC_KEYS if key not in FINITE_AT_1E308]
+
 
 CATEGORIES = ("config", "command line", "idx", "store", "path", "numbers", "too big", "full disk")
 # Lines no bad input may print: tracebacks, crash reports, HDF5's own error dumps.
@@ -877,6 +942,11 @@ class CatalogueTest(unittest.TestCase):
         self.assertEqual(sum(counts.values()), len(CASES), "a case outside the categories")
         for category, count in counts.items():
             self.assertGreater(count, 0, category)
+        # Every number setting, those added later included, meets NaN, ±inf and ±1e308.
+        self.assertGreaterEqual(len(NUMERIC_KEYS), 20, NUMERIC_KEYS)
+        for key in NUMERIC_KEYS:
+            self.assertIn(f"numbers: {key} = nan", names)
+            self.assertTrue(f"numbers: {key} = 1e308" in names or key in FINITE_AT_1E308, key)
         print(f"\n{len(CASES)} bad inputs: " +
               ", ".join(f"{count} {category}" for category, count in counts.items()))
 

@@ -252,6 +252,17 @@ class ClusterJobsTest(unittest.TestCase):
             holder = dict(line.rstrip("\n").split(" ", 1) for line in f if " " in line)
         self.assertEqual((holder["host"], holder["job"]), ("node1", first))
         holder_text = f"in use by process {holder['pid']} on node1, SLURM job {first}"
+        # Once its store is in place, the first job's launcher and rank are held still
+        # (SIGSTOP): it stays RUNNING for SLURM, holding the lock, however long the refusals
+        # below take on a busy machine.
+        while not os.path.exists(store) and time.time() < deadline:
+            time.sleep(0.05)
+        self.assertTrue(os.path.exists(store), self.log(f"ssldyn-sweep-{first}.out"))
+        doomed = [pid for pid in self.cluster.node_processes("node1")
+                  if store in self.command_line(pid)]
+        self.assertTrue(doomed, "no process of the first job on node1")
+        for pid in doomed:
+            os.kill(pid, signal.SIGSTOP)
 
         # From node2, while the first job runs: refused, naming the holder.
         second = self.sbatch("sweep.slurm", "-w", "node2", "--ntasks=1", CONFIG=self.long,
@@ -271,9 +282,6 @@ class ClusterJobsTest(unittest.TestCase):
 
         # The first job's launcher and rank die without a word (SIGKILL, all at once): the job
         # ends, its lock stays.
-        doomed = [pid for pid in self.cluster.node_processes("node1")
-                  if store in self.command_line(pid)]
-        self.assertTrue(doomed, "no process of the first job on node1")
         for pid in doomed:
             os.kill(pid, signal.SIGKILL)
         self.wait_gone(first)
