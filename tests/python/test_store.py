@@ -1,6 +1,7 @@
 """What `ssldyn run` writes: the store layout of README "The HDF5 store" (schema 2), read back
 with h5py, and the recorded metrics recomputed in numpy from the raw datasets they derive from."""
 
+import json
 import os
 import re
 import subprocess
@@ -368,6 +369,25 @@ class StoreTest(unittest.TestCase):
                                                          t[r - 1:r + 1])
                 self.assertAlmostEqual(run["rise_time"][i], expected, delta=1e-12 * t[-1])
             self.assertTrue(np.all(np.isnan(run["rise_time_predicted"])))
+
+        self.each(check)
+
+    def test_query_shows_the_modes_as_stored(self):
+        # `ssldyn query --metric mode_<i>`: the i-th component of gd_modes (theory_mode_<i>:
+        # of theory_modes), at the end and along the trajectory, bit for bit (JSON's repr).
+        def check(name, k, d, steps, f, sweep, run):
+            def query(*extra):
+                out = subprocess.run([BIN, "query", self.stores[name], "--format", "json",
+                                      "--metric", f"mode_1,theory_mode_{k}", *extra],
+                                     capture_output=True, text=True, check=True, env=ENV)
+                return json.loads(out.stdout)
+            (final,) = query()
+            self.assertEqual(final["final_mode_1"], run["gd_modes"][-1, 0])
+            self.assertEqual(final[f"theory_final_mode_{k}"], run["theory_modes"][-1, k - 1])
+            rows = query("--at", "all")
+            self.assertEqual([r["trajectory/mode_1"] for r in rows], list(run["gd_modes"][:, 0]))
+            self.assertEqual([r[f"theory/mode_{k}"] for r in rows],
+                             list(run["theory_modes"][:, k - 1]))
 
         self.each(check)
 
