@@ -117,7 +117,9 @@ void create_sweep(const h5::File& file, const SweepPlan& plan, const SweepLayout
     const auto record_scale =
         counting(schema::record_dimension, records, "record number along a run (its step: `step`)");
     const auto component_scale =
-        counting(schema::component_dimension, components, "singular value number, descending");
+        counting(schema::component_dimension, components,
+                 "component number: of the singular values, descending, and of the eigenvectors "
+                 "of C, eigenvalues descending (modes, rise times)");
 
     const std::string coordinates = settings_coordinates();
     // A dataset along the runs (and the records, and the components): its dimensions, and the
