@@ -37,12 +37,15 @@ STATUS = ("pending", "running", "done", "failed")  # status codes 0, 1, 2, 3
 # What a sweep group (/sweeps/<sweep>/) must hold for its runs to be listed.
 INDEX_PATHS = ("run", "status")
 DIMENSIONS = ("run", "record", "component")
+COMPONENT_DIMENSION = "component"
 EVENTS_GROUP = "events"  # the sweep's history: Sweep.events()
 
 # Sections of a run by the name callers use. trajectory, theory and network are per-record
 # series of the sweep group, one row per run, named with a prefix:
-#   trajectory  gradient descent: gd_<metric>, gd_singular_values, and theory_distance
-#   theory      the closed-form flow at the same t: theory_<metric>, theory_singular_values
+#   trajectory  gradient descent: gd_<metric>, gd_singular_values, gd_modes (||W v_i||, v_i
+#               the eigenvectors of C, THEORY 6.5), and theory_distance
+#   theory      the closed-form flow at the same t: theory_<metric>, theory_singular_values,
+#               theory_modes
 #   network     two-layer runs (THEORY 4.3/4.4): network_<m>, e.g. network_output_deviation
 #               (||f - f_lin|| / ||f_lin|| at the same weights), network_{loss,gram,projector}_
 #               deviation (against the paired linear run), network_weight_change,
@@ -163,6 +166,14 @@ class Run:
         return out
 
     @functools.cached_property
+    def components(self):
+        """{name: its k values}: the results per eigen-direction (run, component), rise_time
+        and rise_time_predicted (THEORY 6.5); {} for a store written before them."""
+        _, k = self._sweep.extent(self.row)
+        return {name: self._sweep.column(name)[self.row, :k]
+                for name in self._sweep.component_results}
+
+    @functools.cached_property
     def trajectory(self):
         return self._series("trajectory")
 
@@ -225,11 +236,14 @@ class Sweep:
         status = self._group["status"]
         listed = _text(status.attrs.get("coordinates", "")).split()
         self.settings, self.results, self._series_names = [], [], []
+        self.component_results = []  # (run, component): rise_time, rise_time_predicted
         for name, item in self._group.items():
             if not isinstance(item, h5py.Dataset) or name in DIMENSIONS or name == "status":
                 continue
             if item.ndim == 1:
                 (self.settings if name in listed else self.results).append(name)
+            elif item.ndim == 2 and COMPONENT_DIMENSION in item.dims[1].keys():
+                self.component_results.append(name)
             else:
                 self._series_names.append(name)
         # The settings in the writer's order (the config table's), not the file's.
@@ -299,6 +313,7 @@ class Sweep:
         view.__dict__.update(path=self.path, name=self.name, _group=self._group,
                              _store=self._store, attrs=self.attrs, axes=self.axes,
                              settings=self.settings, results=self.results,
+                             component_results=self.component_results,
                              _series_names=self._series_names, _whole=self._whole,
                              _parent=self._base, rows=rows, _arrays={}, _runs={})
         return view
@@ -428,7 +443,8 @@ class Sweep:
     def series(self, metric, theory=False):
         """One metric of every run (Series: values, t, step; runs x records, NaN padded).
         metric: a gradient-descent metric ("loss", or "trajectory/loss"), "theory/<metric>",
-        "theory_distance", "network/<m>", "singular_values" or "theory/singular_values", or
+        "theory_distance", "network/<m>", "singular_values", "modes" (runs x records x
+        components), their "theory/" ones, or
         a dataset's own name ("gd_loss", "theory_loss", "network_kernel_change").
         theory=True: the flow's series of the metric (series("loss", theory=True) is
         series("theory/loss")), at the same t."""

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "linalg/blas.hpp"
 #include "linalg/lapack.hpp"
@@ -54,6 +55,11 @@ Snapshot measure(const Matrix& rows, double log_scale, const std::vector<double>
     s.s2_s1 = k > 1 && sv[0] > 0.0 ? sv[1] / sv[0] : 0.0;
     const double factor = std::exp(log_scale);
     for (double x : sv) s.singular_values.push_back(x * factor);
+    for (Index j = 0; j < std::min(k, d); ++j) {
+        double column = 0.0;
+        for (Index i = 0; i < k; ++i) column += rows(i, j) * rows(i, j);
+        s.modes.push_back(std::sqrt(column) * factor);
+    }
 
     s.topk_sin_angle = 0.0;  // k = d, or W = 0
     if (k < d && sv[0] > 0.0) {
@@ -70,6 +76,33 @@ Snapshot measure(const Matrix& rows, double log_scale, const std::vector<double>
         s.topk_sin_angle = std::min(1.0, singular_values(tail).front());
     }
     return s;
+}
+
+std::vector<double> rise_times(const std::vector<double>& t,
+                               const std::vector<std::vector<double>>& modes) {
+    constexpr double none = std::numeric_limits<double>::quiet_NaN();
+    const std::size_t records = std::min(t.size(), modes.size());
+    if (records == 0) return {};
+    std::vector<double> out(modes.back().size(), none);
+    for (std::size_t i = 0; i < out.size(); ++i) {
+        // A record without modes (of a store written before they were) counts as not finite.
+        auto u = [&](std::size_t r) {
+            return i < modes[r].size() ? modes[r][i] * modes[r][i] : none;
+        };
+        const double half = 0.5 * u(records - 1);
+        if (!std::isfinite(half)) continue;
+        for (std::size_t r = 0; r < records; ++r) {
+            if (!(u(r) >= half)) continue;
+            if (r == 0 || !std::isfinite(u(r - 1))) {
+                out[i] = t[r];
+            } else {
+                const double f = (half - u(r - 1)) / (u(r) - u(r - 1));
+                out[i] = t[r - 1] + f * (t[r] - t[r - 1]);
+            }
+            break;
+        }
+    }
+    return out;
 }
 
 double subspace_distance(const Matrix& a, const Matrix& b) {

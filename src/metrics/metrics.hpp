@@ -14,8 +14,11 @@ struct Snapshot {
     double loss = none;                   // −Tr(W C Wᵀ)
     double orthogonality_error = none;    // ‖W Wᵀ − I‖_F
     std::vector<double> singular_values;  // of W, descending
-    double s2_s1 = none;                  // s₂/s₁ (0 when k = 1)
-    double effective_rank = none;         // exp(−Σ pᵢ log pᵢ), pᵢ = sᵢ/Σ s
+    // ‖W vᵢ‖, i = 1..k, vᵢ the eigenvectors of C by descending eigenvalue (THEORY §6.5): the
+    // columns of W V, so that stepwise learning shows one curve per eigen-direction.
+    std::vector<double> modes;
+    double s2_s1 = none;           // s₂/s₁ (0 when k = 1)
+    double effective_rank = none;  // exp(−Σ pᵢ log pᵢ), pᵢ = sᵢ/Σ s
     // Sine of the largest principal angle between span(v₁…v_k) and the numerical row space of W
     // (directions with s_i > 1e-8·s₁; a collapsed W has a row space of lower dimension).
     double topk_sin_angle = none;
@@ -24,6 +27,7 @@ struct Snapshot {
     static Snapshot missing(Index k) {
         Snapshot s;
         s.singular_values.assign(static_cast<std::size_t>(k), none);
+        s.modes.assign(static_cast<std::size_t>(k), none);
         return s;
     }
 };
@@ -57,6 +61,12 @@ double effective_rank(const std::vector<double>& singular_values);
 
 // rows: W V scaled by exp(log_scale); eigenvalues: λ₁ ≥ … ≥ λ_d of C.
 Snapshot measure(const Matrix& rows, double log_scale, const std::vector<double>& eigenvalues);
+
+// Per eigen-direction i = 1..modes[i].size(): the first t at which modes[i]² reaches half its
+// value at the last record, linear in ‖W vᵢ‖² between records (THEORY §6.5); NaN where the last
+// value is not finite or no record reaches it.
+std::vector<double> rise_times(const std::vector<double>& t,
+                               const std::vector<std::vector<double>>& modes);
 
 // ‖P_a − P_b‖_F for the projectors onto the row spaces of a and b (same rank), computed as
 // √2‖sin Θ‖₂ from the principal angles, accurate for nearby subspaces.

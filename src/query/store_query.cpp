@@ -119,15 +119,26 @@ QueryResult query_table(const h5::File& file, const std::string& store, const Qu
     // Metric columns are named as in the store: index columns for final values, the series'
     // dataset paths along the trajectory (so "loss" the metric never clashes with "loss" the
     // setting). With final values, a result column is a metric of its own.
+    // A series without an index column (a mode, THEORY §6.5) is read, its last record shown.
     std::vector<std::string> final_columns;
-    std::vector<const Series*> series;
+    std::vector<Series> series;
+    // Per final column: the place in `series` of the series whose last record it shows, or -1.
+    std::vector<long> read_last;
     for (const auto& m : query.metrics) {
         const Column* c = columns.find(m);
+        read_last.push_back(-1);
         if (final_only && c && c->kind == ColumnKind::result) {
             final_columns.push_back(m);
         } else {
-            series.push_back(&metric_series(m));
-            final_columns.push_back(series.back()->final_column);
+            series.push_back(query_series(m));
+            const Series& s = series.back();
+            if (!s.final_column.empty()) {
+                final_columns.push_back(s.final_column);
+            } else {
+                final_columns.push_back((s.group == "theory" ? "theory_final_" : "final_") +
+                                        s.name);
+                read_last.back() = static_cast<long>(series.size() - 1);
+            }
         }
     }
     std::vector<const Column*> shown = shown_columns(columns, query, axes, matches);
@@ -148,7 +159,7 @@ QueryResult query_table(const h5::File& file, const std::string& store, const Qu
         table.columns.insert(table.columns.end(), final_columns.begin(), final_columns.end());
     } else {
         table.columns.insert(table.columns.end(), {"step", "t"});
-        for (const Series* s : series) table.columns.push_back(s->path());
+        for (const Series& s : series) table.columns.push_back(s.path());
     }
     // Along the trajectory: the matched runs' series, one selection per sweep and dataset.
     std::map<const SweepIndex*, std::vector<std::size_t>> rows;
@@ -158,10 +169,12 @@ QueryResult query_table(const h5::File& file, const std::string& store, const Qu
         std::vector<std::vector<double>> values;
     };
     std::map<const SweepIndex*, Read> reads;
-    if (!final_only)
+    const bool any_read_last =
+        std::any_of(read_last.begin(), read_last.end(), [](long p) { return p >= 0; });
+    if (!final_only || any_read_last)
         for (const auto& [index, matched] : rows) {
             Read r{SweepSeries(file, *index, matched), {}};
-            for (const Series* s : series) r.values.push_back(r.series.read(*s));
+            for (const Series& s : series) r.values.push_back(r.series.read(s));
             reads.emplace(index, std::move(r));
         }
     std::map<const SweepIndex*, std::size_t> next;  // the match's place among its sweep's
@@ -174,6 +187,20 @@ QueryResult query_table(const h5::File& file, const std::string& store, const Qu
         for (const Column* c : shown) head.push_back(cell(c->name));
         if (final_only) {
             for (const auto& column : final_columns) head.push_back(cell(column));
+            if (any_read_last) {
+                const Read& read = reads.at(match.index);
+                const std::size_t i = next[match.index]++, count = read.series.records();
+                std::size_t last = count;
+                for (std::size_t r = 0; r < count; ++r)
+                    if (read.series.steps(i)[r] >= 0) last = r;
+                const std::size_t first_metric = head.size() - final_columns.size();
+                for (std::size_t m = 0; m < final_columns.size(); ++m)
+                    if (read_last[m] >= 0)
+                        head[first_metric + m] =
+                            Cell{last < count ? read.values[static_cast<std::size_t>(read_last[m])]
+                                                           [i * count + last]
+                                              : NAN};
+            }
             table.rows.push_back(std::move(head));
             continue;
         }

@@ -56,6 +56,23 @@ const std::vector<Series>& recorded_series() {
     return table;
 }
 
+const std::vector<ComponentSeries>& component_series() {
+    static const std::vector<ComponentSeries> table{
+        {"gd_singular_values", "singular_values", &Record::simulated, &Snapshot::singular_values},
+        {"theory_singular_values", "singular_values", &Record::theory, &Snapshot::singular_values},
+        {"gd_modes", "modes", &Record::simulated, &Snapshot::modes},
+        {"theory_modes", "modes", &Record::theory, &Snapshot::modes},
+    };
+    return table;
+}
+
+std::string ComponentSeries::describe(const std::string& matrix) const {
+    if (name == "singular_values")
+        return "singular values of " + matrix + ", descending (NaN beyond k)";
+    return "||M v_i||, M = " + matrix +
+           ", v_i the i-th eigenvector of C, eigenvalues descending (THEORY 6.5; NaN beyond k)";
+}
+
 double Series::of(const Record& record) const {
     if (side) return (record.*side).*metric;
     if (network) return record.network.*network;
@@ -117,7 +134,18 @@ std::vector<double> SweepSeries::read(const Series& series) const {
                                  [](const auto& entry) { return entry.second; });
     if (!any || (series.network_only && !sweep_.exists(series.dataset)))
         return std::vector<double>(rows_.size() * records_, nan);  // a sweep without networks
-    auto values = h5::Dataset::open(sweep_.id(), series.dataset).read_rows_of(rows_);
+    if (series.component >= 0 && !sweep_.exists(series.dataset))   // a store before modes
+        return std::vector<double>(rows_.size() * records_, nan);
+    const auto dataset = h5::Dataset::open(sweep_.id(), series.dataset);
+    auto values = dataset.read_rows_of(rows_);
+    if (series.component >= 0) {
+        const auto components = static_cast<std::size_t>(dataset.dims().at(2));
+        const auto c = static_cast<std::size_t>(series.component);
+        std::vector<double> picked(rows_.size() * records_, nan);
+        if (c < components)
+            for (std::size_t i = 0; i < picked.size(); ++i) picked[i] = values[i * components + c];
+        values = std::move(picked);
+    }
     for (std::size_t i = 0; i < models_.size(); ++i)
         if (!recorded.at(models_[i]))
             std::fill(values.begin() + static_cast<std::ptrdiff_t>(i * records_),

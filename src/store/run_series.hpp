@@ -23,6 +23,9 @@ struct Series {
     Snapshot Record::*side = nullptr;
     double Snapshot::*metric = nullptr;
     double NetworkRecord::*network = nullptr;
+    // ≥ 0: the value of this component of a (run, record, component) dataset (ComponentSeries),
+    // read by SweepSeries only; its final value has no index column (final_column empty).
+    long component = -1;
 
     std::string path() const { return group + "/" + name; }
     double of(const Record& record) const;
@@ -35,6 +38,21 @@ struct Series {
 // Every series, from the schema's tables: gradient descent (with theory_distance), theory,
 // network.
 const std::vector<Series>& recorded_series();
+
+// The series of k values a record (run, record, component): a side's singular values and its
+// modes ‖M vᵢ‖ (THEORY §5, §6.5), M the matrix whose singular values are recorded.
+struct ComponentSeries {
+    std::string dataset;  // gd_<name> or theory_<name>
+    std::string name;     // singular_values or modes
+    Snapshot Record::*side = nullptr;
+    std::vector<double> Snapshot::*values = nullptr;
+    // What the values are, after "singular values of " or "components ||M v_i|| of ", with
+    // `matrix` the models' words for M (RecordLayout::singular_values).
+    std::string describe(const std::string& matrix) const;
+};
+
+// gd_singular_values, theory_singular_values, gd_modes, theory_modes.
+const std::vector<ComponentSeries>& component_series();
 
 // The records of some runs of a sweep, read once per dataset for all of them (one selection of
 // their rows): their steps and times, and their series on demand.

@@ -158,6 +158,24 @@ inline const std::vector<Column>& result_columns() {
     return table;
 }
 
+// Per-run results with one value per eigen-direction (run, component), THEORY §6.5.
+struct ComponentColumn {
+    const char* name;
+    const char* description;
+};
+inline const std::vector<ComponentColumn>& component_columns() {
+    static const std::vector<ComponentColumn> table{
+        {"rise_time",
+         "per eigen-direction v_i of C: first t at which ||W v_i||^2 of gradient descent reaches "
+         "half its value at the last record, linear between records (NaN: never)"},
+        {"rise_time_predicted",
+         "its prediction from ||W0 v_i||^2 = eps^2: ln(lambda_i/eps^2)/(8 lambda_i) (spectral "
+         "contrastive, THEORY 6.1), ln(1/(lambda_i eps^2))/(8 lambda_i) (barlow_twins, 6.2); NaN "
+         "for other losses and lambda_i <= 0"},
+    };
+    return table;
+}
+
 // The value of status[run].
 inline long long status_code(RunStatus s) {
     return static_cast<long long>(s);

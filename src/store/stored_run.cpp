@@ -6,6 +6,7 @@
 
 #include "core/error.hpp"
 #include "store/schema.hpp"
+#include "theory/loss_flows.hpp"
 
 namespace ssldyn {
 
@@ -31,7 +32,8 @@ std::size_t column_index(const std::string& name) {
 StoredRun::StoredRun()
     : numbers(schema::result_columns().size(), nan),
       integers(schema::result_columns().size(), -1),
-      texts(schema::result_columns().size()) {}
+      texts(schema::result_columns().size()),
+      components(schema::component_columns().size()) {}
 
 void StoredRun::set(const std::string& column, double value) {
     numbers[column_index(column)] = value;
@@ -41,6 +43,16 @@ void StoredRun::set(const std::string& column, long long value) {
 }
 void StoredRun::set(const std::string& column, const std::string& value) {
     texts[column_index(column)] = value;
+}
+
+void StoredRun::set_components(const std::string& column, std::vector<double> values) {
+    const auto& columns = schema::component_columns();
+    for (std::size_t i = 0; i < columns.size(); ++i)
+        if (column == columns[i].name) {
+            components[i] = std::move(values);
+            return;
+        }
+    throw RuntimeFailure("store: no component column '" + column + "'");
 }
 
 long long StoredRun::integer(const std::string& column) const {
@@ -84,6 +96,17 @@ StoredRun stored_run(Index row, const RunResult& r, const std::string& host) {
             s.set(std::string("initial_") + m.name, r.records.front().network.*(m.field));
             s.set(std::string("final_") + m.name, last.network.*(m.field));
         }
+        // THEORY §6.5: each eigen-direction's rise time, measured and predicted.
+        std::vector<double> t;
+        std::vector<std::vector<double>> modes;
+        for (const auto& rec : r.records) {
+            t.push_back(rec.t);
+            modes.push_back(rec.simulated.modes);
+        }
+        s.set_components("rise_time", rise_times(t, modes));
+        s.set_components(
+            "rise_time_predicted",
+            predicted_rise_times(r.config.loss, r.spectrum, r.records.front().simulated.modes));
     }
     s.set("reference_accepted", static_cast<long long>(r.reference_accepted));
     s.set("reference_rejected", static_cast<long long>(r.reference_rejected));

@@ -24,11 +24,14 @@ struct StoredRun {
     std::vector<double> numbers;
     std::vector<long long> integers;
     std::vector<std::string> texts;
+    // The (run, component) results, in the order of schema::component_columns() (empty: NaN).
+    std::vector<std::vector<double>> components;
 
     StoredRun();  // results NaN, -1 and empty
     void set(const std::string& column, double value);
     void set(const std::string& column, long long value);
     void set(const std::string& column, const std::string& value);
+    void set_components(const std::string& column, std::vector<double> values);
     long long integer(const std::string& column) const;
     // When it ran (UTC seconds) and the event of its sweep that ran it.
     void set_ran(double started, double ended, long long event);

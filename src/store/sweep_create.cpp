@@ -50,6 +50,17 @@ void create_result_column(hid_t sweep, const schema::Column& c, hsize_t runs, st
     h5::write_attribute(column.id(), "coordinates", settings_coordinates());
 }
 
+// A result per run and eigen-direction (run, component), fill NaN.
+void create_component_column(hid_t sweep, const schema::ComponentColumn& c, hsize_t runs,
+                             hsize_t components, const h5::Dataset& run_scale,
+                             const h5::Dataset& component_scale) {
+    const auto column = h5::Dataset::create_doubles(sweep, c.name, {runs, components});
+    describe(column.id(), "1", c.description);
+    h5::attach_dimension_scale(column, run_scale, 0);
+    h5::attach_dimension_scale(column, component_scale, 1);
+    h5::write_attribute(column.id(), "coordinates", settings_coordinates());
+}
+
 // The series datasets a sweep has: the network ones only where some run is a network.
 std::vector<const Series*> series_of(bool network) {
     std::vector<const Series*> out;
@@ -106,7 +117,9 @@ void create_sweep(const h5::File& file, const SweepPlan& plan, const SweepLayout
     const auto record_scale =
         counting(schema::record_dimension, records, "record number along a run (its step: `step`)");
     const auto component_scale =
-        counting(schema::component_dimension, components, "singular value number, descending");
+        counting(schema::component_dimension, components,
+                 "component number: of the singular values, descending, and of the eigenvectors "
+                 "of C, eigenvalues descending (modes, rise times)");
 
     const std::string coordinates = settings_coordinates();
     // A dataset along the runs (and the records, and the components): its dimensions, and the
@@ -183,13 +196,13 @@ void create_sweep(const h5::File& file, const SweepPlan& plan, const SweepLayout
         along_runs(h5::Dataset::create_doubles(sweep.id(), s->dataset, {runs, records}), s->units,
                    description);
     }
-    for (const char* side : {"gd", "theory"})
-        along_runs(h5::Dataset::create_doubles(sweep.id(), std::string(side) + "_singular_values",
-                                               {runs, records, components}),
-                   "1",
-                   std::string(side[0] == 'g' ? "gradient descent" : layout.theory) +
-                       ": singular values of " + layout.singular_values +
-                       ", descending (NaN beyond k)");
+    for (const auto& s : component_series())
+        along_runs(
+            h5::Dataset::create_doubles(sweep.id(), s.dataset, {runs, records, components}), "1",
+            (s.side == &Record::simulated ? std::string("gradient descent") : layout.theory) +
+                ": " + s.describe(layout.singular_values));
+    for (const auto& c : schema::component_columns())
+        create_component_column(sweep.id(), c, runs, components, run_scale, component_scale);
 
     // Per-run blocks: which block and slot hold each run's values, and the blocks.
     auto family = [&](const char* group_name, const BlockFamily& f, const char* what) {
@@ -250,7 +263,9 @@ std::uintmax_t sweep_bytes(const SweepPlan& plan, const SweepLayout& layout) {
     per_run += 8 * config_keys().size() + 64;                            // settings (text: a guess)
     for (const auto& c : schema::result_columns())
         per_run += c.type == schema::ColumnType::text ? text_length(c, layout) : 8;
-    per_run += 8 * records * (2 + series_of(layout.network).size() + 2 * components);
+    per_run += 8 * records *
+               (2 + series_of(layout.network).size() + component_series().size() * components);
+    per_run += 8 * components * schema::component_columns().size();
     std::uintmax_t bytes = runs * per_run;
     for (const auto& b : layout.weights.blocks) bytes += 2 * 8 * b.slots * b.slot_size();
     for (const auto& b : layout.spectra.blocks) bytes += 8 * b.slots * b.slot_size();

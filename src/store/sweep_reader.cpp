@@ -48,15 +48,15 @@ std::optional<Checkpoint> read_checkpoint(const h5::File& file, const std::strin
         for (std::size_t i = 0; i < c.records.size(); ++i) s.set(c.records[i], v[i]);
     }
     const auto k = static_cast<std::size_t>(config.k);
-    for (auto [side, name] : {std::make_pair(&Record::simulated, "gd_singular_values"),
-                              std::make_pair(&Record::theory, "theory_singular_values")}) {
-        const auto d = h5::Dataset::open(group.id(), name);
+    for (const auto& s : component_series()) {
+        if (!group.exists(s.dataset)) continue;
+        const auto d = h5::Dataset::open(group.id(), s.dataset);
         const auto components = static_cast<std::size_t>(d.dims().at(2));
         const auto v = d.read_rows(at, 1);
         for (std::size_t i = 0; i < c.records.size(); ++i) {
             const auto from = v.begin() + static_cast<std::ptrdiff_t>(i * components);
-            (c.records[i].*side)
-                .singular_values.assign(from, from + static_cast<std::ptrdiff_t>(k));
+            ((c.records[i].*(s.side)).*(s.values))
+                .assign(from, from + static_cast<std::ptrdiff_t>(k));
         }
     }
     c.seconds = h5::Dataset::open(group.id(), "seconds").read_double_at(at);
@@ -68,8 +68,10 @@ struct SweepReader::Columns {
     hsize_t records = 0, components = 0;
     std::vector<long long> status, step, k, checkpoint_step;
     std::vector<long long> weight_block, weight_slot, spectrum_block, spectrum_slot;
-    std::vector<double> time, gd_sv, theory_sv;
+    std::vector<double> time;
     std::vector<std::pair<const Series*, std::vector<double>>> series;
+    std::vector<std::pair<const ComponentSeries*, std::vector<double>>> component_series;
+    std::vector<std::vector<double>> component_results;  // by column (empty: absent)
     std::vector<std::vector<double>> numbers;  // by result column (empty: not of that type)
     std::vector<std::vector<long long>> integers;
     std::vector<std::vector<std::string>> texts;
@@ -86,10 +88,14 @@ SweepReader::SweepReader(const h5::File& file, const std::string& sweep)
     c.step = step.read_integers();
     c.time = read(schema::time).read_doubles();
     c.k = read("k").read_integers();
-    const auto gd_sv = read("gd_singular_values");
-    c.components = gd_sv.dims().at(2);
-    c.gd_sv = gd_sv.read_doubles();
-    c.theory_sv = read("theory_singular_values").read_doubles();
+    c.components = read(schema::component_dimension).dims().at(0);
+    for (const auto& s : component_series())
+        if (group.exists(s.dataset))
+            c.component_series.emplace_back(
+                &s, h5::Dataset::open(group.id(), s.dataset).read_doubles());
+    for (const auto& column : schema::component_columns())
+        c.component_results.push_back(group.exists(column.name) ? read(column.name).read_doubles()
+                                                                : std::vector<double>{});
     for (const auto& s : recorded_series())
         if (group.exists(s.dataset))
             c.series.emplace_back(&s, h5::Dataset::open(group.id(), s.dataset).read_doubles());
@@ -149,13 +155,18 @@ StoredRun SweepReader::run(Index row) const {
         rec.t = c.time[r * records + i];
         for (const auto& [series, values] : c.series) series->set(rec, values[r * records + i]);
         const std::size_t at = (r * records + i) * components;
-        rec.simulated.singular_values.assign(c.gd_sv.begin() + static_cast<std::ptrdiff_t>(at),
-                                             c.gd_sv.begin() + static_cast<std::ptrdiff_t>(at + k));
-        rec.theory.singular_values.assign(
-            c.theory_sv.begin() + static_cast<std::ptrdiff_t>(at),
-            c.theory_sv.begin() + static_cast<std::ptrdiff_t>(at + k));
+        for (const auto& [series, values] : c.component_series)
+            ((rec.*(series->side)).*(series->values))
+                .assign(values.begin() + static_cast<std::ptrdiff_t>(at),
+                        values.begin() + static_cast<std::ptrdiff_t>(at + k));
         s.records.push_back(std::move(rec));
     }
+    for (std::size_t column = 0; column < c.component_results.size(); ++column)
+        if (!c.component_results[column].empty()) {
+            const auto from =
+                c.component_results[column].begin() + static_cast<std::ptrdiff_t>(r * components);
+            s.components[column].assign(from, from + static_cast<std::ptrdiff_t>(k));
+        }
     for (std::size_t column = 0; column < c.numbers.size(); ++column) {
         if (!c.numbers[column].empty()) s.numbers[column] = c.numbers[column][r];
         if (!c.integers[column].empty()) s.integers[column] = c.integers[column][r];

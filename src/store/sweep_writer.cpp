@@ -34,8 +34,12 @@ std::vector<double> row_major(const Matrix& m) {
 // The open datasets of a sweep, by number, and where each run's blocks are.
 struct SweepWriter::Targets {
     std::vector<h5::Dataset> all;
-    std::size_t status = 0, step = 0, time = 0, gd_sv = 0, theory_sv = 0, checkpoint_step = 0;
+    std::size_t status = 0, step = 0, time = 0, checkpoint_step = 0;
     std::vector<std::pair<const Series*, std::size_t>> series;
+    // The (run, record, component) series and the (run, component) results a store has (those of
+    // THEORY §6.5 are absent from a store written before them).
+    std::vector<std::pair<const ComponentSeries*, std::size_t>> component_series;
+    std::vector<std::pair<std::size_t, std::size_t>> component_results;  // column, dataset
     std::vector<std::size_t> results;  // schema::result_columns() order
     std::vector<std::size_t> w0, w, spectra;
     std::vector<hsize_t> w_slot_size, spectrum_size;
@@ -123,9 +127,14 @@ SweepWriter::SweepWriter(const h5::File& file, const std::string& sweep)
     t.records = dims.at(1);
     for (const auto& s : recorded_series())
         if (group.exists(s.dataset)) t.series.emplace_back(&s, t.open(group.id(), s.dataset));
-    t.gd_sv = t.open(group.id(), "gd_singular_values");
-    t.theory_sv = t.open(group.id(), "theory_singular_values");
-    t.components = t.all[t.gd_sv].dims().at(2);
+    t.components = h5::Dataset::open(group.id(), schema::component_dimension).dims().at(0);
+    for (const auto& s : component_series())
+        if (group.exists(s.dataset))
+            t.component_series.emplace_back(&s, t.open(group.id(), s.dataset));
+    const auto& component_columns = schema::component_columns();
+    for (std::size_t c = 0; c < component_columns.size(); ++c)
+        if (group.exists(component_columns[c].name))
+            t.component_results.emplace_back(c, t.open(group.id(), component_columns[c].name));
     for (const auto& c : schema::result_columns()) t.results.push_back(t.open(group.id(), c.name));
     const auto weights = group.open_group(schema::weights_group);
     t.checkpoint_step = t.open(weights.id(), schema::checkpoint_step);
@@ -180,15 +189,20 @@ void SweepWriter::stage(Batch& batch, const StoredRun& run) const {
         for (std::size_t i = 0; i < run.records.size(); ++i) values[i] = series->of(run.records[i]);
         batch.add(target, row, values);
     }
-    for (auto [side, target] : {std::make_pair(&Record::simulated, t.gd_sv),
-                                std::make_pair(&Record::theory, t.theory_sv)}) {
-        std::vector<double> sv(records * components, nan);
+    for (const auto& [series, target] : t.component_series) {
+        std::vector<double> v(records * components, nan);
         for (std::size_t i = 0; i < run.records.size(); ++i) {
-            const auto& s = (run.records[i].*side).singular_values;
+            const auto& s = (run.records[i].*(series->side)).*(series->values);
             std::copy_n(s.begin(), std::min<std::size_t>(s.size(), components),
-                        sv.begin() + static_cast<std::ptrdiff_t>(i * components));
+                        v.begin() + static_cast<std::ptrdiff_t>(i * components));
         }
-        batch.add(target, row, sv);
+        batch.add(target, row, v);
+    }
+    for (const auto& [column, target] : t.component_results) {
+        std::vector<double> v(components, nan);
+        const auto& s = run.components[column];
+        std::copy_n(s.begin(), std::min<std::size_t>(s.size(), components), v.begin());
+        batch.add(target, row, v);
     }
 
     const auto& columns = schema::result_columns();

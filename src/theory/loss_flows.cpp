@@ -112,4 +112,15 @@ double spectral_contrastive_rise_time(double lambda, double epsilon) {
     return std::log(lambda / (epsilon * epsilon)) / (8.0 * lambda);
 }
 
+std::vector<double> predicted_rise_times(Loss loss, const std::vector<double>& eigenvalues,
+                                         const std::vector<double>& initial_modes) {
+    std::vector<double> out(initial_modes.size(), std::numeric_limits<double>::quiet_NaN());
+    const bool predicted = loss == Loss::spectral_contrastive || loss == Loss::barlow_twins;
+    for (std::size_t i = 0; predicted && i < out.size() && i < eigenvalues.size(); ++i)
+        out[i] = loss == Loss::spectral_contrastive
+                     ? spectral_contrastive_rise_time(eigenvalues[i], initial_modes[i])
+                     : barlow_twins_rise_time(eigenvalues[i], initial_modes[i]);
+    return out;
+}
+
 }  // namespace ssldyn

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "linalg/matrix.hpp"
+#include "loss/loss.hpp"
 #include "theory/closed_form.hpp"
 
 namespace ssldyn {
@@ -46,5 +47,10 @@ class BarlowTwinsAlignedFlow {
 // loss, at which ‖Wvᵢ‖² reaches λᵢ/2: ln(λᵢ/ε²)/(8λᵢ) (to O(ε²)). NaN for λᵢ ≤ 0.
 double barlow_twins_rise_time(double lambda, double epsilon);
 double spectral_contrastive_rise_time(double lambda, double epsilon);
+
+// The predicted rise time of each eigen-direction of a run of `loss` (THEORY §6.1–6.2), with
+// ε = initial_modes[i] = ‖W₀vᵢ‖: NaN for losses without a prediction and where λᵢ ≤ 0.
+std::vector<double> predicted_rise_times(Loss loss, const std::vector<double>& eigenvalues,
+                                         const std::vector<double>& initial_modes);
 
 }  // namespace ssldyn

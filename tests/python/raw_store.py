@@ -94,11 +94,16 @@ class RawSweep:
 
     def run(self, row):
         """{name: the run's part}: each series (run, record[, component]) cut to the run's
-        records (and k components), W0, W, checkpoint_step and eigenvalues (its block slots)."""
+        records (and k components), each (run, component) result cut to k, W0, W,
+        checkpoint_step and eigenvalues (its block slots)."""
         records, k = self.records(row), int(self["k"][row])
         out = {}
         for name, item in self.group.items():
-            if isinstance(item, h5py.Dataset) and item.ndim >= 2:
+            if not isinstance(item, h5py.Dataset) or item.ndim < 2:
+                continue
+            if item.ndim == 2 and "component" in item.dims[1].keys():
+                out[name] = self[name][row, :k]  # (run, component): rise_time, ...
+            else:
                 values = self[name][row, :records]
                 out[name] = values[:, :k] if values.ndim == 2 else values
         for block in BLOCKS:

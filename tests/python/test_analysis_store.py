@@ -197,6 +197,25 @@ class SweepArraysTest(unittest.TestCase):
         with self.assertRaisesRegex(KeyError, "trajectory/loss"):
             self.sweep.series("los")
 
+    def test_modes_and_rise_times_read_as_stored(self):
+        # THEORY 6.5: series("modes") and each run's rise times, equal to the raw datasets.
+        for metric, dataset in (("modes", "gd_modes"), ("theory/modes", "theory_modes")):
+            series = self.sweep.series(metric)
+            self.assertEqual(series.values.shape, (8, 7, 4), metric)
+            self.assertTrue(same(series.values, self.raw[dataset]), metric)
+        self.assertEqual(sorted(self.sweep.component_results), ["rise_time", "rise_time_predicted"])
+        for row in range(8):
+            run, raw = self.sweep.run(row), self.raw.run(row)
+            k = self.raw.setting("k", row)
+            self.assertEqual(set(run.components), {"rise_time", "rise_time_predicted"})
+            for name, values in run.components.items():
+                self.assertEqual(values.shape, (k,), name)
+                self.assertTrue(same(values, raw[name]), name)
+            self.assertTrue(np.all(np.isfinite(run.components["rise_time"])))
+            # The noncontrastive loss has no prediction (THEORY 6.1-6.2 only).
+            self.assertTrue(np.all(np.isnan(run.components["rise_time_predicted"])))
+        self.assertNotIn("rise_time", self.sweep.results)  # not a column along run alone
+
     def test_xarray_opens_the_sweep(self):
         data = self.sweep.to_xarray()
         try:
@@ -204,6 +223,7 @@ class SweepArraysTest(unittest.TestCase):
             self.assertEqual(data["gd_loss"].dims, ("run", "record"))
             self.assertEqual(data["gd_singular_values"].dims, ("run", "record", "component"))
             self.assertEqual(data["final_loss"].dims, ("run",))
+            self.assertEqual(data["rise_time"].dims, ("run", "component"))
             for key in self.raw.settings:
                 self.assertIn(key, data.coords)
                 self.assertEqual(data[key].dims, ("run",), key)

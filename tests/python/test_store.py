@@ -1,6 +1,7 @@
 """What `ssldyn run` writes: the store layout of README "The HDF5 store" (schema 2), read back
 with h5py, and the recorded metrics recomputed in numpy from the raw datasets they derive from."""
 
+import json
 import os
 import re
 import subprocess
@@ -37,7 +38,9 @@ METRICS = ("loss", "orthogonality_error", "s2_s1", "effective_rank", "topk_sin_a
 SIDES = ("gd", "theory")  # gradient descent, the closed-form flow: the prefixes of their series
 # The series (run, record) and (run, record, component) of a linear run's sweep.
 SERIES = ({"step", "t", "theory_distance"} | {f"{side}_{m}" for side in SIDES for m in METRICS}
-          | {f"{side}_singular_values" for side in SIDES})
+          | {f"{side}_{v}" for side in SIDES for v in ("singular_values", "modes")})
+# The results per run and eigen-direction (run, component), THEORY 6.5.
+COMPONENT_RESULTS = {"rise_time", "rise_time_predicted"}
 ENUM_STATUS = {"pending": 0, "running": 1, "done": 2, "failed": 3}
 
 
@@ -204,9 +207,13 @@ class StoreTest(unittest.TestCase):
             group = sweep.group
             series = {n for n, item in group.items()
                       if isinstance(item, h5py.Dataset) and item.ndim >= 2}
-            self.assertEqual(series, SERIES)
+            self.assertEqual(series, SERIES | COMPONENT_RESULTS)
+            for ds in COMPONENT_RESULTS:
+                self.assertEqual(group[ds].shape, (1, k), ds)
+            series -= COMPONENT_RESULTS
             for ds in series:
-                shape = (1, records, k) if ds.endswith("singular_values") else (1, records)
+                shape = ((1, records, k) if ds.endswith(("singular_values", "modes"))
+                         else (1, records))
                 self.assertEqual(group[ds].shape, shape, ds)
                 self.assertTrue(np.all(np.isfinite(group[ds][()])), ds)
             self.assertEqual(group["step"].dtype, np.int64)
@@ -325,6 +332,62 @@ class StoreTest(unittest.TestCase):
                                            rtol=1e-10, atol=1e-13, err_msg=ds)
             self.assertLess(run["theory_distance"][0], 1e-10)
             self.assertGreater(run["theory_distance"][-1], 0.0)  # a real distance, not zeros
+
+        self.each(check)
+
+    def test_modes_between_the_loss_and_the_singular_values(self):
+        # m_i = ||W v_i||, i <= k, and L = -sum_j lambda_j ||W v_j||^2 over all d directions,
+        # sum_j ||W v_j||^2 = ||W||_F^2 = sum s^2. The directions beyond k then hold the rest:
+        # 0 <= rest = sum s^2 - sum m^2 and lambda_d rest <= -L - sum lambda_i m_i^2 <=
+        # lambda_{k+1} rest. Slack 1e-10 relative for the round-off of each sum.
+        def check(name, k, d, steps, f, sweep, run):
+            ev = run["eigenvalues"]
+            for side in SIDES:
+                m2 = run[f"{side}_modes"] ** 2
+                fro2 = (run[f"{side}_singular_values"] ** 2).sum(axis=1)
+                rest = fro2 - m2.sum(axis=1)
+                slack = 1e-10 * np.abs(ev).max() * fro2
+                self.assertTrue(np.all(rest >= -1e-10 * fro2), side)
+                beyond = -run[f"{side}_loss"] - m2 @ ev[:k]
+                self.assertTrue(np.all(beyond <= ev[k] * rest + slack), side)
+                self.assertTrue(np.all(beyond >= ev[-1] * rest - slack), side)
+            # Not the singular values under another name: W0 is not aligned with C.
+            self.assertGreater(np.abs(run["gd_modes"][0] - run["gd_singular_values"][0]).max(),
+                               1e-3)
+
+        self.each(check)
+
+    def test_rise_times_from_the_recorded_modes(self):
+        # rise_time recomputed in numpy: the first t at which m_i^2 reaches half its last
+        # value, linear between records; no prediction for this loss (NaN).
+        def check(name, k, d, steps, f, sweep, run):
+            t, u = run["t"], run["gd_modes"] ** 2
+            for i in range(k):
+                half = u[-1, i] / 2
+                r = int(np.argmax(u[:, i] >= half))
+                expected = t[0] if r == 0 else np.interp(half, u[r - 1:r + 1, i],
+                                                         t[r - 1:r + 1])
+                self.assertAlmostEqual(run["rise_time"][i], expected, delta=1e-12 * t[-1])
+            self.assertTrue(np.all(np.isnan(run["rise_time_predicted"])))
+
+        self.each(check)
+
+    def test_query_shows_the_modes_as_stored(self):
+        # `ssldyn query --metric mode_<i>`: the i-th component of gd_modes (theory_mode_<i>:
+        # of theory_modes), at the end and along the trajectory, bit for bit (JSON's repr).
+        def check(name, k, d, steps, f, sweep, run):
+            def query(*extra):
+                out = subprocess.run([BIN, "query", self.stores[name], "--format", "json",
+                                      "--metric", f"mode_1,theory_mode_{k}", *extra],
+                                     capture_output=True, text=True, check=True, env=ENV)
+                return json.loads(out.stdout)
+            (final,) = query()
+            self.assertEqual(final["final_mode_1"], run["gd_modes"][-1, 0])
+            self.assertEqual(final[f"theory_final_mode_{k}"], run["theory_modes"][-1, k - 1])
+            rows = query("--at", "all")
+            self.assertEqual([r["trajectory/mode_1"] for r in rows], list(run["gd_modes"][:, 0]))
+            self.assertEqual([r[f"theory/mode_{k}"] for r in rows],
+                             list(run["theory_modes"][:, k - 1]))
 
         self.each(check)
 

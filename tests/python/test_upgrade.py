@@ -28,6 +28,9 @@ ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIR
 # differ between runs of the same sweep; provenance between programs.
 WALL = ("seconds", "seconds_per_step", "host", "started", "ended", "event")
 HISTORY = "events/"
+# What schema 1 never recorded (the modes of THEORY 6.5 and their rise times): NaN in an upgraded
+# store, left out of the comparison with one written now and checked apart.
+NOT_IN_SCHEMA_1 = ("gd_modes", "theory_modes", "rise_time", "rise_time_predicted")
 PROVENANCE = ("program_version", "git_commit", "git_dirty", "mpi_library", "hdf5_library",
               "mpi_ranks", "group_size", "distribute_above", "block_size", "grid",
               "blas_threads", "upgraded_from")
@@ -67,7 +70,7 @@ def attribute_values(obj, leave_out=()):
 
 def sweep_contents(path, sweep):
     """Every dataset of a schema-2 sweep (dtype, shape, bytes, attributes) and the sweep's
-    attributes, wall times and provenance left out."""
+    attributes, wall times, provenance and what schema 1 did not hold left out."""
     out = {}
     with h5py.File(path, "r") as f:
         group = f["sweeps"][sweep]
@@ -76,7 +79,7 @@ def sweep_contents(path, sweep):
         def visit(name, obj):
             if name.startswith(HISTORY):
                 return
-            if isinstance(obj, h5py.Dataset) and name not in WALL:
+            if isinstance(obj, h5py.Dataset) and name not in WALL + NOT_IN_SCHEMA_1:
                 out[name] = (str(obj.dtype), obj.shape, obj[()].tobytes(), attribute_values(obj))
             elif isinstance(obj, h5py.Group):
                 out[name + "/"] = attribute_values(obj)
@@ -261,6 +264,9 @@ class UpgradeTest(unittest.TestCase):
         upgraded store's sweep bit for bit (wall times, hosts and provenance aside); the
         stopped sweep resumed from the upgraded store's saved states equals it run whole."""
         upgraded = sweep_contents(self.v2, "mixed")
+        with h5py.File(self.v2, "r") as f:
+            for name in NOT_IN_SCHEMA_1:
+                self.assertTrue(np.all(np.isnan(f["sweeps/mixed"][name][()])), name)
         for ranks in (1, 2, 4):
             store = os.path.join(self.dir, f"now{ranks}.h5")
             self.sweep(ranks, "mixed.ini", store)

@@ -41,6 +41,8 @@ void expect_same_snapshot(const Snapshot& a, const Snapshot& b) {
     ASSERT_EQ(a.singular_values.size(), b.singular_values.size());
     for (std::size_t i = 0; i < a.singular_values.size(); ++i)
         EXPECT_TRUE(same_bits(a.singular_values[i], b.singular_values[i]));
+    ASSERT_EQ(a.modes.size(), b.modes.size());
+    for (std::size_t i = 0; i < a.modes.size(); ++i) EXPECT_TRUE(same_bits(a.modes[i], b.modes[i]));
 }
 
 // Stops the run after `stop_at` steps, keeps what it saved, and continues from a copy of it.

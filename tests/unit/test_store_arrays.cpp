@@ -95,9 +95,15 @@ StoredRun synthetic_run(const SweepPlan& plan, const SweepLayout& layout, Index 
         for (Index j = 0; j < config.k; ++j) {
             r.simulated.singular_values.push_back(v + 0.25 * static_cast<double>(j));
             r.theory.singular_values.push_back(-v - static_cast<double>(j));
+            r.simulated.modes.push_back(v + 0.0625 * static_cast<double>(j));
+            r.theory.modes.push_back(-v - 0.5 * static_cast<double>(j));
         }
         run.records.push_back(r);
     }
+    for (std::size_t c = 0; c < run.components.size(); ++c)
+        for (Index j = 0; j < config.k; ++j)
+            run.components[c].push_back(base + 0.375 * static_cast<double>(c) +
+                                        0.03125 * static_cast<double>(j));
     const Block& w = layout.weights.blocks[static_cast<std::size_t>(layout.weights.block[row])];
     run.w0 = Matrix(static_cast<Index>(w.rows), static_cast<Index>(w.cols));
     for (Index j = 0; j < run.w0.cols(); ++j)
@@ -130,7 +136,11 @@ void expect_same(const StoredRun& a, const StoredRun& b, std::size_t k) {
         EXPECT_EQ(a.records[i].simulated.singular_values.size(), k);
         EXPECT_EQ(a.records[i].simulated.singular_values, b.records[i].simulated.singular_values);
         EXPECT_EQ(a.records[i].theory.singular_values, b.records[i].theory.singular_values);
+        EXPECT_EQ(a.records[i].simulated.modes.size(), k);
+        EXPECT_EQ(a.records[i].simulated.modes, b.records[i].simulated.modes);
+        EXPECT_EQ(a.records[i].theory.modes, b.records[i].theory.modes);
     }
+    EXPECT_EQ(a.components, b.components);
     EXPECT_EQ(a.status, b.status);
     EXPECT_EQ(a.checkpoint_step, b.checkpoint_step);
     EXPECT_EQ(a.w0.rows(), b.w0.rows());
