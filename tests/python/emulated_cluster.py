@@ -90,14 +90,17 @@ def _free_subnet():
 
 
 class EmulatedCluster(SlurmCluster):
-    def __init__(self, folder, nodes=2, shared=None):
+    def __init__(self, folder, nodes=2, shared=None, visible=()):
         """folder: the cluster's files (as SlurmCluster). shared: the folder every node sees at
         the same path (the cluster's shared filesystem; default: folder itself), which must
-        hold folder."""
+        hold folder. visible: other folders the nodes must see where they are although they
+        lie under /tmp (the program and its job scripts; this repository always)."""
         super().__init__(folder)
         self.shared = os.path.abspath(shared or self.dir)
         if os.path.commonpath([self.shared, self.dir]) != self.shared:
             raise ValueError(f"{self.dir} is not inside the shared folder {self.shared}")
+        repository = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        self.visible = [self.shared, repository, *(os.path.abspath(v) for v in visible)]
         self.nodes = [f"node{i + 1}" for i in range(nodes)]
         tag = os.getpid()
         self.tag = f"ssldyn-{tag}"
@@ -201,7 +204,7 @@ class EmulatedCluster(SlurmCluster):
         argv = [find_program("nsenter"), f"--net=/run/netns/{self.netns[node]}", "--",
                 find_program("unshare"), "--uts", "--pid", "--fork", "--mount-proc",
                 "--kill-child", "--", sys.executable, os.path.abspath(__file__), "node-init",
-                node, self.dir, self.shared, "--", find_program("slurmd"), "-D", "-f", self.conf,
+                node, self.dir, os.pathsep.join(self.visible), "--", find_program("slurmd"), "-D", "-f", self.conf,
                 "-N", node]
         log = open(os.path.join(self.dir, "log", f"{node}.out"), "ab")
         try:
@@ -351,21 +354,23 @@ class EmulatedCluster(SlurmCluster):
         return out
 
 
-def node_init(node, folder, shared, argv):
+def node_init(node, folder, visible, argv):
     """The first process of an emulated node (PID 1 of its namespace): names the host, gives it
-    its own /tmp (with the shared folder still at its path) and /etc/hosts, runs argv (slurmd)
-    and reaps every orphan until it ends; SIGTERM is passed on to it."""
+    its own /tmp (with the shared folder and the others in `visible`, joined by os.pathsep,
+    still at their paths) and /etc/hosts, runs argv (slurmd) and reaps every orphan until it
+    ends; SIGTERM is passed on to it."""
     socket.sethostname(node)
     node_tmp = os.path.join(folder, "nodes", node, "tmp")
 
     def mount(*args):
         subprocess.run([find_program("mount"), *args], check=True)
     mount("--make-rprivate", "/")
-    if os.path.commonpath([shared, "/tmp"]) == "/tmp":
-        # The shared folder lives under /tmp: seen again at its path inside the node's /tmp.
-        inside = os.path.join(node_tmp, os.path.relpath(shared, "/tmp"))
-        os.makedirs(inside, exist_ok=True)
-        mount("--bind", shared, inside)
+    for path in visible.split(os.pathsep):
+        if os.path.commonpath([path, "/tmp"]) == "/tmp":
+            # A folder under /tmp every node sees: again at its path inside the node's /tmp.
+            inside = os.path.join(node_tmp, os.path.relpath(path, "/tmp"))
+            os.makedirs(inside, exist_ok=True)
+            mount("--bind", path, inside)
     mount("--rbind", node_tmp, "/tmp")
     mount("--bind", os.path.join(folder, "hosts"), "/etc/hosts")
     child = subprocess.Popen(argv)

@@ -89,7 +89,8 @@ class ClusterJobsTest(unittest.TestCase):
         os.chmod(cls.tmp, 0o755)  # munged wants every folder above its socket open to all
         cls.work = os.path.join(cls.tmp, "work")
         os.makedirs(cls.work)
-        cls.cluster = EmulatedCluster(os.path.join(cls.tmp, "cluster"), shared=cls.tmp)
+        cls.cluster = EmulatedCluster(os.path.join(cls.tmp, "cluster"), shared=cls.tmp,
+                                      visible=(os.path.dirname(os.path.dirname(BIN)),))
         atexit.register(cls.clean_up)
         cls.previous_sigterm = signal.getsignal(signal.SIGTERM)
 

@@ -103,11 +103,14 @@ class FaultTest(unittest.TestCase):
         return subprocess.run(sweep_command(ranks, config or self.config, store, *extra),
                               env=ENV, capture_output=True, text=True, timeout=300)
 
-    def assert_equals_reference(self, store):
-        assert_same_runs(self, self.expected, run_datasets(store))
+    def assert_equals_reference(self, store, reference=None):
+        """The store holds the runs of the uninterrupted sweep (the class's, or `reference`)."""
+        expected, expected_index = ((run_datasets(reference), index_columns(reference))
+                                    if reference else (self.expected, self.expected_index))
+        assert_same_runs(self, expected, run_datasets(store))
         got = index_columns(store)
-        self.assertEqual(sorted(got), sorted(self.expected_index))
-        for name, values in self.expected_index.items():
+        self.assertEqual(sorted(got), sorted(expected_index))
+        for name, values in expected_index.items():
             self.assertTrue(np.array_equal(values, got[name],
                                            equal_nan=values.dtype.kind == "f"), name)
 
@@ -311,23 +314,30 @@ class FaultTest(unittest.TestCase):
         # store and record why they stopped. Open MPI's mpirun
         # exits 1 whatever its ranks return (README `ssldyn sweep`), and may drop their output
         # once it aborts: the stop is read from the history. The resume, without --break-lock,
-        # is the uninterrupted sweep.
-        env = dict(ENV, OMPI_MCA_odls_base_sigkill_timeout="10")
+        # is the uninterrupted sweep. mpirun passes the SIGTERM on only after the grace (2 s
+        # here): the sweep is four times the class's (about 8 s of runs), so that runs are left
+        # when it arrives on a machine several times faster than this one.
+        config = self.path("longer.ini")
+        with open(config, "w") as f:
+            f.write(LONG.replace("steps = 25000", "steps = 100000"))
+        reference = self.path("longer-reference.h5")
+        self.assertEqual(self.sweep(2, reference, config=config).returncode, 1)
+        env = dict(ENV, OMPI_MCA_odls_base_sigkill_timeout="2")
         for name in ("TERM", "INT"):
             store = self.path(f"mpirun-{name}.h5")
-            job = subprocess.Popen(sweep_command(2, self.config, store), env=env,
+            job = subprocess.Popen(sweep_command(2, config, store), env=env,
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                    start_new_session=True)
-            self.wait_for_progress(store, 0.2)  # the ranks have 2 s of runs left
+            self.wait_for_progress(store, 0.2)
             os.killpg(job.pid, getattr(signal, f"SIG{name}"))
             _, err = job.communicate(timeout=120)
             self.assertIn(job.returncode, (1, 3), err)
             self.assertFalse(os.path.exists(store + ".lock"), name)
             self.assertEqual(list(events_of(store)["end"]), ["stopped by SIGTERM"])
             self.assertTrue(np.any(statuses(store) < 2))  # runs were left to resume
-            resumed = self.sweep(2, store, "--resume")
+            resumed = self.sweep(2, store, "--resume", config=config)
             self.assertEqual(resumed.returncode, 1, resumed.stderr)
-            self.assert_equals_reference(store)
+            self.assert_equals_reference(store, reference)
 
     def test_sigterm_to_mpirun_while_the_store_is_built(self):
         # SIGTERM to mpirun alone, with Open MPI's default grace (the ranks get SIGTERM a
