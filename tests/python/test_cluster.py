@@ -26,7 +26,6 @@ what is missing, without them.
 import atexit
 import os
 import random
-import shutil
 import signal
 import subprocess
 import tempfile
@@ -68,7 +67,7 @@ class ClusterJobsTest(unittest.TestCase):
     # The single-node tests' helpers, as they are (they use cls.cluster, cls.tmp, cls.work).
     for _name in ("say", "write", "local_sweep", "sbatch", "wait_gone", "state", "log",
                   "diagnostics", "assert_completed", "assert_same_store", "report_core_dumps",
-                  "done_runs", "wait_for_done_runs"):
+                  "done_runs", "wait_for_done_runs", "clean_up", "tearDown"):
         locals()[_name] = test_slurm.SlurmJobsTest.__dict__[_name]
     del _name
 
@@ -122,23 +121,6 @@ class ClusterJobsTest(unittest.TestCase):
             if left:
                 raise AssertionError("the emulated cluster left behind: " + "; ".join(left))
             cls.say("nothing of the cluster left: no namespace, interface or process")
-
-    @classmethod
-    def clean_up(cls):
-        if cls.cluster is None:
-            return
-        try:
-            start = time.time()
-            cls.cluster.stop()
-            cls.say(f"cluster stopped in {time.time() - start:.2f} s")
-            cls.report_core_dumps("when the cluster stopped")
-        finally:
-            cls.cluster = None
-            signal.signal(signal.SIGTERM, cls.previous_sigterm)
-            shutil.rmtree(cls.tmp, ignore_errors=True)
-
-    def tearDown(self):
-        self.report_core_dumps(f"in {self._testMethodName}")
 
     def job_env(self, **settings):
         # Two nodes on this machine's cores: a rank waiting in MPI yields its core rather than
