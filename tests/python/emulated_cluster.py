@@ -282,16 +282,7 @@ class EmulatedCluster(SlurmCluster):
         slurmctld and munged stopped, the network removed. Safe to call twice, and from
         another process (the pid file and FOLDER/made say what to remove)."""
         pids = self._recorded_pids()
-        if pids.get("slurmctld") and self._running("slurmctld", pids["slurmctld"]):
-            try:
-                jobs = self.job_ids()
-                if jobs:
-                    self.client("scancel", "--full", *jobs, check=False, timeout=30)
-                deadline = time.time() + timeout
-                while self.job_ids() and time.time() < deadline:
-                    time.sleep(0.1)
-            except (OSError, subprocess.SubprocessError):
-                pass
+        self._cancel_jobs(pids, timeout)
         for node in self.nodes:
             pid = pids.pop(node, None)
             if pid is None:

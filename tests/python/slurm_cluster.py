@@ -385,12 +385,8 @@ MailProg=/bin/true
         return out
 
     # -- stop --------------------------------------------------------------------------------
-    def stop(self, timeout=20):
-        """Cancel every job, wait until they are gone, stop slurmd, slurmctld and munged by
-        the process ids started here (SIGTERM, SIGKILL after timeout). Safe to call twice."""
-        pids = self._recorded_pids()
-        if not pids:
-            return
+    def _cancel_jobs(self, pids, timeout):
+        """Every job cancelled and waited for (up to timeout), while slurmctld still runs."""
         if pids.get("slurmctld") and self._running("slurmctld", pids["slurmctld"]):
             try:
                 jobs = self.job_ids()
@@ -401,6 +397,14 @@ MailProg=/bin/true
                     time.sleep(0.1)
             except (OSError, subprocess.SubprocessError):
                 pass
+
+    def stop(self, timeout=20):
+        """Cancel every job, wait until they are gone, stop slurmd, slurmctld and munged by
+        the process ids started here (SIGTERM, SIGKILL after timeout). Safe to call twice."""
+        pids = self._recorded_pids()
+        if not pids:
+            return
+        self._cancel_jobs(pids, timeout)
         for name in reversed(DAEMONS):
             pid = pids.get(name)
             if pid is None:
