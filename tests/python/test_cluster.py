@@ -67,7 +67,7 @@ class ClusterJobsTest(unittest.TestCase):
     # The single-node tests' helpers, as they are (they use cls.cluster, cls.tmp, cls.work).
     for _name in ("say", "write", "local_sweep", "sbatch", "wait_gone", "state", "log",
                   "diagnostics", "assert_completed", "assert_same_store", "report_core_dumps",
-                  "done_runs", "wait_for_done_runs", "clean_up", "tearDown"):
+                  "done_runs", "wait_for_done_runs", "long_reference", "clean_up", "tearDown"):
         locals()[_name] = test_slurm.SlurmJobsTest.__dict__[_name]
     del _name
 
@@ -129,17 +129,6 @@ class ClusterJobsTest(unittest.TestCase):
                    OMPI_MCA_mpi_yield_when_idle="1")
         env.update({k: str(v) for k, v in settings.items()})
         return env
-
-    @classmethod
-    def long_reference(cls):
-        """The HALF_LONG sweep uninterrupted (2 local ranks), once."""
-        if cls.long_expected is None:
-            start = time.time()
-            path = os.path.join(cls.tmp, "long-reference.h5")
-            cls.local_sweep(cls.long, path)
-            cls.long_expected = store_contents(path)
-            cls.say(f"uninterrupted HALF_LONG sweep: {time.time() - start:.1f} s on 2 local ranks")
-        return cls.long_expected
 
     def hosts(self, store, sweep):
         with h5py.File(store, "r") as f:

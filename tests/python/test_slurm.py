@@ -111,6 +111,7 @@ def feature_missing():
 
 class SlurmJobsTest(unittest.TestCase):
     cluster = None
+    long_expected = None
 
     @classmethod
     def setUpClass(cls):
@@ -142,6 +143,7 @@ class SlurmJobsTest(unittest.TestCase):
             cls.say(f"private SLURM cluster up in {time.time() - start:.2f} s "
                     f"(node {cls.cluster.node}, {cls.cluster.cpus} CPUs, {cls.cluster.dir})")
             cls.small = cls.write("small.ini", SMALL)
+            cls.long = cls.write("long.ini", LONG)
             cls.reference = os.path.join(cls.tmp, "reference.h5")
             cls.local_sweep(cls.small, cls.reference)
             cls.expected = store_contents(cls.reference)
@@ -198,6 +200,17 @@ class SlurmJobsTest(unittest.TestCase):
         subprocess.run([MPIEXEC, "-n", "2", "--oversubscribe", "--allow-run-as-root", BIN,
                         "sweep", config, "--store", store, "-q"], cwd=cls.tmp,
                        env=ENV, capture_output=True, text=True, check=True, timeout=300)
+
+    @classmethod
+    def long_reference(cls):
+        """The long sweep (cls.long) uninterrupted on 2 local ranks, once: its store_contents."""
+        if cls.long_expected is None:
+            start = time.time()
+            path = os.path.join(cls.tmp, "long-reference.h5")
+            cls.local_sweep(cls.long, path)
+            cls.long_expected = store_contents(path)
+            cls.say(f"uninterrupted long sweep: {time.time() - start:.1f} s on 2 local ranks")
+        return cls.long_expected
 
     def job_env(self, **settings):
         env = dict(ENV, SLURM_CONF=self.cluster.conf, SSLDYN=BIN)
@@ -443,59 +456,114 @@ class SlurmJobsTest(unittest.TestCase):
                                "array.slurm (3 shards) + merge.slurm")
         self.say(f"array of 3 shards and the dependent merge in {time.time() - start:.1f} s")
 
-    def test_cancelled_job_stays_cancelled(self):
-        # scancel sends SIGTERM: the script stops the sweep but must not requeue the job.
+    def test_cancelled_job_stops_with_exit_code_3_and_resumes(self):
+        # scancel sends SIGTERM to every process of the job, the script, the launcher and the
+        # ranks: the ranks save their running runs and free the store, the job ends with exit
+        # code 3 and is not requeued (a cancelled job stays cancelled), and the same job submitted
+        # again resumes, without --break-lock, to the uninterrupted sweep. mpirun, terminated
+        # too, waits its kill grace twice before it exits (40 s as the script sets it, longer
+        # than KillWait, 5 s here) and then says 1 whatever its ranks said. Cancelled while the
+        # script prepares (its set-up runs), once the store is made but before any run is done,
+        # and with runs done.
+        expected = self.long_reference()
         start = time.time()
-        config = self.write("long.ini", LONG)
-        store = os.path.join(self.work, "cancelled.h5")
-        job = self.sbatch("sweep.slurm", "--ntasks=2", CONFIG=config, STORE=store)
-        done = self.wait_for_done_runs(job, store)
+        marker = os.path.join(self.work, "setting-up")
+        hook = self.write("slow-setup.sh", f"touch {marker}\nsleep 60\n")
+        job = self.sbatch("sweep.slurm", "--ntasks=2", CONFIG=self.long, STORE="unmade.h5",
+                          LAUNCH="mpirun", SSLDYN_SETUP=hook)
+        while not os.path.exists(marker) and time.time() < start + WAIT:
+            time.sleep(0.05)
         self.cluster.client("scancel", job)
         self.wait_gone(job)
+        log = self.log(f"ssldyn-sweep-{job}.out")
+        self.assert_stopped_not_requeued(job, log)  # not bad input (2): the set-up was cut short
+        self.assertIn("stopped on SIGTERM before anything ran (exit code 3)", log)
+        self.assertFalse(os.path.exists(os.path.join(self.work, "unmade.h5")), log)
+        self.say(f"cancelled during the set-up: exit code 3 in {time.time() - start:.1f} s")
+        for launch, moment in (("mpirun", "made"), ("mpirun", "runs"), ("srun", "runs")):
+            with self.subTest(launch=launch, moment=moment):
+                self.cancel_and_resume(expected, launch, moment)
+
+    def cancel_and_resume(self, expected, launch, moment):
+        start = time.time()
+        store = os.path.join(self.work, f"cancelled-{launch}-{moment}.h5")
+        job = self.sbatch("sweep.slurm", "--ntasks=2", CONFIG=self.long, STORE=store,
+                          LAUNCH=launch)
+        # The store appears whole (made out of sight, then renamed); its first runs take 0.2 s
+        # or more.
+        done = self.wait_for_done_runs(job, store, 1 if moment == "runs" else 0)
+        if moment == "made":
+            self.assertFalse(done, "a run was done before the made store was seen")
+        cancelled = time.time()
+        self.cluster.client("scancel", job)
+        self.wait_gone(job)
+        stopped = time.time()
+        log = self.log(f"ssldyn-sweep-{job}.out")
+        self.assert_stopped_not_requeued(job, log)
+        self.assertIn("stopped on SIGTERM with the running runs saved (exit code 3)", log)
+        self.assertFalse(os.path.exists(store + ".lock"), log)
+        between = self.done_runs(store)
+        for row, before in done.items():
+            self.assertEqual(between.get(row), before, f"run {row}, done before the signal")
+        self.assertLess(len(between), 16, "every run was done before the signal")
+
+        again = self.sbatch("sweep.slurm", "--ntasks=2", CONFIG=self.long, STORE=store,
+                            LAUNCH=launch)
+        self.wait_gone(again)
+        log = self.log(f"ssldyn-sweep-{again}.out")
+        self.assert_completed(self.state(again), log)
+        self.assertRegex(log, r"restart 0 on .*--resume")
+        self.assertNotIn("--break-lock", log)
+        if between:
+            self.assertIn(f"({len(between)} done before this resume)", log)
+        else:
+            self.assertNotIn("done before this resume", log)
+        self.assertIn("16 runs, 16 done, 0 failed", log)
+        now = self.done_runs(store)
+        for row, before in between.items():
+            self.assertEqual(now[row], before, f"run {row}, done before the resume, ran again")
+        self.assert_same_store(expected, store, f"cancelled ({launch}, {moment}) and resumed")
+        self.say(f"cancelled with {launch} ({moment}): {len(done)} of 16 runs done at the signal, "
+                 f"{len(between)} when the job stopped; signal -> job gone "
+                 f"{stopped - cancelled:.2f} s; {time.time() - start:.1f} s with the resume")
+
+    def assert_stopped_not_requeued(self, job, log):
+        """The job cancelled, its script's exit code 3 recorded, and no requeue."""
         time.sleep(0.5)  # a requeue would show by now
         record = self.state(job)
-        log = self.log(f"ssldyn-sweep-{job}.out")
-        self.assertEqual((record.get("JobState"), record.get("Restarts")), ("CANCELLED", "0"),
-                         log)
+        self.assertEqual((record.get("JobState"), record.get("ExitCode"), record.get("Restarts")),
+                         ("CANCELLED", "3:0", "0"), log)
+        self.assertIn("(exit code 3)", log)
         self.assertNotIn("requeued:", log)
         self.assertFalse(self.cluster.job_ids())
-        with h5py.File(store, "r") as f:
-            status = f["sweeps/preempt/status"][()]
-        self.assertTrue(all(status[row] == 2 for row in done), "runs done were lost")
-        self.say(f"cancelled job: not requeued, {len(done)} done runs kept "
-                 f"({time.time() - start:.1f} s)")
 
-    def wait_for_done_runs(self, job, store):
-        """Polls the store of a running job until some runs are done: {row: (seconds, host)}."""
+    def wait_for_done_runs(self, job, store, at_least=1):
+        """Polls the store of a running job until it is made and at least that many runs are
+        done: {row: (seconds, host)} of the runs done."""
         deadline = time.time() + WAIT
         while time.time() < deadline:
             done = self.done_runs(store)
-            if done:
+            if len(done) >= at_least and os.path.exists(store):
                 return done
             state = self.state(job).get("JobState")
             self.assertIn(state, ("PENDING", "RUNNING"),
                           f"job {job} ended before any run was done:\n" +
                           self.log(f"ssldyn-sweep-{job}.out"))
-            time.sleep(0.1)
-        self.fail(f"no run done after {WAIT} s:\n" + self.log(f"ssldyn-sweep-{job}.out"))
+            time.sleep(0.1 if at_least else 0.01)
+        self.fail(f"no store with {at_least} runs done after {WAIT} s:\n" +
+                  self.log(f"ssldyn-sweep-{job}.out"))
 
     def test_preempted_job_is_requeued_and_resumes(self):
         self.skip_without("--checkpoint-every")
-        config = self.write("long.ini", LONG)
-        reference = os.path.join(self.tmp, "long-reference.h5")
-        start = time.time()
-        self.local_sweep(config, reference)
-        self.say(f"uninterrupted sweep of the preemption test: {time.time() - start:.1f} s "
-                 "on 2 local ranks")
-        expected = store_contents(reference)
+        expected = self.long_reference()
         for launch in ("srun", "mpirun"):
             with self.subTest(launch=launch):
-                self.preempt_and_resume(config, expected, launch)
+                self.preempt_and_resume(expected, launch)
 
-    def preempt_and_resume(self, config, expected, launch):
+    def preempt_and_resume(self, expected, launch):
         start = time.time()
         store = os.path.join(self.work, f"preempted-{launch}.h5")
-        job = self.sbatch("sweep.slurm", "--ntasks=2", CONFIG=config, STORE=store,
+        job = self.sbatch("sweep.slurm", "--ntasks=2", CONFIG=self.long, STORE=store,
                           LAUNCH=launch, CHECKPOINT_EVERY=60)
         logname = f"ssldyn-sweep-{job}.out"
 
