@@ -44,7 +44,7 @@ class ByolSweep:
         config = CONFIG
         if cls.SETTINGS:
             with open(CONFIG, encoding="utf-8") as f:
-                text = f.read().replace("[fixed]\n", "[fixed]\n" + cls.SETTINGS, 1)
+                text = f.read().replace("\n[fixed]\n", "\n[fixed]\n" + cls.SETTINGS, 1)
             config = os.path.join(cls.tmp.name, "byol.ini")
             with open(config, "w", encoding="utf-8") as f:
                 f.write(text)
