@@ -139,10 +139,9 @@ double relative_distance(const State& a, const State& b) {
 }
 
 template <class State>
-bool all_finite(const State& s) {
+bool finite_state(const State& s) {
     const std::vector<const Matrix*> all = matrices(s);
-    return std::all_of(all.begin(), all.end(),
-                       [](const Matrix* m) { return ssldyn::all_finite(*m); });
+    return std::all_of(all.begin(), all.end(), [](const Matrix* m) { return all_finite(*m); });
 }
 
 bool finite(const Snapshot& s) {
@@ -193,7 +192,7 @@ class PredictorRun final : public ModelRun {
 
     std::string step(Index step) override {
         predictor_step(rule_, eta_, model_.gradient(state_), state_);
-        return all_finite(state_) ? "" : "non-finite weights at step " + std::to_string(step);
+        return finite_state(state_) ? "" : "non-finite weights at step " + std::to_string(step);
     }
 
     Matrix state() const override { return pack(state_); }
