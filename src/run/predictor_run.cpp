@@ -169,6 +169,8 @@ class PredictorRun final : public ModelRun {
 
     Matrix initial_state() const override { return pack(start_); }
 
+    Matrix initial_map() const override { return Model::end_to_end(start_.w); }
+
     void resume(const Checkpoint& from) override {
         state_ = unpack(from.w, start_);
         // The flow through the same record times as the uninterrupted run, for the same steps.
