@@ -120,7 +120,7 @@ class Losses(unittest.TestCase):
         # numpy's, independent of the store's), and the stored prediction takes u_i0 = r_ii^2.
         # Measured: met to 0.25 % (bench/README-losses.md; GD's own lateness 2 lambda_1 eta is
         # 0.2 %). Bound 1 %, well below what u_i0 = ||W0 v_i||^2 would give for modes 2-4, whose
-        # rise times would then be early by ln(||W0 v_i||^2/r_ii^2)/(8 lambda_i) (3.8 % to 16 %).
+        # predictions would then be early by ln(||W0 v_i||^2/r_ii^2)/(8 lambda_i) (3.8 % to 16 %).
         measured, predicted, lam, w0 = self.rise_times(
             "btg", "--loss", "barlow_twins", "--covariance", "exact", "--random_basis",
             "false", "--eta", "2.5e-4", "--steps", "32000", "--record_every", "4",
