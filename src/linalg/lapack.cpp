@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <cmath>
 #include <string>
 
 #include "core/error.hpp"
@@ -115,35 +116,59 @@ std::vector<double> singular_values(ConstView a) {
     return gesdd(a, false).s;
 }
 
-Matrix orthonormal_factor(ConstView a) {
+namespace {
+
+// A = QR by Householder reflections (dgeqrf), in LAPACK's packed form: R on and above the
+// diagonal, the reflectors below it and in tau.
+Matrix householder_qr(ConstView a, const char* caller, std::vector<double>& tau) {
     const int m = fortran_int(a.rows, "dgeqrf"), n = fortran_int(a.cols, "dgeqrf");
-    if (m < n) throw RuntimeFailure("orthonormal_factor: matrix has more columns than rows");
+    if (m < n) throw RuntimeFailure(std::string(caller) + ": matrix has more columns than rows");
     require_finite(a, "dgeqrf");
-    Matrix q = copy_of(a);
-    if (n == 0) return q;
+    Matrix qr = copy_of(a);
+    tau.assign(static_cast<std::size_t>(n), 0.0);
+    if (n == 0) return qr;
     const int lda = std::max(1, m);
-    std::vector<double> tau(static_cast<std::size_t>(n));
     int info = 0, lwork = -1;
     double work_query = 0;
-    dgeqrf_(&m, &n, q.data(), &lda, tau.data(), &work_query, &lwork, &info);
+    dgeqrf_(&m, &n, qr.data(), &lda, tau.data(), &work_query, &lwork, &info);
     check_info(info, "dgeqrf");
     lwork = workspace_size(work_query);
     std::vector<double> work(static_cast<std::size_t>(lwork));
-    dgeqrf_(&m, &n, q.data(), &lda, tau.data(), work.data(), &lwork, &info);
+    dgeqrf_(&m, &n, qr.data(), &lda, tau.data(), work.data(), &lwork, &info);
     check_info(info, "dgeqrf");
+    return qr;
+}
+
+}  // namespace
+
+Matrix orthonormal_factor(ConstView a) {
+    std::vector<double> tau;
+    Matrix q = householder_qr(a, "orthonormal_factor", tau);
+    const int m = static_cast<int>(a.rows), n = static_cast<int>(a.cols);
+    if (n == 0) return q;
+    const int lda = std::max(1, m);
     std::vector<double> r_sign(static_cast<std::size_t>(n));
     for (int j = 0; j < n; ++j) r_sign[static_cast<std::size_t>(j)] = q(j, j) < 0 ? -1.0 : 1.0;
-    lwork = -1;
+    int info = 0, lwork = -1;
+    double work_query = 0;
     dorgqr_(&m, &n, &n, q.data(), &lda, tau.data(), &work_query, &lwork, &info);
     check_info(info, "dorgqr");
     lwork = workspace_size(work_query);
-    work.assign(static_cast<std::size_t>(lwork), 0.0);
+    std::vector<double> work(static_cast<std::size_t>(lwork));
     dorgqr_(&m, &n, &n, q.data(), &lda, tau.data(), work.data(), &lwork, &info);
     check_info(info, "dorgqr");
     for (int j = 0; j < n; ++j)
         if (r_sign[static_cast<std::size_t>(j)] < 0)
             for (int i = 0; i < m; ++i) q(i, j) = -q(i, j);
     return q;
+}
+
+std::vector<double> triangular_diagonal(ConstView a) {
+    std::vector<double> tau;
+    const Matrix qr = householder_qr(a, "triangular_diagonal", tau);
+    std::vector<double> r;
+    for (Index j = 0; j < a.cols; ++j) r.push_back(std::fabs(qr(j, j)));
+    return r;
 }
 
 Matrix solve(ConstView a, ConstView b) {

@@ -27,6 +27,10 @@ std::vector<double> singular_values(ConstView a);  // dgesdd, values only
 // factor unique and the QR retraction a smooth map (dgeqrf + dorgqr).
 Matrix orthonormal_factor(ConstView a);
 
+// |rⱼⱼ|, the diagonal of R of A = QR (m >= n): the norm of the part of column j orthogonal to
+// the columns before it, Gram–Schmidt in column order (dgeqrf).
+std::vector<double> triangular_diagonal(ConstView a);
+
 // X with A X = B for square A (dgesv); throws when A is exactly singular.
 Matrix solve(ConstView a, ConstView b);
 

@@ -58,51 +58,19 @@ PredictorGradient moment_gradient(const ViewMoments& m, const PredictorState& s)
     return g;
 }
 
-PredictorState velocity(const PredictorRule& rule, const PredictorState& s,
-                        const PredictorGradient& g) {
-    const double decay = 2.0 * rule.weight_decay;  // ∇(λ‖W‖²) = 2λW
-    PredictorState v;
-    v.w = g.w;
-    // Without the stop-gradient the target branch's gradient reaches the online weights the
-    // target is made of (THEORY §6.3).
-    if (!rule.stop_gradient) axpy(1.0, g.target, v.w);
-    scale(-1.0, v.w);
-    axpy(-decay, s.w, v.w);
-    v.predictor = Matrix(s.predictor.rows(), s.predictor.cols());
-    if (rule.predictor == Predictor::linear) {
-        axpy(-rule.predictor_rate, g.predictor, v.predictor);
-        axpy(-decay, s.predictor, v.predictor);
-    }
-    if (rule.tied_target) {
-        v.target = v.w;
-    } else {
-        v.target = s.w;  // β(W − W_a)
-        axpy(-1.0, s.target, v.target);
-        scale(rule.target_rate, v.target);
-    }
-    return v;
-}
-
-void predictor_step(const PredictorRule& rule, double eta, const PredictorGradient& g,
-                    PredictorState& s) {
-    const PredictorState v = velocity(rule, s, g);
-    axpy(eta, v.w, s.w);
-    axpy(eta, v.predictor, s.predictor);
-    if (rule.tied_target)
-        s.target = s.w;
-    else
-        axpy(eta, v.target, s.target);
-}
-
 double predictor_offdiagonal(const PredictorState& s, const ViewMoments& m) {
-    const Matrix f = multiply(Op::none, Op::transpose, multiply(s.w, m.s22), s.w);
+    return predictor_offdiagonal(s.predictor,
+                                 multiply(Op::none, Op::transpose, multiply(s.w, m.s22), s.w));
+}
+
+double predictor_offdiagonal(const Matrix& predictor, const Matrix& f) {
     const Matrix q = symmetric_eigen(f).vectors;
-    const Matrix b = multiply(Op::transpose, Op::none, q, multiply(s.predictor, q));
+    const Matrix b = multiply(Op::transpose, Op::none, q, multiply(predictor, q));
     double off = 0.0;
     for (Index j = 0; j < b.cols(); ++j)
         for (Index i = 0; i < b.rows(); ++i)
             if (i != j) off += b(i, j) * b(i, j);
-    const double norm = frobenius_norm(s.predictor);
+    const double norm = frobenius_norm(predictor);
     return norm > 0 ? std::sqrt(off) / norm : 0.0;
 }
 

@@ -1,5 +1,6 @@
 #include "run/driver.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <functional>
@@ -130,6 +131,9 @@ RunResult simulate(const RunConfig& config, const Problem& problem, const RunCon
     RunResult result = header(config, problem);
     const std::unique_ptr<ModelRun> run = kind.start(config, problem, result);
     result.w0 = run->initial_state();
+    const Matrix initial_rows = problem.coordinates(run->initial_map());
+    result.initial_top_coordinates =
+        copy_of(initial_rows.columns(0, std::min(initial_rows.rows(), initial_rows.cols())));
 
     result.status = RunStatus::running;
     auto record = [&](Index step) {

@@ -24,16 +24,17 @@ double ceil_share(double items, double ranks) {
     return static_cast<double>(static_cast<Index>((items + ranks - 1) / ranks));
 }
 
-// A network's hidden units on this rank: all of them, or its share when W₁ is sharded.
+// A network's hidden units on this rank: all of them, or its share when W₁ is sharded (never
+// with a predictor: run/predictor_run holds the whole network).
 double units_here(const RunConfig& config, Index d, const RunPlacement& at, bool& sharded) {
     const auto h = static_cast<double>(config.h);
-    sharded = config.model == Model::two_layer && at.group_size > 1 && config.h > d &&
-              config.h * d > at.distribute_above;
+    sharded = config.model == Model::two_layer && !uses_predictor(config.loss) &&
+              at.group_size > 1 && config.h > d && config.h * d > at.distribute_above;
     return sharded ? ceil_share(h, at.group_size) : h;
 }
 
 bool paired(const RunConfig& config) {
-    return config.model == Model::two_layer && config.pair_linear;
+    return config.model == Model::two_layer && config.pair_linear && !uses_predictor(config.loss);
 }
 
 // Records held as Record structs (two snapshots of k singular values each) and, when the run is

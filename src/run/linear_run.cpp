@@ -117,6 +117,8 @@ class LinearRun final : public ModelRun {
 
     Matrix initial_state() const override { return w0_; }
 
+    Matrix initial_map() const override { return w0_; }
+
     void resume(const Checkpoint& from) override { w_ = from.w; }
 
     bool record(Record& r) override {

@@ -38,6 +38,9 @@ class ModelRun {
     virtual ~ModelRun() = default;
     // The initial weights, packed as the model's StateLayout.
     virtual Matrix initial_state() const = 0;
+    // The initial map whose rows the records measure (W₀, or a network's end-to-end W₂W₁ at
+    // W₀), k x d on every rank (collective over a run group that shards it).
+    virtual Matrix initial_map() const = 0;
     // Continues from a saved state whose shape the driver checked (from.records up to from.step).
     virtual void resume(const Checkpoint& from) = 0;
     // Fills the record whose step and t are set: the weights now and the theory at t. False when

@@ -27,7 +27,7 @@ const ModelKind& model_kind(Model model) {
 
 const ModelKind& model_kind(const RunConfig& config) {
     static const PredictorKind predictor;
-    if (config.model == Model::linear && uses_predictor(config.loss)) return predictor;
+    if (config.model != Model::supervised && uses_predictor(config.loss)) return predictor;
     return model_kind(config.model);
 }
 

@@ -7,8 +7,8 @@
 namespace ssldyn {
 
 const ModelKind& model_kind(Model model);
-// The kind that runs a config: its model's, or for the linear model trained by a loss with a
-// predictor (loss/loss.hpp: uses_predictor) the predictor's (run/predictor_run.hpp).
+// The kind that runs a config: its model's, or for the linear or two-layer model trained by a
+// loss with a predictor (loss/loss.hpp: uses_predictor) the predictor's (run/predictor_run.hpp).
 const ModelKind& model_kind(const RunConfig& config);
 
 // The packed weights of a config's runs on data of dimension d.

@@ -211,6 +211,8 @@ class NetworkRun final : public ModelRun {
 
     Matrix initial_state() const override { return packed_w0_; }
 
+    Matrix initial_map() const override { return at_.sum(multiply(w0_.w2, w0_.w1)); }
+
     void resume(const Checkpoint& from) override {
         const Index d = problem_.d, k = config_.k;
         net_ = at_.share(unpack(from.w, 0, d, k));

@@ -1,9 +1,11 @@
 #pragma once
-// The linear model trained by a loss with a predictor, BYOL or SimSiam (THEORY §6.3): gradient
-// descent through the data on the online weights W, the predictor W_p and the target W_a, next to
-// the flow of the three matrices integrated by the reference integrator from the same start. The
-// model table (run/model_table.hpp) takes this kind for the linear model when the loss asks for a
-// predictor (loss/loss.hpp: uses_predictor).
+// The linear or two-layer model trained by a loss with a predictor, BYOL or SimSiam (THEORY
+// §6.3): gradient descent through the data on the online encoder (W, or W₁ and W₂), the
+// predictor W_p and the target encoder, next to their flow integrated by the reference integrator
+// from the same start (through the views' moments for the linear model, through the data for the
+// two-layer one). One run for both, the encoder its parameter. The model table
+// (run/model_table.hpp) takes this kind when the loss asks for a predictor (loss/loss.hpp:
+// uses_predictor).
 #include "run/model_run.hpp"
 
 namespace ssldyn {

@@ -28,8 +28,11 @@ struct RunResult {
     std::string failure;  // why a failed run stopped
     Index failed_step = -1;
     std::vector<Record> records;
-    Matrix w0;                     // initial weights, packed as the model's StateLayout says
-    Matrix w;                      // weights after the last step taken, packed alike
+    Matrix w0;  // initial weights, packed as the model's StateLayout says
+    Matrix w;   // weights after the last step taken, packed alike
+    // W₀V_k: the initial map's coordinates in the top-k eigenvectors of C (k x k, column i =
+    // W₀vᵢ), from which the rise times are predicted (THEORY §6.5).
+    Matrix initial_top_coordinates;
     Index steps_taken = 0;         // including those before a resume
     std::vector<double> spectrum;  // eigenvalues of C, descending
     double eta = 0.0, lambda_max = 0.0;

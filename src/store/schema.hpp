@@ -169,9 +169,11 @@ inline const std::vector<ComponentColumn>& component_columns() {
          "per eigen-direction v_i of C: first t at which ||W v_i||^2 of gradient descent reaches "
          "half its value at the last record, linear between records (NaN: never)"},
         {"rise_time_predicted",
-         "its prediction from ||W0 v_i||^2 = eps^2: ln(lambda_i/eps^2)/(8 lambda_i) (spectral "
-         "contrastive, THEORY 6.1), ln(1/(lambda_i eps^2))/(8 lambda_i) (barlow_twins, 6.2); NaN "
-         "for other losses and lambda_i <= 0"},
+         "its prediction from eps = |r_ii|, R of the QR factorisation of W0 V_k = [W0 v_1 | ... "
+         "| W0 v_k] (the part of W0 v_i orthogonal to W0 v_1 .. W0 v_{i-1}; ||W0 v_i|| for an "
+         "aligned start): ln(lambda_i/eps^2)/(8 lambda_i) (spectral contrastive, THEORY 6.1), "
+         "ln(1/(lambda_i eps^2))/(8 lambda_i) (barlow_twins, 6.2); NaN for other losses and "
+         "lambda_i <= 0"},
     };
     return table;
 }

@@ -104,9 +104,8 @@ StoredRun stored_run(Index row, const RunResult& r, const std::string& host) {
             modes.push_back(rec.simulated.modes);
         }
         s.set_components("rise_time", rise_times(t, modes));
-        s.set_components(
-            "rise_time_predicted",
-            predicted_rise_times(r.config.loss, r.spectrum, r.records.front().simulated.modes));
+        s.set_components("rise_time_predicted", predicted_rise_times(r.config.loss, r.spectrum,
+                                                                     r.initial_top_coordinates));
     }
     s.set("reference_accepted", static_cast<long long>(r.reference_accepted));
     s.set("reference_rejected", static_cast<long long>(r.reference_rejected));

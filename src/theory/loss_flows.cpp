@@ -113,13 +113,17 @@ double spectral_contrastive_rise_time(double lambda, double epsilon) {
 }
 
 std::vector<double> predicted_rise_times(Loss loss, const std::vector<double>& eigenvalues,
-                                         const std::vector<double>& initial_modes) {
-    std::vector<double> out(initial_modes.size(), std::numeric_limits<double>::quiet_NaN());
-    const bool predicted = loss == Loss::spectral_contrastive || loss == Loss::barlow_twins;
-    for (std::size_t i = 0; predicted && i < out.size() && i < eigenvalues.size(); ++i)
+                                         const Matrix& initial_top_coordinates) {
+    const Index k = initial_top_coordinates.cols();
+    std::vector<double> out(static_cast<std::size_t>(k), std::numeric_limits<double>::quiet_NaN());
+    if (loss != Loss::spectral_contrastive && loss != Loss::barlow_twins) return out;
+    if (!all_finite(initial_top_coordinates)) return out;
+    // Mode i rises from the part of W₀vᵢ orthogonal to W₀v₁ … W₀v_{i−1} (THEORY §6.1–6.2).
+    const std::vector<double> r = triangular_diagonal(initial_top_coordinates);
+    for (std::size_t i = 0; i < out.size() && i < eigenvalues.size(); ++i)
         out[i] = loss == Loss::spectral_contrastive
-                     ? spectral_contrastive_rise_time(eigenvalues[i], initial_modes[i])
-                     : barlow_twins_rise_time(eigenvalues[i], initial_modes[i]);
+                     ? spectral_contrastive_rise_time(eigenvalues[i], r[i])
+                     : barlow_twins_rise_time(eigenvalues[i], r[i]);
     return out;
 }
 

@@ -48,9 +48,12 @@ class BarlowTwinsAlignedFlow {
 double barlow_twins_rise_time(double lambda, double epsilon);
 double spectral_contrastive_rise_time(double lambda, double epsilon);
 
-// The predicted rise time of each eigen-direction of a run of `loss` (THEORY §6.1–6.2), with
-// ε = initial_modes[i] = ‖W₀vᵢ‖: NaN for losses without a prediction and where λᵢ ≤ 0.
+// The predicted rise time of each eigen-direction of a run of `loss` (THEORY §6.1–6.2, §6.5)
+// from B = W₀V_k (k x k, the initial weights' coordinates in the top-k eigenvectors of C,
+// column i = W₀vᵢ): the rise time above with ε = |rᵢᵢ|, R of B = QR, the part of W₀vᵢ
+// orthogonal to W₀v₁ … W₀v_{i−1}; ε = ‖W₀vᵢ‖ for an aligned start. NaN for losses without a
+// prediction, for a B that is not finite and where λᵢ ≤ 0.
 std::vector<double> predicted_rise_times(Loss loss, const std::vector<double>& eigenvalues,
-                                         const std::vector<double>& initial_modes);
+                                         const Matrix& initial_top_coordinates);
 
 }  // namespace ssldyn

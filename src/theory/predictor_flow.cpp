@@ -6,14 +6,6 @@ namespace ssldyn {
 
 namespace {
 
-FlowState pack(const PredictorState& s) {
-    return {s.w, s.predictor, s.target};
-}
-
-PredictorState unpack(const FlowState& f) {
-    return {f[0], f[1], f[2]};
-}
-
 Matrix column_of(const std::vector<double>& v) {
     Matrix out(static_cast<Index>(v.size()), 1);
     for (std::size_t i = 0; i < v.size(); ++i) out(static_cast<Index>(i), 0) = v[i];
@@ -29,24 +21,8 @@ std::vector<double> values_of(const Matrix& column) {
 PredictorFlow::PredictorFlow(ViewMoments moments, const PredictorRule& rule,
                              const PredictorState& start, double tolerance)
     : moments_(std::move(moments)),
-      rule_(rule),
-      flow_(
-          [this](const FlowState& y) {
-              const PredictorState s = unpack(y);
-              return pack(velocity(rule_, s, moment_gradient(moments_, s)));
-          },
-          [](FlowState&) {}, tolerance),
-      packed_(pack(start)),
-      state_(start) {}
-
-const PredictorState& PredictorFlow::at(double t) {
-    if (t > t_) {
-        flow_.advance(packed_, t_, t);
-        t_ = t;
-        state_ = unpack(packed_);
-    }
-    return state_;
-}
+      flow_([this](const PredictorState& s) { return moment_gradient(moments_, s); }, rule, start,
+            tolerance) {}
 
 Modes mode_velocity(const PredictorRule& rule, const std::vector<ModeMoments>& moments,
                     const Modes& m) {

@@ -18,6 +18,7 @@
 #include "data/spiked.hpp"
 #include "grids.hpp"
 #include "linalg/blas.hpp"
+#include "linalg/lapack.hpp"
 #include "linalg/scalapack.hpp"
 #include "random/stream.hpp"
 #include "run/driver.hpp"
@@ -79,7 +80,7 @@ double snapshot_difference(const Snapshot& a, const Snapshot& b) {
 }
 
 struct Difference {
-    double values = 0.0;  // spectrum, records, final W
+    double values = 0.0;  // spectrum, records, final W, |r_ii| of W₀V_k
     double angle = 0.0;   // topk_sin_angle, absolute
 };
 
@@ -100,6 +101,13 @@ Difference difference(const RunResult& a, const RunResult& b) {
                       std::fabs(x.theory.topk_sin_angle - y.theory.topk_sin_angle)});
     }
     d.values = std::max(d.values, support::relative_difference(a.w, b.w));
+    // The |r_ii| of W₀V_k the rise times are predicted from (THEORY §6.5): unchanged by the
+    // eigenvectors' signs, which the two layouts may choose differently.
+    const std::vector<double> ra = triangular_diagonal(a.initial_top_coordinates),
+                              rb = triangular_diagonal(b.initial_top_coordinates);
+    if (ra.size() != rb.size() || ra.empty()) return {INFINITY, INFINITY};
+    for (std::size_t i = 0; i < ra.size(); ++i)
+        d.values = std::max(d.values, std::fabs(ra[i] - rb[i]) / rb[i]);
     return d;
 }
 

@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "grids.hpp"
+#include "linalg/lapack.hpp"
 #include "run/driver.hpp"
 #include "run/problem.hpp"
 
@@ -91,6 +92,14 @@ TEST(ShardedRun, EqualsTheReplicatedRun) {
                      std::fabs(a.network.w1_orthogonality_error -
                                b.network.w1_orthogonality_error)});
             }
+            // The |r_ii| of W₂W₁V_k at the start, whence the rise times are predicted (THEORY
+            // §6.5; the eigenvectors' signs aside).
+            const std::vector<double> ra = triangular_diagonal(spread.initial_top_coordinates),
+                                      rb = triangular_diagonal(replicated.initial_top_coordinates);
+            ASSERT_EQ(ra.size(), static_cast<std::size_t>(config.k));
+            ASSERT_EQ(rb.size(), ra.size());
+            for (std::size_t i = 0; i < ra.size(); ++i)
+                worst = std::max(worst, std::fabs(ra[i] - rb[i]) / rb[i]);
             EXPECT_TRUE(test::everywhere(worst < 1e-10)) << "group of " << g << ": " << worst;
             EXPECT_TRUE(test::everywhere(worst_angle < 1.5e-8)) << worst_angle;
             // The stored weights are the whole network's.

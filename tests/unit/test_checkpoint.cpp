@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <tuple>
 
 #include "run/driver.hpp"
 #include "run/problem.hpp"
@@ -133,13 +134,16 @@ TEST_P(TwoLayerCheckpoints, ContinuedRunEqualsUninterruptedBitForBit) {
 
 INSTANTIATE_TEST_SUITE_P(Batch, TwoLayerCheckpoints, ::testing::Values(Index{0}, Index{64}));
 
-// Runs with a predictor (THEORY §6.3) carry W_p and W_a in their state and replay their flow
-// through the record times.
-class PredictorCheckpoints : public ::testing::TestWithParam<Loss> {};
+// Runs with a predictor (THEORY §6.3) carry W_p and the target in their state and replay their
+// flow through the record times, on the linear model and on the two-layer one (both layers of the
+// online and the target encoder).
+class PredictorCheckpoints : public ::testing::TestWithParam<std::tuple<Loss, Model>> {};
 
 TEST_P(PredictorCheckpoints, ContinuedRunEqualsUninterruptedBitForBit) {
     RunConfig c = config(Dynamics::naive);
-    c.loss = GetParam();
+    std::tie(c.loss, c.model) = GetParam();
+    c.h = 6;
+    c.activation = Activation::tanh;
     c.weight_decay = 0.05;
     c.target_rate = 2.0;
     c.reference_tolerance = 1e-7;
@@ -147,6 +151,11 @@ TEST_P(PredictorCheckpoints, ContinuedRunEqualsUninterruptedBitForBit) {
     const RunResult whole = simulate(c, problem);
     ASSERT_EQ(whole.status, RunStatus::done) << whole.failure;
     EXPECT_GT(whole.reference_accepted, 0);
+    if (c.model == Model::two_layer) {
+        // [W1 | W2 | W_p | W1_a | W2_a], max(h, k) x (2d + 2h + k).
+        EXPECT_EQ(whole.w.rows(), 6);
+        EXPECT_EQ(whole.w.cols(), 2 * 10 + 2 * 6 + 3);
+    }
     for (Index stop_at : {Index{40}, Index{57}}) {
         const RunResult resumed = interrupted_and_continued(c, problem, stop_at);
         expect_continues_whole(resumed, whole);
@@ -156,8 +165,14 @@ TEST_P(PredictorCheckpoints, ContinuedRunEqualsUninterruptedBitForBit) {
     }
 }
 
-INSTANTIATE_TEST_SUITE_P(Losses, PredictorCheckpoints, ::testing::Values(Loss::byol, Loss::simsiam),
-                         [](const auto& p) { return std::string(name_of(loss_names, p.param)); });
+INSTANTIATE_TEST_SUITE_P(Losses, PredictorCheckpoints,
+                         ::testing::Combine(::testing::Values(Loss::byol, Loss::simsiam),
+                                            ::testing::Values(Model::linear, Model::two_layer)),
+                         [](const auto& p) {
+                             return std::string(name_of(loss_names, std::get<0>(p.param))) + "_" +
+                                    (std::get<1>(p.param) == Model::linear ? "linear"
+                                                                           : "two_layer");
+                         });
 
 TEST(Checkpoints, SaveWithoutStopLeavesTheRunUnchanged) {
     const RunConfig c = config(Dynamics::orthogonal);

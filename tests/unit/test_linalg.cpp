@@ -58,6 +58,26 @@ TEST(Lapack, EigenSvdSolveReconstruct) {
 
 // dgesdd loops for ever on an infinity (measured: killed after 30 s): every factorisation refuses
 // a non-finite entry at once, wherever it sits, with a RuntimeFailure naming the routine.
+TEST(Lapack, TriangularDiagonalIsTheGramSchmidtNorms) {
+    // Columns a1 = (3, 4, 0), a2 = (1, 0, 0) + 2 a1, a3 = (0, 0, -2) + a1 - 5 a2: the parts
+    // orthogonal to the columns before are (3, 4, 0), (1, 0, 0) - (3/25)(3, 4, 0) = (16, -12, 0)/25
+    // and (0, 0, -2), of norms 5, 4/5 and 2.
+    Matrix a(3, 3);
+    const double a1[] = {3, 4, 0}, e1[] = {1, 0, 0}, e3[] = {0, 0, -2};
+    for (Index i = 0; i < 3; ++i) {
+        a(i, 0) = a1[i];
+        a(i, 1) = e1[i] + 2 * a1[i];
+        a(i, 2) = e3[i] + a1[i] - 5 * a(i, 1);
+    }
+    const std::vector<double> r = triangular_diagonal(a);
+    ASSERT_EQ(r.size(), 3u);
+    // Householder QR of entries below 60: each |r_jj| to a few ulps of the largest entry.
+    EXPECT_NEAR(r[0], 5.0, 1e-13);
+    EXPECT_NEAR(r[1], 0.8, 1e-13);
+    EXPECT_NEAR(r[2], 2.0, 1e-13);
+    EXPECT_TRUE(triangular_diagonal(Matrix(4, 0)).empty());
+}
+
 TEST(Lapack, NonFiniteInputIsRefusedBeforeAnyFactorisation) {
     RandomStream stream(4);
     for (const double bad : {std::numeric_limits<double>::infinity(),
@@ -80,6 +100,7 @@ TEST(Lapack, NonFiniteInputIsRefusedBeforeAnyFactorisation) {
         expect_refused([&] { singular_values(transpose(tall)); }, "dgesdd");
         expect_refused([&] { symmetric_eigen(square); }, "dsyevd");
         expect_refused([&] { orthonormal_factor(tall); }, "dgeqrf");
+        expect_refused([&] { triangular_diagonal(tall); }, "dgeqrf");
         expect_refused([&] { solve(square, Matrix(4, 1)); }, "dgesv");
         expect_refused([&] { solve(Matrix::identity(8), tall); }, "dgesv");
     }

@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 
+#include "linalg/blas.hpp"
 #include "run/driver.hpp"
 #include "run/problem.hpp"
 #include "theory/loss_flows.hpp"
@@ -76,6 +78,13 @@ TEST(Modes, RecordedModesAreColumnNormsOfWV) {
                         1e-13 * first.simulated.modes[at]);
             EXPECT_NEAR(last.simulated.modes[at], component(r.w, problem.eigen.vectors, i),
                         1e-13 * last.simulated.modes[at]);
+            // The predictions' W0 V_k: entry (j, i) the dot product of W0's row j with v_i.
+            for (Index j = 0; j < c.k; ++j) {
+                double dot = 0.0;
+                for (Index m = 0; m < c.d; ++m) dot += r.w0(j, m) * problem.eigen.vectors(m, i);
+                EXPECT_NEAR(r.initial_top_coordinates(j, i), dot,
+                            1e-13 * first.simulated.modes[at]);
+            }
             // The theory starts at W0 (to its closed form's round-off).
             EXPECT_NEAR(first.theory.modes[at], first.simulated.modes[at],
                         1e-10 * first.simulated.modes[at]);
@@ -108,16 +117,59 @@ TEST(Modes, RiseTimeIsTheFirstHalfCrossingOfTheSquareLinearBetweenRecords) {
     EXPECT_TRUE(rise_times({}, {}).empty());
 }
 
-TEST(Modes, PredictedRiseTimesOfTheory6) {
+// B = QR for a rotation Q and an upper triangular R, entries of size eps.
+Matrix rotated_triangular(const Matrix& r) {
+    const double c1 = std::cos(0.7), s1 = std::sin(0.7), c2 = std::cos(-1.9), s2 = std::sin(-1.9);
+    Matrix q1 = Matrix::identity(3), q2 = Matrix::identity(3);
+    q1(0, 0) = c1, q1(0, 1) = -s1, q1(1, 0) = s1, q1(1, 1) = c1;
+    q2(1, 1) = c2, q2(1, 2) = -s2, q2(2, 1) = s2, q2(2, 2) = c2;
+    return multiply(multiply(q1, q2), r);
+}
+
+TEST(Modes, PredictedRiseTimesStartFromTheGramSchmidtComponents) {
+    // THEORY §6.1–6.2: mode i rises from |r_ii| of W0 V_k = QR, not from ||W0 v_i||.
+    Matrix r(3, 3);
+    r(0, 0) = 1e-3, r(0, 1) = 2e-3, r(0, 2) = -5e-4;
+    r(1, 1) = -4e-4, r(1, 2) = 1e-3;
+    r(2, 2) = 2e-4;
+    const Matrix b = rotated_triangular(r);
+    const std::vector<double> lambda{4.0, 0.5, 0.25}, eps{1e-3, 4e-4, 2e-4};
+    const auto bt = predicted_rise_times(Loss::barlow_twins, lambda, b);
+    const auto sc = predicted_rise_times(Loss::spectral_contrastive, lambda, b);
+    ASSERT_EQ(bt.size(), 3u);
+    ASSERT_EQ(sc.size(), 3u);
+    for (std::size_t i = 0; i < 3; ++i) {
+        const double l = lambda[i], e2 = eps[i] * eps[i];
+        // R from Householder QR of a matrix of condition ~30: |r_ii| to ~1e-14 relative, so
+        // ln(r_ii²) to ~3e-14 absolute, divided by 8 lambda_i >= 2.
+        EXPECT_NEAR(bt[i], std::log(1.0 / (l * e2)) / (8.0 * l), 1e-13);
+        EXPECT_NEAR(sc[i], std::log(l / e2) / (8.0 * l), 1e-13);
+        // ||W0 v_i|| differs from |r_ii| for i > 1 (the Q rotation leaves column norms): the
+        // column norms would give earlier times, by ln(||b_i||²/r_ii²)/(8 lambda_i) > 0.1.
+        double norm2 = 0.0;
+        for (Index j = 0; j < 3; ++j)
+            norm2 += b(j, static_cast<Index>(i)) * b(j, static_cast<Index>(i));
+        if (i > 0) {
+            EXPECT_GT(bt[i] - std::log(1.0 / (l * norm2)) / (8.0 * l), 0.1);
+        }
+    }
+}
+
+TEST(Modes, PredictedRiseTimesOfAnAlignedStartUseItsModes) {
+    // Aligned: W0 V_k diagonal, r_ii = ||W0 v_i|| (the sign of a row does not matter).
     const std::vector<double> lambda{4.0, 0.5, -1.0}, eps{1e-3, 1e-2, 1e-3};
-    const auto bt = predicted_rise_times(Loss::barlow_twins, lambda, eps);
+    Matrix b(3, 3);
+    b(0, 0) = eps[0], b(1, 1) = -eps[1], b(2, 2) = eps[2];
+    const auto bt = predicted_rise_times(Loss::barlow_twins, lambda, b);
     EXPECT_NEAR(bt[0], std::log(1.0 / (4.0 * 1e-6)) / 32.0, 1e-15);
     EXPECT_NEAR(bt[1], std::log(1.0 / (0.5 * 1e-4)) / 4.0, 1e-15);
     EXPECT_TRUE(std::isnan(bt[2]));
-    const auto sc = predicted_rise_times(Loss::spectral_contrastive, lambda, eps);
+    const auto sc = predicted_rise_times(Loss::spectral_contrastive, lambda, b);
     EXPECT_NEAR(sc[0], std::log(4.0 / 1e-6) / 32.0, 1e-15);
     EXPECT_NEAR(sc[1], std::log(0.5 / 1e-4) / 4.0, 1e-15);
     EXPECT_TRUE(std::isnan(sc[2]));
     for (Loss loss : {Loss::noncontrastive, Loss::infonce, Loss::byol})
-        for (double v : predicted_rise_times(loss, lambda, eps)) EXPECT_TRUE(std::isnan(v));
+        for (double v : predicted_rise_times(loss, lambda, b)) EXPECT_TRUE(std::isnan(v));
+    b(1, 2) = std::numeric_limits<double>::quiet_NaN();
+    for (double v : predicted_rise_times(Loss::barlow_twins, lambda, b)) EXPECT_TRUE(std::isnan(v));
 }

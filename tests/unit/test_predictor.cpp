@@ -250,7 +250,10 @@ TEST(Predictor, BadValuesNameTheirKey) {
     EXPECT_EQ(set("predictor_rate", "-1").rfind("predictor_rate: ", 0), 0u);
     EXPECT_EQ(set("target_rate", "-0.5").rfind("target_rate: ", 0), 0u);
     EXPECT_EQ(set("dynamics", "orthogonal").rfind("dynamics: ", 0), 0u);
-    EXPECT_EQ(set("model", "two-layer").rfind("model: ", 0), 0u);
+    EXPECT_EQ(set("model", "supervised").rfind("model: ", 0), 0u);
+    EXPECT_EQ(set("model", "two-layer"), "accepted");
+    EXPECT_EQ(set("batch", "64").rfind("batch: ", 0), 0u);
+    EXPECT_EQ(set("ntk_probes", "4").rfind("ntk_probes: ", 0), 0u);
     EXPECT_EQ(set("path", "covariance").rfind("path: ", 0), 0u);
     EXPECT_EQ(set("covariance", "exact").rfind("covariance: ", 0), 0u);
     EXPECT_EQ(set("reference_tolerance", "2").rfind("reference_tolerance: ", 0), 0u);
