@@ -154,7 +154,13 @@ Matrix batch_loss_gradient(const Matrix& f, Index n, const LossFunction& loss) {
         case Loss::simsiam:
             throw predictor_loss_of_features(loss.loss);
     }
-    return infonce_gradient(anchors_of(f, n), positives_of(f, n), loss.temperature);
+    return infonce(anchors_of(f, n), positives_of(f, n), loss.temperature).a;
+}
+
+BatchLossGradient batch_loss_and_gradient(const Matrix& f, Index n, const LossFunction& loss) {
+    if (loss.loss == Loss::infonce)
+        return infonce(anchors_of(f, n), positives_of(f, n), loss.temperature);
+    return {batch_loss(f, n, loss), batch_loss_gradient(f, n, loss)};
 }
 
 }  // namespace ssldyn

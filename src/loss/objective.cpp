@@ -70,11 +70,11 @@ LossGradient DataObjective::evaluate(const Matrix& w) const {
     const Index n = views_->n(), k = w.rows();
     const Matrix f = features(w);
     // Row j of A multiplies sample j of the stack: ∂L/∂Wᵀ = −(1/n) S A (loss/loss.hpp).
-    const Matrix a = batch_loss_gradient(f, n, loss_);
+    const BatchLossGradient batch = batch_loss_and_gradient(f, n, loss_);
     Matrix gradient_t(w.cols(), k);
-    gemm(Op::none, Op::none, -1.0 / static_cast<double>(n), views_->stacked(views_used(loss_)), a,
-         0.0, gradient_t);
-    return {batch_loss(f, n, loss_), transpose(gradient_t)};
+    gemm(Op::none, Op::none, -1.0 / static_cast<double>(n), views_->stacked(views_used(loss_)),
+         batch.a, 0.0, gradient_t);
+    return {batch.loss, transpose(gradient_t)};
 }
 
 }  // namespace ssldyn
