@@ -4,7 +4,14 @@
 #include <cmath>
 
 #include "linalg/blas.hpp"
+#include "linalg/vector_widths.hpp"
 #include "loss/loss.hpp"
+
+// The vector variants of exp: the n² exponentials of a step took most of its time with the
+// scalar exp; their bits depend on the machine's vector width.
+#if SSLDYN_LIBMVEC
+extern "C" SSLDYN_VECTOR_VARIANT double exp(double) noexcept;
+#endif
 
 namespace ssldyn {
 
@@ -15,23 +22,36 @@ Index block_rows(Index n) {
     return std::max<Index>(1, std::min<Index>(n, (Index{1} << 21) / std::max<Index>(n, 1)));
 }
 
+// The softmax of one anchor's similarities s (n of them) in place; returns log Σⱼ e^{sⱼ},
+// shifted by the largest sⱼ so that no e^{sⱼ} overflows.
+SSLDYN_VECTOR_WIDTHS double softmax_in_place(double* s, Index n) {
+    double top = -INFINITY;
+#pragma omp simd reduction(max : top)
+    for (Index j = 0; j < n; ++j) top = std::max(top, s[j]);
+    double z = 0.0;
+#pragma omp simd reduction(+ : z)
+    for (Index j = 0; j < n; ++j) {
+        s[j] = std::exp(s[j] - top);
+        z += s[j];
+    }
+    const double inverse = 1.0 / z;
+#pragma omp simd
+    for (Index j = 0; j < n; ++j) s[j] *= inverse;
+    return top + std::log(z);
+}
+
 // For anchors [first, first + rows): Sᵀ = F⁺Fᵀ/τ (n x rows: each anchor's similarities
 // contiguous), turned in place into the softmax of each column, Pᵀ; returns Σ over the block of
 // (log Σⱼ e^{Sᵢⱼ} − Sᵢᵢ).
 double softmax_block(ConstView f, ConstView f_positive, double temperature, Index first, View pt) {
-    const Index n = pt.rows, rows = pt.cols;
+    const Index rows = pt.cols;
     gemm(Op::none, Op::transpose, 1.0 / temperature, f_positive, block(f, first, 0, rows, f.cols),
          0.0, pt);
     double sum = 0.0;
     for (Index i = 0; i < rows; ++i) {
         double* s = pt.data + i * pt.ld;
-        const double top = *std::max_element(s, s + n);
-        sum += top - s[first + i];
-        double z = 0.0;
-        for (Index j = 0; j < n; ++j) z += (s[j] = std::exp(s[j] - top));
-        sum += std::log(z);
-        const double inverse = 1.0 / z;
-        for (Index j = 0; j < n; ++j) s[j] *= inverse;
+        sum -= s[first + i];  // before the softmax overwrites it
+        sum += softmax_in_place(s, pt.rows);
     }
     return sum;
 }
