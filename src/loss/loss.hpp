@@ -101,6 +101,19 @@ struct BatchLossGradient {
 };
 BatchLossGradient batch_loss_and_gradient(const Matrix& f, Index n, const LossFunction& loss);
 
+// The spectral contrastive loss and Barlow Twins depend on the features through two k x k
+// products alone, G = FᵀF/n of the anchors and K = FᵀF⁺/n with the positives, and their A (of
+// batch_loss_gradient) is linear in F: A = (F⁺ M + F M_a; F M) by rows (THEORY §6.1, §6.2). So
+// the data path can take them from the samples a block at a time (loss/objective.cpp).
+inline bool has_gram_form(Loss loss) {
+    return loss == Loss::spectral_contrastive || loss == Loss::barlow_twins;
+}
+struct GramForm {
+    double loss;
+    Matrix m, m_anchor;  // k x k; m_anchor empty for Barlow Twins (0)
+};
+GramForm gram_form(Loss loss, const Matrix& gram, const Matrix& cross);
+
 // How many stacked views the loss reads: [X | X⁺] or [X | X⁺ | X⁻].
 inline Index views_used(Loss loss) {
     return row_of(loss).views;
