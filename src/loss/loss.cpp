@@ -67,32 +67,19 @@ ConstView positives_of(const Matrix& f, Index n) {
     return block(f.view(), n, 0, n, f.cols());
 }
 
-// Σᵢ ⟨fᵢ, fᵢ⁺⟩ over the batch.
-double paired_inner(const Matrix& f, Index n) {
-    double sum = 0.0;
-    for (Index r = 0; r < f.cols(); ++r)
-        for (Index j = 0; j < n; ++j) sum += f(j, r) * f(n + j, r);
-    return sum;
-}
-
 double squared_norm(const Matrix& a) {
     const double x = frobenius_norm(a);
     return x * x;
 }
 
-// G = FᵀF/n of the anchors, the batch's W Σ Wᵀ (THEORY §6.1).
-Matrix anchor_gram(const Matrix& f, Index n) {
-    Matrix g(f.cols(), f.cols());
-    syrk(Op::transpose, 1.0 / static_cast<double>(n), anchors_of(f, n), 0.0, g);
-    return g;
-}
-
-// E = sym(FᵀF⁺/n) − I, the batch's W C Wᵀ − I (THEORY §6.2).
-Matrix correlation_excess(const Matrix& f, Index n) {
-    Matrix e = Matrix::identity(f.cols());
-    syr2k(Op::transpose, 0.5 / static_cast<double>(n), anchors_of(f, n), positives_of(f, n), -1.0,
-          e);
-    return e;
+// gram_form of the whole batch: G = FᵀF/n and K = FᵀF⁺/n.
+GramForm batch_gram_form(const Matrix& f, Index n, Loss loss) {
+    const Index k = f.cols();
+    const double inverse = 1.0 / static_cast<double>(n);
+    Matrix gram(k, k), cross(k, k);
+    syrk(Op::transpose, inverse, anchors_of(f, n), 0.0, gram);
+    gemm(Op::transpose, Op::none, inverse, anchors_of(f, n), positives_of(f, n), 0.0, cross);
+    return gram_form(loss, gram, cross);
 }
 
 // The losses with a predictor are not functions of the features alone (loss/predictor.hpp); the
@@ -104,17 +91,39 @@ RuntimeFailure predictor_loss_of_features(Loss loss) {
 
 }  // namespace
 
+GramForm gram_form(Loss loss, const Matrix& gram, const Matrix& cross) {
+    const Index k = gram.rows();
+    if (loss == Loss::spectral_contrastive) {
+        // L = −2 Tr K + ‖G‖²_F, the batch's −(2/n) Σᵢ ⟨fᵢ, fᵢ⁺⟩ + (1/n²) Σᵢⱼ ⟨fᵢ, fⱼ⟩² (THEORY
+        // §6.1, the i = j pairs kept); ∂L/∂F = −(2/n) F⁺ + (4/n) F G, ∂L/∂F⁺ = −(2/n) F.
+        double trace = 0.0;
+        for (Index i = 0; i < k; ++i) trace += cross(i, i);
+        Matrix m = Matrix::identity(k), m_anchor = gram;
+        scale(2.0, m);
+        scale(-4.0, m_anchor);
+        return {-2.0 * trace + squared_norm(gram), std::move(m), std::move(m_anchor)};
+    }
+    if (loss != Loss::barlow_twins)
+        throw RuntimeFailure("loss " + std::string(name_of(loss_names, loss)) +
+                             " has no form through the features' k x k products");
+    // E = sym(K) − I, the batch's W C Wᵀ − I, L = ‖E‖²_F (THEORY §6.2); ∂L/∂F = (2/n) F⁺ E,
+    // ∂L/∂F⁺ = (2/n) F E.
+    Matrix e(k, k);
+    for (Index j = 0; j < k; ++j)
+        for (Index i = 0; i < k; ++i) e(i, j) = 0.5 * (cross(i, j) + cross(j, i)) - (i == j);
+    Matrix m = e;
+    scale(-2.0, m);
+    return {squared_norm(e), std::move(m), Matrix()};
+}
+
 double batch_loss(const Matrix& f, Index n, const LossFunction& loss) {
     switch (loss.loss) {
         case Loss::noncontrastive:
         case Loss::contrastive:
             break;
         case Loss::spectral_contrastive:
-            // −(2/n) Σᵢ ⟨fᵢ, fᵢ⁺⟩ + (1/n²) Σᵢⱼ ⟨fᵢ, fⱼ⟩² (THEORY §6.1, the i = j pairs kept).
-            return -2.0 * paired_inner(f, n) / static_cast<double>(n) +
-                   squared_norm(anchor_gram(f, n));
         case Loss::barlow_twins:
-            return squared_norm(correlation_excess(f, n));
+            return batch_gram_form(f, n, loss.loss).loss;
         case Loss::infonce:
             return infonce_loss(anchors_of(f, n), positives_of(f, n), loss.temperature);
         case Loss::byol:
@@ -133,19 +142,13 @@ Matrix batch_loss_gradient(const Matrix& f, Index n, const LossFunction& loss) {
         case Loss::contrastive:
             return paper_batch_gradient(f, n, loss.loss);
         case Loss::spectral_contrastive:
-            // ∂L/∂F = −(2/n) F⁺ + (4/n) F G, ∂L/∂F⁺ = −(2/n) F.
-            for (Index r = 0; r < k; ++r)
-                for (Index j = 0; j < n; ++j) {
-                    anchors(j, r) = 2.0 * f(n + j, r);
-                    positives(j, r) = 2.0 * f(j, r);
-                }
-            gemm(Op::none, Op::none, -4.0, anchors_of(f, n), anchor_gram(f, n), 1.0, anchors);
-            return a;
         case Loss::barlow_twins: {
-            // ∂L/∂F = (2/n) F⁺ E, ∂L/∂F⁺ = (2/n) F E (E symmetric).
-            const Matrix e = correlation_excess(f, n);
-            gemm(Op::none, Op::none, -2.0, positives_of(f, n), e, 0.0, anchors);
-            gemm(Op::none, Op::none, -2.0, anchors_of(f, n), e, 0.0, positives);
+            // A = (F⁺ M + F M_a; F M).
+            const GramForm form = batch_gram_form(f, n, loss.loss);
+            gemm(Op::none, Op::none, 1.0, positives_of(f, n), form.m, 0.0, anchors);
+            if (form.m_anchor.rows() > 0)
+                gemm(Op::none, Op::none, 1.0, anchors_of(f, n), form.m_anchor, 1.0, anchors);
+            gemm(Op::none, Op::none, 1.0, anchors_of(f, n), form.m, 0.0, positives);
             return a;
         }
         case Loss::infonce:
@@ -154,7 +157,13 @@ Matrix batch_loss_gradient(const Matrix& f, Index n, const LossFunction& loss) {
         case Loss::simsiam:
             throw predictor_loss_of_features(loss.loss);
     }
-    return infonce_gradient(anchors_of(f, n), positives_of(f, n), loss.temperature);
+    return infonce(anchors_of(f, n), positives_of(f, n), loss.temperature).a;
+}
+
+BatchLossGradient batch_loss_and_gradient(const Matrix& f, Index n, const LossFunction& loss) {
+    if (loss.loss == Loss::infonce)
+        return infonce(anchors_of(f, n), positives_of(f, n), loss.temperature);
+    return {batch_loss(f, n, loss), batch_loss_gradient(f, n, loss)};
 }
 
 }  // namespace ssldyn

@@ -94,6 +94,26 @@ inline double covariance_scale(Index n) {
 double batch_loss(const Matrix& f, Index n, const LossFunction& loss);
 Matrix batch_loss_gradient(const Matrix& f, Index n, const LossFunction& loss);
 
+// Both of the above from one evaluation: InfoNCE forms its softmax once for the two.
+struct BatchLossGradient {
+    double loss;
+    Matrix a;  // as batch_loss_gradient's
+};
+BatchLossGradient batch_loss_and_gradient(const Matrix& f, Index n, const LossFunction& loss);
+
+// The spectral contrastive loss and Barlow Twins depend on the features through two k x k
+// products alone, G = FᵀF/n of the anchors and K = FᵀF⁺/n with the positives, and their A (of
+// batch_loss_gradient) is linear in F: A = (F⁺ M + F M_a; F M) by rows (THEORY §6.1, §6.2). So
+// the data path can take them from the samples a block at a time (loss/objective.cpp).
+inline bool has_gram_form(Loss loss) {
+    return loss == Loss::spectral_contrastive || loss == Loss::barlow_twins;
+}
+struct GramForm {
+    double loss;
+    Matrix m, m_anchor;  // k x k; m_anchor empty for Barlow Twins (0)
+};
+GramForm gram_form(Loss loss, const Matrix& gram, const Matrix& cross);
+
 // How many stacked views the loss reads: [X | X⁺] or [X | X⁺ | X⁻].
 inline Index views_used(Loss loss) {
     return row_of(loss).views;
@@ -103,9 +123,10 @@ inline Index views_used(const LossFunction& loss) {
 }
 
 // InfoNCE (THEORY §6.4) of the anchors' features F and the positives' F⁺ (n x k each), in row
-// blocks of the n x n similarity matrix so that it is never formed whole; the gradient as A of
-// batch_loss_gradient, rows [0, n) for F and [n, 2n) for F⁺.
+// blocks of the n x n similarity matrix so that it is never formed whole: the loss alone, or the
+// loss with its gradient as A of batch_loss_gradient (rows [0, n) for F and [n, 2n) for F⁺)
+// from each block's one softmax.
 double infonce_loss(ConstView f, ConstView f_positive, double temperature);
-Matrix infonce_gradient(ConstView f, ConstView f_positive, double temperature);
+BatchLossGradient infonce(ConstView f, ConstView f_positive, double temperature);
 
 }  // namespace ssldyn

@@ -1,5 +1,7 @@
 #include "loss/objective.hpp"
 
+#include <algorithm>
+
 #include "linalg/blas.hpp"
 #include "linalg/scalapack.hpp"
 
@@ -62,19 +64,80 @@ Matrix DataObjective::features(const Matrix& w) const {
     return multiply(Op::transpose, Op::none, s, transpose(w));
 }
 
+namespace {
+
+// Samples a block of gram_sums: 32 anchors and their 32 positives are 400 KB at d = 784, in the
+// core's cache while their features and products are formed, and each product (32 x d x k,
+// 4·10⁵ multiply-adds at d = 784, k = 16) is small enough for OpenBLAS's small-matrix kernels,
+// which skip the packing that took half the time of the products over the whole S at k = 16
+// (bench/README-losses.md).
+constexpr Index gram_block = 32;
+
+// The k x k products of gram_form, G = FᵀF/n and K = FᵀF⁺/n, and those of the d x k products of
+// the gradient, P = X F⁺ + X⁺ F and Q = X F (X, X⁺ the views, samples as columns), that are
+// asked for: one pass over the samples, a block at a time.
+enum class Products { none, p, p_and_q };
+struct GramSums {
+    Matrix gram, cross, p, q;
+};
+
+GramSums gram_sums(const Views& views, const Matrix& w, Products products) {
+    const Index n = views.n(), d = views.d(), k = w.rows();
+    const double inverse = 1.0 / static_cast<double>(n);
+    GramSums out{Matrix(k, k), Matrix(k, k), Matrix(), Matrix()};
+    if (products != Products::none) out.p = Matrix(d, k);
+    if (products == Products::p_and_q) out.q = Matrix(d, k);
+    // The block's features as rows, Fᵀ = W X and F⁺ᵀ = W X⁺ (k x b): the products with W then
+    // have k rows, which OpenBLAS's small-matrix kernels take faster than k columns.
+    Matrix ft_block(k, gram_block), ft_positive_block(k, gram_block);
+    for (Index first = 0; first < n; first += gram_block) {
+        const Index b = std::min(gram_block, n - first);
+        const ConstView x = block(views.anchors(), 0, first, d, b);
+        const ConstView xp = block(views.positives(), 0, first, d, b);
+        const View ft = block(ft_block.view(), 0, 0, k, b);
+        const View ft_positive = block(ft_positive_block.view(), 0, 0, k, b);
+        gemm(Op::none, Op::none, 1.0, w, x, 0.0, ft);
+        gemm(Op::none, Op::none, 1.0, w, xp, 0.0, ft_positive);
+        syrk(Op::none, inverse, ft, 1.0, out.gram);
+        gemm(Op::none, Op::transpose, inverse, ft, ft_positive, 1.0, out.cross);
+        if (products == Products::none) continue;
+        gemm(Op::none, Op::transpose, 1.0, x, ft_positive, 1.0, out.p);
+        gemm(Op::none, Op::transpose, 1.0, xp, ft, 1.0, out.p);
+        if (products == Products::p_and_q) gemm(Op::none, Op::transpose, 1.0, x, ft, 1.0, out.q);
+    }
+    return out;
+}
+
+}  // namespace
+
 double DataObjective::loss(const Matrix& w) const {
+    if (has_gram_form(loss_.loss)) {
+        const GramSums sums = gram_sums(*views_, w, Products::none);
+        return gram_form(loss_.loss, sums.gram, sums.cross).loss;
+    }
     return batch_loss(features(w), views_->n(), loss_);
 }
 
 LossGradient DataObjective::evaluate(const Matrix& w) const {
     const Index n = views_->n(), k = w.rows();
+    const double scale_n = -1.0 / static_cast<double>(n);
+    Matrix gradient_t(w.cols(), k);
+    if (has_gram_form(loss_.loss)) {
+        // ∂L/∂Wᵀ = −(1/n) S A = −(1/n) (X (F⁺ M + F M_a) + X⁺ F M) = −(1/n) (P M + Q M_a).
+        // Q only where M_a ≠ 0 (the spectral contrastive loss).
+        const GramSums sums = gram_sums(
+            *views_, w, loss_.loss == Loss::spectral_contrastive ? Products::p_and_q : Products::p);
+        const GramForm form = gram_form(loss_.loss, sums.gram, sums.cross);
+        gemm(Op::none, Op::none, scale_n, sums.p, form.m, 0.0, gradient_t);
+        if (form.m_anchor.rows() > 0)
+            gemm(Op::none, Op::none, scale_n, sums.q, form.m_anchor, 1.0, gradient_t);
+        return {form.loss, transpose(gradient_t)};
+    }
     const Matrix f = features(w);
     // Row j of A multiplies sample j of the stack: ∂L/∂Wᵀ = −(1/n) S A (loss/loss.hpp).
-    const Matrix a = batch_loss_gradient(f, n, loss_);
-    Matrix gradient_t(w.cols(), k);
-    gemm(Op::none, Op::none, -1.0 / static_cast<double>(n), views_->stacked(views_used(loss_)), a,
-         0.0, gradient_t);
-    return {batch_loss(f, n, loss_), transpose(gradient_t)};
+    const BatchLossGradient batch = batch_loss_and_gradient(f, n, loss_);
+    gemm(Op::none, Op::none, scale_n, views_->stacked(views_used(loss_)), batch.a, 0.0, gradient_t);
+    return {batch.loss, transpose(gradient_t)};
 }
 
 }  // namespace ssldyn

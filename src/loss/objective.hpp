@@ -64,7 +64,9 @@ class BarlowTwinsObjective final : public Objective {
 };
 
 // Every loss as a mean over the batch (loss/loss.hpp): two products with the stacked views S,
-// F = Sᵀ Wᵀ and ∇Lᵀ = −(1/n) S A, O(k d n) per call (InfoNCE: O(k n²) more).
+// F = Sᵀ Wᵀ and ∇Lᵀ = −(1/n) S A, O(k d n) per call (InfoNCE: O(k n²) more). The spectral
+// contrastive loss and Barlow Twins (has_gram_form) in one pass over S instead, a block of
+// samples at a time: their A needs only k x k sums over the whole batch.
 class DataObjective final : public Objective {
   public:
     DataObjective(const Views& views, LossFunction loss) : views_(&views), loss_(loss) {}

@@ -5,19 +5,14 @@
 #include <string_view>
 #include <type_traits>
 
-// glibc 2.35 and later ship vector variants of tanh (libmvec, within 4 ulp): declaring them lets
-// the tanh loops below take 2, 4 or 8 entries per call, several times faster than the scalar
-// tanh, which dominated the two-layer step on Fashion-MNIST (bench/README-two-layer.md). The
-// loops are compiled for AVX-512 and AVX2 as well as the baseline and picked at load time, so
-// the wide variants are used where the machine has them (the bits of tanh then depend on the
-// machine's vector width, as those of the BLAS kernels do).
-#if defined(__x86_64__) && defined(__GLIBC__) && !defined(__clang__) && \
-    (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 35))
-extern "C" __attribute__((simd("notinbranch"))) double tanh(double) noexcept;
-extern "C" __attribute__((simd("notinbranch"))) float tanhf(float) noexcept;
-#define SSLDYN_VECTOR_WIDTHS __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define SSLDYN_VECTOR_WIDTHS
+#include "linalg/vector_widths.hpp"
+
+// The vector variants of tanh: the tanh loops below take 2, 4 or 8 entries per call, several
+// times faster than the scalar tanh, which dominated the two-layer step on Fashion-MNIST
+// (bench/README-two-layer.md); their bits depend on the machine's vector width.
+#if SSLDYN_LIBMVEC
+extern "C" SSLDYN_VECTOR_VARIANT double tanh(double) noexcept;
+extern "C" SSLDYN_VECTOR_VARIANT float tanhf(float) noexcept;
 #endif
 
 namespace ssldyn {

@@ -106,8 +106,9 @@ TwoLayerGradient ShardedTwoLayerObjective::evaluate(const TwoLayerWeights& local
     const Index n = views_->n();
     const Matrix& outputs = forward(local, true);
     TwoLayerGradient out;
-    out.loss = batch_loss(outputs, n, loss_);
-    layer_.backward(local, batch_loss_gradient(outputs, n, loss_), n, out);
+    const BatchLossGradient batch = batch_loss_and_gradient(outputs, n, loss_);
+    out.loss = batch.loss;
+    layer_.backward(local, batch.a, n, out);
     return out;
 }
 

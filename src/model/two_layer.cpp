@@ -152,8 +152,9 @@ TwoLayerGradient TwoLayerObjective::evaluate(const TwoLayerWeights& w) const {
     const Index n = views_->n();
     const Matrix& outputs = layer_.forward(w, true);
     TwoLayerGradient out;
-    out.loss = batch_loss(outputs, n, loss_);
-    layer_.backward(w, batch_loss_gradient(outputs, n, loss_), n, out);
+    const BatchLossGradient batch = batch_loss_and_gradient(outputs, n, loss_);
+    out.loss = batch.loss;
+    layer_.backward(w, batch.a, n, out);
     return out;
 }
 
