@@ -1,6 +1,6 @@
 """`ssldyn upgrade`: a schema-1 store (tests/data/v1_store.jsonl, materialised by v1_fixture)
-converted to schema 2 with every number bit for bit, equal to the store the same sweeps write
-now; bad input refused with nothing written; every other command refuses a schema-1 store."""
+converted to schema 2 with every number bit for bit, equal (to round-off: the fixture was written
+on another machine) to the store the same sweeps write now; bad input refused with nothing written; every other command refuses a schema-1 store."""
 
 import hashlib
 import os
@@ -110,11 +110,34 @@ def poll_done(store, sweep, job, deadline=60):
             os.environ["HDF5_USE_FILE_LOCKING"] = env_lock
 
 
-def assert_same_sweep(test, want, got, what):
-    """Two sweep_contents equal, dataset by dataset."""
+# The fixture's numbers were computed on another machine: OpenBLAS picks its kernels by CPU and
+# the vector loops run at the machine's width, so the same sweep written here agrees with them
+# to round-off grown along each trajectory, not bit for bit. Round-off is relative to the size
+# of what a run computes, not to each number (a collapsed mode's singular value carries the
+# error of the largest one; a diverging run's the error of its largest entries): measured on
+# an AMD EPYC against the fixture, 2e-14 of the run's largest magnitude at most. Stores written
+# on this machine are compared bit for bit.
+ELSEWHERE = 1e-12
+
+
+def assert_same_sweep(test, want, got, what, elsewhere=False):
+    """Two sweep_contents equal, dataset by dataset: bit for bit, or with `elsewhere` (want
+    written on another machine) floating-point data within ELSEWHERE * (s + 1), s the largest
+    finite magnitude of the run (the dataset's row) in want."""
     test.assertEqual(sorted(got), sorted(want), what)
     for name in want:
-        test.assertEqual(got[name], want[name], f"{what}: {name}")
+        if elsewhere and not name.endswith("/") and np.dtype(want[name][0]).kind == "f":
+            kind = lambda c: (c[0], c[1], c[3])  # dtype, shape, attributes
+            test.assertEqual(kind(got[name]), kind(want[name]), f"{what}: {name}")
+            a, b = (np.frombuffer(c[2], dtype=c[0]).reshape(c[1]) for c in (want[name], got[name]))
+            finite = np.isfinite(a)
+            rows = np.abs(np.where(finite, a, 0)).reshape(len(a), -1).max(axis=1) if a.ndim else a
+            scale = np.broadcast_to(np.reshape(rows, (-1,) + (1,) * (a.ndim - 1)), a.shape)
+            test.assertTrue(np.array_equal(a[~finite], b[~finite], equal_nan=True)
+                            and np.all(np.abs(a - b)[finite] <= ELSEWHERE * (scale[finite] + 1)),
+                            f"{what}: {name}: {a} != {b}")
+        else:
+            test.assertEqual(got[name], want[name], f"{what}: {name}")
 
 
 class UpgradeTest(unittest.TestCase):
@@ -261,16 +284,20 @@ class UpgradeTest(unittest.TestCase):
 
     def test_the_same_sweeps_written_now_equal_the_upgraded_store(self):
         """The mixed sweep run now on 1, 2 and 4 ranks, and killed and resumed, writes the
-        upgraded store's sweep bit for bit (wall times, hosts and provenance aside); the
-        stopped sweep resumed from the upgraded store's saved states equals it run whole."""
+        upgraded store's sweep (to round-off, wall times, hosts and provenance aside; bit for
+        bit between the runs here); the stopped sweep resumed from the upgraded store's saved
+        states equals it run whole."""
         upgraded = sweep_contents(self.v2, "mixed")
         with h5py.File(self.v2, "r") as f:
             for name in NOT_IN_SCHEMA_1:
                 self.assertTrue(np.all(np.isnan(f["sweeps/mixed"][name][()])), name)
+        now = {}
         for ranks in (1, 2, 4):
             store = os.path.join(self.dir, f"now{ranks}.h5")
             self.sweep(ranks, "mixed.ini", store)
-            assert_same_sweep(self, upgraded, sweep_contents(store, "mixed"), f"{ranks} ranks")
+            now[ranks] = sweep_contents(store, "mixed")
+            assert_same_sweep(self, now[1], now[ranks], f"{ranks} ranks")
+        assert_same_sweep(self, upgraded, now[1], "written now", elsewhere=True)
 
         whole = os.path.join(self.dir, "whole.h5")
         self.sweep(2, "stopped.ini", whole)
@@ -279,25 +306,36 @@ class UpgradeTest(unittest.TestCase):
         self.sweep(2, "stopped.ini", resumed, "--resume")
         with h5py.File(resumed, "r") as f:
             self.assertTrue(np.all(f["sweeps/stopped/status"][()] == STATUS["done"]))
+        # Its saved states were computed elsewhere: the runs continued from them agree to
+        # round-off.
         assert_same_sweep(self, sweep_contents(whole, "stopped"),
-                          sweep_contents(resumed, "stopped"), "resumed from the upgrade")
+                          sweep_contents(resumed, "stopped"), "resumed from the upgrade",
+                          elsewhere=True)
         assert_same_sweep(self, upgraded, sweep_contents(resumed, "mixed"), "beside it")
 
         # Killed (the whole job, as a scheduler does) once some of its runs are done, and
         # resumed.
-        for config, sweep, expected in (("mixed.ini", "mixed", upgraded),
+        for config, sweep, expected in (("mixed.ini", "mixed", now[1]),
                                         ("stopped.ini", "stopped",
                                          sweep_contents(whole, "stopped"))):
             store = os.path.join(self.dir, f"killed-{sweep}.h5")
-            job = self.sweep(2, config, store, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL, start_new_session=True)
-            poll_done(store, sweep, job)
-            subprocess.run(["pkill", "-KILL", "-s", str(job.pid)])
-            job.wait()
-            time.sleep(0.2)
-            with h5py.File(store, "r") as f:
-                status = f["sweeps"][sweep]["status"][()]
-            if sweep == "stopped":  # runs of 0.3 s: killed among them (the mixed ones take ms)
+            # The stopped sweep's runs take 0.3 s: killed among them. A poller starved on a
+            # loaded machine may see the first run done only when all are: that kill came too
+            # late to test anything, and is tried again (the mixed runs take ms: any kill do).
+            for _ in range(3):
+                if os.path.exists(store):
+                    os.remove(store)
+                job = self.sweep(2, config, store, stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL, start_new_session=True)
+                poll_done(store, sweep, job)
+                subprocess.run(["pkill", "-KILL", "-s", str(job.pid)])
+                job.wait()
+                time.sleep(0.2)
+                with h5py.File(store, "r") as f:
+                    status = f["sweeps"][sweep]["status"][()]
+                if sweep == "mixed" or np.sum(status == STATUS["done"]) < len(status):
+                    break
+            if sweep == "stopped":
                 self.assertTrue(0 < np.sum(status == STATUS["done"]) < len(status), status)
             self.sweep(2, config, store, "--resume", "--break-lock")
             assert_same_sweep(self, expected, sweep_contents(store, sweep), f"killed {sweep}")
