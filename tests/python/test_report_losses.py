@@ -60,7 +60,7 @@ data = spiked
 d = 8
 spikes = 8, 6, 4, 2
 bulk = 0.5
-n = 200
+n = 2000
 sigma_aug = 0.5
 k = 4
 dynamics = naive
@@ -182,9 +182,11 @@ class LossesReport(unittest.TestCase):
             self.assertTrue(close(float(row["relative_deviation"]),
                                   (measured - predicted) / predicted), row)
             seen.add(index)
-        # The small starts have a positive prediction for each mode.
-        small = [r for r in seen if sweep.setting("init_scale", r) == 0.001]
-        self.assertEqual(len(small), 4)
+        # The naive runs from the small start have a positive prediction for each mode (the
+        # orthogonal dynamics put every start on WWᵀ = I).
+        small = [r for r in seen if sweep.setting("init_scale", r) == 0.001
+                 and sweep.setting("dynamics", r) == "naive"]
+        self.assertEqual(len(small), 2)
         for r in small:
             self.assertTrue(np.all(sweep.run(r)["rise_time_predicted"] > 0))
 
@@ -233,7 +235,9 @@ class LossesReport(unittest.TestCase):
         # every spike); SimSiam without the predictor decays every mode at s' + eta_wd = 0.35,
         # without the stop-gradient at s s'/(s + s') + eta_wd >= 0.27 (the bulk, s = 0.5): over
         # t = 15 to e^-5.25 = 5e-3 and e^-4 = 0.018 of the start. Bounds 0.05 and 0.5 leave room
-        # for the sample moments of n = 200 (the rates off by O(n^-1/2)).
+        # for the sample moments of n = 2000: their cross terms move a rate by about
+        # (lambda_1 s'/n)^1/2 = 0.03, e^(0.03 t) = 1.6 at t = 15 (with n = 200, three times
+        # that: measured 0.21 for SimSiam without the predictor).
         for loss in ("byol", "simsiam"):
             self.assertGreater(ratios[(loss, "linear", "true")], 0.5)
         for key in (("simsiam", "identity", "true"), ("simsiam", "linear", "false")):
