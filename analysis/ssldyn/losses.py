@@ -185,7 +185,7 @@ def modes(sweep, folder, prefix):
     if not runs:
         return None
     result = Result("losses_modes", TITLE + "eigen-directions and their rise times")
-    keys = _others(sweep, runs, shown=("loss",))
+    keys = _others(sweep, runs, shown=("loss", "data"))
     table_rows, classes = [], []
     for r in runs:
         measured = np.asarray(r.components["rise_time"], float)
@@ -232,7 +232,8 @@ def modes(sweep, folder, prefix):
             for j in range(len(t)):
                 curve_rows.append([sweep.name, r.id, i + 1, traj["step"][keep][j], t[j],
                                    gd[j, i], flow[j, i]])
-        figure.panel(row, col, title=_wrapped(f"{r.config['loss']}, {_label(r, keys)}"),
+        figure.panel(row, col, title=_wrapped(", ".join(filter(None, (
+                         r.config["loss"], r.config.get("data"), _label(r, keys))))),
                      xlabel="t = η · step" if row == panel_rows - 1 else "",
                      ylabel="‖W vᵢ‖" if col == 0 else "", ylog=True)
     for n in range(len(drawn), panel_rows * cols):  # an empty slot of the last row

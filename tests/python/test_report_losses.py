@@ -10,6 +10,7 @@ import csv
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -18,6 +19,9 @@ import unittest
 import numpy as np
 
 from raw_store import RawStore
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "browser"))
+import check_page  # noqa: E402
 
 BIN = os.environ.get("SSLDYN_BIN", "ssldyn")
 MPIEXEC = os.environ.get("SSLDYN_MPIEXEC", "mpirun")
@@ -162,6 +166,26 @@ class LossesReport(unittest.TestCase):
         self.assertEqual(sections["six"].count("<h3>Other losses (THEORY §6)"), 3)
         self.assertEqual(sections["pred"].count("<h3>Other losses (THEORY §6)"), 3)
         self.assertNotIn("Other losses", sections["paper"])
+
+    def test_interactive_figures_valid_and_page_clean_in_chromium(self):
+        """Every figure's plotly.js specification passes plotly's validation (the categorical
+        axis of the predictor figure included), and the page loads in headless Chromium with
+        every image and figure drawn and no errors."""
+        import plotly.graph_objects as go
+        with open(os.path.join(self.out, "index.html"), encoding="utf-8") as f:
+            html = f.read()
+        idents = [i for i in re.findall(r'<script type="application/json" id="spec-([^"]*)">',
+                                        html) if "losses_" in i]
+        self.assertEqual(len(idents), 6)
+        for ident in idents:
+            found = re.search(rf'id="spec-{re.escape(ident)}">(.*?)</script>', html, re.S)
+            go.Figure(json.loads(found.group(1).replace("<\\/", "</")))
+        if check_page.find_chromium() is None:
+            self.skipTest("no chromium on PATH (Debian: chromium)")
+        state = check_page.check(os.path.join(self.out, "index.html"))
+        self.assertEqual(state["problems"], [])
+        self.assertEqual(state["broken"], [])
+        self.assertEqual(state["undrawn"], [])
 
     def test_rise_times_equal_the_store(self):
         sweep = self.raw.sweep("six")
