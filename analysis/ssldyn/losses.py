@@ -70,6 +70,21 @@ def _per_loss_figure(sweep, runs, title, size_per_panel=(3.4, 2.6)):
     return figure, losses, data
 
 
+def _finish_per_loss(figure, runs, losses, data, styles, **panel):
+    """The panels of a per-loss figure titled and labelled, and its legend: the colours of the
+    dynamics and the line styles of the other settings."""
+    for row, source in enumerate(data):
+        for col, loss in enumerate(losses):
+            figure.panel(row, col, title=f"{loss}, {source}" if len(data) > 1 else loss,
+                         xlabel="t = η · step" if row == len(data) - 1 else "", **panel)
+    for dynamics in sorted({r.config["dynamics"] for r in runs},
+                           key=lambda d: DYNAMICS_ORDER.get(d, 9)):
+        figure.key(dynamics, DYNAMICS_COLOURS.get(dynamics, "tab:gray"), "-", width=1.5)
+    for label, style in styles.items():
+        if label:
+            figure.key(label, "k", style, width=1.1)
+
+
 def ranks(sweep, folder, prefix):
     """(a) effective rank against t per loss, naive against orthogonal."""
     runs = _runs(sweep, LOSSES, "trajectory", "effective_rank")
@@ -105,17 +120,8 @@ def ranks(sweep, folder, prefix):
                            collapsed])
         classes.append("failed" if r.status == "failed" else "flagged" if collapsed else "")
     top = max(int(r.config["k"]) for r in runs)
-    for row, source in enumerate(data):
-        for col, loss in enumerate(losses):
-            figure.panel(row, col, title=f"{loss}, {source}" if len(data) > 1 else loss,
-                         xlabel="t = η · step" if row == len(data) - 1 else "",
-                         ylabel="effective rank", ylim=(0.8, top + 0.2))
-    for dynamics in sorted({r.config["dynamics"] for r in runs},
-                           key=lambda d: DYNAMICS_ORDER.get(d, 9)):
-        figure.key(dynamics, DYNAMICS_COLOURS.get(dynamics, "tab:gray"), "-", width=1.5)
-    for label, style in styles.items():
-        if label:
-            figure.key(label, "k", style, width=1.1)
+    _finish_per_loss(figure, runs, losses, data, styles, ylabel="effective rank",
+                     ylim=(0.8, top + 0.2))
     result.image, result.svg, result.interactive = figure.save(folder, f"{prefix}losses_rank")
     result.files.append(write_csv(
         folder, f"{prefix}losses_rank.csv",
@@ -303,17 +309,8 @@ def gd_flow(sweep, folder, prefix):
                            short(float(r.result["eta_used"])), r.status,
                            short(float(r.result["final_theory_distance"])),
                            short(float(r.result["max_theory_distance"]))])
-    for row, source in enumerate(data):
-        for col, loss in enumerate(losses):
-            figure.panel(row, col, title=f"{loss}, {source}" if len(data) > 1 else loss,
-                         xlabel="t = η · step" if row == len(data) - 1 else "",
-                         ylabel="distance to the flow", ylog=True)
-    for dynamics in sorted({r.config["dynamics"] for r in runs},
-                           key=lambda d: DYNAMICS_ORDER.get(d, 9)):
-        figure.key(dynamics, DYNAMICS_COLOURS.get(dynamics, "tab:gray"), "-", width=1.5)
-    for label, style in styles.items():
-        if label:
-            figure.key(label, "k", style, width=1.1)
+    _finish_per_loss(figure, runs, losses, data, styles, ylabel="distance to the flow",
+                     ylog=True)
     result.image, result.svg, result.interactive = figure.save(folder, f"{prefix}losses_flow")
     result.files.append(write_csv(
         folder, f"{prefix}losses_flow.csv",
