@@ -161,7 +161,7 @@ def _smallness(run):
     return -math.log10(start) if np.isfinite(start) and start > 0 else 0.0
 
 
-def _wrapped(text, width=38):
+def _wrapped(text, width=48):
     """A panel title in lines of at most about width characters, broken at commas."""
     lines = [""]
     for part in text.split(", "):
