@@ -23,6 +23,14 @@ TITLE = "Other losses (THEORY §6): "
 COLLAPSED = 1e-3
 MODE_PANELS = 16  # the rise-time figure draws at most this many runs (the CSV holds all)
 MODE_COLUMNS = 4
+# The rise-time predictions of §6.1–6.2 are for small starts: rows' norm at most this (the
+# default Gaussian start, 1/√d per entry, has rows of norm 1).
+SMALL_START = 0.1
+# A mode has saturated when its last recorded ‖W vᵢ‖² is within this of its values at the
+# SATURATION_RECORDS records before (relative): the logistic rise of §6.1–6.2 is then within a
+# few per cent of its end, and the half-point of the last value is that of the rise.
+SATURATION_TOLERANCE = 0.02
+SATURATION_RECORDS = 5
 # (predictor, stop_gradient) of §6.3 in the order of the figure's x axis
 CASES = (("linear", "true"), ("identity", "true"), ("linear", "false"), ("identity", "false"))
 LOSS_MARKERS = {"byol": "o", "simsiam": "s"}
@@ -183,6 +191,36 @@ def _at(t, values, when):
     return float(np.interp(when, t, values))
 
 
+def _small_start(run, d):
+    """Whether the run starts small, where the rise times of §6.1–6.2 are derived: init_scale
+    set and its rows' norm (Gaussian: about init_scale·√d) at most SMALL_START."""
+    scale = float(run.config.get("init_scale", 0))
+    return 0 < scale * math.sqrt(d) <= SMALL_START
+
+
+def _not_applicable(run, d):
+    """Why the rise-time predictions of §6.1–6.2 do not apply to the run as a whole, or ''."""
+    if run.config.get("dynamics") != "naive" or float(run.config.get("weight_decay", 0)) != 0:
+        return "dynamics"  # §6.1–6.2: the naive flow without weight decay
+    if not _small_start(run, d):
+        return "ordinary start"
+    if run.config["loss"] == "spectral_contrastive" and run.config.get("whiten") != "true":
+        return "not whitened"  # §6.1: the closed form needs Σ = I
+    return ""
+
+
+def saturated(u):
+    """Whether a mode u = ‖W vᵢ‖² (per record) has levelled off: its last value finite and
+    within SATURATION_TOLERANCE of it (relative) at each of the SATURATION_RECORDS records
+    before. The measured rise time is the half-point of the last value, a rise only if that
+    value is the end of it."""
+    u = np.asarray(u, float)
+    if len(u) <= SATURATION_RECORDS or not np.isfinite(u[-1]) or u[-1] == 0:
+        return False
+    before = u[-1 - SATURATION_RECORDS:-1]
+    return bool(np.all(np.abs(before - u[-1]) <= SATURATION_TOLERANCE * abs(u[-1])))
+
+
 def modes(sweep, folder, prefix):
     """(b) ‖W vᵢ‖ against t with the measured and the predicted rise time, and their table."""
     runs = [r for r in _runs(sweep, LOSSES, "trajectory", "modes")
@@ -192,21 +230,29 @@ def modes(sweep, folder, prefix):
         return None
     result = Result("losses_modes", TITLE + "eigen-directions and their rise times")
     keys = _others(sweep, runs, shown=("loss", "data"))
-    table_rows, classes = [], []
+    table_rows, classes, applies = [], [], {}
     for r in runs:
         measured = np.asarray(r.components["rise_time"], float)
         predicted = np.asarray(r.components["rise_time_predicted"], float)
         spectrum = r.spectrum if r.spectrum is not None else np.full(len(measured), math.nan)
-        start = r.trajectory["modes"][0]
+        traj = r.trajectory
+        gd = traj["modes"][reached(traj)]
+        whole = _not_applicable(r, len(spectrum) if r.spectrum is not None else r.config["d"])
+        applies[r.id] = []
         for i in range(len(measured)):
-            relative = ((measured[i] - predicted[i]) / predicted[i]
-                        if np.isfinite(predicted[i]) and predicted[i] != 0 else math.nan)
+            reason = whole or ("not saturated" if not saturated(gd[:, i] ** 2) else
+                               "" if np.isfinite(predicted[i]) and predicted[i] > 0
+                               else "no prediction")
+            applies[r.id].append(not reason)
+            relative = (measured[i] - predicted[i]) / predicted[i] if not reason else math.nan
             table_rows.append([sweep.name, r.id, r.config["loss"], r.config.get("data", ""),
                                _label(r, keys), r.status, i + 1, float(spectrum[i]),
-                               float(start[i]), predicted[i], measured[i], relative])
-            classes.append("failed" if r.status == "failed" else "")
-    # Drawn first: the runs the predictions are for, naive dynamics from the smallest start.
-    drawn = sorted(runs, key=lambda r: (r.config["dynamics"] != "naive",
+                               float(gd[0, i]), predicted[i], measured[i], not reason, reason,
+                               relative])
+            classes.append("failed" if r.status == "failed" else "" if not reason else "inapplicable")
+    # Drawn first: the runs the predictions apply to, then naive dynamics from the smallest
+    # start.
+    drawn = sorted(runs, key=lambda r: (not any(applies[r.id]), r.config["dynamics"] != "naive",
                                         -_smallness(r), r.row))[:MODE_PANELS]
     cols = min(MODE_COLUMNS, len(drawn))
     panel_rows = math.ceil(len(drawn) / cols)
@@ -231,10 +277,11 @@ def modes(sweep, folder, prefix):
             # u = ‖W vᵢ‖² is half its last value at the measured rise time: ‖W vᵢ‖ there.
             figure.line(row, col, [measured[i]], [_at(t, gd[:, i], measured[i])], colour, "",
                         marker="o", size=6, runs=[r.id])
-            figure.line(row, col, [predicted[i]], [_at(t, flow[:, i], predicted[i])
-                                                   if r.has("theory", "modes")
-                                                   else _at(t, gd[:, i], predicted[i])],
-                        colour, "", marker="D", size=6, runs=[r.id])
+            if applies[r.id][i]:
+                figure.line(row, col, [predicted[i]], [_at(t, flow[:, i], predicted[i])
+                                                       if r.has("theory", "modes")
+                                                       else _at(t, gd[:, i], predicted[i])],
+                            colour, "", marker="D", size=6, runs=[r.id])
             for j in range(len(t)):
                 curve_rows.append([sweep.name, r.id, i + 1, traj["step"][keep][j], t[j],
                                    gd[j, i], flow[j, i]])
@@ -253,15 +300,24 @@ def modes(sweep, folder, prefix):
                                   ["sweep", "run_id", "mode", "step", "t", "gd_mode",
                                    "theory_mode"], curve_rows))
     header = ["sweep", "run_id", "loss", "data", "settings", "status", "mode", "lambda",
-              "initial_mode", "rise_time_predicted", "rise_time", "relative_deviation"]
+              "initial_mode", "rise_time_predicted", "rise_time", "applies", "not_applicable",
+              "relative_deviation"]
     result.files.append(write_csv(folder, f"{prefix}losses_rise_times.csv", header, table_rows))
     result.tables.append(Table(
-        "Rise time per eigen-direction: predicted (THEORY §6.1–6.2) against measured (§6.5)",
+        "Rise time per eigen-direction: predicted (THEORY §6.1–6.2) against measured (§6.5); "
+        "n/a (greyed): the prediction does not apply",
         ["run", "loss", "data", "settings", "status", "mode i", "λᵢ", "‖W₀vᵢ‖", "predicted",
-         "measured", "(measured − predicted)/predicted"],
+         "measured", "(measured − predicted)/predicted", "n/a because"],
         [[row[1], row[2], row[3], row[4], row[5], row[6], short(row[7]), short(row[8]),
-          short(row[9]), short(row[10]), short(row[11])] for row in table_rows],
+          short(row[9]) if row[11] else "n/a", short(row[10]),
+          short(row[13]) if row[11] else "n/a", row[12]] for row in table_rows],
         classes, run_column=0))
+    deviations = np.array([row[13] for row in table_rows if row[11]])
+    result.notes.append(
+        f"rise times: the prediction applies to {len(deviations)} of {len(table_rows)} modes"
+        + (f"; (measured − predicted)/predicted from {deviations.min():+.3g} to "
+           f"{deviations.max():+.3g}, median |·| {np.median(np.abs(deviations)):.3g}"
+           if len(deviations) else ""))
     if len(runs) > len(drawn):
         result.notes.append(f"the figure draws {len(drawn)} of the {len(runs)} runs with a "
                             "predicted rise time (naive dynamics and the smallest starts first); "
@@ -272,10 +328,16 @@ def modes(sweep, folder, prefix):
         "the flow (dashed, the store's theory/modes). Circle: the measured rise time, the first "
         "t at which ‖W vᵢ‖² of gradient descent reaches half its last value; diamond: the "
         "predicted one, ln(λᵢ/ε²)/(8λᵢ) (spectral contrastive, §6.1) or ln(1/(λᵢε²))/(8λᵢ) "
-        "(Barlow Twins, §6.2) with ε² = ‖W₀vᵢ‖², drawn on the flow's curve. The predictions are "
-        "for a small start along the eigenvectors and naive dynamics; from a Gaussian start, "
-        "under orthogonal dynamics or before the modes have settled by the last record they "
-        "are rough, as the relative deviations show.")
+        "(Barlow Twins, §6.2) with the run's stored ε², drawn on the flow's curve, only where "
+        "it applies. It applies (§6.1–6.2, §6.5) to naive dynamics without weight decay from a "
+        f"small start (init_scale set, rows' norm init_scale·√d at most {SMALL_START:g}; exact "
+        "to O(ε²) along the eigenvectors, init = aligned), for the spectral contrastive loss "
+        "only on whitened inputs (whiten = true: Σ = I), and to a mode that has saturated: "
+        f"its ‖W vᵢ‖² at the last record within {SATURATION_TOLERANCE:.0%} of its value at "
+        f"each of the {SATURATION_RECORDS} records before, so that half its last value is the "
+        "half-point of the finished rise. Elsewhere the table shows n/a and the reason "
+        "(dynamics, ordinary start, not whitened, not saturated), and the deviations' summary "
+        "leaves the row out.")
     return result
 
 
