@@ -225,11 +225,20 @@ class LossesReport(unittest.TestCase):
                                                 > SATURATION_TOLERANCE * u[-1]) else "")
             self.assertEqual(row["not_applicable"], reason, row)
             self.assertEqual(row["applies"], str(not reason), row)
+            # The flow's rise time: half the last value of its recorded u, linear in u.
+            v = run["theory_modes"][:, i] ** 2
+            j = int(np.argmax(v >= v[-1] / 2))
+            flow = (run["t"][0] if j == 0 else np.interp(v[-1] / 2, v[j - 1:j + 1],
+                                                           run["t"][j - 1:j + 1]))
+            self.assertTrue(close(float(row["flow_rise_time"]), flow, 1e-9), row)
             if reason:
                 self.assertTrue(math.isnan(float(row["relative_deviation"])), row)
+                self.assertTrue(math.isnan(float(row["flow_relative_deviation"])), row)
             else:
                 self.assertTrue(close(float(row["relative_deviation"]),
                                       (measured - predicted) / predicted), row)
+                self.assertTrue(close(float(row["flow_relative_deviation"]),
+                                      (flow - predicted) / predicted, 1e-9), row)
             reasons[reason] = reasons.get(reason, 0) + 1
             seen.add(index)
         # Orthogonal dynamics (6 runs) and ordinary starts (3 naive runs) are n/a as a whole;
