@@ -255,7 +255,8 @@ def modes(sweep, folder, prefix):
         gd = traj["modes"][keep]
         flow = (r.theory["modes"][keep] if r.has("theory", "modes")
                 else np.full(gd.shape, math.nan))
-        whole = _not_applicable(r, len(spectrum) if r.spectrum is not None else r.config["d"])
+        whole = _not_applicable(r, len(spectrum) if r.spectrum is not None
+                                else float(r.config["d"]))
         applies[r.id] = []
         for i in range(len(measured)):
             reason = whole or ("not saturated" if not saturated(gd[:, i] ** 2) else
@@ -269,7 +270,8 @@ def modes(sweep, folder, prefix):
                                _label(r, keys), r.status, i + 1, float(spectrum[i]),
                                float(gd[0, i]), predicted[i], measured[i], not reason, reason,
                                relative, flow_time, flow_relative])
-            classes.append("failed" if r.status == "failed" else "" if not reason else "inapplicable")
+            classes.append("failed" if r.status == "failed"
+                           else "inapplicable" if reason else "")
     # Drawn first: the runs the predictions apply to, then naive dynamics from the smallest
     # start.
     drawn = sorted(runs, key=lambda r: (not any(applies[r.id]), r.config["dynamics"] != "naive",
