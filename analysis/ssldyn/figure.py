@@ -124,7 +124,8 @@ class Figure:
         self.traces.append(trace)
 
     def panel(self, row, col, title="", xlabel="", ylabel="", xlog=False, ylog=False,
-              xlim=None, ylim=None, title_colour="black"):
+              xlim=None, ylim=None, title_colour="black", xticks=None):
+        """xticks: (positions, labels) for a categorical x axis."""
         ax = self.axes[row][col]
         if xlog:
             ax.set_xscale("log")
@@ -134,12 +135,15 @@ class Figure:
             ax.set_xlim(*xlim)
         if ylim:
             ax.set_ylim(*ylim)
+        if xticks:
+            ax.set_xticks(xticks[0])
+            ax.set_xticklabels(xticks[1], rotation=20, ha="right")
         ax.set_title(title, color=title_colour)
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
         ax.grid(True, which="both" if (xlog or ylog) else "major", alpha=0.3)
         self.panels[(row, col)] = dict(title=title, xlabel=xlabel, ylabel=ylabel, xlog=xlog,
-                                       ylog=ylog, xlim=xlim, ylim=ylim)
+                                       ylog=ylog, xlim=xlim, ylim=ylim, xticks=xticks)
 
     def finish(self):
         """The static figure's legend, outside the panels on the right, and its title."""
@@ -186,11 +190,14 @@ class Figure:
                                           (yaxis, p.get("ylim"), p.get("ylog"))):
                     if limits:
                         axis["range"] = [math.log10(v) if log else v for v in limits]
+                if p.get("xticks"):
+                    xaxis["tickvals"], xaxis["ticktext"] = map(list, p["xticks"])
                 layout[f"xaxis{suffix}"] = xaxis
                 layout[f"yaxis{suffix}"] = yaxis
                 if p.get("title"):
                     layout["annotations"].append({
-                        "text": p["title"], "showarrow": False, "xref": "paper",
+                        "text": p["title"].replace("\n", "<br>"), "showarrow": False,
+                        "xref": "paper",
                         "yref": "paper", "x": x0 + width / 2, "y": y1, "yanchor": "bottom",
                         "xanchor": "center", "font": {"size": 12}})
         return {"data": self.traces, "layout": layout}

@@ -137,6 +137,9 @@ def make(sweep, folder, prefix, fixed_t=None):
         result.notes = notes
         return result
 
+    # The group labels name only what tells the fitted groups apart: settings that vary
+    # elsewhere in the sweep (runs of another model, say) would only lengthen them.
+    labels = [k for k in labels if len({r.config.get(k) for runs in candidates for r in runs}) > 1]
     points, fits = [], []
     for runs in candidates:
         t_star, why = choose_t(runs, fixed_t)

@@ -22,7 +22,7 @@ th, td { border: 1px solid #ddd; padding: 0.15em 0.4em; text-align: right; }
 th { background: #f3f3f3; }
 td:nth-child(-n+3) { text-align: left; }
 tr.failed td { background: #fde2e2; color: #900; font-weight: bold; }
-tr.pending td, tr.running td { color: #888; }
+tr.pending td, tr.running td, tr.inapplicable td { color: #888; }
 dl.meta { display: grid; grid-template-columns: max-content auto; gap: 0 1em; font-size: 0.9em; }
 dl.meta dt { font-weight: bold; } dl.meta dd { margin: 0; }
 pre { background: #f7f7f7; padding: 0.5em; overflow-x: auto; font-size: 0.85em; }

@@ -98,22 +98,26 @@ def check_out(out):
 
 def figure_makers(gd_error_t, overlay=False):
     # Imported here: a bad input is refused before matplotlib's start-up cost.
-    from . import collapse, gd_error, orthogonality, table, vs_theory, width
+    from . import collapse, gd_error, losses, orthogonality, table, vs_theory, width
     gd = lambda s, f, p: gd_error.make(s, f, p, fixed_t=gd_error_t)  # noqa: E731
     if overlay:  # the figures that draw every run (not one per setting, nor a table of groups)
         return [collapse.make, gd, width.linear_limit, width.linear_pair, width.ntk, table.make]
     return [collapse.make, vs_theory.make, gd, width.linear_limit, width.linear_pair, width.ntk,
-            orthogonality.make, table.make]
+            orthogonality.make, *losses.MAKERS, table.make]
 
 
 def draw(sweep, makers, folder, prefix):
-    """The results of every maker for one sweep, and how many failed."""
+    """The results of every maker for one sweep, and how many failed; a maker that returns
+    None has nothing to draw for this sweep (the losses of THEORY §6 in a sweep without them)
+    and leaves no trace on the page."""
     from .common import Result
 
     results, failures = [], 0
     for make in makers:
         try:
             result = make(sweep, folder, prefix)
+            if result is None:
+                continue
         except Exception as e:  # one broken figure must not cost the others
             if isinstance(e, OSError) and e.errno in WRITE_ERRORS:
                 raise  # the folder cannot take the report: not this figure's fault
