@@ -34,8 +34,15 @@ StopSignals::StopSignals() {
                                  std::to_string(watched[i]));
 }
 
+// SIGUSR1 stays ignored: it asks to save and stop, and after the sweep nothing is left to save.
+// A late one (a job script's trap forwards it through srun to ranks that stopped on SIGTERM
+// already) would otherwise kill a rank while it finishes, and srun report it killed.
 StopSignals::~StopSignals() {
-    for (std::size_t i = 0; i < watched.size(); ++i) sigaction(watched[i], &previous[i], nullptr);
+    struct sigaction ignore {};
+    ignore.sa_handler = SIG_IGN;
+    sigemptyset(&ignore.sa_mask);
+    for (std::size_t i = 0; i < watched.size(); ++i)
+        sigaction(watched[i], watched[i] == SIGUSR1 ? &ignore : &previous[i], nullptr);
 }
 
 int StopSignals::received() {

@@ -25,7 +25,7 @@ std::string signal_name(int signal);
 class StopSignals {
   public:
     StopSignals();
-    ~StopSignals();  // the previous handlers again
+    ~StopSignals();  // the previous handlers again; SIGUSR1 ignored from then on
     StopSignals(const StopSignals&) = delete;
     StopSignals& operator=(const StopSignals&) = delete;
 
