@@ -59,9 +59,10 @@ else
     echo "#     apt-get install -y python3-torch"
 fi
 
-results=$BUILD/bench-results
-mkdir -p "$results"
-rm -f "$results"/losses_*.csv
+# A folder of its own per invocation: two at once neither mix nor delete each other's CSVs.
+mkdir -p "$BUILD/bench-results"
+results=$(mktemp -d "$BUILD/bench-results/losses.XXXXXX")
+echo "# CSVs in $results"
 csvs=()
 for round in $(seq "$rounds"); do
     for t in $threads_list; do

@@ -375,7 +375,7 @@ void validate(const RunConfig& c) {
         require(c.target_rate >= 0,
                 "target_rate: must be >= 0, got " + print_double(c.target_rate) + loss);
         require(c.model != Model::supervised, "model: must be linear or two-layer" + loss);
-        // The two-layer model's minibatches and kernels are the network run's (run/network_run).
+        // A predictor run (run/predictor_run) is full batch and has no tangent kernels.
         require(c.batch == 0, "batch: must be 0 (full batch)" + loss);
         require(c.ntk_probes == 0, "ntk_probes: must be 0" + loss);
         require(c.dynamics == Dynamics::naive,

@@ -56,8 +56,6 @@ TEST(Lapack, EigenSvdSolveReconstruct) {
     EXPECT_THROW(solve(Matrix(3, 3), Matrix(3, 1)), RuntimeFailure);
 }
 
-// dgesdd loops for ever on an infinity (measured: killed after 30 s): every factorisation refuses
-// a non-finite entry at once, wherever it sits, with a RuntimeFailure naming the routine.
 TEST(Lapack, TriangularDiagonalIsTheGramSchmidtNorms) {
     // Columns a1 = (3, 4, 0), a2 = (1, 0, 0) + 2 a1, a3 = (0, 0, -2) + a1 - 5 a2: the parts
     // orthogonal to the columns before are (3, 4, 0), (1, 0, 0) - (3/25)(3, 4, 0) = (16, -12, 0)/25
@@ -78,6 +76,8 @@ TEST(Lapack, TriangularDiagonalIsTheGramSchmidtNorms) {
     EXPECT_TRUE(triangular_diagonal(Matrix(4, 0)).empty());
 }
 
+// dgesdd loops for ever on an infinity (measured: killed after 30 s): every factorisation refuses
+// a non-finite entry at once, wherever it sits, with a RuntimeFailure naming the routine.
 TEST(Lapack, NonFiniteInputIsRefusedBeforeAnyFactorisation) {
     RandomStream stream(4);
     for (const double bad : {std::numeric_limits<double>::infinity(),
