@@ -82,6 +82,18 @@ GramForm batch_gram_form(const Matrix& f, Index n, Loss loss) {
     return gram_form(loss, gram, cross);
 }
 
+// A of batch_loss_gradient from a gram form: (F⁺ M + F M_a; F M).
+Matrix gram_form_gradient(const Matrix& f, Index n, const GramForm& form) {
+    Matrix a(2 * n, f.cols());
+    const View anchors = block(a.view(), 0, 0, n, f.cols());
+    gemm(Op::none, Op::none, 1.0, positives_of(f, n), form.m, 0.0, anchors);
+    if (form.m_anchor.rows() > 0)
+        gemm(Op::none, Op::none, 1.0, anchors_of(f, n), form.m_anchor, 1.0, anchors);
+    gemm(Op::none, Op::none, 1.0, anchors_of(f, n), form.m, 0.0,
+         block(a.view(), n, 0, n, f.cols()));
+    return a;
+}
+
 // The losses with a predictor are not functions of the features alone (loss/predictor.hpp); the
 // configs that would ask for them here are refused by the config's checks.
 RuntimeFailure predictor_loss_of_features(Loss loss) {
@@ -134,23 +146,13 @@ double batch_loss(const Matrix& f, Index n, const LossFunction& loss) {
 }
 
 Matrix batch_loss_gradient(const Matrix& f, Index n, const LossFunction& loss) {
-    const Index k = f.cols();
-    Matrix a(2 * n, k);
-    const View anchors = block(a.view(), 0, 0, n, k), positives = block(a.view(), n, 0, n, k);
     switch (loss.loss) {
         case Loss::noncontrastive:
         case Loss::contrastive:
             return paper_batch_gradient(f, n, loss.loss);
         case Loss::spectral_contrastive:
-        case Loss::barlow_twins: {
-            // A = (F⁺ M + F M_a; F M).
-            const GramForm form = batch_gram_form(f, n, loss.loss);
-            gemm(Op::none, Op::none, 1.0, positives_of(f, n), form.m, 0.0, anchors);
-            if (form.m_anchor.rows() > 0)
-                gemm(Op::none, Op::none, 1.0, anchors_of(f, n), form.m_anchor, 1.0, anchors);
-            gemm(Op::none, Op::none, 1.0, anchors_of(f, n), form.m, 0.0, positives);
-            return a;
-        }
+        case Loss::barlow_twins:
+            return gram_form_gradient(f, n, batch_gram_form(f, n, loss.loss));
         case Loss::infonce:
             break;
         case Loss::byol:
@@ -163,6 +165,10 @@ Matrix batch_loss_gradient(const Matrix& f, Index n, const LossFunction& loss) {
 BatchLossGradient batch_loss_and_gradient(const Matrix& f, Index n, const LossFunction& loss) {
     if (loss.loss == Loss::infonce)
         return infonce(anchors_of(f, n), positives_of(f, n), loss.temperature);
+    if (has_gram_form(loss.loss)) {
+        const GramForm form = batch_gram_form(f, n, loss.loss);
+        return {form.loss, gram_form_gradient(f, n, form)};
+    }
     return {batch_loss(f, n, loss), batch_loss_gradient(f, n, loss)};
 }
 

@@ -6,9 +6,9 @@
 // reference flow integrates. The gradient comes through the data (O(k d n)) or through the
 // views' second moments (O(k d²)); both give the same numbers up to round-off.
 #include <vector>
+
 #include "core/names.hpp"
 #include "data/views.hpp"
-
 #include "linalg/blas.hpp"
 #include "linalg/matrix.hpp"
 

@@ -6,8 +6,11 @@ namespace ssldyn {
 
 TwoLayerPredictorObjective::TwoLayerPredictorObjective(const Views& views,
                                                        const Nonlinearity& units,
-                                                       Precision precision)
-    : n_(views.n()), online_(units, precision), target_(units, precision) {
+                                                       Precision precision, bool target_gradient)
+    : n_(views.n()),
+      target_gradient_(target_gradient),
+      online_(units, precision),
+      target_(units, precision) {
     online_.use_data(views.positives());
     target_.use_data(views.anchors());
 }
@@ -26,11 +29,14 @@ TwoLayerPredictorGradient TwoLayerPredictorObjective::evaluate(
     // HiddenLayer::backward takes A with ∂L/∂F = −A/n: ∂L/∂F₁ = RᵀW_p/n, ∂L/∂F₂ = −Rᵀ/n.
     Matrix a1 = multiply(rt, s.predictor);
     scale(-1.0, a1);
-    TwoLayerGradient online, target;
+    TwoLayerGradient online;
     online_.backward(s.w, a1, n_, online);
-    target_.backward(s.target, rt, n_, target);
     g.w = {std::move(online.w1), std::move(online.w2)};
-    g.target = {std::move(target.w1), std::move(target.w2)};
+    if (target_gradient_) {
+        TwoLayerGradient target;
+        target_.backward(s.target, rt, n_, target);
+        g.target = {std::move(target.w1), std::move(target.w2)};
+    }
     return g;
 }
 

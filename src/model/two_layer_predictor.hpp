@@ -23,11 +23,14 @@ using TwoLayerPredictorGradient = PredictorGradientOf<TwoLayerWeights>;
 // One objective is not to be evaluated from two threads at once (it keeps its buffers).
 class TwoLayerPredictorObjective {
   public:
+    // target_gradient = false (the stop-gradient's runs, whose velocity does not use it) skips
+    // the target branch's back-propagation, a third of the step.
     TwoLayerPredictorObjective(const Views& views, const Nonlinearity& units,
-                               Precision precision = Precision::float64);
+                               Precision precision = Precision::float64,
+                               bool target_gradient = true);
 
     // L, ∂L/∂(W₁, W₂) through the online branch, ∂L/∂W_p, and ∂L/∂(W₁ₐ, W₂ₐ) through the target
-    // branch (what the stop-gradient removes).
+    // branch (what the stop-gradient removes; empty without target_gradient).
     TwoLayerPredictorGradient evaluate(const TwoLayerPredictorState& s) const;
 
     // F = f(X₂)ᵀ f(X₂)/n at the encoder w, k x k: the second moment of its representations of
@@ -36,6 +39,7 @@ class TwoLayerPredictorObjective {
 
   private:
     Index n_;
+    bool target_gradient_;
     mutable HiddenLayer online_, target_;  // on X₁ = X⁺ and X₂ = X
 };
 

@@ -56,9 +56,11 @@ class TwoLayerEncoder {
     using State = TwoLayerPredictorState;
 
     TwoLayerEncoder(const RunConfig& config, const Problem& problem)
-        : objective_(*problem.views, Nonlinearity(config.activation), config.precision) {
+        : objective_(*problem.views, Nonlinearity(config.activation), config.precision,
+                     !config.stop_gradient) {
         if (config.precision != Precision::float64 && config.reference_tolerance > 0)
-            float64_.emplace(*problem.views, Nonlinearity(config.activation));
+            float64_.emplace(*problem.views, Nonlinearity(config.activation), Precision::float64,
+                             !config.stop_gradient);
     }
 
     static TwoLayerWeights initial(const RunConfig& config, const Problem& problem) {

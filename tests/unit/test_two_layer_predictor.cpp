@@ -110,6 +110,16 @@ TEST(TwoLayerPredictor, EachGradientMatchesFiniteDifferences) {
     for (std::size_t m = 0; m < 5; ++m)
         expect_near(*matrices(g)[m], finite_differences(objective, s, m, false), tolerance,
                     names[m]);
+    // Without the target's gradient (the stop-gradient's runs) the others are the same numbers.
+    const TwoLayerPredictorObjective online_only(views, Nonlinearity(Activation::tanh),
+                                                 Precision::float64, false);
+    const TwoLayerPredictorGradient full = objective.evaluate(s), part = online_only.evaluate(s);
+    EXPECT_EQ(part.loss, full.loss);
+    EXPECT_EQ(part.target.w1.size(), 0);
+    EXPECT_EQ(part.target.w2.size(), 0);
+    for (const auto& [a, b] : {std::pair{&part.w.w1, &full.w.w1}, std::pair{&part.w.w2, &full.w.w2},
+                               std::pair{&part.predictor, &full.predictor}})
+        EXPECT_EQ(support::relative_difference(*a, *b), 0.0);
 }
 
 // Every variant: W (both layers) descends the online branch's gradient with the stop-gradient,
